@@ -1,0 +1,18 @@
+package mapping
+
+// CSVOptions is the csv: section of a mapping file: how to read the input.
+// Empty fields and "auto" mean "decide from the file".
+type CSVOptions struct {
+	Delimiter string // "auto", ",", ";", "\t" or "|"
+	Encoding  string // "auto", "utf-8", "utf-16", "windows-1252" or "iso-8859-1"
+}
+
+// Dialect is what the reader decided about a file: the delimiter, the encoding, whether the file began
+// with a byte-order mark and whether its lines end in CRLF. The rejects file is written in the same dialect,
+// so that it can be fed back to the importer unchanged.
+type Dialect struct {
+	Delimiter rune
+	Encoding  string // canonical: "utf-8", "utf-16le", "utf-16be", "windows-1252" or "iso-8859-1"
+	BOM       bool
+	CRLF      bool
+}
