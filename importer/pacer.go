@@ -1,0 +1,387 @@
+package importer
+
+import (
+	"context"
+	"math"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Observation is what one API response said about the rate limit (its X-RateLimit-* headers).
+// A zero Limit, a negative Remaining or a zero Reset means the header was absent.
+type Observation struct {
+	Limit     int
+	Remaining int
+	Reset     time.Time
+	Received  time.Time
+}
+
+// PacerConfig sets up a [Pacer].
+type PacerConfig struct {
+	// Ceiling is the user's --rate; the zero Rate is auto.
+	Ceiling Rate
+	// Plan is the limit assumed until the API announces one: the documented plan of the key's environment.
+	Plan Rate
+	// Clock is the source of time; nil means the wall clock.
+	Clock Clock
+}
+
+// Pacer spaces the requests of the whole worker pool, retries included: every request waits on it once.
+//
+// It combines three things. A [rate.Limiter] spaces requests; its rate is recomputed as the state changes.
+// A window budget follows the API's X-RateLimit-* headers: in a fixed window the budget is the lowest
+// Remaining the API reported for the window minus the requests still unanswered (a lower bound of what the
+// server still accepts, however responses are reordered), spread evenly over the time until Reset; the
+// window's length is learned from successive Reset values, not assumed. If the headers show a token bucket
+// rather than a fixed window (Reset moving long before it is reached), the budget is the bucket's tokens,
+// refilled at the announced rate. Last, a 429 pauses every worker until the moment the API names.
+//
+// The pacer never lets requests exceed the user's ceiling nor the budget, and with --rate auto it spends
+// the whole budget of every window it sees.
+type Pacer struct {
+	clock Clock
+	lim   *rate.Limiter
+
+	mu       sync.Mutex
+	ceiling  float64 // requests/s from --rate; 0: none
+	plan     Rate    // the plan limit (default, or announced by the headers)
+	window   time.Duration
+	headers  bool // a Limit/Remaining/Reset triple has been seen
+	bucket   bool // the headers describe a token bucket, not a fixed window
+	evidence int  // observations that contradicted a fixed window
+
+	reset       time.Time // end of the current fixed window
+	confirmed   bool      // reset was announced by the API (not predicted from the window's length)
+	lastReset   time.Time // the last Reset the API announced before the current window
+	learned     time.Duration
+	firstSeen   time.Time // when the current window was first reported
+	remaining   int       // fixed: lowest Remaining reported in this window; bucket: the latest tokens
+	observed    time.Time // bucket: when remaining was reported
+	outstanding int       // requests granted and not yet answered
+
+	pausedUntil time.Time
+	lastPause   time.Time // when the last 429 pause ended (two 429s in a row escalate)
+
+	stats PacerStats
+}
+
+// PacerStats counts what the pacer did, for the summary.
+type PacerStats struct {
+	Pauses       int           // 429 pauses
+	Paused       time.Duration // total time paused by 429s
+	WindowWaits  int           // waits for a window's budget to come back
+	AnnouncedMax int           // the largest X-RateLimit-Limit seen
+	Window       time.Duration // the window length in use
+	Bucket       bool          // the API behaves as a token bucket
+}
+
+// NewPacer returns a pacer for one run.
+func NewPacer(cfg PacerConfig) *Pacer {
+	clock := cfg.Clock
+	if clock == nil {
+		clock = SystemClock{}
+	}
+	plan := cfg.Plan
+	if plan.Auto() {
+		plan = Rate{N: SandboxPlanPerMinute, Per: time.Minute}
+	}
+	p := &Pacer{
+		clock:   clock,
+		ceiling: cfg.Ceiling.PerSecond(),
+		plan:    plan,
+		window:  plan.Per,
+	}
+	p.lim = rate.NewLimiter(rate.Limit(p.steadyRate()), 1)
+	return p
+}
+
+// Wait blocks until one request may be sent. Every successful Wait must be followed by exactly one
+// [Pacer.Done] once the request has its answer or has failed.
+func (p *Pacer) Wait(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		now := p.clock.Now()
+		d, granted := p.acquire(now)
+		if d > 0 {
+			if err := p.clock.Sleep(ctx, d); err != nil {
+				if granted {
+					p.Done()
+				}
+				return err
+			}
+		}
+		if granted {
+			return nil
+		}
+	}
+}
+
+// Done records that a granted request is no longer in flight.
+func (p *Pacer) Done() {
+	p.mu.Lock()
+	if p.outstanding > 0 {
+		p.outstanding--
+	}
+	p.mu.Unlock()
+}
+
+// acquire either grants a request, to be sent after the returned delay, or says how long to wait before
+// asking again.
+func (p *Pacer) acquire(now time.Time) (time.Duration, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if now.Before(p.pausedUntil) {
+		return p.pausedUntil.Sub(now), false
+	}
+	r := p.steadyRate()
+	if p.headers {
+		p.roll(now)
+		avail := p.available(now)
+		if avail < 1 {
+			p.stats.WindowWaits++
+			switch {
+			case p.bucket:
+				return max(time.Duration((1-avail)/p.refillPerSecond()*float64(time.Second)), time.Millisecond), false
+			case p.remaining > 0 && p.outstanding > 0:
+				// The API may have room for more once the answers in flight tell us; look again soon.
+				return max(min(p.reset.Add(p.guard()).Sub(now), answerPoll), time.Microsecond), false
+			default:
+				return p.reset.Add(p.guard()).Sub(now), false
+			}
+		}
+		if !p.bucket {
+			// Spread what is left of the window over the time until it resets.
+			left := max(p.reset.Sub(now).Seconds(), 0.001)
+			r = avail / left
+			if p.ceiling == 0 && r < p.steadyRate() {
+				// Never slower than the plan's own pace: the budget keeps us inside the window.
+				r = p.steadyRate()
+			}
+		}
+	}
+	if p.ceiling > 0 && r > p.ceiling {
+		r = p.ceiling
+	}
+	if math.Abs(float64(p.lim.Limit())-r) > r*0.001 {
+		p.lim.SetLimitAt(now, rate.Limit(r))
+	}
+	// Book the next slot only if it is near: a slot booked far ahead at today's rate would hold a worker
+	// even after an answer has changed the rate. Waiters look again at least every recheck.
+	res := p.lim.ReserveN(now, 1)
+	if d := res.DelayFrom(now); d > recheck {
+		res.CancelAt(now)
+		return recheck, false
+	} else {
+		p.outstanding++
+		return d, true
+	}
+}
+
+// recheck bounds how long a waiting worker goes without looking at the pacer's state again.
+const recheck = 50 * time.Millisecond
+
+// answerPoll is how long a worker waits for answers in flight when they decide whether the window has
+// room for one more request.
+const answerPoll = 5 * time.Millisecond
+
+// steadyRate is the plan's own pace in requests per second, capped by the ceiling. Until the API has
+// announced its plan, an explicit ceiling is the pace.
+func (p *Pacer) steadyRate() float64 {
+	if p.ceiling > 0 && (!p.headers || p.plan.PerSecond() > p.ceiling) {
+		return p.ceiling
+	}
+	return p.plan.PerSecond()
+}
+
+func (p *Pacer) refillPerSecond() float64 {
+	return float64(p.plan.N) / p.window.Seconds()
+}
+
+// available is the number of requests the server still accepts, as a lower bound.
+func (p *Pacer) available(now time.Time) float64 {
+	avail := float64(p.remaining - p.outstanding)
+	if p.bucket {
+		avail += now.Sub(p.observed).Seconds() * p.refillPerSecond()
+		if limit := float64(p.plan.N - p.outstanding); avail > limit {
+			avail = limit
+		}
+	}
+	return avail
+}
+
+// roll starts the next fixed window once the current one is over by our clock: its budget is the plan's
+// limit (less the requests still unanswered, which may count in it) until the API reports on it.
+func (p *Pacer) roll(now time.Time) {
+	if p.bucket {
+		return
+	}
+	end := p.reset
+	if p.remaining <= 0 {
+		end = end.Add(p.guard())
+	}
+	if now.Before(end) {
+		return
+	}
+	if p.confirmed {
+		p.lastReset = p.reset
+	}
+	for !p.reset.After(now) {
+		p.reset = p.reset.Add(p.window)
+	}
+	p.confirmed = false
+	p.remaining = p.plan.N
+}
+
+// guard is how long after a Reset the pacer waits before spending a new window when the last one was
+// used up: Reset has one-second resolution and clocks drift, and a request the server counts in the old
+// window earns a 429. It is a fortieth of the window, at most a second; until the window's length is
+// learned, the part of the current window seen so far stands for it.
+func (p *Pacer) guard() time.Duration {
+	w := p.learned
+	if w == 0 {
+		w = p.reset.Sub(p.firstSeen)
+	}
+	return min(w/40, time.Second)
+}
+
+// Observe takes the X-RateLimit-* headers of one response.
+func (p *Pacer) Observe(o Observation) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if o.Limit > 0 {
+		p.adoptLimit(o.Limit)
+	}
+	if o.Limit <= 0 || o.Remaining < 0 || o.Reset.IsZero() {
+		return
+	}
+	o.Remaining = min(o.Remaining, o.Limit)
+	now := o.Received
+	switch {
+	case !p.headers:
+		p.headers = true
+		p.setWindow(o, now)
+	case p.bucket:
+		if !now.Before(p.observed) {
+			p.remaining, p.observed = o.Remaining, now
+		}
+		p.learnBucketWindow(o, now)
+	case o.Reset.Equal(p.reset):
+		p.confirmed = true
+		p.remaining = min(p.remaining, o.Remaining)
+	case o.Reset.After(p.reset):
+		// A later window. In a fixed window that happens only when the current one has ended (give or
+		// take the clock's drift); Reset moving long before it is reached, without a refill, is a bucket.
+		if p.confirmed && now.Before(p.reset.Add(-time.Second)) && o.Remaining <= p.remaining+p.plan.N/2 {
+			p.evidence++
+			if p.evidence >= 2 {
+				p.bucket = true
+				p.stats.Bucket = true
+				p.learned = 0
+				p.remaining, p.observed = o.Remaining, now
+				p.learnBucketWindow(o, now)
+				return
+			}
+		}
+		p.setWindow(o, now)
+	case !p.confirmed && o.Reset.After(p.lastReset) && o.Reset.After(now.Add(-time.Second)):
+		// The window we predicted ends later than the API says: the window is shorter than assumed.
+		p.setWindow(o, now)
+	default:
+		// An answer from an earlier window, overtaken by newer ones: nothing to learn.
+	}
+}
+
+// setWindow adopts the window an observation describes, learning the window's length from the distance
+// between consecutive Reset values (the smallest distance seen: windows skipped while idle are multiples).
+func (p *Pacer) setWindow(o Observation, now time.Time) {
+	prev := p.lastReset
+	if p.confirmed {
+		prev = p.reset
+	}
+	if !prev.IsZero() {
+		if w := o.Reset.Sub(prev); w >= time.Second && w <= 24*time.Hour && (p.learned == 0 || w < p.learned) {
+			p.learned = w
+			p.window = w
+			p.plan.Per = w
+		}
+	}
+	if p.confirmed {
+		p.lastReset = p.reset
+	}
+	p.reset, p.remaining, p.observed, p.confirmed = o.Reset, o.Remaining, now, true
+	p.firstSeen = now
+}
+
+// learnBucketWindow estimates the time a bucket takes to refill completely from how far away its Reset
+// is for the tokens missing. Each answer gives an upper bound: Reset is rounded up to the second but the
+// server read its clock before we received the answer (hence the margin), and Remaining is rounded down
+// (hence one token fewer missing). The smallest upper bound is the estimate: it errs long, which paces
+// slower, never faster, than the bucket refills.
+func (p *Pacer) learnBucketWindow(o Observation, now time.Time) {
+	const margin = 250 * time.Millisecond
+	missing := o.Limit - o.Remaining
+	if missing < 3 {
+		return
+	}
+	w := time.Duration(float64(o.Reset.Sub(now)+margin) * float64(o.Limit) / float64(missing-1))
+	if w < time.Second {
+		return
+	}
+	if p.learned == 0 || w < p.learned {
+		p.learned = w
+		p.window = w
+		p.plan.Per = w
+	}
+}
+
+func (p *Pacer) adoptLimit(limit int) {
+	p.stats.AnnouncedMax = max(p.stats.AnnouncedMax, limit)
+	p.plan = Rate{N: limit, Per: p.window}
+}
+
+// RateLimited pauses every worker after a 429 until the moment the API names: the reset time when it
+// gives one, Retry-After otherwise. A named moment already past (the clocks disagree) pauses a second; a
+// second 429 straight after a pause waits the longer of the two. It returns the end of the pause.
+func (p *Pacer) RateLimited(now, resetAt time.Time, retryAfter time.Duration) time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	const minPause = time.Second
+	until := now.Add(max(retryAfter, minPause))
+	if !resetAt.IsZero() {
+		until = resetAt
+		if now.Sub(p.lastPause) < 2*time.Second && now.Add(retryAfter).After(until) {
+			until = now.Add(retryAfter)
+		}
+		until = latest(until, now.Add(minPause))
+	}
+	if until.After(p.pausedUntil) {
+		p.stats.Paused += until.Sub(latest(p.pausedUntil, now))
+		p.pausedUntil = until
+		p.stats.Pauses++
+	}
+	p.lastPause = until
+	if !p.bucket && p.headers {
+		p.remaining = 0
+	}
+	return until
+}
+
+func latest(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// Stats returns a snapshot of what the pacer did.
+func (p *Pacer) Stats() PacerStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.stats
+	s.Window = p.window
+	return s
+}
