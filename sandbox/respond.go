@@ -97,8 +97,9 @@ var reserved = map[string]bool{"id": true, "customer_id": true, "object": true, 
 // data object holding the id (where IDField puts it), "object":"customer", the request's fields echoed
 // back (sorted by name, nested values as sent) and created_at.
 func (s *Server) successBody(c *customer, fields map[string]json.RawMessage) []byte {
-	var b bytes.Buffer
-	b.Grow(128 + 2*len(c.ID) + 2*len(c.ExternalReference))
+	b := bufPool.Get().(*bytes.Buffer)
+	defer putBuf(b)
+	b.Reset()
 	switch s.cfg.Envelope {
 	case EnvelopeStatus:
 		b.WriteString(`{"status":"success",`)
@@ -121,7 +122,7 @@ func (s *Server) successBody(c *customer, fields map[string]json.RawMessage) []b
 		b.WriteString(`"customer_id":"` + c.ID + `",`)
 	}
 	b.WriteString(`"object":"customer","external_reference":`)
-	writeJSONString(&b, c.ExternalReference)
+	writeJSONString(b, c.ExternalReference)
 	names := make([]string, 0, len(fields))
 	for k := range fields {
 		if !reserved[k] {
@@ -131,16 +132,16 @@ func (s *Server) successBody(c *customer, fields map[string]json.RawMessage) []b
 	slices.Sort(names)
 	for _, k := range names {
 		b.WriteByte(',')
-		writeJSONString(&b, k)
+		writeJSONString(b, k)
 		b.WriteByte(':')
-		if err := json.Compact(&b, fields[k]); err != nil { // cannot happen: the body was parsed
+		if err := json.Compact(b, fields[k]); err != nil { // cannot happen: the body was parsed
 			panic("sandbox: compact a parsed value: " + err.Error())
 		}
 	}
 	b.WriteString(`,"created_at":"`)
 	b.WriteString(c.Created.UTC().Format("2006-01-02T15:04:05.000Z"))
 	b.WriteString(`"}}`)
-	return b.Bytes()
+	return bytes.Clone(b.Bytes()) // kept for the customer's life: exactly its size
 }
 
 func writeJSONString(b *bytes.Buffer, s string) {

@@ -211,6 +211,13 @@ func (s *Server) interrupted(w http.ResponseWriter) {
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
+// putBuf returns a buffer to the pool unless a rare large body grew it.
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= 64<<10 {
+		bufPool.Put(b)
+	}
+}
+
 // create is POST /api/v1/identity/customers: admit (401/403/429), inject a failure (503), read and
 // validate the body (400/413/422), settle the Idempotency-Key (replay or 422), then commit or answer the
 // duplicate (201, or 409 / 200 / another customer by the configured reading), and maybe drop the answer.
@@ -236,11 +243,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request, st *state) {
 
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
-	defer func() {
-		if buf.Cap() <= 64<<10 {
-			bufPool.Put(buf)
-		}
-	}()
+	defer putBuf(buf)
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBody)); err != nil {
 		if _, tooBig := errors.AsType[*http.MaxBytesError](err); tooBig {
 			st.invalid.Add(1)

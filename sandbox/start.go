@@ -8,6 +8,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 )
@@ -52,6 +53,13 @@ func Start(addr string, cfg Config) (*Running, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("sandbox: listen address %q: want HOST:PORT, like 127.0.0.1:8080", addr)
+	}
+	if !cfg.AllowNonLoopback && !loopbackHost(host) {
+		return nil, &NonLoopbackError{Addr: addr}
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: listen on %s: %w", addr, err)
@@ -82,6 +90,16 @@ func Start(addr string, cfg Config) (*Running, error) {
 		}
 	}()
 	return r, nil
+}
+
+// loopbackHost says whether host is loopback by name or number, before anything is bound (the
+// listener's own address is checked again after, for a "localhost" that resolves elsewhere).
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Wait blocks until the sandbox stops serving: nil after Close, or the error that stopped it.

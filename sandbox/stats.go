@@ -7,9 +7,8 @@ import (
 )
 
 // Stats are the sandbox's counters since it started (or was reset), as [Server.Stats] returns them and
-// GET /_sandbox/stats serves them. Every API request counts in Requests and in at most one of the
-// answer counters, except Lookups (which also counts in NotFound or Invalid when so answered) and
-// KeyReused (a subset of Invalid).
+// GET /_sandbox/stats serves them (JSON names in the tags). Requests counts every API request; each
+// other counter counts one kind of answer or event. A dropped create counts in Creates and Dropped.
 type Stats struct {
 	// Requests counts every request outside /_sandbox/, whatever its answer.
 	Requests int `json:"requests"`

@@ -155,5 +155,6 @@ func (id idempotency) finish(key string, r *idemRecord, status int, cust *custom
 		delete(p.m, key)
 	}
 	close(r.done)
+	r.done = nil // waiters hold their own reference; a finished record needs none
 	p.mu.Unlock()
 }
