@@ -131,7 +131,7 @@ func (c Config) normalize() (Config, error) {
 		return Config{}, &ConfigError{Field: field, Reason: fmt.Sprintf(format, args...)}
 	}
 	if c.Key == "" {
-		k, err := GenerateKey()
+		k, err := generateKey()
 		if err != nil {
 			return Config{}, err
 		}
@@ -226,8 +226,8 @@ func checkKey(k string) error {
 	return nil
 }
 
-// GenerateKey returns a fresh "sk_sandbox_" key with 24 random hex digits.
-func GenerateKey() (string, error) {
+// generateKey returns a fresh "sk_sandbox_" key with 24 random hex digits.
+func generateKey() (string, error) {
 	var b [12]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("sandbox: generate key: %w", err)

@@ -665,3 +665,37 @@ func TestNew(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 100, b.Config().Burst)
 }
+
+// TestOrderOfChecks pins which check answers when several would: auth, gate, limit, failure, body,
+// idempotency, duplicate.
+func TestOrderOfChecks(t *testing.T) {
+	clk := newClock(time.Unix(t0, 0))
+	tests := []struct {
+		name   string
+		cfg    Config
+		seed   bool // "dup" was created first with key "used"
+		r      request
+		status int
+	}{
+		{"auth before gate", Config{Gated: true}, false, request{method: "POST", path: CustomersPath, body: body("a")}, 401},
+		{"gate before limit", Config{Gated: true, Limit: 1}, false, post(body("a"), ""), 403},
+		{"limit before failure", Config{Limit: 1, FailRate: 1}, false, post(body("a"), ""), 429},
+		{"failure before body", Config{FailRate: 1}, false, post(`not json`, ""), 503},
+		{"body before idempotency", Config{}, true, post(`{}`, "used"), 422},
+		{"idempotency before duplicate", Config{}, true, post(body("dup"), "used"), 201},
+		{"duplicate", Config{}, true, post(body("dup"), "other"), 409},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.Now = clk.Now
+			s := newServer(t, tt.cfg)
+			if tt.cfg.Limit > 0 {
+				serve(t, s, post(body("spend the limit"), "")) // 403 when gated: nothing spent
+			}
+			if tt.seed {
+				require.Equal(t, 201, serve(t, s, post(body("dup"), "used")).Status)
+			}
+			assert.Equal(t, tt.status, serve(t, s, tt.r).Status)
+		})
+	}
+}
