@@ -1,0 +1,221 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+
+	"github.com/zentra/zentra-import/importer"
+	"github.com/zentra/zentra-import/sandbox"
+	"github.com/zentra/zentra-import/zentra"
+)
+
+// sandboxDemoLimit is the in-process sandbox's plan for `run --sandbox`: high enough that the samples
+// import in seconds, low enough that the pacing shows.
+const sandboxDemoLimit = 6000
+
+// runFlags are the flags of `run` before they are checked.
+type runFlags struct {
+	mapping, out, keyFile, apiURL, rate, carry, logFormat, idemHeader, idPath string
+	sandbox, retryFailed, restart, quiet, lookup                              bool
+	workers, maxAttempts, maxRows                                             int
+	timeout, drain                                                            time.Duration
+}
+
+func newRunCmd(env *environment) *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run [flags] FILE.csv",
+		Short: "Import the rows of FILE.csv; resumes automatically",
+		Long: `Import every row of FILE.csv into Zentra. Progress is checkpointed in the job directory
+(--out, default FILE.import/ beside the input): run the same command again after any interruption and
+it resumes where it stopped, sending nothing twice. results.csv, rejects.csv and summary.json are
+written there at the end of every run.
+
+The secret key comes from ZENTRA_SECRET_KEY or --secret-key-file, never from a flag.
+Environment: ZENTRA_SECRET_KEY, ZENTRA_SECRET_KEY_FILE, ZENTRA_API_URL, ZENTRA_RATE, ZENTRA_WORKERS,
+ZENTRA_LOG_FORMAT (a flag given on the command line wins).`,
+		Args: exactlyOneFile,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			applyEnv(cmd.Flags(), env.getenv, map[string]string{
+				"api-url": "ZENTRA_API_URL", "rate": "ZENTRA_RATE", "workers": "ZENTRA_WORKERS",
+				"log-format": "ZENTRA_LOG_FORMAT", "secret-key-file": "ZENTRA_SECRET_KEY_FILE",
+			})
+			opts, err := f.options(env, args[0])
+			if err != nil {
+				env.finish(nil, err)
+				return nil
+			}
+			if f.sandbox {
+				sb, err := sandbox.Start("", sandbox.Config{Limit: sandboxDemoLimit, Window: time.Minute})
+				if err != nil {
+					env.finish(nil, &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("start the sandbox: %w", err)})
+					return nil
+				}
+				defer sb.Close()
+				opts.APIURL, opts.Key, opts.APIIdentity = sb.URL, zentra.Secret(sb.Key), "sandbox (in-process)"
+				if !f.quiet {
+					fmt.Fprintf(env.stderr, "sandbox: serving the Zentra API contract in-process at %s (plan %d/min); nothing leaves this machine\n", sb.URL, sandboxDemoLimit)
+				}
+			}
+			sum, err := importer.Run(cmd.Context(), opts)
+			env.finish(sum, err)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.SortFlags = false
+	fl.StringVar(&f.mapping, "mapping", "", "mapping file (YAML); without it the mapping is inferred from the input and shown")
+	fl.StringVar(&f.out, "out", "", "job directory (default: FILE with .csv replaced by .import, beside it)")
+	fl.BoolVar(&f.sandbox, "sandbox", false, "start the sandbox in-process and import into it; no key needed, nothing leaves the machine")
+	fl.StringVar(&f.keyFile, "secret-key-file", "", "file holding the secret key (else ZENTRA_SECRET_KEY)")
+	fl.StringVar(&f.apiURL, "api-url", "", "API base URL (default from the key: sk_sandbox_… → sandbox host, sk_live_… → live host)")
+	fl.StringVar(&f.rate, "rate", "auto", "request ceiling: N/s, N/min, N/h, or auto (the plan the API announces)")
+	fl.IntVar(&f.workers, "workers", 8, "requests in flight at most")
+	fl.IntVar(&f.maxAttempts, "max-attempts", importer.DefaultRetryPolicy.MaxAttempts, "requests per row before it is failed (429s do not count)")
+	fl.DurationVar(&f.timeout, "timeout", zentra.DefaultTimeout, "per request")
+	fl.IntVar(&f.maxRows, "max-rows", 0, "only the first N data rows (a trial run)")
+	fl.StringVar(&f.carry, "carry", "", "input columns copied into results.csv, comma-separated")
+	fl.BoolVar(&f.retryFailed, "retry-failed", false, "send again the rows whose earlier outcome was failed")
+	fl.BoolVar(&f.restart, "restart", false, "forget the job's checkpoint and start over (requests stay idempotent)")
+	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
+	fl.BoolVar(&f.quiet, "quiet", false, "no progress and no info logs; warnings, errors and the summary only")
+	fl.StringVar(&f.idemHeader, "idempotency-header", zentra.IdempotencyKeyHeader, "header carrying each row's idempotency key; empty sends none")
+	fl.StringVar(&f.idPath, "id-path", "", "where a success answer carries the customer id (dotted JSON paths, comma-separated; default data.id,data.customer_id,id,customer_id)")
+	fl.BoolVar(&f.lookup, "lookup", false, "when a duplicate's 409 carries no id, look it up with GET ?external_reference= (offered by the sandbox, not documented by Zentra)")
+	fl.DurationVar(&f.drain, "drain", 0, "after a signal, how long requests in flight may finish (default: --timeout)")
+	return cmd
+}
+
+func (f *runFlags) options(env *environment, input string) (importer.RunOptions, error) {
+	o := importer.RunOptions{
+		Input: input, Mapping: f.mapping, Out: f.out, APIURL: f.apiURL, Workers: f.workers,
+		Timeout: f.timeout, MaxRows: f.maxRows, RetryFailed: f.retryFailed, Restart: f.restart,
+		IdempotencyHeader: f.idemHeader, Lookup: f.lookup, Drain: f.drain,
+		Stderr: env.stderr, Terminal: isTerminal(env.stderr), Quiet: f.quiet, LogFormat: f.logFormat,
+		ResumeCommand: resumeCommand(env.args),
+	}
+	o.Retry = importer.DefaultRetryPolicy
+	o.Retry.MaxAttempts = f.maxAttempts
+	usage := func(format string, args ...any) error {
+		return &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf(format, args...), Hint: "see `zentra-import run -h`"}
+	}
+	var err error
+	if o.Rate, err = importer.ParseRate(f.rate); err != nil {
+		return o, usage("--rate: %v", err)
+	}
+	switch {
+	case f.workers < 1 || f.workers > 256:
+		return o, usage("--workers %d: want 1 to 256", f.workers)
+	case f.maxAttempts < 1:
+		return o, usage("--max-attempts %d: want at least 1", f.maxAttempts)
+	case f.maxRows < 0:
+		return o, usage("--max-rows %d: want 0 (all) or more", f.maxRows)
+	case f.timeout <= 0:
+		return o, usage("--timeout %s: want a positive duration such as 30s", f.timeout)
+	case f.logFormat != "text" && f.logFormat != "json":
+		return o, usage("--log-format %q: want text or json", f.logFormat)
+	case f.sandbox && f.apiURL != "":
+		return o, usage("--sandbox and --api-url both name the API; give one")
+	}
+	if f.carry != "" {
+		o.Carry = splitList(f.carry)
+	}
+	if f.idPath != "" {
+		o.IDPaths = splitList(f.idPath)
+	}
+	if f.sandbox {
+		return o, nil
+	}
+	o.Key, err = secretKey(f.keyFile, env)
+	return o, err
+}
+
+// secretKey reads the key from --secret-key-file, else ZENTRA_SECRET_KEY. It is never a flag's value: those
+// show in `ps` and in shell history.
+func secretKey(file string, env *environment) (zentra.Secret, error) {
+	if file == "" {
+		if k := strings.TrimSpace(env.getenv("ZENTRA_SECRET_KEY")); k != "" {
+			return zentra.Secret(k), nil
+		}
+		return "", &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("no secret key"),
+			Hint: "export ZENTRA_SECRET_KEY=sk_… or pass --secret-key-file PATH; to try without a key, use --sandbox"}
+	}
+	fi, err := os.Stat(file)
+	if err != nil {
+		return "", &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("--secret-key-file: %w", err)}
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("--secret-key-file: %w", err)}
+	}
+	k := strings.TrimSpace(string(b))
+	if k == "" || strings.ContainsAny(k, "\n\r\t ") {
+		return "", &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("--secret-key-file %s: want the key alone on one line", file)}
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		fmt.Fprintf(env.stderr, "zentra-import: warning: %s is readable by other users; run chmod 600 %s\n", file, file)
+	}
+	return zentra.Secret(k), nil
+}
+
+// applyEnv gives flags not set on the command line the value of their environment variable.
+func applyEnv(fl *pflag.FlagSet, getenv func(string) string, vars map[string]string) {
+	for name, v := range vars {
+		if fl.Changed(name) {
+			continue
+		}
+		if val := getenv(v); val != "" {
+			_ = fl.Set(name, val)
+		}
+	}
+}
+
+func exactlyOneFile(cmd *cobra.Command, args []string) error {
+	if len(args) != 1 {
+		return fmt.Errorf("%s needs exactly one CSV file, got %d arguments", cmd.Name(), len(args))
+	}
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// resumeCommand is the command line to print for resuming: the same command, as the user can type it.
+func resumeCommand(args []string) string {
+	prog := "zentra-import"
+	if strings.Contains(os.Args[0], "go-build") {
+		prog = "go run ."
+	}
+	parts := []string{prog}
+	for _, a := range args {
+		parts = append(parts, shellQuote(a))
+	}
+	return strings.Join(parts, " ")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./=,:@%+", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

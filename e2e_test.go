@@ -1,0 +1,393 @@
+package main
+
+// End-to-end tests: they build the real binary and run it against a sandbox served by the test process,
+// so that the sandbox (and its counters) outlive every kill of the importer.
+
+import (
+	"bytes"
+	"encoding/csv"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/sandbox"
+)
+
+// binary is the zentra-import built for these tests (with the race detector when the tests have it).
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "zentra-import-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "zentra-import")
+	args := []string{"build", "-o", binary}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build zentra-import: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is what one run of the binary did.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// command prepares the binary with a clean environment: no key, no proxy, only what the test gives.
+func command(env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.TempDir()}, env...)
+	return cmd
+}
+
+func run(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	cmd := command(env, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		require.True(t, ok, "run %v: %v", args, err)
+		code = ee.ExitCode()
+	}
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+func startSandbox(t *testing.T, cfg sandbox.Config) *sandbox.Running {
+	t.Helper()
+	if cfg.Key == "" {
+		cfg.Key = "sk_sandbox_e2e_" + strings.ReplaceAll(strings.ToLower(t.Name()), "/", "_")
+	}
+	sb, err := sandbox.Start("", cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = sb.Close() })
+	return sb
+}
+
+// job is an input file, its mapping and a job directory in a test's temporary directory.
+type job struct {
+	dir, input, mapping, out string
+	rows                     [][]string // the generated data rows, header excluded
+}
+
+const e2eMapping = `csv: {delimiter: auto, encoding: auto}
+fields:
+  external_reference: {template: "crm-{Customer Id}"}
+  first_name: {column: First Name, transform: [trim, title]}
+  last_name:  {column: Last Name, transform: [trim, title]}
+  email:      {column: E-mail, transform: [trim, lower], validate: email, optional: true}
+  phone:      {column: Mobile, transform: [phone], region: NG, optional: true}
+  country:    {column: Country, default: NG}
+  metadata.source: {value: e2e}
+  metadata.legacy_id: {column: Customer Id}
+require_one_of: [email, phone]
+`
+
+var (
+	firstNames = []string{"Chukwuemeka", "Oluwaseun", "Ngozichukwu", "Babatunde", "Adaeze", "Olufunmilayo", "Ikechukwu", "Temitope", "Chiamaka", "Oluwadamilare"}
+	lastNames  = []string{"Okonkwo-Eze", "Adeyemi", "Nwachukwu", "Balogun", "Okafor", "Oyelaran", "Eze-Obi", "Adebayo", "Onyekachi", "Olawale"}
+)
+
+// newJob writes n realistic rows: names, emails and Nigerian mobiles in mixed formats.
+func newJob(t *testing.T, n int) *job {
+	t.Helper()
+	dir := t.TempDir()
+	j := &job{dir: dir, input: filepath.Join(dir, "customers.csv"), mapping: filepath.Join(dir, "mapping.yaml"), out: filepath.Join(dir, "job")}
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	require.NoError(t, w.Write([]string{"Customer Id", "First Name", "Last Name", "E-mail", "Mobile", "Country"}))
+	rng := rand.New(rand.NewPCG(uint64(n), 7))
+	for i := 1; i <= n; i++ {
+		first, last := firstNames[rng.IntN(len(firstNames))], lastNames[rng.IntN(len(lastNames))]
+		local := fmt.Sprintf("803%07d", 1000000+i)
+		var phone string
+		switch i % 4 {
+		case 0:
+			phone = "0" + local[:3] + " " + local[3:6] + " " + local[6:]
+		case 1:
+			phone = "234" + local
+		case 2:
+			phone = "+234 " + local[:3] + " " + local[3:6] + " " + local[6:]
+		default:
+			phone = "0" + local
+		}
+		email := strings.ToLower(fmt.Sprintf("%s.%s%d@example.ng", first, strings.ReplaceAll(last, "-", ""), i))
+		row := []string{fmt.Sprintf("%06d", 100000+i), first, last, email, phone, "NG"}
+		j.rows = append(j.rows, row)
+		require.NoError(t, w.Write(row))
+	}
+	w.Flush()
+	require.NoError(t, os.WriteFile(j.input, b.Bytes(), 0o600))
+	require.NoError(t, os.WriteFile(j.mapping, []byte(e2eMapping), 0o600))
+	return j
+}
+
+func (j *job) args(sb *sandbox.Running, extra ...string) []string {
+	return append([]string{"run", "--api-url", sb.URL, "--mapping", j.mapping, "--out", j.out}, append(extra, j.input)...)
+}
+
+func keyEnv(sb *sandbox.Running) []string { return []string{"ZENTRA_SECRET_KEY=" + sb.Key} }
+
+func (j *job) results(t *testing.T) []checkpoint.ResultLine {
+	t.Helper()
+	f, err := os.Open(filepath.Join(j.out, "results.csv"))
+	require.NoError(t, err)
+	defer f.Close()
+	lines, err := checkpoint.ReadResults(f)
+	require.NoError(t, err)
+	return lines
+}
+
+// requireExactlyOnce checks the guarantees every finished job must meet: results.csv lists every input
+// row once, in order; every row was created or existing, with the sandbox's own id; and the sandbox holds
+// exactly one customer per reference.
+func requireExactlyOnce(t *testing.T, j *job, sb *sandbox.Running) {
+	t.Helper()
+	lines := j.results(t)
+	require.Len(t, lines, len(j.rows), "one line per input row")
+	ids := map[string]string{}
+	perRef := map[string]int{}
+	for _, c := range sb.Server.Customers() {
+		ids[c.ExternalReference] = c.ID
+		perRef[c.ExternalReference]++
+	}
+	for i, l := range lines {
+		ref := "crm-" + j.rows[i][0]
+		require.Equal(t, i+1, l.Row, "results in input order")
+		require.Equal(t, ref, l.ExternalReference)
+		require.Contains(t, []string{"created", "existing"}, l.Status, "row %d: %s", l.Row, l.Error)
+		require.NotEmpty(t, l.CustomerID, "row %d has its id", l.Row)
+		require.Equal(t, ids[ref], l.CustomerID, "row %d: the id the sandbox gave", l.Row)
+		require.Equal(t, 1, perRef[ref], "row %d created once", l.Row)
+	}
+	assert.Len(t, perRef, len(j.rows), "no stray customers")
+	assert.Zero(t, sb.Server.Stats().DuplicateCustomers)
+}
+
+func TestRunSurvivesServerErrorsAndDroppedAnswers(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{FailRate: 0.05, DropRate: 0.05, Seed: 11})
+	j := newJob(t, 400)
+	r := run(t, keyEnv(sb), j.args(sb, "--rate", "2000/s", "--workers", "8")...)
+	require.Equal(t, 0, r.code, r.stderr)
+	requireExactlyOnce(t, j, sb)
+	st := sb.Server.Stats()
+	assert.Positive(t, st.Injected5xx, "503s were injected")
+	assert.Positive(t, st.Dropped, "answers were dropped after the commit")
+	assert.Positive(t, st.Replays, "dropped creates were recovered by idempotent replay")
+}
+
+// TestRunKilledAndResumed kills the importer with SIGKILL at several moments, runs the same command again
+// each time, and checks that the finished job lists every row once with the sandbox's ids and that no
+// customer was created twice, under each reading of duplicates and idempotency.
+func TestRunKilledAndResumed(t *testing.T) {
+	t.Parallel()
+	modes := []struct {
+		name string
+		cfg  sandbox.Config
+	}{
+		{name: "idempotency and unique references", cfg: sandbox.Config{}},
+		{name: "no idempotency: unique references protect", cfg: sandbox.Config{NoIdempotency: true}},
+		{name: "no unique references: idempotency protects", cfg: sandbox.Config{NoUnique: true}},
+		{name: "no id in conflicts, with drops", cfg: sandbox.Config{NoIdempotency: true, ConflictWithoutID: true, Lookup: true, DropRate: 0.03}},
+	}
+	for i, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := mode.cfg
+			cfg.Latency, cfg.Jitter, cfg.Seed = time.Millisecond, 2*time.Millisecond, int64(i+1)
+			sb := startSandbox(t, cfg)
+			const rows = 300
+			j := newJob(t, rows)
+			args := j.args(sb, "--rate", "5000/s", "--workers", "6", "--lookup")
+			rng := rand.New(rand.NewPCG(uint64(i), 99))
+			kills := 0
+			for target := 0; kills < 5; {
+				target += 10 + rng.IntN(rows/6)
+				if target >= rows-10 {
+					break
+				}
+				cmd := command(keyEnv(sb), args...)
+				require.NoError(t, cmd.Start())
+				waitFor(t, func() bool { return sb.Server.Stats().Creates >= target }, cmd)
+				require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
+				_ = cmd.Wait()
+				kills++
+			}
+			require.GreaterOrEqual(t, kills, 3)
+			r := run(t, keyEnv(sb), args...)
+			require.Equal(t, 0, r.code, r.stderr)
+			requireExactlyOnce(t, j, sb)
+
+			// A finished job run again sends nothing and leaves its files as they were.
+			before := snapshot(t, j.out)
+			requests := sb.Server.Stats().Requests
+			r = run(t, keyEnv(sb), args...)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Equal(t, requests, sb.Server.Stats().Requests, "nothing sent")
+			assert.Equal(t, before, snapshot(t, j.out), "job files unchanged")
+		})
+	}
+}
+
+// waitFor polls cond until it holds, failing the test if cmd exits first or it takes far too long.
+func waitFor(t *testing.T, cond func() bool, cmd *exec.Cmd) {
+	t.Helper()
+	exited := make(chan struct{})
+	go func() {
+		for cmd.ProcessState == nil && !cond() {
+			time.Sleep(time.Millisecond)
+		}
+		close(exited)
+	}()
+	select {
+	case <-exited:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the condition never held")
+	}
+}
+
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	for _, name := range []string{"results.csv", "rejects.csv", "summary.json"} {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		require.NoError(t, err)
+		out[name] = string(b)
+	}
+	return out
+}
+
+func TestRunInterruptedBySIGTERMResumes(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{Latency: 2 * time.Millisecond})
+	j := newJob(t, 300)
+	args := j.args(sb, "--rate", "200/s", "--workers", "4")
+	cmd := command(keyEnv(sb), args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	waitFor(t, func() bool { return sb.Server.Stats().Creates >= 40 }, cmd)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, stderr.String())
+	assert.Equal(t, 130, ee.ExitCode(), stderr.String())
+	assert.Contains(t, stderr.String(), "hint: run the same command again to resume: zentra-import run")
+	done := len(j.results(t))
+	assert.Positive(t, done, "results.csv written on interruption")
+	assert.Less(t, done, 300)
+
+	r := run(t, keyEnv(sb), args...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "resuming")
+	requireExactlyOnce(t, j, sb)
+}
+
+func TestRunStopsAtOnceWhenNothingCanWork(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name     string
+		cfg      sandbox.Config
+		key      string
+		wantHint string
+	}{
+		{name: "identity product not enabled", cfg: sandbox.Config{Gated: true}, wantHint: "identity"},
+		{name: "wrong key", key: "sk_sandbox_not_the_right_one", wantHint: "key"},
+		{name: "live key on the sandbox", key: "sk_live_0123456789abcdef", wantHint: "live key"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sb := startSandbox(t, tc.cfg)
+			j := newJob(t, 200)
+			env := keyEnv(sb)
+			if tc.key != "" {
+				env = []string{"ZENTRA_SECRET_KEY=" + tc.key}
+			}
+			r := run(t, env, j.args(sb, "--rate", "1000/s", "--workers", "4")...)
+			assert.Equal(t, 3, r.code, r.stderr)
+			assert.LessOrEqual(t, sb.Server.Stats().Requests, 8, "stopped within a few requests")
+			assert.Contains(t, strings.ToLower(r.stderr), "hint:")
+			hint := r.stderr[strings.Index(r.stderr, "hint:"):]
+			assert.Contains(t, strings.ToLower(hint), tc.wantHint)
+			if tc.key != "" {
+				assert.NotContains(t, r.stderr, tc.key)
+			}
+		})
+	}
+}
+
+// TestRunPacesToTheWindow runs against a plan of 60 requests per 2-second window and checks, from the
+// sandbox's own counts, that no request was refused and that every full window was used to 95% or more.
+func TestRunPacesToTheWindow(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{Limit: 60, Window: 2 * time.Second, Latency: time.Millisecond})
+	j := newJob(t, 330)
+	r := run(t, keyEnv(sb), j.args(sb)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	requireExactlyOnce(t, j, sb)
+	st := sb.Server.Stats()
+	assert.Zero(t, st.RateLimited, "429s")
+	windows := st.Windows
+	require.GreaterOrEqual(t, len(windows), 5)
+	// The first window is partial (the run starts inside it) and so is the last (the rows run out).
+	for _, w := range windows[1 : len(windows)-1] {
+		assert.GreaterOrEqual(t, w.Allowed, 57, "window at %s used %d of 60", w.Start.Format(time.TimeOnly), w.Allowed)
+	}
+}
+
+// TestRunLogsNoPersonalData checks that nothing of a row but its number and reference reaches the logs,
+// in either format, through rejections, failures and progress.
+func TestRunLogsNoPersonalData(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{FailRate: 0.3, Required: []string{"date_of_birth"}, Seed: 5})
+	j := newJob(t, 60)
+	for _, format := range []string{"text", "json"} {
+		out := j.out + "-" + format
+		r := run(t, keyEnv(sb), "run", "--api-url", sb.URL, "--mapping", j.mapping, "--out", out,
+			"--rate", "1000/s", "--max-attempts", "2", "--log-format", format, j.input)
+		require.NotEqual(t, 2, r.code, r.stderr)
+		require.Contains(t, r.stderr, "crm-", "rows are named by reference")
+		for _, row := range j.rows {
+			for _, v := range row[1:5] {
+				require.NotContains(t, r.stderr, v, "a personal value in the %s log", format)
+			}
+		}
+		for _, v := range []string{"+234", "example.ng"} {
+			require.NotContains(t, r.stderr, v)
+		}
+	}
+}
+
+func TestRunRefusesPlainHTTPBeyondLoopback(t *testing.T) {
+	t.Parallel()
+	j := newJob(t, 3)
+	r := run(t, []string{"ZENTRA_SECRET_KEY=sk_live_0123456789abcdef"}, "run", "--api-url", "http://api.usezentra.com", "--mapping", j.mapping, "--out", j.out, j.input)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "http://")
+	assert.NotContains(t, r.stderr, "sk_live_0123456789abcdef")
+	_, err := os.Stat(j.out)
+	assert.True(t, os.IsNotExist(err), "nothing created")
+}

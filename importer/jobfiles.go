@@ -1,0 +1,184 @@
+package importer
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/mapping"
+)
+
+// The job files beside the journal.
+const (
+	ResultsFile = "results.csv"
+	RejectsFile = "rejects.csv"
+)
+
+// jobFiles writes results.csv and rejects.csv from the journal's outcomes, in row order, reading the
+// input again alongside for the --carry columns and the rows' own values. Both files are replaced
+// atomically: a crash leaves the previous versions, never a half-written file.
+type jobFiles struct {
+	dir     string
+	input   string
+	csv     mapping.CSVOptions
+	carry   []int
+	counts  map[string]int
+	outcome int // rows with an outcome
+}
+
+func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
+	f.counts = newCounts()
+	rd, err := mapping.Open(f.input, f.csv)
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	header := rd.Header()
+
+	results, err := checkpoint.CreateAtomic(filepath.Join(f.dir, ResultsFile))
+	if err != nil {
+		return err
+	}
+	defer abortUnlessCommitted(results, &err)
+	rejects, err := checkpoint.CreateAtomic(filepath.Join(f.dir, RejectsFile))
+	if err != nil {
+		return err
+	}
+	defer abortUnlessCommitted(rejects, &err)
+
+	names := make([]string, len(f.carry))
+	for i, idx := range f.carry {
+		names[i] = header[idx]
+	}
+	rw, err := checkpoint.NewResultsWriter(results, names)
+	if err != nil {
+		return err
+	}
+	jw, err := mapping.NewRejectsWriter(rejects, rd.Dialect(), header)
+	if err != nil {
+		return err
+	}
+	carry := make([]string, len(f.carry))
+	var rec *mapping.Record
+	err = j.Outcomes(func(o checkpoint.Outcome) error {
+		for rec == nil || rec.Row < o.Row {
+			next, err := rd.Next()
+			if errors.Is(err, io.EOF) {
+				return fmt.Errorf("the journal has row %d but %s ends before it", o.Row, f.input)
+			}
+			if err != nil {
+				return err
+			}
+			rec = next
+		}
+		if rec.Row != o.Row {
+			return fmt.Errorf("the journal has row %d that %s does not", o.Row, f.input)
+		}
+		for i, idx := range f.carry {
+			carry[i] = ""
+			if idx < len(rec.Fields) {
+				carry[i] = rec.Fields[idx]
+			}
+		}
+		if err := rw.Write(o, carry); err != nil {
+			return err
+		}
+		if o.Status == checkpoint.StatusFailed || o.Status == checkpoint.StatusRejected {
+			if err := jw.Write(rec, checkpoint.SafeCell(o.Error)); err != nil {
+				return err
+			}
+		}
+		f.counts[o.Status.String()]++
+		f.outcome++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("rebuild job files: %w", err)
+	}
+	if err := rw.Flush(); err != nil {
+		return err
+	}
+	if err := jw.Flush(); err != nil {
+		return err
+	}
+	if err := results.Commit(); err != nil {
+		return err
+	}
+	return rejects.Commit()
+}
+
+// abortUnlessCommitted removes a temporary file when the function writing it fails.
+func abortUnlessCommitted(f *checkpoint.AtomicFile, err *error) {
+	if *err != nil {
+		_ = f.Abort()
+	}
+}
+
+// finish writes the job files and the summary, and marks the journal finished when every row is done.
+func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, error) {
+	o := r.o
+	files := &jobFiles{dir: r.dir, input: o.Input, csv: r.src.m.CSV(), carry: r.carry}
+	filesErr := files.write(r.j)
+
+	rows := int(r.rep.total.Load())
+	if r.eof {
+		rows = max(r.lastRow, r.st.ResumeRow-1)
+	}
+	if o.MaxRows > 0 && !r.eof {
+		rows = min(max(rows, r.lastRow), o.MaxRows)
+	}
+	rows = max(rows, files.outcome)
+	files.counts["pending"] = rows - files.outcome
+
+	now := o.Clock.Now()
+	s := &Summary{
+		Command: "run", Input: o.Input, InputSHA: binding.InputSHA256, InputLen: binding.InputSize,
+		Mapping: binding.MappingHash, APIURL: binding.APIURL, JobDir: r.dir,
+		Started: r.started, Finished: now, Seconds: now.Sub(r.started).Seconds(),
+		Rows: rows, Counts: files.counts, MaxRows: o.MaxRows,
+		Resumed: !r.st.Fresh, AlreadyDone: int(r.rep.base), Resent: r.st.InFlight,
+		Processed: int(r.c.done()), Requests: r.c.requests.Load(), Retries: r.c.retries.Load(),
+		RateLimited: r.c.rateLimited.Load(), Repaired: r.st.Repaired,
+	}
+	if s.Seconds > 0 {
+		s.RowsPerSecond = float64(s.Processed) / s.Seconds
+	}
+	ps := r.pacer.Stats()
+	s.PausedSeconds = ps.Paused.Seconds()
+	s.RateCeiling = o.Rate.String()
+	s.PlanLimit = ps.AnnouncedMax
+	if ps.AnnouncedMax > 0 {
+		s.PlanWindow = ps.Window.String()
+	}
+	s.Complete = r.eof && runErr == nil && filesErr == nil && files.counts["pending"] == 0
+
+	switch KindOf(runErr) {
+	case KindInterrupted:
+		s.ExitCode, s.Stopped = 130, "interrupted"
+	case KindAborted:
+		s.ExitCode, s.Stopped = 3, runErr.Error()
+	}
+	if runErr == nil {
+		if files.counts["failed"]+files.counts["rejected"] > 0 {
+			s.ExitCode = 1
+		}
+	}
+	if filesErr != nil {
+		filesErr = &Error{Kind: KindAborted, Err: filesErr, Hint: "the journal is intact: run the same command again to rebuild the job files"}
+		if s.ExitCode == 0 || s.ExitCode == 1 {
+			s.ExitCode = 3
+		}
+		return s, filesErr
+	}
+	if s.Complete {
+		if err := r.j.Finish(rows, s.ExitCode); err != nil {
+			return s, journalError(err)
+		}
+	}
+	if err := writeSummary(r.dir, s); err != nil {
+		return s, &Error{Kind: KindAborted, Err: fmt.Errorf("write summary: %w", err), Hint: "the journal is intact: run the same command again to rebuild the job files"}
+	}
+	return s, nil
+}

@@ -1,0 +1,121 @@
+package importer
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/zentra/zentra-import/zentra"
+)
+
+// NewLogger returns the logger of a command: text or JSON on w, info and up, or warnings and up when quiet.
+// Logs name rows by number and external_reference, never by any other value of the row.
+func NewLogger(w io.Writer, format string, quiet bool) *slog.Logger {
+	level := slog.LevelInfo
+	if quiet {
+		level = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if strings.EqualFold(format, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// problemLog logs the first problem rows one by one, then only says that more are in the job files, so
+// that a file with a hundred thousand bad rows does not drown the log.
+type problemLog struct {
+	mu   sync.Mutex
+	log  *slog.Logger
+	max  int
+	n    int
+	told bool
+}
+
+func (p *problemLog) next() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n++
+	if p.n <= p.max {
+		return true
+	}
+	if !p.told {
+		p.told = true
+		p.log.Warn(fmt.Sprintf("more rows have problems; they are not logged one by one: see results.csv and rejects.csv (after the first %d)", p.max))
+	}
+	return false
+}
+
+func (p *problemLog) rejected(row int, ref, reason string) {
+	if p.next() {
+		p.log.Warn("row rejected", "row", row, "external_reference", ref, "reason", reason)
+	}
+}
+
+// apiRejected logs the API's code and field but not its message, which may repeat the row's values.
+func (p *problemLog) apiRejected(row int, ref string, e *zentra.RowError) {
+	if p.next() {
+		p.log.Warn("row rejected by the API", "row", row, "external_reference", ref, "status", e.HTTPStatus, "code", e.Code, "field", e.Field)
+	}
+}
+
+func (p *problemLog) failed(row int, ref string, status, attempts int) {
+	if p.next() {
+		p.log.Warn("row failed after its retries", "row", row, "external_reference", ref, "last_status", status, "attempts", attempts)
+	}
+}
+
+// failFast aborts a run whose first requests all fail: a wrong URL, a mapping the tenant refuses, an API
+// that is down. One success settles it; after that no number of bad rows stops the run.
+type failFast struct {
+	mu        sync.Mutex
+	limit     int
+	seen      int
+	succeeded bool
+	reasons   map[string]int
+}
+
+func (f *failFast) observe(ok bool, reason string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.succeeded || f.seen >= f.limit {
+		return nil
+	}
+	f.seen++
+	if ok {
+		f.succeeded = true
+		return nil
+	}
+	if f.reasons == nil {
+		f.reasons = map[string]int{}
+	}
+	f.reasons[reason]++
+	if f.seen < f.limit {
+		return nil
+	}
+	type kv struct {
+		k string
+		n int
+	}
+	var rs []kv
+	apiRefused := true
+	for k, n := range f.reasons {
+		rs = append(rs, kv{k, n})
+		if !strings.HasPrefix(k, "4") {
+			apiRefused = false
+		}
+	}
+	sort.Slice(rs, func(i, j int) bool { return rs[i].n > rs[j].n || rs[i].n == rs[j].n && rs[i].k < rs[j].k })
+	var parts []string
+	for _, r := range rs {
+		parts = append(parts, fmt.Sprintf("%s ×%d", r.k, r.n))
+	}
+	hint := "the API is unreachable or failing: check --api-url and the network, then run the same command again to resume"
+	if apiRefused {
+		hint = "the API refuses the rows as mapped: compare the mapping with the fields your tenant's identity program requires (results.csv has the API's messages), then run again with --restart"
+	}
+	return &Error{Kind: KindAborted, Err: fmt.Errorf("the first %d requests all failed (%s)", f.limit, strings.Join(parts, ", ")), Hint: hint}
+}

@@ -1,0 +1,565 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/mapping"
+	"github.com/zentra/zentra-import/zentra"
+)
+
+// RunOptions is everything `run` needs; package main fills it from flags and the environment.
+type RunOptions struct {
+	Input   string // the CSV file
+	Mapping string // the mapping file; "" infers one from the input and shows it
+	Out     string // the job directory; "" is the input's name with .csv replaced by .import
+
+	Key    zentra.Secret
+	APIURL string // "" derives it from the key
+	// APIIdentity names the API in the job's binding instead of its URL (the in-process sandbox, whose
+	// port changes every run). "" binds the URL.
+	APIIdentity       string
+	Rate              Rate // the zero Rate is auto
+	Workers           int
+	Retry             RetryPolicy
+	Timeout           time.Duration // per request
+	MaxRows           int           // 0: all
+	Carry             []string      // input columns copied into results.csv
+	RetryFailed       bool
+	Restart           bool
+	IdempotencyHeader string   // "" sends none
+	IDPaths           []string // where a success body carries the id; nil: the client's defaults
+	Lookup            bool     // ask GET ?external_reference= for the id of a 409 that gives none
+
+	// Drain bounds how long requests in flight may finish after a signal. 0 means the request timeout.
+	Drain time.Duration
+	// FailFast aborts the run when this many first requests all fail. 0 means 20.
+	FailFast int
+	// CommitEvery is the journal's group-commit delay; 0 is the journal's default.
+	CommitEvery time.Duration
+
+	Stderr        io.Writer
+	Terminal      bool          // stderr is a terminal: draw a bar
+	Quiet         bool          // warnings, errors and the final summary only
+	LogFormat     string        // "text" or "json"
+	ProgressEvery time.Duration // progress line interval when stderr is not a terminal; 0 means 10s
+	ResumeCommand string        // the command line that resumes the job, printed on interruption
+
+	Clock     Clock             // nil: the wall clock
+	Transport http.RoundTripper // nil: the client's tuned transport
+	// Logger, if set, replaces the logger built from LogFormat and Quiet (tests).
+	Logger *slog.Logger
+}
+
+func (o *RunOptions) setDefaults() {
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	if o.Retry.MaxAttempts == 0 {
+		o.Retry.MaxAttempts = DefaultRetryPolicy.MaxAttempts
+	}
+	if o.Retry.Base == 0 {
+		o.Retry.Base = DefaultRetryPolicy.Base
+	}
+	if o.Retry.Cap == 0 {
+		o.Retry.Cap = DefaultRetryPolicy.Cap
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = zentra.DefaultTimeout
+	}
+	if o.Drain <= 0 {
+		o.Drain = o.Timeout
+	}
+	if o.FailFast <= 0 {
+		o.FailFast = 20
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = 10 * time.Second
+	}
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+}
+
+// Run imports o.Input: it resumes the job in the job directory if there is one, sends every row not yet
+// done, and rebuilds the job files. It returns the summary (also when the run stopped early) and an error
+// whose Kind says why it stopped early.
+func Run(ctx context.Context, o RunOptions) (*Summary, error) {
+	o.setDefaults()
+	r := &runner{o: o, started: o.Clock.Now()}
+	r.rep = &reporter{out: o.Stderr, tty: o.Terminal, quiet: o.Quiet, interval: o.ProgressEvery,
+		c: &r.c, limit: int64(o.MaxRows), started: r.started, clock: o.Clock}
+	r.log = o.Logger
+	if r.log == nil {
+		r.log = NewLogger(r.rep, o.LogFormat, o.Quiet)
+	}
+	r.rep.log = r.log
+	return r.run(ctx)
+}
+
+// runner is one run of a job.
+type runner struct {
+	o       RunOptions
+	started time.Time
+	log     *slog.Logger
+	rep     *reporter
+	c       counters
+
+	src    *source
+	carry  []int
+	client *zentra.Client
+	pacer  *Pacer
+	dir    string
+	j      *checkpoint.Journal
+	st     *checkpoint.State
+	seen   *mapping.Seen
+	fail   *failFast
+	probs  *problemLog
+
+	eof     bool // the producer read the whole input
+	lastRow int  // the last row the producer read
+}
+
+func (r *runner) run(ctx context.Context) (*Summary, error) {
+	o := r.o
+	src, err := openSource(o.Input, o.Mapping)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	r.src = src
+	if r.carry, err = resolveCarry(src.rd.Header(), o.Carry); err != nil {
+		return nil, err
+	}
+	if err := r.newClient(); err != nil {
+		return nil, err
+	}
+	defer r.client.CloseIdleConnections()
+
+	r.dir = JobDir(o.Input, o.Out)
+	lock, err := checkpoint.LockDir(r.dir)
+	if err != nil {
+		return nil, wrapInput(err, "")
+	}
+	defer lock.Unlock()
+	if src.inferred != nil {
+		r.showInferred()
+	}
+	if o.Restart {
+		if err := checkpoint.Reset(r.dir); err != nil {
+			return nil, wrapInput(fmt.Errorf("--restart: %w", err), "")
+		}
+	}
+	size, sum, err := checkpoint.Fingerprint(o.Input)
+	if err != nil {
+		return nil, wrapInput(err, "")
+	}
+	api := o.APIIdentity
+	if api == "" {
+		api = r.client.BaseURL()
+	}
+	binding := checkpoint.Binding{InputSize: size, InputSHA256: sum, MappingHash: src.m.Hash(), APIURL: api}
+	r.seen = mapping.NewSeen()
+	j, st, err := checkpoint.Open(r.dir, binding, checkpoint.Options{
+		CommitEvery: o.CommitEvery,
+		RetryFailed: o.RetryFailed,
+		OnDurable:   r.c.onDurable,
+		SeedRef:     func(ref string, row int) { r.seen.Check(ref, row) },
+	})
+	if err != nil {
+		return nil, wrapInput(err, "")
+	}
+	defer j.Close()
+	r.j, r.st = j, st
+	if st.Repaired != "" {
+		r.log.Warn("journal repaired after a crash; the rows it lost will be sent again with the same idempotency keys", "detail", st.Repaired)
+	}
+	if st.Complete {
+		if s, err := ReadSummary(r.dir); err == nil && r.filesPresent() {
+			r.log.Info("the job is already finished: nothing to send; its files are unchanged", "job", r.dir)
+			return s, nil
+		}
+	}
+	if !st.Fresh {
+		r.rep.base = int64(doneCount(st))
+		r.log.Info("resuming", "job", r.dir, "done", r.rep.base, "in_flight", st.InFlight, "from_row", st.ResumeRow)
+	}
+	return r.importRows(ctx, binding)
+}
+
+func doneCount(st *checkpoint.State) int {
+	n := 0
+	for _, v := range st.Counts {
+		n += v
+	}
+	return n
+}
+
+// newClient builds the API client and the pacer that its answers feed.
+func (r *runner) newClient() error {
+	o := r.o
+	base := o.APIURL
+	if base == "" {
+		if o.Key == "" {
+			return inputError("set ZENTRA_SECRET_KEY or --secret-key-file, or try `run --sandbox`", "no secret key")
+		}
+		u, err := zentra.BaseURLForKey(o.Key)
+		if err != nil {
+			return wrapInput(err, "sandbox keys start with sk_sandbox_, live keys with sk_live_; or give --api-url")
+		}
+		base = u
+	}
+	plan := Rate{N: LivePlanPerMinute, Per: time.Minute}
+	if strings.HasPrefix(string(o.Key), "sk_sandbox_") {
+		plan = Rate{N: SandboxPlanPerMinute, Per: time.Minute}
+	}
+	r.pacer = NewPacer(PacerConfig{Ceiling: o.Rate, Plan: plan, Clock: o.Clock})
+	client, err := zentra.New(zentra.Config{
+		Key:               o.Key,
+		BaseURL:           base,
+		IdempotencyHeader: o.IdempotencyHeader,
+		IDPaths:           o.IDPaths,
+		Timeout:           o.Timeout,
+		MaxConns:          o.Workers,
+		Observe: func(rl zentra.RateLimit) {
+			r.pacer.Observe(Observation{Limit: rl.Limit, Remaining: rl.Remaining, Reset: rl.Reset, Received: rl.Received})
+		},
+		Transport: o.Transport,
+		Now:       o.Clock.Now,
+	})
+	if err != nil {
+		return wrapInput(err, "")
+	}
+	r.client = client
+	return nil
+}
+
+func (r *runner) showInferred() {
+	path := filepath.Join(r.dir, "mapping.inferred.yaml")
+	f, err := checkpoint.CreateAtomic(path)
+	if err == nil {
+		if _, err = f.Write(r.src.inferred); err == nil {
+			err = f.Commit()
+		} else {
+			_ = f.Abort()
+		}
+	}
+	if err != nil {
+		r.log.Warn("could not save the inferred mapping", "path", path, "err", err)
+	}
+	if !r.o.Quiet {
+		fmt.Fprintf(r.rep, "no --mapping given: using this mapping inferred from %s (saved as %s; edit it and pass --mapping to change it)\n%s\n",
+			r.o.Input, path, strings.TrimRight(string(r.src.inferred), "\n"))
+	}
+}
+
+func (r *runner) filesPresent() bool {
+	for _, name := range []string{ResultsFile, SummaryFile} {
+		if _, err := os.Stat(filepath.Join(r.dir, name)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// job is one mapped row on its way to a worker.
+type job struct {
+	row         int
+	offset, end int64
+	ref         string
+	body        []byte
+}
+
+// importRows runs the pipeline: one producer reading and mapping rows, N workers sending them.
+func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*Summary, error) {
+	o := r.o
+	r.fail = &failFast{limit: o.FailFast}
+	r.probs = &problemLog{log: r.log, max: 20}
+	r.c.resent.Store(int64(r.st.InFlight))
+
+	if st := r.st; st.ResumeRow > 1 && st.ResumeOffset >= 0 {
+		if err := r.src.rd.Seek(st.ResumeOffset, st.ResumeRow); err != nil {
+			return nil, wrapInput(fmt.Errorf("resume at row %d: %w", st.ResumeRow, err), "the input may have been replaced while the job was stopped; use --restart or another --out")
+		}
+	}
+
+	progCtx, stopProgress := context.WithCancel(context.Background())
+	progDone := make(chan struct{})
+	go func() { defer close(progDone); r.rep.run(progCtx) }()
+	go func() {
+		if n, err := mapping.CountRows(o.Input, r.src.rd.Dialect()); err == nil {
+			r.rep.setTotal(n)
+		}
+	}()
+
+	// The group's context stops everything on a run-fatal error. A signal (ctx) only stops the intake;
+	// requests in flight get o.Drain to finish before they are cancelled too.
+	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
+	reqCtx, cancelReq := context.WithCancel(gctx)
+	defer cancelReq()
+	stopDrain := context.AfterFunc(ctx, func() {
+		go func() {
+			_ = o.Clock.Sleep(reqCtx, o.Drain)
+			cancelReq()
+		}()
+	})
+	defer stopDrain()
+
+	jobs := make(chan job, 2*o.Workers)
+	g.Go(func() error {
+		defer close(jobs)
+		return r.produce(ctx, gctx, jobs)
+	})
+	for range o.Workers {
+		g.Go(func() error {
+			for jb := range jobs {
+				if ctx.Err() != nil || gctx.Err() != nil {
+					continue // not started: the row is read again on resume
+				}
+				if err := r.send(ctx, reqCtx, jb); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	runErr := g.Wait()
+	if runErr == nil && ctx.Err() != nil {
+		runErr = &Error{Kind: KindInterrupted, Err: ErrInterrupted,
+			Hint: "run the same command again to resume: " + o.ResumeCommand}
+	}
+	if err := r.j.Sync(); err != nil && runErr == nil {
+		runErr = journalError(err)
+	}
+	stopProgress()
+	<-progDone
+
+	sum, err := r.finish(binding, runErr)
+	if err != nil && runErr == nil {
+		runErr = err
+	}
+	return sum, runErr
+}
+
+// produce reads the input from the resume point, skips rows already done, maps the rest and hands them to
+// the workers. Rows that cannot be sent are recorded as rejected here, never sent.
+func (r *runner) produce(ctx, gctx context.Context, jobs chan<- job) error {
+	for {
+		if ctx.Err() != nil || gctx.Err() != nil {
+			return nil
+		}
+		rec, err := r.src.rd.Next()
+		if errors.Is(err, io.EOF) {
+			r.eof = true
+			return nil
+		}
+		if err != nil {
+			return &Error{Kind: KindAborted, Err: fmt.Errorf("read %s: %w", r.o.Input, err), Hint: "check the input file and run the same command again to resume"}
+		}
+		if r.o.MaxRows > 0 && rec.Row > r.o.MaxRows {
+			return nil
+		}
+		r.lastRow = rec.Row
+		if r.st.Done(rec.Row) {
+			continue
+		}
+		jb, problem := r.prepare(rec)
+		if problem != "" {
+			r.probs.rejected(rec.Row, jb.ref, problem)
+			if err := r.j.Record(checkpoint.Outcome{Row: rec.Row, Offset: rec.Offset, End: rec.End, Ref: jb.ref,
+				Status: checkpoint.StatusRejected, Error: problem}); err != nil {
+				return journalError(err)
+			}
+			continue
+		}
+		select {
+		case jobs <- jb:
+		case <-ctx.Done():
+			return nil
+		case <-gctx.Done():
+			return nil
+		}
+	}
+}
+
+// prepare maps a record to a request body, or says why it cannot be sent.
+func (r *runner) prepare(rec *mapping.Record) (job, string) {
+	ref, body, problem := checkRow(r.src.mapper, r.seen, rec)
+	return job{row: rec.Row, offset: rec.Offset, end: rec.End, ref: ref, body: body}, problem
+}
+
+// checkRow applies the mapping and the duplicate check to one record, exactly as both `run` and `validate`
+// do. problem is "" for a row that can be sent; it names fields and columns, never values.
+func checkRow(mapper *mapping.Mapper, seen *mapping.Seen, rec *mapping.Record) (ref string, body []byte, problem string) {
+	if rec.Err != nil {
+		return "", nil, rec.Err.Error()
+	}
+	p, err := mapper.Map(rec.Fields)
+	var problems []string
+	if err != nil {
+		problems = append(problems, err.Error())
+	}
+	if p.Ref != "" {
+		if first, dup := seen.Check(p.Ref, rec.Row); dup {
+			problems = append(problems, fmt.Sprintf("external_reference: duplicate of row %d", first))
+		}
+	}
+	return p.Ref, p.Body, strings.Join(problems, "; ")
+}
+
+func journalError(err error) error {
+	return &Error{Kind: KindAborted, Err: fmt.Errorf("checkpoint journal: %w", err),
+		Hint: "the job directory must be writable with free space; fix it and run the same command again to resume"}
+}
+
+// send takes one row to an outcome: created, existing, rejected by the API, or failed after its retries.
+// It returns only run-fatal errors. A row left without an outcome (interrupted, or the run aborted) stays
+// in flight in the journal and is sent again, with the same Idempotency-Key, when the job resumes.
+func (r *runner) send(ctx, reqCtx context.Context, jb job) error {
+	if err := r.j.Start(jb.row, jb.offset, jb.end); err != nil {
+		return journalError(err)
+	}
+	key := IdempotencyKey(jb.ref)
+	requests, failures := 0, 0
+	out := checkpoint.Outcome{Row: jb.row, Offset: jb.offset, End: jb.end, Ref: jb.ref}
+	for {
+		if requests > 0 && ctx.Err() != nil {
+			return nil // interrupted between attempts: leave the row in flight
+		}
+		if err := r.pacer.Wait(reqCtx); err != nil {
+			return nil
+		}
+		requests++
+		r.c.requests.Add(1)
+		if requests > 1 {
+			r.c.retries.Add(1)
+		}
+		res, err := r.client.Create(reqCtx, key, jb.body)
+		r.pacer.Done()
+		out.Attempts = requests
+
+		var rowErr *zentra.RowError
+		var retry *zentra.RetryableError
+		var fatal *zentra.FatalError
+		switch {
+		case err == nil:
+			r.fail.observe(true, "")
+			out.HTTPStatus, out.CustomerID, out.Error = res.HTTPStatus, res.ID, ""
+			out.Status = checkpoint.StatusCreated
+			if res.Existing {
+				out.Status = checkpoint.StatusExisting
+				if res.ID == "" {
+					out.CustomerID, out.Error = r.lookup(reqCtx, jb.ref)
+				}
+			}
+			return r.record(out)
+		case errors.As(err, &fatal):
+			return &Error{Kind: KindAborted, Err: err, Hint: fatal.Hint}
+		case reqCtx.Err() != nil:
+			return nil // cancelled in flight: the outcome is unknown, the row stays in flight
+		case errors.As(err, &rowErr):
+			out.HTTPStatus, out.Error = rowErr.HTTPStatus, err.Error()
+			out.Status = checkpoint.StatusRejected
+			if rowErr.HTTPStatus < 300 {
+				out.Status = checkpoint.StatusFailed // the API said yes without an id: not the data's fault
+			}
+			r.probs.apiRejected(jb.row, jb.ref, rowErr)
+			if err := r.record(out); err != nil {
+				return err
+			}
+			return r.fail.observe(false, reasonKey(rowErr.HTTPStatus, rowErr.Code))
+		case errors.As(err, &retry) && retry.RateLimited:
+			r.c.rateLimited.Add(1)
+			until := r.pacer.RateLimited(r.o.Clock.Now(), retry.ResetAt, retry.RetryAfter)
+			r.log.Debug("rate limited: all workers pause", "row", jb.row, "until", until)
+			continue
+		default:
+			failures++
+			out.HTTPStatus, out.Error = 0, err.Error()
+			if retry != nil {
+				out.HTTPStatus = retry.HTTPStatus
+			}
+			if ferr := r.fail.observe(false, reasonKey(out.HTTPStatus, codeOf(err))); ferr != nil {
+				return ferr
+			}
+			if !r.o.Retry.Retry(failures) {
+				out.Status = checkpoint.StatusFailed
+				r.probs.failed(jb.row, jb.ref, out.HTTPStatus, failures)
+				return r.record(out)
+			}
+			var serverSays time.Duration
+			if retry != nil && !retry.RetryAt.IsZero() {
+				serverSays = retry.RetryAt.Sub(r.o.Clock.Now())
+			}
+			if err := r.o.Clock.Sleep(ctx, r.o.Retry.Backoff(failures+1, serverSays)); err != nil {
+				return nil
+			}
+		}
+	}
+}
+
+func (r *runner) record(o checkpoint.Outcome) error {
+	if err := r.j.Record(o); err != nil {
+		return journalError(err)
+	}
+	return nil
+}
+
+// lookup asks the API for the id of an existing customer whose 409 did not carry it, when configured.
+func (r *runner) lookup(ctx context.Context, ref string) (id, note string) {
+	if !r.o.Lookup {
+		return "", "the customer exists; the API's answer did not include its id"
+	}
+	id, found, err := r.client.Lookup(ctx, ref)
+	switch {
+	case err != nil:
+		return "", "the customer exists; looking up its id failed: " + err.Error()
+	case !found:
+		return "", "the customer exists; the lookup did not find it"
+	}
+	return id, ""
+}
+
+func codeOf(err error) string {
+	var re *zentra.RetryableError
+	if errors.As(err, &re) {
+		if re.Code != "" {
+			return re.Code
+		}
+		if re.HTTPStatus == 0 {
+			var ue *url.Error
+			if errors.As(err, &ue) && ue.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+				return "timeout"
+			}
+			return "network error"
+		}
+	}
+	return ""
+}
+
+func reasonKey(status int, code string) string {
+	switch {
+	case status == 0 && code == "":
+		return "no answer"
+	case status == 0:
+		return code
+	case code == "":
+		return fmt.Sprint(status)
+	}
+	return fmt.Sprintf("%d %s", status, code)
+}

@@ -1,0 +1,128 @@
+package importer
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/zentra/zentra-import/checkpoint"
+)
+
+// Summary is summary.json: what a run did, for the person reading the terminal and the monitor reading the
+// file. Counts are over the whole job (every run of it), except the request counters, which are this run's.
+type Summary struct {
+	Command  string `json:"command"` // "run" or "validate"
+	Input    string `json:"input"`
+	InputSHA string `json:"input_sha256"`
+	InputLen int64  `json:"input_bytes"`
+	Mapping  string `json:"mapping_sha256"`
+	APIURL   string `json:"api_url,omitempty"`
+	JobDir   string `json:"job_dir"`
+
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	Seconds  float64   `json:"seconds"`
+
+	Rows     int            `json:"rows"`     // data rows in the input (or in the trial, with --max-rows)
+	Counts   map[string]int `json:"counts"`   // created, existing, failed, rejected, pending
+	Complete bool           `json:"complete"` // every row has an outcome
+
+	// This run.
+	Resumed       bool    `json:"resumed"`         // an earlier run of this job had done some rows
+	AlreadyDone   int     `json:"already_done"`    // rows done before this run started
+	Resent        int     `json:"resent"`          // rows in flight at the interruption, sent again
+	Processed     int     `json:"processed"`       // outcomes this run made durable
+	Requests      int64   `json:"requests"`        // HTTP requests sent
+	Retries       int64   `json:"retries"`         // requests beyond the first of a row
+	RateLimited   int64   `json:"rate_limited"`    // 429 answers
+	PausedSeconds float64 `json:"paused_seconds"`  // time all workers waited on 429s
+	RowsPerSecond float64 `json:"rows_per_second"` // outcomes this run made durable / seconds
+	RateCeiling   string  `json:"rate_ceiling,omitempty"`
+	PlanLimit     int     `json:"plan_limit,omitempty"` // the X-RateLimit-Limit the API announced
+	PlanWindow    string  `json:"plan_window,omitempty"`
+	MaxRows       int     `json:"max_rows,omitempty"`
+	Repaired      string  `json:"journal_repaired,omitempty"`
+	Stopped       string  `json:"stopped,omitempty"` // why the run stopped early, if it did
+
+	ExitCode int `json:"exit_code"`
+}
+
+// SummaryFile is the name of the summary in a job directory.
+const SummaryFile = "summary.json"
+
+func newCounts() map[string]int {
+	m := map[string]int{"pending": 0}
+	for s := checkpoint.StatusCreated; s <= checkpoint.StatusRejected; s++ {
+		m[s.String()] = 0
+	}
+	return m
+}
+
+// writeSummary replaces dir/summary.json atomically.
+func writeSummary(dir string, s *Summary) error {
+	f, err := checkpoint.CreateAtomic(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		return err
+	}
+	enc := json.NewEncoder(f)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(s); err != nil {
+		_ = f.Abort()
+		return err
+	}
+	return f.Commit()
+}
+
+// ReadSummary reads a job directory's summary.json.
+func ReadSummary(dir string) (*Summary, error) {
+	b, err := os.ReadFile(filepath.Join(dir, SummaryFile))
+	if err != nil {
+		return nil, err
+	}
+	var s Summary
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, SummaryFile), err)
+	}
+	return &s, nil
+}
+
+// Print writes the human summary that ends every run, quiet or not.
+func (s *Summary) Print(w io.Writer) {
+	var b strings.Builder
+	verb := "imported"
+	if s.Command == "validate" {
+		verb = "validated"
+	}
+	fmt.Fprintf(&b, "%s %s: %d rows", verb, s.Input, s.Rows)
+	if s.MaxRows > 0 {
+		fmt.Fprintf(&b, " (trial: first %d)", s.MaxRows)
+	}
+	fmt.Fprintf(&b, " in %s\n", (time.Duration(s.Seconds * float64(time.Second))).Round(100*time.Millisecond))
+	order := []string{"created", "existing", "failed", "rejected", "pending"}
+	if s.Command == "validate" {
+		order = []string{"valid", "rejected"}
+	}
+	var parts []string
+	for _, k := range order {
+		if n, ok := s.Counts[k]; ok && (n > 0 || k != "pending") {
+			parts = append(parts, fmt.Sprintf("%s %d", k, n))
+		}
+	}
+	fmt.Fprintf(&b, "  %s\n", strings.Join(parts, " · "))
+	if s.Command == "run" {
+		fmt.Fprintf(&b, "  requests %d · retries %d · 429s %d", s.Requests, s.Retries, s.RateLimited)
+		if s.Processed > 0 {
+			fmt.Fprintf(&b, " · %.1f rows/s", s.RowsPerSecond)
+		}
+		b.WriteString("\n")
+		if s.Resumed {
+			fmt.Fprintf(&b, "  resumed: %d rows were already done, %d in flight were sent again\n", s.AlreadyDone, s.Resent)
+		}
+	}
+	fmt.Fprintf(&b, "  job files in %s\n", s.JobDir)
+	_, _ = io.WriteString(w, b.String())
+}

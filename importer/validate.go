@@ -1,0 +1,125 @@
+package importer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/mapping"
+)
+
+// ValidateOptions is everything `validate` needs.
+type ValidateOptions struct {
+	Input   string
+	Mapping string // "" infers one, as run does
+	Out     string // the job directory; "" as run's default
+	Show    int    // how many problem rows to print; 0 means 10
+	Stderr  io.Writer
+	Clock   Clock
+}
+
+// Validate reads the whole input with the same mapping and rules as run, writes rejects.csv and
+// summary.json to the job directory, prints the first problems, and sends nothing.
+func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
+	if o.Show <= 0 {
+		o.Show = 10
+	}
+	if o.Clock == nil {
+		o.Clock = SystemClock{}
+	}
+	if o.Stderr == nil {
+		o.Stderr = io.Discard
+	}
+	started := o.Clock.Now()
+	src, err := openSource(o.Input, o.Mapping)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	dir := JobDir(o.Input, o.Out)
+	lock, err := checkpoint.LockDir(dir)
+	if err != nil {
+		return nil, wrapInput(err, "")
+	}
+	defer lock.Unlock()
+	if _, err := os.Stat(filepath.Join(dir, checkpoint.JournalFile)); err == nil {
+		return nil, inputError("give validate another --out, or use --restart on the next run",
+			"%s holds an import's checkpoint; validating into it would replace that import's rejects.csv and summary.json", dir)
+	}
+	if src.inferred != nil {
+		fmt.Fprintf(o.Stderr, "no --mapping given: validating with this mapping inferred from %s\n%s\n", o.Input, src.inferred)
+	}
+
+	rejects, err := checkpoint.CreateAtomic(filepath.Join(dir, RejectsFile))
+	if err != nil {
+		return nil, wrapInput(err, "")
+	}
+	defer abortUnlessCommitted(rejects, &err)
+	jw, err := mapping.NewRejectsWriter(rejects, src.rd.Dialect(), src.rd.Header())
+	if err != nil {
+		return nil, err
+	}
+	seen := mapping.NewSeen()
+	rows, bad := 0, 0
+	for {
+		if ctx.Err() != nil {
+			err = &Error{Kind: KindInterrupted, Err: ErrInterrupted, Hint: "validation sends nothing; run it again"}
+			return nil, err
+		}
+		rec, rerr := src.rd.Next()
+		if errors.Is(rerr, io.EOF) {
+			break
+		}
+		if rerr != nil {
+			err = wrapInput(fmt.Errorf("read %s: %w", o.Input, rerr), "")
+			return nil, err
+		}
+		rows = rec.Row
+		ref, _, problem := checkRow(src.mapper, seen, rec)
+		if problem == "" {
+			continue
+		}
+		bad++
+		if bad <= o.Show {
+			if ref != "" {
+				fmt.Fprintf(o.Stderr, "row %d (%s): %s\n", rec.Row, ref, problem)
+			} else {
+				fmt.Fprintf(o.Stderr, "row %d: %s\n", rec.Row, problem)
+			}
+		}
+		if err = jw.Write(rec, checkpoint.SafeCell(problem)); err != nil {
+			return nil, err
+		}
+	}
+	if bad > o.Show {
+		fmt.Fprintf(o.Stderr, "… and %d more rows with problems (all in %s)\n", bad-o.Show, filepath.Join(dir, RejectsFile))
+	}
+	if err = jw.Flush(); err != nil {
+		return nil, err
+	}
+	if err = rejects.Commit(); err != nil {
+		return nil, err
+	}
+	size, sum, err := checkpoint.Fingerprint(o.Input)
+	if err != nil {
+		return nil, err
+	}
+	now := o.Clock.Now()
+	s := &Summary{
+		Command: "validate", Input: o.Input, InputSHA: sum, InputLen: size, Mapping: src.m.Hash(), JobDir: dir,
+		Started: started, Finished: now, Seconds: now.Sub(started).Seconds(), Rows: rows,
+		Counts: map[string]int{"valid": rows - bad, "rejected": bad}, Complete: true,
+	}
+	if bad > 0 {
+		s.ExitCode = 1
+	}
+	if s.Seconds > 0 {
+		s.RowsPerSecond = float64(rows) / s.Seconds
+	}
+	err = writeSummary(dir, s)
+	return s, err
+}

@@ -1,0 +1,159 @@
+// Command zentra-import imports customer records from CSV files into Zentra's identity API, resumably and
+// idempotently. See README.md.
+//
+// This package only wires: flags and environment into option structs, signals into a context, and the
+// outcome of a command into a message and an exit code. The work is in importer/.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/zentra/zentra-import/importer"
+)
+
+// Exit codes (README "Exit codes"; SPEC):
+//
+//	0    every row is created or existing (validate: every row would be sent)
+//	1    the job finished; some rows are failed or rejected (see rejects.csv)
+//	2    usage, mapping, input or job-directory error; nothing was sent
+//	3    aborted: the API refused the key or the tenant, every request failed, or the journal
+//	     could not be written; resumable
+//	130  interrupted; resumable
+const (
+	exitOK          = 0
+	exitRowProblems = 1
+	exitUsage       = 2
+	exitAborted     = 3
+	exitInterrupted = 130
+)
+
+// exitCode is the one table from a command's outcome to the process's exit code.
+func exitCode(sum *importer.Summary, err error) int {
+	switch importer.KindOf(err) {
+	case 0:
+		if sum != nil {
+			return sum.ExitCode
+		}
+		return exitOK
+	case importer.KindAborted:
+		return exitAborted
+	case importer.KindInterrupted:
+		return exitInterrupted
+	default:
+		return exitUsage
+	}
+}
+
+func main() {
+	ctx, stop := interruptContext(os.Stderr)
+	code := runMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// interruptContext is cancelled by the first SIGINT or SIGTERM: the run stops taking rows, lets requests
+// in flight finish and writes its files. A second signal exits at once; the journal's records are
+// self-checking, so whatever was written stays consistent.
+func interruptContext(stderr io.Writer) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+			return
+		}
+		fmt.Fprintln(stderr, "zentra-import: stopping: no new rows; requests in flight may finish (signal again to stop at once)")
+		cancel()
+		<-sigs
+		fmt.Fprintln(stderr, "zentra-import: stopped at once; the checkpoint is consistent: run the same command again to resume")
+		os.Exit(exitInterrupted)
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel() }
+}
+
+// runMain runs one command line and returns the exit code.
+func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	env := &environment{stdout: stdout, stderr: stderr, args: args, getenv: os.Getenv}
+	root := newRootCmd(env)
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitCode(env.summary, env.err)
+	}
+	// cobra's own errors: an unknown command or flag, a missing argument.
+	printError(stderr, &importer.Error{Kind: importer.KindInput, Err: err, Hint: "see `zentra-import " + commandName(args) + " -h`"})
+	return exitUsage
+}
+
+// environment is what the commands share: where to write, the process's arguments and environment, and
+// the outcome of the command that ran.
+type environment struct {
+	stdout, stderr io.Writer
+	args           []string
+	getenv         func(string) string
+	summary        *importer.Summary
+	err            error
+}
+
+// finish records a command's outcome and reports its error, with its hint, on stderr.
+func (e *environment) finish(sum *importer.Summary, err error) {
+	e.summary, e.err = sum, err
+	if sum != nil {
+		sum.Print(e.stderr)
+	}
+	if err != nil {
+		printError(e.stderr, err)
+	}
+}
+
+// printError prints "zentra-import: message" and, when there is one, "hint: how to fix it".
+func printError(w io.Writer, err error) {
+	msg := err.Error()
+	if errors.Is(err, importer.ErrInterrupted) {
+		msg = "interrupted"
+	}
+	fmt.Fprintf(w, "zentra-import: %s\n", msg)
+	if hint := importer.HintOf(err); hint != "" {
+		fmt.Fprintf(w, "hint: %s\n", hint)
+	}
+}
+
+func commandName(args []string) string {
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			return a
+		}
+	}
+	return ""
+}
+
+func newRootCmd(env *environment) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "zentra-import",
+		Short: "Import customer records from CSV files into Zentra's identity API",
+		Long: `zentra-import imports customer records from a CSV file into Zentra's identity API
+(POST /api/v1/identity/customers), paced to the API's rate limit, idempotently, and resumably:
+interrupt it at any moment and run the same command again.
+
+Try it with nothing leaving your machine:
+  zentra-import run --sandbox --mapping samples/mapping.yaml samples/customers.csv`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = true
+	root.AddCommand(newRunCmd(env), newValidateCmd(env), newMappingCmd(env), newSandboxCmd(env))
+	return root
+}
