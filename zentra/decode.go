@@ -1,0 +1,289 @@
+package zentra
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits on what is read of an answer and kept of its texts.
+const (
+	maxBody    = 1 << 20 // answers are read up to 1 MiB; a longer one is not JSON the client can use
+	drainLimit = 64 << 10
+	maxMessage = 300 // runes of an API message kept in an error
+	maxCode    = 64  // bytes of an error code or field name
+	maxID      = 256 // bytes of a customer id
+)
+
+// reply is an answer's body as far as the client understands it.
+type reply struct {
+	obj     map[string]any // the body, when it is a JSON object
+	problem string         // why obj is nil: "non-JSON answer (text/html)", "truncated JSON", …
+
+	code    string // error code as sent, cleaned (may be upper case)
+	field   string
+	message string
+	details map[string]any
+	hasErr  bool // the body carries an error object, string or list
+	failed  bool // the body declares failure: "success": false, or "status": "error"
+}
+
+// decodeReply reads an answer's body. It never fails: what it cannot read becomes reply.problem.
+func decodeReply(contentType string, body []byte, tooLarge, cut bool) *reply {
+	r := &reply{}
+	mt := mediaType(contentType)
+	trimmed := bytes.TrimSpace(body)
+	switch {
+	case tooLarge:
+		r.problem = fmt.Sprintf("answer larger than %d KiB (%s)", maxBody>>10, mt)
+		return r
+	case len(trimmed) == 0 && cut:
+		r.problem = "answer cut off before its body"
+		return r
+	case len(trimmed) == 0:
+		r.problem = "empty answer"
+		return r
+	case trimmed[0] != '{' && trimmed[0] != '[' && !strings.Contains(mt, "json"):
+		r.problem = "non-JSON answer (" + mt + ")"
+		return r
+	}
+	dec := json.NewDecoder(bytes.NewReader(trimmed))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	if err == nil {
+		if _, next := dec.Token(); next != io.EOF {
+			err = errors.New("data after the JSON value")
+		}
+	}
+	if err != nil {
+		var syn *json.SyntaxError
+		switch {
+		case cut:
+			r.problem = "answer cut off (" + mt + ")"
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			r.problem = "truncated JSON (" + mt + ")"
+		case errors.As(err, &syn):
+			r.problem = fmt.Sprintf("invalid JSON at byte %d (%s)", syn.Offset, mt)
+		default:
+			r.problem = "invalid JSON (" + mt + "): " + err.Error()
+		}
+		return r
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		r.problem = "unexpected JSON: " + jsonKind(v) + " instead of an object"
+		return r
+	}
+	r.obj = obj
+	r.readError()
+	return r
+}
+
+// readError finds the error parts of a body in the documented shape
+// {"success":false,"error":{"code","message","field","details"}} and its common variants: a string
+// error, an "errors" list, a top-level "code" and "message" (or RFC 9457's "detail" and "title").
+func (r *reply) readError() {
+	e, present := r.obj["error"]
+	if list, ok := r.obj["errors"].([]any); (!present || e == nil) && ok && len(list) > 0 {
+		e, present = list[0], true
+	}
+	switch e := e.(type) {
+	case map[string]any:
+		r.hasErr = true
+		r.code = text(e["code"])
+		r.message = text(e["message"])
+		r.field = text(e["field"])
+		if r.field == "" {
+			r.field = text(e["param"])
+		}
+		r.details, _ = e["details"].(map[string]any)
+	case string:
+		r.hasErr = present && e != ""
+		if looksLikeCode(e) {
+			r.code = e
+		} else {
+			r.message = e
+		}
+	}
+	if r.code == "" {
+		if c := text(r.obj["code"]); looksLikeCode(c) {
+			r.code = c
+		}
+	}
+	for _, k := range []string{"message", "detail", "title", "error_description"} {
+		if r.message != "" {
+			break
+		}
+		r.message = text(r.obj[k])
+	}
+	r.code = clean(r.code, maxCode)
+	r.field = clean(r.field, maxCode)
+	r.message = clean(r.message, maxMessage)
+	switch s := r.obj["success"].(type) {
+	case bool:
+		r.failed = !s
+	case string:
+		r.failed = strings.EqualFold(s, "false")
+	}
+	switch strings.ToLower(text(r.obj["status"])) {
+	case "error", "fail", "failed", "failure":
+		r.failed = true
+	}
+}
+
+// findID returns the first usable id at one of the dotted paths, and whether any path held a value that
+// is not a usable id (so that the message can say so).
+func findID(obj map[string]any, paths ...[]string) (id string, unusable string) {
+	for _, list := range paths {
+		for _, p := range list {
+			v, ok := lookup(obj, p)
+			if !ok {
+				continue
+			}
+			if id, ok := idText(v); ok {
+				return id, ""
+			}
+			if unusable == "" {
+				unusable = p + " holds " + jsonKind(v)
+			}
+		}
+	}
+	return "", unusable
+}
+
+// lookup follows a dotted path through nested objects. A list on the way stands for its first element
+// (a lookup answer may list the customers of a reference).
+func lookup(obj map[string]any, path string) (any, bool) {
+	var v any = obj
+	for part := range strings.SplitSeq(path, ".") {
+		if l, ok := v.([]any); ok && len(l) > 0 {
+			v = l[0]
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[part]; !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// idText accepts a non-empty string or a number as an id, if it is short, valid UTF-8 without control
+// characters.
+func idText(v any) (string, bool) {
+	var s string
+	switch v := v.(type) {
+	case string:
+		s = strings.TrimSpace(v)
+	case json.Number:
+		s = v.String()
+	default:
+		return "", false
+	}
+	if s == "" || len(s) > maxID || !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return "", false
+	}
+	return s, true
+}
+
+// text returns a string or a number's text; anything else is "".
+func text(v any) string {
+	switch v := v.(type) {
+	case string:
+		return v
+	case json.Number:
+		return v.String()
+	}
+	return ""
+}
+
+func jsonKind(v any) string {
+	switch v := v.(type) {
+	case nil:
+		return "null"
+	case map[string]any:
+		return "an object"
+	case []any:
+		if len(v) == 0 {
+			return "an empty list"
+		}
+		return "a list"
+	case string:
+		if strings.TrimSpace(v) == "" {
+			return "an empty string"
+		}
+		return "a string"
+	case json.Number:
+		return "a number"
+	case bool:
+		return "a boolean"
+	}
+	return "an unknown value"
+}
+
+func looksLikeCode(s string) bool {
+	if s == "" || len(s) > maxCode {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// clean makes an API text safe to show: control characters and invalid bytes become spaces, runs of
+// spaces one, anything that looks like a secret key is redacted, and it is cut to max runes.
+func clean(s string, max int) string {
+	if s == "" {
+		return ""
+	}
+	var b strings.Builder
+	space := false
+	n := 0
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) || unicode.IsSpace(r) || unicode.Is(unicode.Bidi_Control, r) {
+			space = b.Len() > 0
+			continue
+		}
+		if n == max {
+			b.WriteString("…")
+			break
+		}
+		if space {
+			b.WriteByte(' ')
+			n++
+			space = false
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return redactKeys(b.String())
+}
+
+// mediaType returns the media type of a Content-Type header, lower case, or a word for none.
+func mediaType(ct string) string {
+	if ct == "" {
+		return "no content type"
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		mt, _, _ = strings.Cut(ct, ";")
+		mt = strings.ToLower(strings.TrimSpace(mt))
+	}
+	if mt = clean(mt, 60); mt == "" {
+		return "no content type"
+	}
+	return mt
+}

@@ -1,0 +1,202 @@
+package zentra_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zentra/zentra-import/zentra"
+)
+
+const secretPart = "t3stS3cretValue0123456789"
+
+// printed is every way a value is commonly shown: fmt verbs, both slog handlers, JSON.
+func printed(t *testing.T, v any) string {
+	t.Helper()
+	var b bytes.Buffer
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%T"} {
+		fmt.Fprintf(&b, verb+"\n", v)
+	}
+	fmt.Fprintln(&b, v)
+	slog.New(slog.NewTextHandler(&b, nil)).Info("value", "v", v)
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("value", "v", v)
+	if j, err := json.Marshal(v); err == nil {
+		b.Write(j)
+	}
+	if e, ok := v.(error); ok {
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+func assertNoKey(t *testing.T, name string, v any) {
+	t.Helper()
+	out := printed(t, v)
+	assert.NotContains(t, out, secretPart, "%s shows the key:\n%s", name, out)
+}
+
+func TestKeyNeverShown(t *testing.T) {
+	cfg := zentra.Config{Key: testKey, BaseURL: "http://127.0.0.1:1", Observe: func(zentra.RateLimit) {}}
+	c, err := zentra.New(cfg)
+	require.NoError(t, err)
+
+	assertNoKey(t, "Secret", cfg.Key)
+	assertNoKey(t, "Config", cfg)
+	assertNoKey(t, "*Config", &cfg)
+	assertNoKey(t, "Client", c)
+	assertNoKey(t, "struct holding a Config", struct{ Z zentra.Config }{cfg})
+	assert.Equal(t, "[redacted]", fmt.Sprint(cfg.Key))
+	assert.Equal(t, `zentra.Secret("[redacted]")`, fmt.Sprintf("%#v", cfg.Key))
+	assert.Equal(t, "[none]", zentra.Secret("").String())
+	j, err := json.Marshal(struct{ K zentra.Secret }{cfg.Key})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"K":"[redacted]"}`, string(j))
+
+	// Errors of every type, from a server that echoes the key (and the request) in its messages.
+	echo := func(status int, ctype string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			auth := r.Header.Get("Authorization")
+			w.Header().Set("Content-Type", ctype)
+			w.Header().Set("Location", "https://x.example/?k="+strings.TrimPrefix(auth, "Bearer "))
+			w.WriteHeader(status)
+			msg, _ := json.Marshal("bad " + auth + " for " + string(body))
+			fmt.Fprintf(w, `{"error":{"code":"c_%s","field":"%s","message":%s}}`, strings.TrimPrefix(auth, "Bearer "), strings.TrimPrefix(auth, "Bearer "), msg)
+		}
+	}
+	for _, status := range []int{200, 301, 400, 401, 403, 404, 409, 422, 429, 500, 503} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			srv := httptest.NewServer(echo(status, jsonCT))
+			defer srv.Close()
+			c, _ := newClient(t, srv.URL, nil)
+			_, err := c.Create(context.Background(), "k", []byte(`{"key":"`+testKey+`"}`))
+			if status == 409 { // a conflict on another field: a row error
+				require.Error(t, err)
+			}
+			if err != nil {
+				assertNoKey(t, fmt.Sprintf("%T", err), err)
+				var fatal *zentra.FatalError
+				if errors.As(err, &fatal) {
+					assert.NotContains(t, fatal.Hint, secretPart)
+				}
+			}
+		})
+	}
+	// A transport failing with the key in its text.
+	c2, _ := newClient(t, "https://api.example.invalid", func(c *zentra.Config) {
+		c.Transport = failingDial(errors.New("proxy refused Authorization: Bearer " + testKey))
+	})
+	_, err = c2.Create(context.Background(), "k", []byte(`{}`))
+	require.Error(t, err)
+	assertNoKey(t, "transport error", err)
+	// The key's own shape need not be Zentra's: the client still removes it.
+	odd := "custom-gateway-token-" + secretPart
+	c3, err := zentra.New(zentra.Config{Key: zentra.Secret(odd), BaseURL: "https://api.example.invalid",
+		Transport: failingDial(errors.New("bad token " + odd))})
+	require.NoError(t, err)
+	_, err = c3.Create(context.Background(), "k", []byte(`{}`))
+	require.Error(t, err)
+	assertNoKey(t, "transport error with an unprefixed key", err)
+	assertNoKey(t, "client with an unprefixed key", c3)
+}
+
+func TestRowErrorLogOmitsMessage(t *testing.T) {
+	err := &zentra.RowError{HTTPStatus: 422, Code: "invalid_format", Field: "email", Message: "jane@example.com is not an email"}
+	var b bytes.Buffer
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("row rejected", "row", 7, "err", err)
+	slog.New(slog.NewTextHandler(&b, nil)).Info("row rejected", "row", 7, "err", err)
+	assert.NotContains(t, b.String(), "jane")
+	assert.Contains(t, b.String(), "invalid_format")
+	assert.Contains(t, b.String(), "email")
+	retry := &zentra.RetryableError{HTTPStatus: 503, Code: "service_unavailable", Message: "down for jane@example.com", RetryAt: time.Now()}
+	b.Reset()
+	slog.New(slog.NewJSONHandler(&b, nil)).Info("retry", "err", retry)
+	assert.NotContains(t, b.String(), "jane")
+	assert.Contains(t, b.String(), "service_unavailable")
+}
+
+func TestBaseURLForKey(t *testing.T) {
+	tests := []struct {
+		name, key, want, err string
+	}{
+		{"sandbox", "sk_sandbox_abc", zentra.SandboxURL, ""},
+		{"live", "sk_live_abc", zentra.LiveURL, ""},
+		{"empty", "", "", "no secret key"},
+		{"publishable", "pk_live_" + secretPart, "", "publishable key"},
+		{"test prefix", "sk_test_" + secretPart, "", "sk_test_ is not a Zentra prefix"},
+		{"other", secretPart, "", "neither sk_sandbox_ nor sk_live_"},
+		{"trailing newline", "sk_live_" + secretPart + "\n", "", "white space"},
+		{"control character", "sk_live_\x01" + secretPart, "", "control or non-ASCII character at byte 9"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := zentra.BaseURLForKey(zentra.Secret(tt.key))
+			if tt.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.err)
+				assert.NotContains(t, err.Error(), secretPart)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestCheckBaseURL(t *testing.T) {
+	tests := []struct {
+		url string
+		err string // "" means accepted
+	}{
+		{"https://api.usezentra.com", ""},
+		{"https://sandbox.api.usezentra.com/", ""},
+		{"https://gateway.example.com:8443/zentra", ""},
+		{"HTTPS://API.USEZENTRA.COM", ""},
+		{"http://127.0.0.1:8080", ""},
+		{"http://127.1.2.3", ""},
+		{"http://localhost", ""},
+		{"http://LOCALHOST:9000/", ""},
+		{"http://[::1]:8080", ""},
+		{"http://[::ffff:127.0.0.1]:8080", ""},
+		{"http://example.com", "plain http:// is allowed only to this machine"},
+		{"http://10.0.0.5:8080", "would travel unencrypted"},
+		{"http://localhost.example.com", "only to this machine"},
+		{"http://[fe80::1%25eth0]:80", "only to this machine"},
+		{"ftp://api.usezentra.com", "the scheme must be https"},
+		{"api.usezentra.com", "no scheme; write it as https://api.usezentra.com"},
+		{"localhost:8080", "no scheme"},
+		{"https://", "names no host"},
+		{"https://user:hunter2@api.usezentra.com", "carries credentials"},
+		{"https://api.usezentra.com/?x=1", "has a query"},
+		{"https://api.usezentra.com/#top", "has a fragment"},
+		{"https://api.usezentra.com/api/v1/identity/customers", "includes the API path"},
+		{"https://api.usezentra.com/api/v1/", "includes the API path"},
+		{"http://[::1", "is not a URL"},
+		{"%zz", "is not a URL"},
+		{"", "no scheme"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			err := zentra.CheckBaseURL(tt.url)
+			if tt.err == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tt.err)
+			assert.NotContains(t, err.Error(), "hunter2")
+		})
+	}
+}
