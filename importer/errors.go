@@ -44,7 +44,7 @@ func KindOf(err error) Kind {
 // HintOf returns the hint carried by err, if any.
 func HintOf(err error) string {
 	var e *Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) && e.Hint != "" {
 		return e.Hint
 	}
 	var h interface{ Hint() string }

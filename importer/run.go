@@ -472,6 +472,16 @@ func (r *runner) send(ctx, reqCtx context.Context, jb job) error {
 			return &Error{Kind: KindAborted, Err: err, Hint: fatal.Hint}
 		case reqCtx.Err() != nil:
 			return nil // cancelled in flight: the outcome is unknown, the row stays in flight
+		case errors.As(err, &rowErr) && strings.EqualFold(rowErr.Code, codeKeyReused):
+			// The key was used before with another body: an earlier run sent this reference with other
+			// values (the mapping or the data changed since) and the API created the customer then.
+			r.fail.observe(true, "")
+			out.HTTPStatus, out.Status = rowErr.HTTPStatus, checkpoint.StatusExisting
+			out.CustomerID, out.Error = r.lookup(reqCtx, jb.ref)
+			if out.CustomerID == "" {
+				out.Error = "an earlier request for this reference, with other values, created the customer; " + out.Error
+			}
+			return r.record(out)
 		case errors.As(err, &rowErr):
 			out.HTTPStatus, out.Error = rowErr.HTTPStatus, err.Error()
 			out.Status = checkpoint.StatusRejected
@@ -513,6 +523,9 @@ func (r *runner) send(ctx, reqCtx context.Context, jb job) error {
 	}
 }
 
+// codeKeyReused is the error code of an idempotency key sent again with another body.
+const codeKeyReused = "idempotency_key_reused"
+
 func (r *runner) record(o checkpoint.Outcome) error {
 	if err := r.j.Record(o); err != nil {
 		return journalError(err)
@@ -523,7 +536,7 @@ func (r *runner) record(o checkpoint.Outcome) error {
 // lookup asks the API for the id of an existing customer whose 409 did not carry it, when configured.
 func (r *runner) lookup(ctx context.Context, ref string) (id, note string) {
 	if !r.o.Lookup {
-		return "", "the customer exists; the API's answer did not include its id"
+		return "", "the customer exists; the API's answer did not include its id (see --lookup)"
 	}
 	id, found, err := r.client.Lookup(ctx, ref)
 	switch {

@@ -1,0 +1,30 @@
+// Package importer is the pipeline of the run, validate and mapping commands: it ties the source side
+// ([mapping]), the job state ([checkpoint]) and the API client ([zentra]) together.
+//
+// # The run
+//
+// [Run] opens the input with its mapping, locks the job directory, opens (or recovers) the journal bound
+// to the input's fingerprint, the mapping's hash and the API, and seeks the input to the journal's
+// low-water mark. One producer reads rows in order, skips those already done, maps them, rejects the rows
+// that cannot be sent (bad data, a repeated external_reference) and hands the rest to a pool of workers
+// over a bounded channel. Each worker records that its row is in flight, waits on the [Pacer], sends the
+// request with an Idempotency-Key derived from the external_reference alone ([IdempotencyKey]), retries
+// transient failures under a [RetryPolicy], and records the outcome. Row failures are recorded, never
+// returned; only run-fatal errors (the API refusing the key or the tenant, the first requests all failing,
+// the journal failing) stop the pool. At the end, results.csv and rejects.csv are rebuilt from the journal
+// in input order, and summary.json is written.
+//
+// # Pacing
+//
+// One [Pacer] serves the whole pool, retries included. It spreads what the API's X-RateLimit-* headers
+// say is left of the window over the time until it resets, learns the window's length from the headers,
+// recognises a token bucket, never exceeds the user's --rate, and pauses every worker on a 429 until the
+// moment the API names.
+//
+// # Signals
+//
+// The context passed to [Run] stops the intake: no new row is started, requests in flight get
+// RunOptions.Drain to finish, the journal is made durable and the job files are written; the error then
+// has [KindInterrupted]. Nothing here prints to the terminal except through the progress reporter, which
+// also carries the logs so that they never tear the progress bar.
+package importer

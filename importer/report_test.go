@@ -1,0 +1,107 @@
+package importer
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zentra/zentra-import/zentra"
+)
+
+func TestFailFast(t *testing.T) {
+	cases := []struct {
+		name      string
+		outcomes  []string // "" is a success
+		wantAbort bool
+		wantHint  string
+		wantMsg   string
+	}{
+		{name: "all of the first requests fail on the network", outcomes: repeat("no answer", 5), wantAbort: true, wantHint: "unreachable", wantMsg: "no answer ×5"},
+		{name: "the API refuses every row", outcomes: repeat("422 missing_required_field", 5), wantAbort: true, wantHint: "mapping", wantMsg: "422 missing_required_field ×5"},
+		{name: "mixed causes are listed most common first", outcomes: append(repeat("503 service_unavailable", 3), "no answer", "no answer", "422 invalid_format"), wantAbort: true, wantMsg: "503 service_unavailable ×3, no answer ×2"},
+		{name: "one success settles it", outcomes: append(append(repeat("no answer", 4), ""), repeat("no answer", 30)...)},
+		{name: "a success first", outcomes: append([]string{""}, repeat("422 invalid_format", 30)...)},
+		{name: "fewer failures than the limit", outcomes: repeat("no answer", 4)},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &failFast{limit: 5}
+			var aborts []error
+			for _, o := range tc.outcomes {
+				if err := f.observe(o == "", o); err != nil {
+					aborts = append(aborts, err)
+				}
+			}
+			if !tc.wantAbort {
+				assert.Empty(t, aborts)
+				return
+			}
+			require.Len(t, aborts, 1, "the run is aborted once")
+			assert.Equal(t, KindAborted, KindOf(aborts[0]))
+			assert.Contains(t, aborts[0].Error(), "the first 5 requests all failed")
+			assert.Contains(t, aborts[0].Error(), tc.wantMsg)
+			assert.Contains(t, HintOf(aborts[0]), tc.wantHint)
+		})
+	}
+}
+
+func repeat(s string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = s
+	}
+	return out
+}
+
+func TestProblemLogIsBoundedAndNamesNoValues(t *testing.T) {
+	var buf bytes.Buffer
+	p := &problemLog{log: NewLogger(&buf, "text", false), max: 3}
+	for i := 1; i <= 10; i++ {
+		p.rejected(i, "crm-1", "email (column E-mail): not a valid email address")
+	}
+	p.apiRejected(11, "crm-11", &zentra.RowError{HTTPStatus: 422, Code: "invalid_format", Field: "email", Message: "ada@example.com is not allowed"})
+	out := buf.String()
+	assert.Equal(t, 3, strings.Count(out, "row rejected"))
+	assert.Equal(t, 1, strings.Count(out, "more rows have problems"))
+	assert.NotContains(t, out, "ada@example.com")
+
+	buf.Reset()
+	p = &problemLog{log: NewLogger(&buf, "json", false), max: 3}
+	p.apiRejected(11, "crm-11", &zentra.RowError{HTTPStatus: 422, Code: "invalid_format", Field: "email", Message: "ada@example.com is not allowed"})
+	assert.Contains(t, buf.String(), `"field":"email"`)
+	assert.NotContains(t, buf.String(), "ada@example.com", "the API's message may repeat the row's values")
+}
+
+func TestErrorKindsAndHints(t *testing.T) {
+	assert.Zero(t, KindOf(nil))
+	assert.Equal(t, KindInput, KindOf(errors.New("plain")))
+	e := &Error{Kind: KindAborted, Err: errors.New("x"), Hint: "do y"}
+	wrapped := errors.Join(errors.New("context"), e)
+	assert.Equal(t, KindAborted, KindOf(wrapped))
+	assert.Equal(t, "do y", HintOf(wrapped))
+	assert.Equal(t, "fix it", HintOf(hinted{}))
+	assert.Empty(t, HintOf(errors.New("plain")))
+}
+
+type hinted struct{}
+
+func (hinted) Error() string { return "hinted" }
+func (hinted) Hint() string  { return "fix it" }
+
+func TestJobDir(t *testing.T) {
+	cases := map[[2]string]string{
+		{"customers.csv", ""}:              "customers.import",
+		{"/data/in/Partner.CSV", ""}:       "/data/in/Partner.import",
+		{"export.txt", ""}:                 "export.import",
+		{"dump", ""}:                       "dump.import",
+		{"customers.csv", "/var/jobs/a1"}:  "/var/jobs/a1",
+		{"nested.dir.v2/file.tsv.csv", ""}: "nested.dir.v2/file.tsv.import",
+	}
+	for in, want := range cases {
+		assert.Equal(t, want, JobDir(in[0], in[1]), "%v", in)
+	}
+}

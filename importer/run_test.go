@@ -1,0 +1,396 @@
+package importer
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/sandbox"
+	"github.com/zentra/zentra-import/zentra"
+)
+
+const testMapping = `fields:
+  external_reference: {template: "crm-{Customer Id}"}
+  first_name: {column: First Name, transform: [trim, title]}
+  email:      {column: E-mail, transform: [trim, lower], validate: email}
+  metadata.note: {column: Note, optional: true}
+`
+
+// testInput writes a small input: n rows, row i with reference crm-<i>, and the given overrides.
+func testInput(t *testing.T, n int, override map[int][]string) (dir, input, mappingFile string) {
+	t.Helper()
+	dir = t.TempDir()
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	require.NoError(t, w.Write([]string{"Customer Id", "First Name", "E-mail", "Note"}))
+	for i := 1; i <= n; i++ {
+		row := []string{fmt.Sprint(i), fmt.Sprintf("name%d", i), fmt.Sprintf("user%d@example.com", i), ""}
+		if o, ok := override[i]; ok {
+			row = o
+		}
+		require.NoError(t, w.Write(row))
+	}
+	w.Flush()
+	input = filepath.Join(dir, "in.csv")
+	mappingFile = filepath.Join(dir, "m.yaml")
+	require.NoError(t, os.WriteFile(input, b.Bytes(), 0o600))
+	require.NoError(t, os.WriteFile(mappingFile, []byte(testMapping), 0o600))
+	return dir, input, mappingFile
+}
+
+type testAPI struct {
+	srv   *httptest.Server
+	sb    *sandbox.Server
+	clock *fakeClock
+}
+
+// newTestAPI serves a sandbox whose clock is the importer's fake clock, so that windows, pauses and
+// backoff pass in no real time.
+func newTestAPI(t *testing.T, cfg sandbox.Config) *testAPI {
+	t.Helper()
+	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+	cfg.Key = "sk_sandbox_importer_test"
+	cfg.Now = clock.Now
+	sb, err := sandbox.New(cfg)
+	require.NoError(t, err)
+	srv := httptest.NewServer(sb)
+	t.Cleanup(srv.Close)
+	return &testAPI{srv: srv, sb: sb, clock: clock}
+}
+
+func (a *testAPI) options(input, mappingFile, out string) RunOptions {
+	return RunOptions{
+		Input: input, Mapping: mappingFile, Out: out, Key: zentra.Secret("sk_sandbox_importer_test"),
+		APIURL: a.srv.URL, Workers: 4, Rate: Rate{N: 1000, Per: time.Second}, Clock: a.clock,
+		IdempotencyHeader: zentra.IdempotencyKeyHeader, Quiet: true, CommitEvery: time.Millisecond,
+		Retry: RetryPolicy{MaxAttempts: 3, Base: time.Second, Cap: 10 * time.Second},
+	}
+}
+
+func readResults(t *testing.T, dir string) []checkpoint.ResultLine {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, ResultsFile))
+	require.NoError(t, err)
+	defer f.Close()
+	lines, err := checkpoint.ReadResults(f)
+	require.NoError(t, err)
+	return lines
+}
+
+// faultTransport answers some requests itself before they reach the API.
+type faultTransport struct {
+	next  http.RoundTripper
+	fault func(req *http.Request, body []byte) *http.Response
+}
+
+func (f *faultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	body, _ := io.ReadAll(req.Body)
+	_ = req.Body.Close()
+	if resp := f.fault(req, body); resp != nil {
+		resp.Request = req
+		return resp, nil
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	return f.next.RoundTrip(req)
+}
+
+func answer(status int, header http.Header, body string) *http.Response {
+	if header == nil {
+		header = http.Header{}
+	}
+	header.Set("Content-Type", "application/json")
+	return &http.Response{StatusCode: status, Header: header, Body: io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body))}
+}
+
+func TestRunPausesEveryoneOn429AndFailsNoRow(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, 60, nil)
+	var limited atomic.Int32
+	o := api.options(input, m, filepath.Join(dir, "job"))
+	o.Transport = &faultTransport{next: http.DefaultTransport, fault: func(req *http.Request, _ []byte) *http.Response {
+		// The 5th to 9th requests are refused as over the limit, with the documented Retry-After: 60.
+		if n := limited.Add(1); n >= 5 && n < 10 {
+			h := http.Header{"Retry-After": {"60"}}
+			return answer(429, h, `{"success":false,"error":{"code":"rate_limit_exceeded","message":"slow down","details":{"retry_after":60}}}`)
+		}
+		return nil
+	}}
+	start, realStart := api.clock.Now(), time.Now()
+	sum, err := Run(context.Background(), o)
+	require.NoError(t, err)
+	assert.Equal(t, 0, sum.ExitCode)
+	assert.Equal(t, 60, sum.Counts["created"])
+	assert.Equal(t, int64(5), sum.RateLimited)
+	assert.GreaterOrEqual(t, api.clock.Now().Sub(start), 60*time.Second, "the workers waited out Retry-After")
+	assert.Less(t, time.Since(realStart), 20*time.Second, "on the fake clock")
+	assert.GreaterOrEqual(t, sum.PausedSeconds, 60.0)
+	for _, l := range readResults(t, filepath.Join(dir, "job")) {
+		assert.Equal(t, "created", l.Status)
+	}
+}
+
+func TestRunRetriesThenFailsThenRetryFailed(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, 30, nil)
+	out := filepath.Join(dir, "job")
+	var down atomic.Bool
+	down.Store(true)
+	o := api.options(input, m, out)
+	o.Transport = &faultTransport{next: http.DefaultTransport, fault: func(_ *http.Request, body []byte) *http.Response {
+		if down.Load() && (bytes.Contains(body, []byte(`"crm-7"`)) || bytes.Contains(body, []byte(`"crm-21"`))) {
+			return answer(503, nil, `{"success":false,"error":{"code":"service_unavailable","message":"try later"}}`)
+		}
+		return nil
+	}}
+	sum, err := Run(context.Background(), o)
+	require.NoError(t, err)
+	assert.Equal(t, 1, sum.ExitCode, "some rows failed")
+	assert.Equal(t, 2, sum.Counts["failed"])
+	lines := readResults(t, out)
+	require.Len(t, lines, 30)
+	assert.Equal(t, "failed", lines[6].Status)
+	assert.Equal(t, 3, lines[6].Attempts, "--max-attempts")
+	assert.Contains(t, lines[6].Error, "503")
+	rejects, err := os.ReadFile(filepath.Join(out, RejectsFile))
+	require.NoError(t, err)
+	assert.Contains(t, string(rejects), "7,name7,user7@example.com,,")
+
+	// Run again: a finished job sends nothing.
+	requests := api.sb.Stats().Requests
+	sum, err = Run(context.Background(), o)
+	require.NoError(t, err)
+	assert.Equal(t, 1, sum.ExitCode, "the same exit code")
+	assert.Equal(t, requests, api.sb.Stats().Requests)
+
+	// The API recovers; --retry-failed sends the two failed rows and nothing else.
+	down.Store(false)
+	o.RetryFailed = true
+	sum, err = Run(context.Background(), o)
+	require.NoError(t, err)
+	assert.Equal(t, 0, sum.ExitCode)
+	assert.Equal(t, requests+2, api.sb.Stats().Requests)
+	assert.Equal(t, 30, sum.Counts["created"])
+	lines = readResults(t, out)
+	require.Len(t, lines, 30)
+	assert.Equal(t, "created", lines[6].Status)
+	assert.Empty(t, lines[6].Error)
+	rejects, err = os.ReadFile(filepath.Join(out, RejectsFile))
+	require.NoError(t, err)
+	assert.Equal(t, "Customer Id,First Name,E-mail,Note,error\n", string(rejects), "rejects.csv keeps only the header")
+}
+
+func TestRunRejectsBadRowsAndCarriesColumns(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, 12, map[int][]string{
+		3:  {"3", "name3", "not-an-email", "x"},
+		5:  {"1", "again", "dup@example.com", "x"}, // the reference of row 1 again
+		9:  {"9", "name9", "user9@example.com", "=HYPERLINK(\"http://x\")"},
+		11: {"", "noref", "noref@example.com", "x"},
+	})
+	out := filepath.Join(dir, "job")
+	o := api.options(input, m, out)
+	o.Transport = &faultTransport{next: http.DefaultTransport, fault: func(_ *http.Request, body []byte) *http.Response {
+		if bytes.Contains(body, []byte(`"crm-8"`)) {
+			return answer(422, nil, `{"success":false,"error":{"code":"INVALID_FORMAT","field":"first_name","message":"=name8 is not allowed"}}`)
+		}
+		return nil
+	}}
+	o.Carry = []string{"note", "Customer Id"}
+	sum, err := Run(context.Background(), o)
+	require.NoError(t, err)
+	assert.Equal(t, 1, sum.ExitCode)
+	lines := readResults(t, out)
+	require.Len(t, lines, 12)
+	byRow := map[int]checkpoint.ResultLine{}
+	for _, l := range lines {
+		byRow[l.Row] = l
+	}
+	assert.Equal(t, "rejected", byRow[3].Status)
+	assert.Contains(t, byRow[3].Error, "email (column E-mail)")
+	assert.Equal(t, "rejected", byRow[5].Status)
+	assert.Contains(t, byRow[5].Error, "duplicate of row 1")
+	assert.Equal(t, "crm-1", byRow[5].ExternalReference)
+	assert.Equal(t, "rejected", byRow[11].Status)
+	assert.Contains(t, byRow[11].Error, "external_reference")
+	assert.Equal(t, "created", byRow[9].Status)
+	assert.Empty(t, byRow[3].HTTPStatus, "never sent")
+	assert.Equal(t, "rejected", byRow[8].Status, "the API's 422 is the final word")
+	assert.Equal(t, "422", byRow[8].HTTPStatus)
+	assert.Contains(t, byRow[8].Error, "first_name")
+
+	raw, err := os.ReadFile(filepath.Join(out, ResultsFile))
+	require.NoError(t, err)
+	recs, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"row", "external_reference", "status", "customer_id", "http_status", "attempts", "error", "Note", "Customer Id"}, recs[0])
+	assert.Equal(t, `'=HYPERLINK("http://x")`, recs[9][7], "a formula in a carried column is neutralised")
+	assert.Equal(t, "zentra: 422 invalid_format (field first_name): =name8 is not allowed", recs[8][6])
+
+	rejects, err := os.ReadFile(filepath.Join(out, RejectsFile))
+	require.NoError(t, err)
+	rr, err := csv.NewReader(bytes.NewReader(rejects)).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, rr, 1+4)
+	assert.Equal(t, []string{"Customer Id", "First Name", "E-mail", "Note", "error"}, rr[0])
+	assert.Equal(t, "3", rr[1][0], "in input order, with the input's own values")
+	assert.Equal(t, "not-an-email", rr[1][2])
+}
+
+func TestRunTrialThenTheRest(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, 25, nil)
+	out := filepath.Join(dir, "job")
+	o := api.options(input, m, out)
+	o.MaxRows = 10
+	sum, err := Run(context.Background(), o)
+	require.NoError(t, err)
+	assert.Equal(t, 0, sum.ExitCode)
+	assert.False(t, sum.Complete)
+	assert.Equal(t, 10, sum.Rows)
+	assert.Len(t, readResults(t, out), 10)
+	assert.Equal(t, 10, api.sb.Stats().Creates)
+
+	o.MaxRows = 0
+	sum, err = Run(context.Background(), o)
+	require.NoError(t, err)
+	assert.True(t, sum.Complete)
+	assert.True(t, sum.Resumed)
+	assert.Equal(t, 10, sum.AlreadyDone)
+	assert.Len(t, readResults(t, out), 25)
+	assert.Equal(t, 25, api.sb.Stats().Creates)
+	assert.Equal(t, 25, api.sb.Stats().Requests, "the trial's rows were not sent again")
+}
+
+func TestRunIsBoundToItsInputMappingAndAPI(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{Lookup: true})
+	dir, input, m := testInput(t, 5, nil)
+	out := filepath.Join(dir, "job")
+	o := api.options(input, m, out)
+	o.Lookup = true
+	_, err := Run(context.Background(), o)
+	require.NoError(t, err)
+	before := readResults(t, out)
+
+	other := filepath.Join(dir, "m2.yaml")
+	require.NoError(t, os.WriteFile(other, []byte(strings.Replace(testMapping, "trim, title", "trim, upper", 1)), 0o600))
+	o2 := o
+	o2.Mapping = other
+	_, err = Run(context.Background(), o2)
+	require.Error(t, err)
+	assert.Equal(t, KindInput, KindOf(err))
+	assert.Contains(t, err.Error(), "mapping")
+	assert.Contains(t, HintOf(err), "--restart")
+
+	o3 := o
+	o3.APIURL = strings.Replace(api.srv.URL, "127.0.0.1", "localhost", 1)
+	_, err = Run(context.Background(), o3)
+	require.Error(t, err)
+	assert.Contains(t, strings.ToLower(err.Error()), "api url")
+
+	// --restart starts over; the API sees the same idempotent requests and answers with the same ids.
+	o3.Restart = true
+	sum, err := Run(context.Background(), o3)
+	require.NoError(t, err)
+	assert.Equal(t, 0, sum.ExitCode)
+	after := readResults(t, out)
+	for i := range before {
+		assert.Equal(t, "created", after[i].Status)
+		assert.Equal(t, before[i].CustomerID, after[i].CustomerID)
+	}
+	assert.Equal(t, 5, api.sb.Stats().Replays)
+
+	// With another mapping the bodies differ: the API refuses the reused keys, and the rows are the
+	// customers the first run created.
+	o2.Restart = true
+	sum, err = Run(context.Background(), o2)
+	require.NoError(t, err)
+	assert.Equal(t, 0, sum.ExitCode)
+	after = readResults(t, out)
+	for i := range before {
+		assert.Equal(t, "existing", after[i].Status)
+		assert.Equal(t, before[i].CustomerID, after[i].CustomerID, "found with --lookup")
+	}
+	assert.Zero(t, api.sb.Stats().DuplicateCustomers)
+}
+
+func TestRunRefusesASecondRunOnTheSameJob(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, 5, nil)
+	out := filepath.Join(dir, "job")
+	lock, err := checkpoint.LockDir(out)
+	require.NoError(t, err)
+	defer lock.Unlock()
+	_, err = Run(context.Background(), api.options(input, m, out))
+	require.Error(t, err)
+	assert.Equal(t, KindInput, KindOf(err))
+	assert.Contains(t, err.Error(), fmt.Sprint(os.Getpid()), "names the holder")
+	assert.Zero(t, api.sb.Stats().Requests)
+}
+
+func TestRunAbortsWhenTheFirstRequestsAllFail(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{Required: []string{"date_of_birth"}})
+	dir, input, m := testInput(t, 100, nil)
+	o := api.options(input, m, filepath.Join(dir, "job"))
+	o.FailFast = 10
+	sum, err := Run(context.Background(), o)
+	require.Error(t, err)
+	assert.Equal(t, KindAborted, KindOf(err))
+	assert.Contains(t, err.Error(), "422 missing_required_field")
+	assert.Contains(t, HintOf(err), "mapping")
+	assert.Equal(t, 3, sum.ExitCode)
+	assert.LessOrEqual(t, api.sb.Stats().Requests, 10+o.Workers)
+}
+
+func TestRunInterruptedLeavesRowsToResume(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, 200, nil)
+	out := filepath.Join(dir, "job")
+	ctx, cancel := context.WithCancel(context.Background())
+	o := api.options(input, m, out)
+	var once sync.Once
+	o.Transport = &faultTransport{next: http.DefaultTransport, fault: func(*http.Request, []byte) *http.Response {
+		if api.sb.Stats().Creates >= 50 {
+			once.Do(cancel)
+		}
+		return nil
+	}}
+	sum, err := Run(ctx, o)
+	require.Error(t, err)
+	assert.Equal(t, KindInterrupted, KindOf(err))
+	assert.Equal(t, 130, sum.ExitCode)
+	assert.False(t, sum.Complete)
+	assert.Positive(t, sum.Counts["pending"])
+	done := len(readResults(t, out))
+	assert.Less(t, done, 200)
+
+	o.Transport = nil
+	sum, err = Run(context.Background(), o)
+	require.NoError(t, err)
+	assert.True(t, sum.Complete)
+	lines := readResults(t, out)
+	require.Len(t, lines, 200)
+	ids := map[string]string{}
+	for _, c := range api.sb.Customers() {
+		ids[c.ExternalReference] = c.ID
+	}
+	for i, l := range lines {
+		assert.Equal(t, i+1, l.Row)
+		assert.Equal(t, ids[l.ExternalReference], l.CustomerID)
+	}
+	assert.Zero(t, api.sb.Stats().DuplicateCustomers)
+}
