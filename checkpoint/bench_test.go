@@ -1,0 +1,191 @@
+package checkpoint
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkJournalDurable measures rows made durable per second (an in-flight record and an outcome each,
+// real fsync, default group commit) with one and with eight concurrent writers.
+func BenchmarkJournalDurable(b *testing.B) {
+	for _, writers := range []int{1, 8} {
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
+			var mu sync.Mutex
+			batches, durable := 0, 0
+			j, _, err := Open(b.TempDir(), testBinding, Options{OnDurable: func(o []Outcome) {
+				mu.Lock()
+				batches++
+				durable += len(o)
+				mu.Unlock()
+			}})
+			require.NoError(b, err)
+			b.ResetTimer()
+			start := time.Now()
+			var wg sync.WaitGroup
+			for w := range writers {
+				wg.Go(func() {
+					for r := w + 1; r <= b.N; r += writers {
+						if err := j.Start(r, rowOffset(r), rowOffset(r+1)); err != nil {
+							b.Error(err)
+							return
+						}
+						if err := j.Record(Outcome{Row: r, Offset: rowOffset(r), End: rowOffset(r + 1), Ref: fmt.Sprintf("crm-%010d", r),
+							Status: StatusCreated, CustomerID: "cus_01HZX3ABCDEFGHJKMNPQRSTVWX", HTTPStatus: 201, Attempts: 1}); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			require.NoError(b, j.Sync())
+			elapsed := time.Since(start)
+			b.StopTimer()
+			require.NoError(b, j.Close())
+			require.Equal(b, b.N, durable)
+			b.ReportMetric(float64(b.N)/elapsed.Seconds(), "durable-rows/s")
+			b.ReportMetric(float64(b.N)/float64(max(batches, 1)), "rows/fsync")
+		})
+	}
+}
+
+// BenchmarkOpenResume measures Open on the journal of a 1,000,000-row job with 900,000 rows done (by eight
+// workers, out of order) and eight in flight: the time before a resumed run can send again.
+func BenchmarkOpenResume(b *testing.B) {
+	dir := b.TempDir()
+	writeBigJournal(b, dir, 900_000, 8, false)
+	fi, err := os.Stat(journalPath(dir))
+	require.NoError(b, err)
+	b.ReportMetric(float64(fi.Size())/(1<<20), "journal-MiB")
+	for _, seed := range []bool{false, true} {
+		b.Run(fmt.Sprintf("seedRef=%v", seed), func(b *testing.B) {
+			var opts Options
+			refs := 0
+			if seed {
+				opts.SeedRef = func(string, int) { refs++ }
+			}
+			for b.Loop() {
+				j, st, err := Open(dir, testBinding, opts)
+				require.NoError(b, err)
+				require.Equal(b, 900_001, st.ResumeRow)
+				require.Equal(b, rowOffset(900_001), st.ResumeOffset)
+				require.Equal(b, 8, st.InFlight)
+				require.NoError(b, j.Close())
+			}
+		})
+	}
+}
+
+// BenchmarkFingerprint measures hashing the input (the other step before a resumed run sends).
+func BenchmarkFingerprint(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "input.csv")
+	line := []byte("1000001,Ada,Lovelace,ada@example.com,+2348012345678,NG,2024-01-31,legacy\n")
+	f, err := os.Create(path)
+	require.NoError(b, err)
+	w := bufio.NewWriter(f)
+	for range (128 << 20) / len(line) { // 128 MiB, a million rows and more
+		_, _ = w.Write(line)
+	}
+	require.NoError(b, w.Flush())
+	require.NoError(b, f.Close())
+	b.SetBytes(int64((128 << 20) / len(line) * len(line)))
+	for b.Loop() {
+		_, _, err := Fingerprint(path)
+		require.NoError(b, err)
+	}
+}
+
+// BenchmarkOutcomesResults measures rebuilding results.csv for a 1,000,000-row job whose journal has a
+// retry segment (so it is not in row order): Outcomes into a ResultsWriter with one carry column. It
+// reports the peak heap in use above the start, and the peak RSS of a child process that does only this.
+func BenchmarkOutcomesResults(b *testing.B) {
+	dir := b.TempDir()
+	writeBigJournal(b, dir, 1_000_000, 0, true)
+	j, _, err := Open(dir, testBinding, Options{})
+	require.NoError(b, err)
+	defer j.Close()
+	var peakMiB float64
+	for b.Loop() {
+		base, peak := peakHeap(func(sample func()) {
+			require.NoError(b, writeResults(j, io.Discard, sample))
+		})
+		peakMiB = max(peakMiB, float64(peak-base)/(1<<20))
+	}
+	b.ReportMetric(peakMiB, "peak-heap-MiB")
+	require.NoError(b, j.Close())
+
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), childEnv+"=outcomes", "ZI_CHECKPOINT_DIR="+dir)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	require.NoError(b, err)
+	kb, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	require.NoError(b, err)
+	b.ReportMetric(float64(kb)/1024, "child-maxrss-MiB")
+}
+
+// writeResults is the end of a run: every row's latest outcome into results.csv.
+func writeResults(j *Journal, w io.Writer, sample func()) error {
+	rw, err := NewResultsWriter(w, []string{"Legacy Id"})
+	if err != nil {
+		return err
+	}
+	carry := make([]string, 1)
+	n := 0
+	if err := j.Outcomes(func(o Outcome) error {
+		carry[0] = "L-" + strconv.Itoa(o.Row)
+		if n++; n%10000 == 0 && sample != nil {
+			sample()
+		}
+		return rw.Write(o, carry)
+	}); err != nil {
+		return err
+	}
+	return rw.Flush()
+}
+
+// childOutcomes rebuilds results.csv from the journal in ZI_CHECKPOINT_DIR into a real file, then prints
+// the process's peak RSS in KiB.
+func childOutcomes() int {
+	dir := os.Getenv("ZI_CHECKPOINT_DIR")
+	j, _, err := Open(dir, testBinding, Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	a, err := CreateAtomic(filepath.Join(dir, ResultsFile))
+	if err == nil {
+		bw := bufio.NewWriterSize(a, 64<<10)
+		err = writeResults(j, bw, nil)
+		if err == nil {
+			err = bw.Flush()
+		}
+		if err == nil {
+			err = a.Commit()
+		}
+		a.Abort()
+	}
+	if cerr := j.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	fmt.Println(ru.Maxrss)
+	return 0
+}

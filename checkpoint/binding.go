@@ -1,0 +1,91 @@
+package checkpoint
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Binding is what a job is bound to: the input's content, the mapping and the API. A journal written under
+// one binding is never resumed under another.
+type Binding struct {
+	InputSize   int64  // bytes of the input file
+	InputSHA256 string // hex SHA-256 of the input file's bytes
+	MappingHash string // hex hash of the normalised mapping
+	APIURL      string // base URL of the API; trailing slashes do not matter
+}
+
+// Fingerprint returns the size and the hex SHA-256 of a file's bytes, streaming it once.
+func Fingerprint(path string) (size int64, sha256hex string, err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", fmt.Errorf("fingerprint input: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	size, err = io.CopyBuffer(h, f, make([]byte, 1<<20))
+	if err != nil {
+		return 0, "", fmt.Errorf("fingerprint input %s: %w", path, err)
+	}
+	return size, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Change is one part of a binding that differs between a job directory and the run asked for.
+type Change struct {
+	What     string // "input", "mapping" or "API URL"
+	Old, New string // short forms: the first 12 hex digits of a hash (with the input's size), or the URL
+}
+
+// BindingError says that a job directory belongs to another input, mapping or API.
+type BindingError struct {
+	Dir     string
+	Changes []Change
+}
+
+func (e *BindingError) Error() string {
+	parts := make([]string, len(e.Changes))
+	for i, c := range e.Changes {
+		parts[i] = fmt.Sprintf("%s changed (was %s, now %s)", c.What, c.Old, c.New)
+	}
+	return fmt.Sprintf("job directory %s holds a job for another input, mapping or API: %s",
+		e.Dir, strings.Join(parts, "; "))
+}
+
+// Hint says how a user gets out.
+func (e *BindingError) Hint() string {
+	return "to resume that job, run it with its original input, mapping and API URL; " +
+		"to import this input separately, give it another job directory with --out; " +
+		"to forget that job's progress and start over here, add --restart"
+}
+
+func shortHash(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	if h == "" {
+		return "(none)"
+	}
+	return h
+}
+
+func describeInput(size int64, sum string) string {
+	return fmt.Sprintf("%d bytes, sha256 %s", size, shortHash(sum))
+}
+
+// diff lists what differs between the journal's binding (old) and the run's (b).
+func (old Binding) diff(b Binding) []Change {
+	var c []Change
+	if old.InputSize != b.InputSize || !strings.EqualFold(old.InputSHA256, b.InputSHA256) {
+		c = append(c, Change{"input", describeInput(old.InputSize, old.InputSHA256), describeInput(b.InputSize, b.InputSHA256)})
+	}
+	if !strings.EqualFold(old.MappingHash, b.MappingHash) {
+		c = append(c, Change{"mapping", shortHash(old.MappingHash), shortHash(b.MappingHash)})
+	}
+	if strings.TrimRight(old.APIURL, "/") != strings.TrimRight(b.APIURL, "/") {
+		c = append(c, Change{"API URL", old.APIURL, b.APIURL})
+	}
+	return c
+}

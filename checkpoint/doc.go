@@ -1,0 +1,120 @@
+// Package checkpoint owns a job's durable state: the journal that makes "kill -9 at any instant loses no
+// id and re-sends nothing known done" true, the lock on the job directory, and the job files rebuilt from
+// the journal (results.csv, and the atomic writing of every job file).
+//
+// # Use
+//
+// A run takes the directory's lock ([LockDir]), fingerprints its input ([Fingerprint]) and opens the
+// journal with that [Binding] ([Open]). The [State] says where to resume: seek the input to
+// State.ResumeOffset (row State.ResumeRow) and skip every row for which State.Done is true. For each row
+// sent, [Journal.Start] comes before the request and [Journal.Record] after it; a row rejected without
+// being sent is only recorded. [Options.OnDurable] reports outcomes once they are durable; only then do
+// they count. When the whole input has been processed, [Journal.Finish] records it; [Journal.Outcomes]
+// then streams every row's latest outcome in row order for [ResultsWriter], written through an
+// [AtomicFile]. [Journal.Err] turns non-nil on a write or fsync failure (a full disk): the run must stop.
+//
+// # The job directory
+//
+// The directory is created 0700 and every file in it 0600. [LockFile] ("lock") carries a kernel lock
+// (flock) and the holder's pid; the kernel drops the lock when its process dies, however it dies, so a
+// crash never leaves a stale lock, and a second run is refused at once with a [*LockedError] naming the
+// holder. [JournalFile] ("checkpoint") is the journal. [ResultsFile], [RejectsFile] and [SummaryFile] are
+// views rebuilt from it at the end of every run. Temporary files are named "." + name + ".zi-tmp-" +
+// random; LockDir and [Reset] remove those a crash left behind, so a file under its real name is always
+// complete.
+//
+// # What survives a crash
+//
+// An outcome is durable, and counted, once the fsync of the group commit that carried it has returned
+// (OnDurable is called after that fsync). After kill -9 or a power loss at any instant, Open finds every
+// durable outcome, with every field as recorded; a row with a durable outcome is never sent again (unless
+// it failed and the run asks for RetryFailed). What was queued but not yet durable is lost, and those rows
+// are sent again with the same Idempotency-Key, so the API answers with the customer it already created.
+// A row with an in-flight record and no outcome after it is not done, whatever it said before: its request
+// may have reached the API. Start does not wait for its record to be durable, except for a row that
+// already had an outcome (a RetryFailed re-send): a lost in-flight record then could leave an old failed
+// outcome standing for a row whose new request reached the API.
+//
+// # Journal format, version 1
+//
+// One append-only file. Integers in records are little-endian; "uvarint" and "varint" are the encodings of
+// encoding/binary (varint is zig-zag); a string is a uvarint byte length followed by the bytes.
+//
+//	prelude (16 bytes, once)
+//	  0   6  magic "ZIJRNL"
+//	  6   2  format version, big-endian uint16 (1)
+//	  8   8  salt: random bytes chosen when the journal is created
+//
+//	record (12 + length bytes, repeated)
+//	  0   4  sync marker F7 5A 4A 1E
+//	  4   4  checksum: CRC-32C (Castagnoli) of salt ‖ length ‖ type ‖ payload
+//	  8   4  length: bytes of type + payload, 1 to 1 MiB
+//	  12  1  type
+//	  13  …  payload
+//
+// The first record, right after the prelude, is the header, and only it has type 'H'. Payloads by type:
+//
+//	'H' header    uvarint input size, string input SHA-256 (hex), string mapping hash, string API URL
+//	'S' in flight uvarint row, varint offset, varint end
+//	'O' outcome   uvarint row, varint offset, varint end, byte status (1 created, 2 existing, 3 failed,
+//	              4 rejected), string external reference, uvarint HTTP status (0: never sent),
+//	              uvarint attempts, string customer id, string error (at most 8 KiB)
+//	'F' finish    uvarint total rows, varint exit code
+//
+// A record is valid when its marker, length and checksum are right, its type is known and its payload
+// decodes exactly (row numbers 1 to 2³¹-1, nothing left over). Because the checksum starts from the salt,
+// bytes that merely look like a record — inside a customer's reference, or left from an older file —
+// never pass for one. A row's latest outcome is its last outcome record in file order.
+//
+// # Recovery
+//
+// Open reads the records in order and keeps, per row, one nibble: the latest outcome's status and whether
+// an in-flight record came after it (half a megabyte per million rows), plus the file offset where each
+// block of 64 rows is first mentioned, which lets it find the resume offset by reading a few records.
+// At the first record that is not valid it looks ahead for the next valid record (a marker whose record
+// checks out):
+//
+//   - None follows: the damage is the tail that a crash or power loss cut short. The file is truncated
+//     there and synced; State.Repaired says how many bytes were dropped at which offset.
+//   - Valid records follow: the middle of the file is damaged (a bit flip, a bad sector). Truncating would
+//     throw away durable outcomes, so the damaged stretch is skipped and the scan goes on. The damaged file
+//     is copied to [DamagedFile] and the journal rewritten without the damage (see Compaction); Repaired
+//     says how many bytes were skipped where. Rows whose only records were in the damaged stretch are not
+//     done and are sent again, with the same Idempotency-Key.
+//
+// A file that does not start with the magic, has another version or has a damaged header is refused with a
+// [*CorruptError] and left alone: without the header, the binding cannot be checked. A journal whose
+// header names another input (size or SHA-256), mapping or API URL is refused with a [*BindingError] that
+// names what changed.
+//
+// Rows whose latest outcome is created, existing or rejected are done; failed rows are done unless
+// Options.RetryFailed; a row with an in-flight record after its latest outcome is not done. ResumeRow is
+// the first row not done, ResumeOffset its start in the input (from one of its records, or the End of row
+// ResumeRow-1); State.Complete is true when a finish record follows the last outcome and every row up to
+// its total is done.
+//
+// # Group commit
+//
+// Start, Record and Finish encode their record into a pending buffer; one committer goroutine writes the
+// buffer and fsyncs once it is Options.CommitEvery old (25 ms by default), larger than 256 KiB, or
+// someone waits for it (Sync, Finish, Close, a Start that must be durable). While a batch is written the
+// next one fills. Start and Record wait while 4 MiB or 16,384 outcomes are pending (backpressure). The
+// first write or fsync failure is sticky: every later call returns it, and nothing after it is durable.
+//
+// # Outcomes in row order, in bounded memory
+//
+// Workers finish out of order, resumed runs append re-sent rows at the end, RetryFailed appends newer
+// outcomes for old rows: the journal is only nearly sorted. Outcomes scans it once, writing each row's
+// latest record offset (8 bytes a row) into a temporary index file through a write-back cache of 16 pages
+// of 8,192 rows, then reads the index in row order and fetches each record through 8 read windows of
+// 64 KiB (one per rising run of offsets). Memory is about 3 MiB whatever the number of rows.
+//
+// # Compaction
+//
+// Finish rewrites the journal when it holds more than 1.5 records per row (in-flight records and superseded
+// outcomes): header, then each row's latest outcome in row order (with an in-flight record after it if one
+// followed it, or the in-flight record alone), then the finish record — placed before the rows if outcomes
+// came after it, so that it stays superseded. The copy is written under a temporary name, synced and
+// renamed over the journal, then the directory is synced: a crash leaves the old journal or the new one,
+// each with the same state.
+package checkpoint

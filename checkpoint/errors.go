@@ -1,0 +1,30 @@
+package checkpoint
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrClosed is returned by a journal's methods after Close.
+var ErrClosed = errors.New("checkpoint journal is closed")
+
+// CorruptError says that a journal cannot be used as it is: it is not a journal, it was written by a newer
+// version, its header is damaged, or damage appeared in a file that was sound when opened.
+type CorruptError struct {
+	Path   string
+	Offset int64 // where the problem is, or -1
+	Reason string
+}
+
+func (e *CorruptError) Error() string {
+	if e.Offset >= 0 {
+		return fmt.Sprintf("checkpoint %s: %s (at byte %d)", e.Path, e.Reason, e.Offset)
+	}
+	return fmt.Sprintf("checkpoint %s: %s", e.Path, e.Reason)
+}
+
+// Hint says how a user gets out.
+func (e *CorruptError) Hint() string {
+	return "move the job directory aside and run again with another --out, or add --restart to start the job " +
+		"over (rows already sent are recognised by the API through their Idempotency-Key)"
+}

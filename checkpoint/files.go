@@ -1,0 +1,139 @@
+package checkpoint
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// The files of a job directory.
+const (
+	JournalFile = "checkpoint"         // the journal: the job's durable state
+	DamagedFile = "checkpoint.damaged" // a copy of a journal whose middle was damaged, kept for inspection
+	LockFile    = "lock"               // the kernel lock; holds the pid of the process that has it
+	ResultsFile = "results.csv"
+	RejectsFile = "rejects.csv"
+	SummaryFile = "summary.json"
+)
+
+// tempMark is in the name of every temporary file this package creates ("." + name + tempMark + random),
+// so that what a crash leaves behind can be recognised and removed.
+const tempMark = ".zi-tmp-"
+
+// Reset forgets a job (--restart): it removes the journal, its damaged copy, results.csv, rejects.csv,
+// summary.json and temporary files. The lock file stays, and so does anything else in the directory.
+// The caller holds the lock.
+func Reset(dir string) error {
+	for _, name := range []string{JournalFile, DamagedFile, ResultsFile, RejectsFile, SummaryFile} {
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("restart job: %w", err)
+		}
+	}
+	if err := removeTemps(dir); err != nil {
+		return err
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("restart job: %w", err)
+	}
+	return nil
+}
+
+func removeTemps(dir string) error {
+	temps, err := filepath.Glob(filepath.Join(dir, ".*"+tempMark+"*"))
+	if err != nil {
+		return fmt.Errorf("clean job directory: %w", err)
+	}
+	for _, t := range temps {
+		if err := os.Remove(t); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("clean job directory: %w", err)
+		}
+	}
+	return nil
+}
+
+func createTemp(path string) (*os.File, error) {
+	return os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+tempMark+"*")
+}
+
+// syncDir makes a directory's entries (a created, renamed or removed file) durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// AtomicFile is a file that appears under its name complete or not at all. It is written under a
+// temporary name in the same directory (mode 0600), and Commit syncs it, renames it into place and syncs
+// the directory. A crash before Commit leaves only the temporary file, which LockDir and Reset remove.
+type AtomicFile struct {
+	f    *os.File
+	path string
+	done bool
+}
+
+// CreateAtomic starts writing path.
+func CreateAtomic(path string) (*AtomicFile, error) {
+	f, err := createTemp(path)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	return &AtomicFile{f: f, path: path}, nil
+}
+
+// Write writes to the temporary file.
+func (a *AtomicFile) Write(p []byte) (int, error) {
+	if a.done {
+		return 0, fmt.Errorf("write %s: %w", a.path, fs.ErrClosed)
+	}
+	n, err := a.f.Write(p)
+	if err != nil {
+		return n, fmt.Errorf("write %s: %w", a.path, err)
+	}
+	return n, nil
+}
+
+// Commit makes the file durable under its name, replacing any file there. On failure the temporary file
+// is removed and the old file, if any, is untouched.
+func (a *AtomicFile) Commit() error {
+	if a.done {
+		return fmt.Errorf("commit %s: %w", a.path, fs.ErrClosed)
+	}
+	a.done = true
+	tmp := a.f.Name()
+	err := a.f.Sync()
+	if cerr := a.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, a.path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", a.path, err)
+	}
+	if err := syncDir(filepath.Dir(a.path)); err != nil {
+		return fmt.Errorf("write %s: %w", a.path, err)
+	}
+	return nil
+}
+
+// Abort removes the temporary file. After Commit it does nothing, so it suits a defer.
+func (a *AtomicFile) Abort() error {
+	if a.done {
+		return nil
+	}
+	a.done = true
+	_ = a.f.Close()
+	if err := os.Remove(a.f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove temporary %s: %w", a.f.Name(), err)
+	}
+	return nil
+}

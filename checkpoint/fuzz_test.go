@@ -1,0 +1,89 @@
+package checkpoint
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+)
+
+// FuzzOpen feeds arbitrary bytes to Open as a journal. It must never panic; it either refuses the file or
+// recovers it, and a journal it recovered opens clean the second time, with the same state.
+func FuzzOpen(f *testing.F) {
+	dir := f.TempDir()
+	j, _, err := open(dir, testBinding, Options{}, noCompaction)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, o := range randomOps(rand.New(rand.NewPCG(1, 1)), 6, 2) {
+		switch o.kind {
+		case recStart:
+			j.Start(o.row, rowOffset(o.row), rowOffset(o.row+1))
+		case recOutcome:
+			j.Record(o.o)
+		case recFinish:
+			j.Finish(o.total, o.code)
+		}
+	}
+	j.Close()
+	valid, err := os.ReadFile(journalPath(dir))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(valid)
+	f.Add(valid[:len(valid)-3])
+	f.Add(valid[:preludeSize])
+	f.Add(append(bytes.Clone(valid), make([]byte, 64)...))
+	mid := bytes.Clone(valid)
+	mid[len(mid)/2] ^= 0x40
+	f.Add(mid)
+	f.Add([]byte{})
+	f.Add([]byte(magic))
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(journalPath(dir), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		j, st, err := open(dir, testBinding, Options{}, tinyTuning)
+		if err != nil {
+			return
+		}
+		var n int
+		if err := j.Outcomes(func(Outcome) error { n++; return nil }); err != nil {
+			t.Fatalf("Outcomes after a successful Open: %v", err)
+		}
+		j.Close()
+		j2, st2, err := open(dir, testBinding, Options{}, tinyTuning)
+		if err != nil {
+			t.Fatalf("second Open: %v", err)
+		}
+		defer j2.Close()
+		if st2.Repaired != "" {
+			t.Fatalf("second Open repaired again: %s (first: %s)", st2.Repaired, st.Repaired)
+		}
+		if st.ResumeRow != st2.ResumeRow || st.InFlight != st2.InFlight || st.Complete != st2.Complete || len(st.Counts) != len(st2.Counts) {
+			t.Fatalf("state changed between Opens: %+v vs %+v", st, st2)
+		}
+	})
+}
+
+// FuzzScanResults feeds arbitrary text to the results reader: an error or lines, never a panic.
+func FuzzScanResults(f *testing.F) {
+	f.Add("row,external_reference,status,customer_id,http_status,attempts,error,Legacy\n1,r,created,c,201,1,,L1\n")
+	f.Add("row,external_reference,status,customer_id,http_status,attempts,error\n1,r,created\n")
+	f.Add("row,external_reference,status,customer_id,http_status,attempts,error\n0x10,r,failed,,,1.5,\"x\ny\"\n")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, in string) {
+		_, _ = ScanResults(strings.NewReader(in), func(l ResultLine) error {
+			if l.Row < 1 {
+				t.Fatalf("row %d accepted", l.Row)
+			}
+			if _, err := ParseStatus(l.Status); err != nil {
+				t.Fatalf("status %q accepted", l.Status)
+			}
+			return nil
+		})
+	})
+}
