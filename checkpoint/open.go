@@ -132,11 +132,11 @@ func (r *recovery) corrupt(off int64, format string, args ...any) error {
 
 // readHeader checks the prelude and the header record, and the binding in it.
 func (r *recovery) readHeader() (*scanner, error) {
+	if r.size < preludeSize {
+		return nil, r.corrupt(-1, "not a zentra-import checkpoint journal (%d bytes, too short)", r.size)
+	}
 	var pre [preludeSize]byte
-	if _, err := r.f.ReadAt(pre[:], 0); err != nil && !(errors.Is(err, io.EOF) && r.size >= preludeSize) {
-		if errors.Is(err, io.EOF) {
-			return nil, r.corrupt(-1, "not a zentra-import checkpoint journal (%d bytes, too short)", r.size)
-		}
+	if _, err := r.f.ReadAt(pre[:], 0); err != nil {
 		return nil, fmt.Errorf("read checkpoint: %w", err)
 	}
 	if string(pre[:len(magic)]) != magic {
@@ -183,17 +183,19 @@ func (r *recovery) run() (*Journal, *State, error) {
 	f, size, records := r.f, res.end, r.records
 	switch {
 	case len(res.skipped) > 0:
-		st.Repaired, err = r.describeSkipped(res)
-		if err == nil {
-			f, size, records, err = rewrite(r.path, r.f, res.end, r.salt, true, r.tune)
+		if err := keepCopy(r.f, r.size, filepath.Join(r.dir, DamagedFile)); err != nil {
+			return nil, nil, fmt.Errorf("repair checkpoint: %w", err)
 		}
+		st.Repaired = describeSkipped(res, r.records)
+		newF, newSize, newRecords, err := rewrite(r.path, r.f, res.end, r.salt, true, r.tune)
 		if err != nil {
-			if f != nil {
-				f.Close()
+			if newF != nil {
+				newF.Close()
 			}
 			return nil, nil, fmt.Errorf("repair checkpoint: %w", err)
 		}
 		r.f.Close()
+		f, size, records = newF, newSize, newRecords
 	case res.tail >= 0:
 		if err := r.f.Truncate(res.tail); err != nil {
 			return nil, nil, fmt.Errorf("repair checkpoint: %w", err)
@@ -277,16 +279,14 @@ func (r *recovery) resumeOffset(row int) (int64, error) {
 	return pos, nil
 }
 
-func (r *recovery) describeSkipped(res scanResult) (string, error) {
+// describeSkipped is State.Repaired for damage in the middle of the journal.
+func describeSkipped(res scanResult, records int) string {
 	var n int64
 	for _, g := range res.skipped {
 		n += g.len
 	}
 	if res.tail >= 0 {
 		n += res.tailLen
-	}
-	if err := keepCopy(r.f, r.size, filepath.Join(r.dir, DamagedFile)); err != nil {
-		return "", err
 	}
 	places := len(res.skipped)
 	if res.tail >= 0 {
@@ -297,7 +297,7 @@ func (r *recovery) describeSkipped(res scanResult) (string, error) {
 		where = fmt.Sprintf("%d places", places)
 	}
 	return fmt.Sprintf("checkpoint: skipped %d damaged bytes in %s (the first at offset %d) and kept the %d intact records around them; rows whose records were lost will be sent again; the damaged file is kept as %s",
-		n, where, res.skipped[0].off, r.records, DamagedFile), nil
+		n, where, res.skipped[0].off, records, DamagedFile)
 }
 
 // keepCopy saves the damaged journal for inspection before it is rewritten.

@@ -3,10 +3,10 @@ package checkpoint
 import (
 	"bufio"
 	"crypto/rand"
-	"fmt"
 	mrand "math/rand/v2"
 	"os"
 	"runtime"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -72,9 +72,12 @@ func writeBigJournal(tb testing.TB, dir string, done, inFlight int, retry bool) 
 	}
 	buf = appendHeaderRecord(appendPrelude(buf, s), s, testBinding)
 	rng := mrand.New(mrand.NewPCG(9, 9))
+	var ref, id []byte
 	outcome := func(r int, st Status) *Outcome {
-		return &Outcome{Row: r, Offset: rowOffset(r), End: rowOffset(r + 1), Ref: fmt.Sprintf("crm-%010d", r), Status: st,
-			CustomerID: fmt.Sprintf("cus_01HZX3%020d", r), HTTPStatus: 201, Attempts: 1}
+		ref = strconv.AppendInt(append(ref[:0], "crm-"...), int64(r), 10)
+		id = strconv.AppendInt(append(id[:0], "cus_01HZX3ABCDEFGH"...), int64(r), 10)
+		return &Outcome{Row: r, Offset: rowOffset(r), End: rowOffset(r + 1), Ref: string(ref), Status: st,
+			CustomerID: string(id), HTTPStatus: 201, Attempts: 1}
 	}
 	var window [8]int
 	for base := 1; base <= done; base += 8 {
