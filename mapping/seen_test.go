@@ -1,0 +1,84 @@
+package mapping
+
+import (
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestSeen(t *testing.T) {
+	s := NewSeen()
+	first, dup := s.Check("crm-1", 5)
+	assert.Equal(t, 5, first)
+	assert.False(t, dup)
+
+	first, dup = s.Check("crm-1", 9)
+	assert.True(t, dup, "a later row with the same reference is the duplicate")
+	assert.Equal(t, 5, first)
+
+	first, dup = s.Check("crm-1", 5)
+	assert.False(t, dup, "checking the same row again is not a duplicate")
+	assert.Equal(t, 5, first)
+
+	// A resume seeds the set from the journal in any order: the smallest row keeps the reference.
+	first, dup = s.Check("crm-1", 2)
+	assert.False(t, dup)
+	assert.Equal(t, 2, first)
+	first, dup = s.Check("crm-1", 5)
+	assert.True(t, dup)
+	assert.Equal(t, 2, first)
+
+	_, dup = s.Check("crm-2", 9)
+	assert.False(t, dup, "another reference")
+	_, dup = s.Check("CRM-2", 10)
+	assert.False(t, dup, "references are compared exactly")
+	assert.Equal(t, 3, s.Len())
+}
+
+func TestSeenMany(t *testing.T) {
+	s := NewSeen()
+	n := 100_000
+	for i := 1; i <= n; i++ {
+		if _, dup := s.Check("crm-"+strconv.Itoa(i), i); dup {
+			t.Fatalf("row %d reported as a duplicate", i)
+		}
+	}
+	for i := 1; i <= n; i += 997 {
+		first, dup := s.Check("crm-"+strconv.Itoa(i), n+i)
+		assert.True(t, dup)
+		assert.Equal(t, i, first)
+	}
+	assert.Equal(t, n, s.Len())
+}
+
+// BenchmarkSeen checks a million distinct references and reports the heap each one keeps.
+func BenchmarkSeen(b *testing.B) {
+	const n = 1_000_000
+	refs := make([]string, n)
+	for i := range refs {
+		refs[i] = "crm-" + strconv.Itoa(1_000_000+i)
+	}
+	b.ReportAllocs()
+	var perEntry float64
+	for b.Loop() {
+		b.StopTimer()
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		b.StartTimer()
+		s := NewSeen()
+		for i, ref := range refs {
+			s.Check(ref, i+1)
+		}
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		perEntry = float64(after.HeapAlloc-before.HeapAlloc) / n
+		runtime.KeepAlive(s)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/ref")
+	b.ReportMetric(perEntry, "bytes/ref")
+}
