@@ -24,7 +24,7 @@ type runFlags struct {
 	mapping, out, keyFile, apiURL, rate, carry, logFormat, idemHeader, idPath string
 	sandbox, retryFailed, restart, quiet, lookup                              bool
 	workers, maxAttempts, maxRows                                             int
-	timeout, drain                                                            time.Duration
+	timeout, drain, progressEvery                                             time.Duration
 }
 
 func newRunCmd(env *environment) *cobra.Command {
@@ -89,6 +89,7 @@ ZENTRA_LOG_FORMAT (a flag given on the command line wins).`,
 	fl.StringVar(&f.idPath, "id-path", "", "where a success answer carries the customer id (dotted JSON paths, comma-separated; default data.id,data.customer_id,id,customer_id)")
 	fl.BoolVar(&f.lookup, "lookup", false, "when a duplicate's 409 carries no id, look it up with GET ?external_reference= (offered by the sandbox, not documented by Zentra)")
 	fl.DurationVar(&f.drain, "drain", 0, "after a signal, how long requests in flight may finish (default: --timeout)")
+	fl.DurationVar(&f.progressEvery, "progress-interval", 10*time.Second, "how often a progress line is logged when stderr is not a terminal")
 	return cmd
 }
 
@@ -96,7 +97,7 @@ func (f *runFlags) options(env *environment, input string) (importer.RunOptions,
 	o := importer.RunOptions{
 		Input: input, Mapping: f.mapping, Out: f.out, APIURL: f.apiURL, Workers: f.workers,
 		Timeout: f.timeout, MaxRows: f.maxRows, RetryFailed: f.retryFailed, Restart: f.restart,
-		IdempotencyHeader: f.idemHeader, Lookup: f.lookup, Drain: f.drain,
+		IdempotencyHeader: f.idemHeader, Lookup: f.lookup, Drain: f.drain, ProgressEvery: f.progressEvery,
 		Stderr: env.stderr, Terminal: isTerminal(env.stderr), Quiet: f.quiet, LogFormat: f.logFormat,
 		ResumeCommand: resumeCommand(env.args),
 	}
@@ -116,6 +117,8 @@ func (f *runFlags) options(env *environment, input string) (importer.RunOptions,
 		return o, usage("--max-attempts %d: want at least 1", f.maxAttempts)
 	case f.maxRows < 0:
 		return o, usage("--max-rows %d: want 0 (all) or more", f.maxRows)
+	case f.progressEvery <= 0:
+		return o, usage("--progress-interval %s: want a positive duration such as 10s", f.progressEvery)
 	case f.timeout <= 0:
 		return o, usage("--timeout %s: want a positive duration such as 30s", f.timeout)
 	case f.logFormat != "text" && f.logFormat != "json":

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -228,11 +229,10 @@ func TestRunKilledAndResumed(t *testing.T) {
 				if target >= rows-10 {
 					break
 				}
-				cmd := command(keyEnv(sb), args...)
-				require.NoError(t, cmd.Start())
-				waitFor(t, func() bool { return sb.Server.Stats().Creates >= target }, cmd)
-				require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-				_ = cmd.Wait()
+				p := start(t, keyEnv(sb), args...)
+				p.waitFor(t, func() bool { return sb.Server.Stats().Creates >= target })
+				p.signal(t, syscall.SIGKILL)
+				require.Equal(t, -1, p.exitCode(), "killed")
 				kills++
 			}
 			require.GreaterOrEqual(t, kills, 3)
@@ -251,21 +251,65 @@ func TestRunKilledAndResumed(t *testing.T) {
 	}
 }
 
-// waitFor polls cond until it holds, failing the test if cmd exits first or it takes far too long.
-func waitFor(t *testing.T, cond func() bool, cmd *exec.Cmd) {
+// proc is the binary running in the background.
+type proc struct {
+	cmd    *exec.Cmd
+	stderr syncBuffer
+	done   chan struct{}
+	err    error
+}
+
+func start(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	exited := make(chan struct{})
-	go func() {
-		for cmd.ProcessState == nil && !cond() {
-			time.Sleep(time.Millisecond)
+	p := &proc{cmd: command(env, args...), done: make(chan struct{})}
+	p.cmd.Stderr = &p.stderr
+	require.NoError(t, p.cmd.Start())
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() { _ = p.cmd.Process.Kill(); <-p.done })
+	return p
+}
+
+// waitFor polls cond until it holds; the test fails if the process exits first or it takes far too long.
+func (p *proc) waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.After(2 * time.Minute)
+	for !cond() {
+		select {
+		case <-p.done:
+			t.Fatalf("the import exited before the moment to stop it: %v\n%s", p.err, p.stderr.String())
+		case <-deadline:
+			t.Fatal("the condition never held")
+		case <-time.After(time.Millisecond):
 		}
-		close(exited)
-	}()
-	select {
-	case <-exited:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("the condition never held")
 	}
+}
+
+func (p *proc) signal(t *testing.T, sig syscall.Signal) {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(sig))
+}
+
+// exitCode waits for the process and returns its exit code (-1 when killed by a signal).
+func (p *proc) exitCode() int {
+	<-p.done
+	return p.cmd.ProcessState.ExitCode()
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func snapshot(t *testing.T, dir string) map[string]string {
@@ -284,17 +328,11 @@ func TestRunInterruptedBySIGTERMResumes(t *testing.T) {
 	sb := startSandbox(t, sandbox.Config{Latency: 2 * time.Millisecond})
 	j := newJob(t, 300)
 	args := j.args(sb, "--rate", "200/s", "--workers", "4")
-	cmd := command(keyEnv(sb), args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	require.NoError(t, cmd.Start())
-	waitFor(t, func() bool { return sb.Server.Stats().Creates >= 40 }, cmd)
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	err := cmd.Wait()
-	var ee *exec.ExitError
-	require.ErrorAs(t, err, &ee, stderr.String())
-	assert.Equal(t, 130, ee.ExitCode(), stderr.String())
-	assert.Contains(t, stderr.String(), "hint: run the same command again to resume: zentra-import run")
+	p := start(t, keyEnv(sb), args...)
+	p.waitFor(t, func() bool { return sb.Server.Stats().Creates >= 40 })
+	p.signal(t, syscall.SIGTERM)
+	assert.Equal(t, 130, p.exitCode(), p.stderr.String())
+	assert.Contains(t, p.stderr.String(), "hint: run the same command again to resume: zentra-import run")
 	done := len(j.results(t))
 	assert.Positive(t, done, "results.csv written on interruption")
 	assert.Less(t, done, 300)
@@ -303,6 +341,45 @@ func TestRunInterruptedBySIGTERMResumes(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "resuming")
 	requireExactlyOnce(t, j, sb)
+}
+
+// TestRunSecondSignalStopsAtOnce interrupts twice while requests are slow: the run exits at once, and the
+// job still resumes to a complete, exact result.
+func TestRunSecondSignalStopsAtOnce(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{Latency: 300 * time.Millisecond})
+	j := newJob(t, 120)
+	args := j.args(sb, "--rate", "1000/s", "--workers", "8")
+	p := start(t, keyEnv(sb), args...)
+	p.waitFor(t, func() bool { return sb.Server.Stats().Creates >= 16 })
+	p.signal(t, syscall.SIGINT)
+	p.waitFor(t, func() bool { return strings.Contains(p.stderr.String(), "signal again") })
+	p.signal(t, syscall.SIGINT)
+	assert.Equal(t, 130, p.exitCode())
+	assert.Contains(t, p.stderr.String(), "stopped at once")
+
+	r := run(t, keyEnv(sb), args...)
+	require.Equal(t, 0, r.code, r.stderr)
+	requireExactlyOnce(t, j, sb)
+}
+
+// TestRunLogsProgressWhenNotATerminal checks the progress lines a cron job's log gets.
+func TestRunLogsProgressWhenNotATerminal(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{Latency: 5 * time.Millisecond})
+	j := newJob(t, 150)
+	r := run(t, keyEnv(sb), j.args(sb, "--rate", "100/s", "--progress-interval", "200ms", "--log-format", "json")...)
+	require.Equal(t, 0, r.code, r.stderr)
+	lines := strings.Count(r.stderr, `"msg":"progress"`)
+	assert.GreaterOrEqual(t, lines, 3, r.stderr)
+	assert.Contains(t, r.stderr, `"total":150`)
+	assert.NotContains(t, r.stderr, "\r", "no bar drawn into a log")
+	assert.Contains(t, r.stderr, "created 150", "the final summary always prints")
+
+	r = run(t, keyEnv(sb), "run", "--api-url", sb.URL, "--mapping", j.mapping, "--out", j.out+"-quiet", "--quiet", "--rate", "100/s", "--progress-interval", "100ms", j.input)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stderr, "progress")
+	assert.Contains(t, r.stderr, "created 150")
 }
 
 func TestRunStopsAtOnceWhenNothingCanWork(t *testing.T) {
@@ -341,8 +418,8 @@ func TestRunStopsAtOnceWhenNothingCanWork(t *testing.T) {
 
 // TestRunPacesToTheWindow runs against a plan of 60 requests per 2-second window and checks, from the
 // sandbox's own counts, that no request was refused and that every full window was used to 95% or more.
+// It does not run in parallel with the other tests: they would take the CPU it paces with.
 func TestRunPacesToTheWindow(t *testing.T) {
-	t.Parallel()
 	sb := startSandbox(t, sandbox.Config{Limit: 60, Window: 2 * time.Second, Latency: time.Millisecond})
 	j := newJob(t, 330)
 	r := run(t, keyEnv(sb), j.args(sb)...)
