@@ -1,0 +1,151 @@
+package mapping
+
+import (
+	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ColumnError says that a column named in a mapping (or by --carry) is not in the input's header.
+// It lists the header's columns and, when one is close, the column the name most likely meant.
+type ColumnError struct {
+	Name      string   // the name as written
+	Header    []string // the input's header
+	Closest   string   // the nearest header column, or "" when none is near
+	Ambiguous []string // set instead when several header columns match the name equally well
+}
+
+func (e *ColumnError) Error() string {
+	if len(e.Ambiguous) > 0 {
+		return fmt.Sprintf("column %q is ambiguous: the header has %s", e.Name, quoteList(e.Ambiguous, " and "))
+	}
+	msg := fmt.Sprintf("unknown column %q", e.Name)
+	if e.Closest != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", e.Closest)
+	}
+	return msg
+}
+
+// Hint lists the header's columns, for the line under the error.
+func (e *ColumnError) Hint() string {
+	if len(e.Ambiguous) > 0 {
+		return "rename one of the columns in the file so that names differ by more than case and spaces"
+	}
+	return "the header's columns are: " + quoteList(e.Header, ", ")
+}
+
+// ResolveColumn returns the index of name in header. Names match the way the mapping file matches them:
+// case-insensitively, ignoring spaces around either side. When two header columns match, the one spelled
+// exactly like name wins; if none is, the name is ambiguous. The error is a *ColumnError.
+func ResolveColumn(header []string, name string) (int, error) {
+	want := strings.TrimSpace(name)
+	found := -1
+	var same []string
+	for i, h := range header {
+		h = strings.TrimSpace(h)
+		if !strings.EqualFold(h, want) {
+			continue
+		}
+		if h == want {
+			return i, nil
+		}
+		if found < 0 {
+			found = i
+		}
+		same = append(same, header[i])
+	}
+	switch {
+	case len(same) == 1:
+		return found, nil
+	case len(same) > 1:
+		return -1, &ColumnError{Name: name, Header: header, Ambiguous: same}
+	}
+	closest := closestName(name, header)
+	if closest == "" {
+		closest = sameMeaning(name, header)
+	}
+	return -1, &ColumnError{Name: name, Header: header, Closest: closest}
+}
+
+// sameMeaning returns the header column that names the same thing as name by the synonyms Infer knows
+// (Last Name and Surname, Mobile and Phone Number), or "".
+func sameMeaning(name string, header []string) string {
+	rule, _ := inferTarget(name)
+	if rule == nil {
+		return ""
+	}
+	for _, h := range header {
+		if r, _ := inferTarget(h); r == rule {
+			return h
+		}
+	}
+	return ""
+}
+
+// closestName returns the candidate nearest to name, comparing case-insensitively and ignoring spaces,
+// underscores and hyphens, or "" when none is near enough to be a likely typo.
+func closestName(name string, candidates []string) string {
+	want := looseName(name)
+	if want == "" {
+		return ""
+	}
+	best, bestDist := "", -1
+	for _, c := range candidates {
+		d := editDistance(want, looseName(c))
+		if bestDist < 0 || d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	// One edit, plus one per five characters, is a typo; more is a different word.
+	if bestDist < 0 || bestDist > 1+utf8.RuneCountInString(want)/5 {
+		return ""
+	}
+	return best
+}
+
+// looseName lowercases s and drops the characters people spell inconsistently in column names.
+func looseName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if unicode.IsSpace(r) || r == '_' || r == '-' || r == '.' {
+			continue
+		}
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// editDistance is the optimal-string-alignment distance between a and b, in runes: insertions,
+// deletions, substitutions and swaps of neighbours ("titel" → "title") each count one.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2, prev, cur := make([]int, len(rb)+1), make([]int, len(rb)+1), make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
+}
+
+// quoteList renders names as "a", "b" and "c" (with sep between them), for messages.
+func quoteList(names []string, sep string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = fmt.Sprintf("%q", n)
+	}
+	return strings.Join(q, sep)
+}

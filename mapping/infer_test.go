@@ -1,0 +1,112 @@
+package mapping
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestInfer compares Infer's annotated mapping with the golden files in testdata/mapping/ (rewritten by
+// -update), and checks that the text parses back to the same mapping, which compiles for the header.
+func TestInfer(t *testing.T) {
+	data, err := os.ReadFile("../samples/customers.csv")
+	require.NoError(t, err)
+	header, rows := readSample(t, sampleFiles[0], data)
+	tests := []struct {
+		name    string
+		header  []string
+		samples [][]string
+		err     string // when no mapping can be inferred
+	}{
+		{name: "customers", header: header, samples: rows[:200]},
+		{name: "synonyms", header: []string{"Ref", "Given name", "Family name", "Other Names", "Email Address", "Phone Number", "DOB", "Sex", "Town", "State", "Zip", "Country"},
+			samples: [][]string{
+				{"A-1", "ade", "OKAFOR", "", "ade@example.com", "+233 24 123 4567", "1 Feb 1990", "M", "Accra", "Greater Accra", "", "gh"},
+				{"A-2", "Bola", "Eze", "Ngozi", "", "024 765 4321", "12 Mar 1985", "F", "Kumasi", "Ashanti", "", ""},
+				{"A-3", "Chidi", "Obi", "", "chidi@example.com", "0201234567", "", "M", "Accra", "", "", "GH"},
+			}},
+		{name: "values", header: []string{"Member Code", "Name", "Col A", "Contact", "Joined", "Notes"},
+			samples: [][]string{
+				{"M001", "Ade Okafor", "ade@example.com", "0803 123 4567", "2020-01-02", "vip"},
+				{"M002", "Bola Eze", "bola@example.com", "2348061234567", "2021-03-04", ""},
+				{"M003", "Chidi Obi", "chidi@example.ng", "+234 701 234 5678", "2022-05-06", "call after 5pm"},
+			}},
+		{name: "repeated ids", header: []string{"Customer Id", "Account No", "First Name", "Last Name", "Mobile", "Mobile 2", "Date of Birth"},
+			samples: [][]string{
+				{"1", "0012345678", "Ade", "Okafor", "08031234567", "", "01/02/1990"},
+				{"1", "0012345679", "Bola", "Eze", "08061234567", "", "13/02/1990"},
+				{"2", "0012345680", "Chidi", "Obi", "", "07012345678", "1990-02-14"},
+			}},
+		{name: "no reference", header: []string{"Name", "Balance", "Email"},
+			samples: [][]string{{"Ade Okafor", "100.50", "ade@example.com"}, {"Bola Eze", "7.25", ""}},
+			err:     "no column looks like a unique customer reference"},
+		{name: "no samples", header: []string{"Customer Id", "First Name", "E-mail"},
+			err: "no column looks like a unique customer reference"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, text, err := Infer(tt.header, tt.samples)
+			golden := filepath.Join("testdata", "mapping", "infer-"+strings.ReplaceAll(tt.name, " ", "-")+".yaml")
+			if updating() {
+				require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
+				require.NoError(t, os.WriteFile(golden, text, 0o644))
+			}
+			want, rerr := os.ReadFile(golden)
+			require.NoError(t, rerr)
+			assert.Equal(t, string(want), string(text), "run go test ./mapping -run TestInfer -update to accept")
+			if tt.err != "" {
+				assert.ErrorContains(t, err, tt.err)
+				assert.Nil(t, m)
+				var list MappingErrors
+				require.ErrorAs(t, err, &list)
+				assert.NotEmpty(t, list[0].Hint)
+				return
+			}
+			require.NoError(t, err)
+			back, err := Parse("inferred.yaml", text)
+			require.NoError(t, err)
+			assert.Equal(t, m.Hash(), back.Hash())
+			mp, err := m.Compile(tt.header)
+			require.NoError(t, err)
+			for _, row := range tt.samples {
+				_, _ = mp.Map(row)
+			}
+		})
+	}
+}
+
+func TestInferDoesNotEchoValues(t *testing.T) {
+	header := []string{"Customer Id", "Secret Column", "E-mail"}
+	_, text, err := Infer(header, [][]string{{"C1", "PRIVATE-VALUE", "private@example.com"}, {"C2", "x", "y@example.com"}})
+	require.NoError(t, err)
+	assert.NotContains(t, string(text), "PRIVATE")
+	assert.NotContains(t, string(text), "private@")
+}
+
+func TestInferDecisions(t *testing.T) {
+	m, _, err := Infer(sampleHeader, nil)
+	assert.Nil(t, m)
+	assert.Error(t, err, "without samples nothing shows that ids are unique")
+
+	layouts, n := guessDateLayouts([]string{"01/02/1990", "13/02/1990", "1990-02-14", "nope"})
+	assert.Equal(t, []string{"DD/MM/YYYY", "YYYY-MM-DD"}, layouts)
+	assert.Equal(t, 3, n)
+	layouts, _ = guessDateLayouts([]string{"01/02/1990", "12/31/1990"})
+	assert.Equal(t, []string{"MM/DD/YYYY"}, layouts, "a day above 12 decides")
+	layouts, _ = guessDateLayouts([]string{"01/02/1990", "02/03/1990"})
+	assert.Equal(t, []string{"DD/MM/YYYY"}, layouts, "day first when both fit")
+
+	region, n := guessRegion([]string{"0803 123 4567", "2348061234567", "+234 701 234 5678"})
+	assert.Equal(t, "NG", region)
+	assert.Equal(t, 3, n)
+	region, _ = guessRegion([]string{"024 123 4567", "+233 20 123 4567"})
+	assert.Equal(t, "GH", region)
+
+	assert.Equal(t, "date_joined", metadataName("Date Joined", 0, map[string]bool{}))
+	assert.Equal(t, "column_3", metadataName("***", 2, map[string]bool{}))
+	assert.Equal(t, "notes_2", metadataName("Notes", 0, map[string]bool{"notes": true}))
+}

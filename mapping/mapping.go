@@ -1,0 +1,195 @@
+package mapping
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Mapping is a parsed, checked mapping file: how to read the input (its csv: section) and how each field
+// of the JSON body is made from a row. It is immutable; [Mapping.Compile] binds it to a header.
+//
+// # The file
+//
+//	csv:
+//	  delimiter: auto        # or "," ";" "\t" (also: tab, comma, semicolon, pipe) "|"
+//	  encoding: auto         # or utf-8, utf-16 (with a BOM), windows-1252 (cp1252), iso-8859-1 (latin1)
+//	fields:
+//	  external_reference: {template: "crm-{Customer Id}"}
+//	  first_name:  {column: First Name, transform: [trim, title]}
+//	  email:       {column: E-mail, transform: [trim, lower], validate: email, optional: true}
+//	  phone:       {column: Mobile, transform: [phone], region: NG, optional: true}
+//	  date_of_birth: {column: DOB, transform: [trim, {date: [DD/MM/YYYY, YYYY-MM-DD]}], optional: true}
+//	  country:     {column: Country, transform: [trim, upper], default: NG}
+//	  metadata.source: {value: legacy_crm}
+//	  metadata.legacy_id: {column: Customer Id, type: integer}
+//	require_one_of: [email, phone]
+//
+// Unknown keys anywhere are errors (with the closest known key), so a typo never silently drops a rule.
+// YAML anchors and aliases may be used to repeat a transform list; tags and merge keys (<<) may not.
+//
+// # Fields
+//
+// fields is an ordered mapping from a target to how it is made. A target is a dotted path into the JSON body:
+// metadata.legacy_id builds {"metadata": {"legacy_id": …}}. Path segments are letters, digits, _ and -;
+// a target may not be both a value and an object (address and address.city). The body's keys are written
+// in sorted order, so the order of fields in the file does not change the requests.
+//
+// Each field has exactly one source:
+//
+//   - column: the value of a header column, matched case-insensitively, ignoring surrounding spaces.
+//   - template: text with columns in braces, "crm-{Customer Id}"; each column's value is inserted with
+//     surrounding spaces removed; {{ and }} write a literal brace. If any column in it is empty, the
+//     template's result is empty (a reference "crm-" would be worse than a rejected row).
+//   - value: a constant of its YAML type: a string, a number or a boolean ("5" is a string, 5 a number).
+//
+// and, for column and template sources:
+//
+//   - transform: one transform or a list, applied in order (see below). A value that is empty (or only
+//     spaces) is not transformed.
+//   - default: the text used when the value is empty after the transforms. It is checked against the
+//     field's validators and type when the mapping is loaded.
+//   - optional: true leaves the field out of the body when it is empty. Without it (and without a
+//     default) an empty value is the row's problem "required but empty".
+//   - validate: one validator or a list, each checked on the non-empty value after the transforms.
+//   - type: string (the default), integer, number or boolean: how the text is written into the JSON.
+//     integer is an optional sign and decimal digits; number is a decimal such as -12.50 or 1.5e3 (written
+//     as given, without rounding); boolean reads true/false, yes/no, y/n, 1/0 and on/off in any case.
+//     Text that does not convert is the row's problem.
+//   - region: the default region (ISO 3166 code such as NG) for the phone transform: the country of
+//     numbers written without a country code.
+//
+// external_reference is required, must come from a column or template, may not be optional and is the
+// request's idempotency identity. require_one_of names fields of which at least one must be present in
+// each row (for example a contact: email or phone).
+//
+// # Transforms
+//
+//   - trim: removes surrounding white space, including no-break and zero-width spaces and a stray BOM.
+//   - lower, upper: Unicode case mapping.
+//   - title: capitalises each word of a name. Words already in mixed case (McDonald, DeShawn) are kept as
+//     written; others are lowercased and the first letter of each part is capitalised, parts being
+//     separated by spaces, hyphens, dots, slashes and brackets: "ADÉLÉ OKAFOR-NWOSU" → "Adélé
+//     Okafor-Nwosu". An apostrophe after a single letter starts a part ("o'brien" → "O'Brien", "d'angelo"
+//     → "D'Angelo") but not elsewhere ("ADEBAYO'S" → "Adebayo's"); a leading Mc does too ("MCCARTHY" →
+//     "McCarthy"). Particles such as van or de are capitalised like any other word.
+//   - collapse_spaces: turns each run of white space (tabs and newlines included) into one space and
+//     removes it around the value.
+//   - digits: keeps only the ASCII digits 0-9.
+//   - phone: the number in E.164 (+2348031234567) via libphonenumber. Numbers written without a country
+//     code ("0803 123 4567", "(0803) 123-4567", and in Nigeria "2348031234567") are read in the field's
+//     region; "+…" numbers in any. A number that is not valid for its region, or that has letters in it
+//     (a vanity number, an extension), is the row's problem.
+//   - {date: LAYOUT} or {date: [LAYOUT, …]}: a date written in one of the layouts (tried in order, the
+//     first that matches wins) becomes YYYY-MM-DD. A layout is written with DD (day), MM (month), YYYY
+//     (year), YY (two-digit year: 69-99 are 1969-1999, 00-68 are 2000-2068) and MMM (month name such as Jan
+//     or January, any case), separated by spaces, / - . or ",": DD/MM/YYYY, MM/DD/YY, YYYY-MM-DD,
+//     D MMM YYYY. DD and MM accept one or two digits (D and M are the same). A time after the date, as
+//     database exports write (1985-03-12 00:00:00), is ignored. Impossible dates (31/02/1990) are the
+//     row's problem.
+//
+// # Validators
+//
+//   - email: one address (net/mail syntax) without a display name, comment or space, whose domain has
+//     at least two labels and does not end in a number.
+//   - {regex: PATTERN}: RE2 syntax (https://golang.org/s/re2syntax); the whole value must match, as in
+//     HTML's pattern attribute, so ^ and $ are not needed.
+//   - {length: {min: N, max: M}}: the number of characters (Unicode code points); either bound may be left out.
+//   - {one_of: [A, B, …]}: exactly one of the values, case-sensitively; {one_of: {values: [A, B], ignore_case:
+//     true}} compares without regard to case.
+type Mapping struct {
+	name         string
+	csv          CSVOptions
+	fields       []*fieldSpec // in the order of the file
+	requireOneOf []string
+	requirePos   mappingPos
+}
+
+// maxMappingSize bounds what Load and Parse read: a mapping file is a page or two of YAML (a hundred
+// fields take about 10 KiB), not a data file, and the YAML library slows down on very large documents.
+const maxMappingSize = 128 << 10
+
+// Load reads and checks the mapping file at path. Problems in the file come back together as
+// [MappingErrors], each with its line; a file that cannot be read is an *os.PathError.
+func Load(path string) (*Mapping, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxMappingSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read mapping: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// CSV returns the csv: section, with canonical names ("auto" where the file did not say).
+func (m *Mapping) CSV() CSVOptions { return m.csv }
+
+// mappingPos is a place in the mapping file, for messages.
+type mappingPos struct{ line, col int }
+
+// sourceKind says where a field's value comes from.
+type sourceKind uint8
+
+const (
+	fromColumn sourceKind = iota + 1
+	fromTemplate
+	fromValue
+)
+
+// valueType is how a field's text is written into the JSON body.
+type valueType uint8
+
+const (
+	typeString valueType = iota
+	typeInteger
+	typeNumber
+	typeBoolean
+)
+
+var valueTypeNames = [...]string{typeString: "string", typeInteger: "integer", typeNumber: "number", typeBoolean: "boolean"}
+
+func (t valueType) String() string { return valueTypeNames[t] }
+
+// fieldSpec is one entry of fields:, as written and checked.
+type fieldSpec struct {
+	target string
+	pos    mappingPos // of the target key
+
+	source    sourceKind
+	sourcePos mappingPos     // of the column or template value
+	column    string         // fromColumn: the name as written, trimmed
+	template  []templatePart // fromTemplate
+	constant  constValue     // fromValue
+
+	def        string // used when the value is empty; hasDefault says whether there is one
+	hasDefault bool
+	optional   bool
+	typ        valueType
+	region     string // upper-case region for the phone transform, or ""
+	transforms []transformStep
+	validators []validator
+}
+
+// templatePart is a literal piece of a template or, when column is set, a {column} placeholder.
+type templatePart struct {
+	literal string
+	column  string
+}
+
+// constKind is the YAML type of a value: constant.
+type constKind uint8
+
+const (
+	constString constKind = iota
+	constNumber
+	constBool
+)
+
+// constValue is a value: constant. text is the string itself, or the JSON literal of a number or boolean.
+type constValue struct {
+	kind constKind
+	text string
+}

@@ -1,0 +1,327 @@
+package mapping
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// minimalMapping is the smallest valid mapping; cases add lines to it.
+const minimalMapping = "fields:\n  external_reference: {column: Id}\n"
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		// Each wanted problem: its line and a part of its message; hint, when set, a part of its hint.
+		want []wantProblem
+	}{
+		{"broken YAML", "fields:\n  external_reference: {column: Id\n  x: 1\n",
+			[]wantProblem{{line: 3, msg: "invalid YAML", hint: "indentation"}}},
+		{"tab indentation", "fields:\n\texternal_reference: {column: Id}\n",
+			[]wantProblem{{line: 2, msg: "invalid YAML"}}},
+		{"duplicate key", minimalMapping + "  email: {column: A}\n  email: {column: B}\n",
+			[]wantProblem{{line: 4, msg: `duplicate key "email" (first at line 3)`}}},
+		{"empty file", "", []wantProblem{{line: 1, msg: "the mapping is empty", hint: "zentra-import mapping"}}},
+		{"only comments", "# nothing\n", []wantProblem{{line: 1, msg: "the mapping is empty"}}},
+		{"not a mapping", "- a\n- b\n", []wantProblem{{line: 1, msg: "the mapping must be a mapping of keys to values, not a list"}}},
+		{"two documents", minimalMapping + "---\n" + minimalMapping,
+			[]wantProblem{{line: 4, msg: "only one YAML document is allowed"}}},
+		{"invalid UTF-8", "# comment\nfields:\n  external_reference: {column: \xff}\n",
+			[]wantProblem{{line: 3, msg: "not valid UTF-8", hint: "save the mapping file as UTF-8"}}},
+		{"too large", strings.Repeat("#", maxMappingSize+1), []wantProblem{{line: 0, msg: "larger than"}}},
+		{"unknown top-level key", minimalMapping + "require_one_off: [a, b]\n",
+			[]wantProblem{{line: 3, msg: `unknown key "require_one_off" (did you mean "require_one_of"?)`, hint: "csv, fields, require_one_of"}}},
+		{"no fields", "csv: {delimiter: auto}\n", []wantProblem{{line: 1, msg: "the mapping has no fields:", hint: "external_reference"}}},
+		{"no external_reference", "fields:\n  email: {column: E-mail}\n",
+			[]wantProblem{{line: 1, msg: "fields has no external_reference", hint: `{template: "crm-{Customer Id}"}`}}},
+		{"external_reference optional", "fields:\n  external_reference: {column: Id, optional: true}\n",
+			[]wantProblem{{line: 2, msg: "external_reference cannot be optional"}}},
+		{"external_reference constant", "fields:\n  external_reference: {value: x}\n",
+			[]wantProblem{{line: 2, msg: "external_reference cannot be a constant"}}},
+		{"external_reference typed", "fields:\n  external_reference: {column: Id, type: integer}\n",
+			[]wantProblem{{line: 2, msg: "external_reference is text"}}},
+		{"unknown field key", minimalMapping + "  email: {colum: E-mail}\n",
+			[]wantProblem{{line: 3, msg: `unknown key "colum" in field email (did you mean "column"?)`}, {line: 3, msg: "field email has no source"}}},
+		{"unknown csv key", "csv: {delimeter: ;}\n" + minimalMapping,
+			[]wantProblem{{line: 1, msg: `unknown key "delimeter" in csv (did you mean "delimiter"?)`}}},
+		{"bad delimiter", "csv:\n  delimiter: \":\"\n" + minimalMapping,
+			[]wantProblem{{line: 2, msg: `unsupported delimiter ":"`, hint: `"\t"`}}},
+		{"bad encoding", "csv:\n  encoding: utf-9\n" + minimalMapping,
+			[]wantProblem{{line: 2, msg: `unsupported encoding "utf-9" (did you mean "utf-8"?)`}}},
+		{"unknown transform", minimalMapping + "  first_name: {column: A,\n    transform: [trim, titel]}\n",
+			[]wantProblem{{line: 4, msg: `unknown transform "titel" (did you mean "title"?)`, hint: "trim, lower, upper, title"}}},
+		{"date without layout", minimalMapping + "  dob: {column: A, transform: [date]}\n",
+			[]wantProblem{{line: 3, msg: "the date transform needs its input layout", hint: `{date: "DD/MM/YYYY"}`}}},
+		{"Go date layout", minimalMapping + "  dob: {column: A, transform: [{date: \"02/01/2006\"}]}\n",
+			[]wantProblem{{line: 3, msg: `date layout "02/01/2006": digits in a layout`}}},
+		{"date layout letters", minimalMapping + "  dob: {column: A, transform: [{date: [DD/MM/YYYY, \"DD hh YYYY\"]}]}\n",
+			[]wantProblem{{line: 3, msg: `unknown element 'H'`}}},
+		{"date layout without year", minimalMapping + "  dob: {column: A, transform: [{date: DD/MM}]}\n",
+			[]wantProblem{{line: 3, msg: "exactly one day (DD), one month (MM or MMM) and one year"}}},
+		{"argument to trim", minimalMapping + "  a: {column: A, transform: [{trim: yes}]}\n",
+			[]wantProblem{{line: 3, msg: "the trim transform takes no argument"}}},
+		{"argument to phone", minimalMapping + "  a: {column: A, transform: [{phone: NG}]}\n",
+			[]wantProblem{{line: 3, msg: "the phone transform takes no argument", hint: "region: NG"}}},
+		{"bad regex", minimalMapping + "  a:\n    column: A\n    validate:\n      - regex: \"[a-z\"\n",
+			[]wantProblem{{line: 6, msg: `invalid regex: missing closing ]: "[a-z"`, hint: "RE2"}}},
+		{"unknown validator", minimalMapping + "  a: {column: A, validate: emial}\n",
+			[]wantProblem{{line: 3, msg: `unknown validator "emial" (did you mean "email"?)`}}},
+		{"length without bounds", minimalMapping + "  a: {column: A, validate: [length]}\n",
+			[]wantProblem{{line: 3, msg: "the length validator needs min:, max: or both"}}},
+		{"length bounds crossed", minimalMapping + "  a: {column: A, validate: {length: {min: 5, max: 2}}}\n",
+			[]wantProblem{{line: 3, msg: "length min 5 is larger than max 2"}}},
+		{"length negative", minimalMapping + "  a: {column: A, validate: {length: {min: -1}}}\n",
+			[]wantProblem{{line: 3, msg: "length min must be a whole number"}}},
+		{"one_of empty", minimalMapping + "  a: {column: A, validate: {one_of: []}}\n",
+			[]wantProblem{{line: 3, msg: "one_of values must be a non-empty list"}}},
+		{"one_of unknown key", minimalMapping + "  a: {column: A, validate: {one_of: {value: [x]}}}\n",
+			[]wantProblem{{line: 3, msg: `unknown key "value" in one_of (did you mean "values"?)`}}},
+		{"two sources", minimalMapping + "  a: {column: A, value: x}\n",
+			[]wantProblem{{line: 3, msg: "field a has 2 sources (column, value): it needs exactly one", hint: "keep one of column, value"}}},
+		{"no source", minimalMapping + "  a: {optional: true}\n",
+			[]wantProblem{{line: 3, msg: "field a has no source", hint: "column:, template: or value:"}}},
+		{"field not a mapping", minimalMapping + "  a: A\n",
+			[]wantProblem{{line: 3, msg: "field a must be a mapping", hint: "a: {column: Some Column}"}}},
+		{"empty column", minimalMapping + "  a: {column: \" \"}\n",
+			[]wantProblem{{line: 3, msg: "column is empty"}}},
+		{"template unbalanced", "fields:\n  external_reference: {template: \"crm-{Id\"}\n",
+			[]wantProblem{{line: 2, msg: "template: a { without its }"}}},
+		{"template stray brace", "fields:\n  external_reference: {template: \"crm-}{Id}\"}\n",
+			[]wantProblem{{line: 2, msg: "template: a } without its {"}}},
+		{"template empty braces", "fields:\n  external_reference: {template: \"crm-{}\"}\n",
+			[]wantProblem{{line: 2, msg: "template: empty {}"}}},
+		{"template without columns", "fields:\n  external_reference: {template: \"crm-{{x}}\"}\n",
+			[]wantProblem{{line: 2, msg: "no {column} in it"}}},
+		{"value null", minimalMapping + "  a: {value: null}\n",
+			[]wantProblem{{line: 3, msg: "value must be text, a number or a boolean, not empty"}}},
+		{"value list", minimalMapping + "  a: {value: [1, 2]}\n",
+			[]wantProblem{{line: 3, msg: "not a list"}}},
+		{"constant with rules", minimalMapping + "  a: {value: x, optional: true, transform: [trim]}\n",
+			[]wantProblem{{line: 3, msg: "field a is a constant: optional, transform do not apply"}}},
+		{"default and optional", minimalMapping + "  a: {column: A, default: x, optional: true}\n",
+			[]wantProblem{{line: 3, msg: "both default and optional"}}},
+		{"empty default", minimalMapping + "  a: {column: A, default: \"\"}\n",
+			[]wantProblem{{line: 3, msg: "default is empty"}}},
+		{"default fails its validator", minimalMapping + "  a: {column: A, default: NGA, validate: {length: {max: 2}}}\n",
+			[]wantProblem{{line: 3, msg: "default of field a is rejected by the field's own rules: too long (at most 2 characters)"}}},
+		{"default fails its type", minimalMapping + "  a: {column: A, default: many, type: integer}\n",
+			[]wantProblem{{line: 3, msg: "default of field a is rejected by the field's own rules: not an integer"}}},
+		{"unknown type", minimalMapping + "  a: {column: A, type: intger}\n",
+			[]wantProblem{{line: 3, msg: `unknown type "intger" (did you mean "integer"?)`}}},
+		{"optional not a boolean", minimalMapping + "  a: {column: A, optional: maybe}\n",
+			[]wantProblem{{line: 3, msg: "optional must be true or false"}}},
+		{"unknown region", minimalMapping + "  a: {column: A, transform: [phone], region: XX}\n",
+			[]wantProblem{{line: 3, msg: `unknown region "XX"`}}},
+		{"region without phone", minimalMapping + "  a: {column: A, region: NG}\n",
+			[]wantProblem{{line: 3, msg: "field a has region: but no phone transform"}}},
+		{"invalid target", minimalMapping + "  first name: {column: A}\n",
+			[]wantProblem{{line: 3, msg: `invalid target "first name"`, hint: "metadata.legacy_id"}}},
+		{"empty path segment", minimalMapping + "  metadata..id: {column: A}\n",
+			[]wantProblem{{line: 3, msg: `invalid target "metadata..id"`}}},
+		{"conflicting paths", minimalMapping + "  address: {column: A}\n  other: {column: B}\n  address.city: {column: C}\n",
+			[]wantProblem{{line: 5, msg: "address.city conflicts with address (line 3)"}}},
+		{"conflicting paths, object first", minimalMapping + "  a.b.c: {column: A}\n  a.b: {column: B}\n",
+			[]wantProblem{{line: 4, msg: "a.b conflicts with a.b.c (line 3)"}}},
+		{"require_one_of unknown field", minimalMapping + "  email: {column: A, optional: true}\nrequire_one_of: [email, phon]\n",
+			[]wantProblem{{line: 4, msg: "require_one_of: phon is not a field"}}},
+		{"require_one_of twice", minimalMapping + "  email: {column: A, optional: true}\nrequire_one_of: [email, email]\n",
+			[]wantProblem{{line: 4, msg: "require_one_of lists email twice"}}},
+		{"require_one_of one field", minimalMapping + "  email: {column: A, optional: true}\nrequire_one_of: [email]\n",
+			[]wantProblem{{line: 4, msg: "require_one_of needs at least two fields"}}},
+		{"require_one_of not a list", minimalMapping + "require_one_of: email\n",
+			[]wantProblem{{line: 3, msg: "require_one_of must be a list of fields"}}},
+		{"unknown alias", minimalMapping + "  a: {column: A, transform: *names}\n",
+			[]wantProblem{{line: 3, msg: "unknown alias *names"}}},
+		{"merge key", minimalMapping + "  <<: {a: {column: A}}\n",
+			[]wantProblem{{line: 3, msg: "merge keys (<<) are not supported"}}},
+		{"every problem at once", "csv:\n  encoding: klingon\nfields:\n  external_reference: {column: Id}\n" +
+			"  a: {column: A, transform: [titel]}\n  b: {column: B, validate: {regex: \"(\"}}\n  c: {column: C, value: x}\n",
+			[]wantProblem{{line: 2, msg: "unsupported encoding"}, {line: 5, msg: "unknown transform"}, {line: 6, msg: "invalid regex"}, {line: 7, msg: "2 sources"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse("m.yaml", []byte(tt.src))
+			require.Error(t, err)
+			assert.Nil(t, m)
+			requireProblems(t, err, tt.want)
+		})
+	}
+}
+
+type wantProblem struct {
+	line      int
+	msg, hint string
+}
+
+// requireProblems checks that err is MappingErrors with exactly the wanted problems, in order.
+func requireProblems(t *testing.T, err error, want []wantProblem) {
+	t.Helper()
+	var list MappingErrors
+	require.ErrorAs(t, err, &list)
+	require.Len(t, list, len(want), "problems: %v", err)
+	for i, w := range want {
+		assert.Equal(t, "m.yaml", list[i].File)
+		assert.Equal(t, w.line, list[i].Line, "line of %q", list[i].Msg)
+		assert.Contains(t, list[i].Msg, w.msg)
+		assert.Contains(t, list[i].Hint, w.hint)
+		if w.line > 0 {
+			assert.True(t, strings.HasPrefix(list[i].Error(), "m.yaml: line "), list[i].Error())
+		}
+	}
+	var first *MappingError
+	require.ErrorAs(t, err, &first)
+	assert.Same(t, list[0], first)
+}
+
+func TestMappingErrorText(t *testing.T) {
+	e := &MappingError{File: "samples/m.yaml", Line: 7, Column: 20, Msg: `unknown transform "titel" (did you mean "title"?)`, Hint: "transforms are …"}
+	assert.Equal(t, `samples/m.yaml: line 7: unknown transform "titel" (did you mean "title"?)`, e.Error())
+	assert.Equal(t, "the mapping is empty", (&MappingError{Msg: "the mapping is empty"}).Error())
+	list := MappingErrors{e, {File: "m.yaml", Line: 9, Msg: "x"}}
+	assert.Equal(t, e.Error()+"\nm.yaml: line 9: x", list.Error())
+}
+
+func TestParseAccepts(t *testing.T) {
+	tests := []struct {
+		name string
+		src  string
+		csv  CSVOptions
+	}{
+		{"minimal", minimalMapping, CSVOptions{Delimiter: "auto", Encoding: "auto"}},
+		{"block style and a BOM", "\ufeffcsv:\n  delimiter: tab\n  encoding: CP1252\nfields:\n  external_reference:\n    template: \"crm-{Id}\"\n    transform:\n      - trim\n      - upper\n",
+			CSVOptions{Delimiter: "\t", Encoding: "windows-1252"}},
+		{"delimiter names", "csv: {delimiter: semicolon, encoding: latin1}\n" + minimalMapping, CSVOptions{Delimiter: ";", Encoding: "iso-8859-1"}},
+		{"quoted delimiter", "csv: {delimiter: \"|\", encoding: UTF-16}\n" + minimalMapping, CSVOptions{Delimiter: "|", Encoding: "utf-16"}},
+		{"anchors and aliases", "csv: {delimiter: ',', encoding: utf8}\nfields:\n  external_reference: {column: Id}\n  first_name: {column: A, transform: &name [trim, title]}\n  last_name: {column: B, transform: *name}\n",
+			CSVOptions{Delimiter: ",", Encoding: "utf-8"}},
+		{"CRLF line ends", strings.ReplaceAll(minimalMapping, "\n", "\r\n"), CSVOptions{Delimiter: "auto", Encoding: "auto"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse("m.yaml", []byte(tt.src))
+			require.NoError(t, err)
+			assert.Equal(t, tt.csv, m.CSV())
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	m, err := Load("../samples/mapping.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, CSVOptions{Delimiter: "auto", Encoding: "auto"}, m.CSV())
+
+	_, err = Load(filepath.Join(t.TempDir(), "missing.yaml"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
+
+	path := filepath.Join(t.TempDir(), "bad.yaml")
+	require.NoError(t, os.WriteFile(path, []byte(minimalMapping+"  x: {column: A, transform: [titel]}\n"), 0o600))
+	_, err = Load(path)
+	var list MappingErrors
+	require.ErrorAs(t, err, &list)
+	assert.Equal(t, path+`: line 3: unknown transform "titel" (did you mean "title"?)`, list.Error())
+}
+
+// TestHashStable: files that mean the same have one hash; any change of meaning changes it.
+func TestHashStable(t *testing.T) {
+	base := `csv:
+  delimiter: auto
+  encoding: auto
+fields:
+  external_reference: {template: "crm-{Customer Id}"}
+  first_name: {column: First Name, transform: [trim, title]}
+  email: {column: E-mail, transform: [trim, lower], validate: email, optional: true}
+  dob: {column: DOB, transform: [{date: [DD/MM/YYYY, YYYY-MM-DD]}], optional: true}
+  metadata.source: {value: legacy_crm}
+  metadata.count: {value: 5}
+  gender: {column: Sex, validate: {one_of: [M, F]}, optional: true}
+require_one_of: [email, first_name]
+`
+	same := map[string]string{
+		"comments and blank lines": "# a comment\n\n" + strings.ReplaceAll(base, "fields:\n", "fields:   # the fields\n\n"),
+		"block style, other key order, quoting": `fields:
+  gender:
+    optional: true
+    validate:
+      - one_of: ["F", "M"]
+    column: "Sex"
+  metadata.count:
+    value: 0x5
+  metadata.source: {value: "legacy_crm"}
+  dob: {optional: true, transform: [{date: ["dd/mm/yyyy", "YYYY-M-D"]}], column: DOB}
+  email: {optional: true, validate: [email], transform: [trim, lower], column: "E-mail"}
+  first_name: {transform: [trim, title], column: " First Name "}
+  external_reference:
+    template: 'crm-{ Customer Id }'
+require_one_of: [first_name, email]
+csv: {encoding: AUTO, delimiter: ""}
+`,
+	}
+	different := map[string]string{
+		"a column":           strings.Replace(base, "column: DOB", "column: Birth", 1),
+		"transform order":    strings.Replace(base, "[trim, lower]", "[lower, trim]", 1),
+		"a layout":           strings.Replace(base, "DD/MM/YYYY, YYYY", "MM/DD/YYYY, YYYY", 1),
+		"optional":           strings.Replace(base, "validate: email, optional: true", "validate: email", 1),
+		"constant type":      strings.Replace(base, "value: 5}", `value: "5"}`, 1),
+		"template":           strings.Replace(base, "crm-{", "legacy-{", 1),
+		"delimiter":          strings.Replace(base, "delimiter: auto", "delimiter: ';'", 1),
+		"one_of values":      strings.Replace(base, "[M, F]", "[M, F, X]", 1),
+		"require_one_of":     strings.Replace(base, "require_one_of: [email, first_name]\n", "", 1),
+		"a target":           strings.Replace(base, "metadata.source", "metadata.origin", 1),
+		"default":            strings.Replace(base, "value: legacy_crm}", "value: legacy_crm}\n  country: {column: C, default: NG}", 1),
+		"one_of ignore_case": strings.Replace(base, "{one_of: [M, F]}", "{one_of: {values: [M, F], ignore_case: true}}", 1),
+	}
+	hash := func(src string) string {
+		t.Helper()
+		m, err := Parse("m.yaml", []byte(src))
+		require.NoError(t, err)
+		return m.Hash()
+	}
+	h := hash(base)
+	assert.Len(t, h, 64)
+	for name, src := range same {
+		assert.Equal(t, h, hash(src), name)
+	}
+	for name, src := range different {
+		assert.NotEqual(t, h, hash(src), name)
+	}
+}
+
+// TestYAMLRoundTrip: the canonical YAML parses back to the same hash and is itself stable.
+func TestYAMLRoundTrip(t *testing.T) {
+	sources := []string{
+		minimalMapping,
+		"csv: {delimiter: \"\\t\", encoding: cp1252}\n" + minimalMapping +
+			"  a.b: {column: \"Weird: name, [with] {braces} # and hash\", default: \"  spaced \", transform: [trim]}\n" +
+			"  a.c: {value: \"true\"}\n  a.d: {value: true}\n  a.e: {value: -12.50}\n  a.f: {value: 0x1F}\n  a.g: {value: \"line\\nbreak \\\" quote\"}\n" +
+			"  t: {template: \"{{lit}} {Id}-{ Other }}}\", type: integer}\n" +
+			"  v: {column: V, validate: [email, {regex: \"^[A-Z]{2}\\\\d+$\"}, {length: {min: 1}}, {length: {max: 9}}, {one_of: {values: [\"yes\", no, \"1\"], ignore_case: true}}]}\n" +
+			"  d: {column: D, transform: [{date: \"D MMM YYYY\"}, collapse_spaces, digits, phone], region: gh, optional: true, type: number}\n" +
+			"  \"y\": {column: Y, type: boolean, default: \"no\"}\n" +
+			"require_one_of: [d, \"y\"]\n",
+	}
+	data, err := os.ReadFile("../samples/mapping.yaml")
+	require.NoError(t, err)
+	sources = append(sources, string(data))
+	for _, src := range sources {
+		m, err := Parse("m.yaml", []byte(src))
+		require.NoError(t, err)
+		out := m.YAML()
+		back, err := Parse("canonical.yaml", out)
+		require.NoError(t, err, "%s", out)
+		assert.Equal(t, m.Hash(), back.Hash(), "%s", out)
+		assert.Equal(t, string(out), string(back.YAML()))
+	}
+}
+
+func TestMappingErrorsUnwrap(t *testing.T) {
+	_, err := Parse("m.yaml", []byte("fields: {}\n"))
+	var one *MappingError
+	require.True(t, errors.As(err, &one))
+	assert.Equal(t, 1, one.Line)
+}

@@ -1,0 +1,259 @@
+package mapping
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Hash returns the hex SHA-256 of the mapping's meaning: the same for files that differ only in comments,
+// key order, quoting, white space or spelling of names (cp1252 or windows-1252, dd/mm/yyyy or DD/MM/YYYY),
+// and different when any rule changes. A job records it so that a resume with a different mapping is refused.
+func (m *Mapping) Hash() string {
+	form := mappingHashForm{
+		Version:      1,
+		Delimiter:    m.csv.Delimiter,
+		Encoding:     m.csv.Encoding,
+		RequireOneOf: slices.Sorted(slices.Values(m.requireOneOf)),
+	}
+	for _, f := range m.fields {
+		form.Fields = append(form.Fields, f.hashForm())
+	}
+	slices.SortFunc(form.Fields, func(a, b mappingHashField) int { return strings.Compare(a.Target, b.Target) })
+	data, err := json.Marshal(form)
+	if err != nil {
+		panic("mapping: hash form does not marshal: " + err.Error()) // strings and ints only: cannot happen
+	}
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// mappingHashForm is the normalised mapping that Hash digests. Changing it changes every job's binding:
+// bump Version when its meaning changes.
+type mappingHashForm struct {
+	Version      int                `json:"v"`
+	Delimiter    string             `json:"delimiter"`
+	Encoding     string             `json:"encoding"`
+	Fields       []mappingHashField `json:"fields"`
+	RequireOneOf []string           `json:"require_one_of"`
+}
+
+type mappingHashField struct {
+	Target     string            `json:"target"`
+	Column     string            `json:"column,omitempty"`
+	Template   string            `json:"template,omitempty"`
+	ValueKind  string            `json:"value_kind,omitempty"`
+	Value      string            `json:"value,omitempty"`
+	Default    *string           `json:"default,omitempty"`
+	Optional   bool              `json:"optional,omitempty"`
+	Type       string            `json:"type"`
+	Region     string            `json:"region,omitempty"`
+	Transforms []mappingHashStep `json:"transforms,omitempty"`
+	Validators []mappingHashStep `json:"validators,omitempty"`
+}
+
+type mappingHashStep struct {
+	Name       string   `json:"name"`
+	Args       []string `json:"args,omitempty"`
+	Min        int      `json:"min,omitempty"`
+	Max        int      `json:"max,omitempty"`
+	IgnoreCase bool     `json:"ignore_case,omitempty"`
+}
+
+func (f *fieldSpec) hashForm() mappingHashField {
+	h := mappingHashField{Target: f.target, Optional: f.optional, Type: f.typ.String(), Region: f.region}
+	switch f.source {
+	case fromColumn:
+		h.Column = f.column
+	case fromTemplate:
+		h.Template = templateText(f.template)
+	case fromValue:
+		h.ValueKind = [...]string{constString: "string", constNumber: "number", constBool: "boolean"}[f.constant.kind]
+		h.Value = f.constant.text
+	}
+	if f.hasDefault {
+		h.Default = &f.def
+	}
+	for _, t := range f.transforms {
+		step := mappingHashStep{Name: transformNames[t.kind]}
+		for _, l := range t.layouts {
+			step.Args = append(step.Args, l.canon)
+		}
+		h.Transforms = append(h.Transforms, step)
+	}
+	for _, v := range f.validators {
+		// Absent bounds are -1; shift by one so that they are left out of the form.
+		step := mappingHashStep{Name: validatorNames[v.kind], Min: v.min + 1, Max: v.max + 1, IgnoreCase: v.ignoreCase}
+		switch v.kind {
+		case validateRegex:
+			step.Args = []string{v.pattern}
+		case validateOneOf:
+			step.Args = v.canonicalValues()
+		}
+		h.Validators = append(h.Validators, step)
+	}
+	return h
+}
+
+// templateText writes a parsed template back in the template syntax.
+func templateText(parts []templatePart) string {
+	var b strings.Builder
+	for _, p := range parts {
+		if p.column != "" {
+			b.WriteString("{" + p.column + "}")
+			continue
+		}
+		b.WriteString(strings.NewReplacer("{", "{{", "}", "}}").Replace(p.literal))
+	}
+	return b.String()
+}
+
+// YAML returns the mapping in a canonical form: one line per field, in the order of the original file,
+// every rule written out. Parse reads it back to a mapping with the same Hash.
+func (m *Mapping) YAML() []byte {
+	var b bytes.Buffer
+	b.WriteString("csv:\n")
+	fmt.Fprintf(&b, "  delimiter: %s\n", yamlText(m.csv.Delimiter))
+	fmt.Fprintf(&b, "  encoding: %s\n", yamlText(m.csv.Encoding))
+	b.WriteString("fields:\n")
+	for _, f := range m.fields {
+		fmt.Fprintf(&b, "  %s: %s\n", yamlText(f.target), f.yamlFlow())
+	}
+	if len(m.requireOneOf) > 0 {
+		fmt.Fprintf(&b, "require_one_of: %s\n", yamlList(m.requireOneOf))
+	}
+	return b.Bytes()
+}
+
+// yamlFlow writes a field's rules as a YAML flow mapping: {column: First Name, transform: [trim, title]}.
+func (f *fieldSpec) yamlFlow() string {
+	var kv []string
+	add := func(k, v string) { kv = append(kv, k+": "+v) }
+	switch f.source {
+	case fromColumn:
+		add("column", yamlText(f.column))
+	case fromTemplate:
+		add("template", yamlText(templateText(f.template)))
+	case fromValue:
+		if f.constant.kind == constString {
+			add("value", yamlQuoted(f.constant.text)) // quoted, so that "5" stays text
+		} else {
+			add("value", f.constant.text)
+		}
+	}
+	if f.hasDefault {
+		add("default", yamlText(f.def))
+	}
+	if f.optional {
+		add("optional", "true")
+	}
+	if f.typ != typeString {
+		add("type", f.typ.String())
+	}
+	if f.region != "" {
+		add("region", f.region)
+	}
+	if len(f.transforms) > 0 {
+		steps := make([]string, len(f.transforms))
+		for i, t := range f.transforms {
+			steps[i] = t.yaml()
+		}
+		add("transform", "["+strings.Join(steps, ", ")+"]")
+	}
+	if len(f.validators) > 0 {
+		vs := make([]string, len(f.validators))
+		for i, v := range f.validators {
+			vs[i] = v.yaml()
+		}
+		add("validate", "["+strings.Join(vs, ", ")+"]")
+	}
+	return "{" + strings.Join(kv, ", ") + "}"
+}
+
+func (t *transformStep) yaml() string {
+	if t.kind != transformDate {
+		return transformNames[t.kind]
+	}
+	layouts := make([]string, len(t.layouts))
+	for i, l := range t.layouts {
+		layouts[i] = l.text
+	}
+	if len(layouts) == 1 {
+		return "{date: " + yamlText(layouts[0]) + "}"
+	}
+	return "{date: " + yamlList(layouts) + "}"
+}
+
+func (v *validator) yaml() string {
+	switch v.kind {
+	case validateRegex:
+		return "{regex: " + yamlText(v.pattern) + "}"
+	case validateLength:
+		var bounds []string
+		if v.min >= 0 {
+			bounds = append(bounds, fmt.Sprintf("min: %d", v.min))
+		}
+		if v.max >= 0 {
+			bounds = append(bounds, fmt.Sprintf("max: %d", v.max))
+		}
+		return "{length: {" + strings.Join(bounds, ", ") + "}}"
+	case validateOneOf:
+		if v.ignoreCase {
+			return "{one_of: {values: " + yamlList(v.values) + ", ignore_case: true}}"
+		}
+		return "{one_of: " + yamlList(v.values) + "}"
+	}
+	return validatorNames[v.kind]
+}
+
+func yamlList(items []string) string {
+	q := make([]string, len(items))
+	for i, s := range items {
+		q[i] = yamlText(s)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// yamlPlain matches text that YAML reads back as the same string without quotes, in block and flow context.
+var yamlPlain = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_ ./-]*$`)
+
+// yamlText writes s as a YAML scalar that reads back as the text s: plain when that is safe, else quoted.
+func yamlText(s string) string {
+	if yamlPlain.MatchString(s) && !strings.HasSuffix(s, " ") && !strings.Contains(s, "  ") {
+		switch strings.ToLower(s) {
+		case "true", "false", "yes", "no", "on", "off", "y", "n", "null", "nan", "inf":
+		default:
+			return s
+		}
+	}
+	return yamlQuoted(s)
+}
+
+// yamlQuoted writes s as a double-quoted YAML scalar, escaping what YAML requires and what a reader
+// would not see (control and format characters).
+func yamlQuoted(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == '\u2028' || r == '\u2029' || r == '\ufeff' || r == '\u200b':
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}

@@ -1,0 +1,545 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// Payload is one row's request: its external_reference and the JSON object to send.
+type Payload struct {
+	Ref  string
+	Body []byte
+}
+
+// FieldProblem is one reason a row cannot be sent. It names the field and the column, never the value
+// (values are personal data), so it is safe in logs, results.csv and rejects.csv.
+type FieldProblem struct {
+	Field  string // the target ("email"), "email or phone" for require_one_of, "" for the row as a whole
+	Column string // the header column(s) the value came from, or ""
+	Reason string // what is wrong: "not a valid email address", "required but empty"
+}
+
+// String renders the problem as `email (column E-mail): not a valid email address`.
+func (p FieldProblem) String() string {
+	switch {
+	case p.Field == "":
+		return p.Reason
+	case p.Column == "":
+		return p.Field + ": " + p.Reason
+	}
+	return p.Field + " (column " + p.Column + "): " + p.Reason
+}
+
+// RowError is every problem of one row. Its message lists them all, and contains no value of the row.
+type RowError struct {
+	Problems []FieldProblem
+}
+
+func (e *RowError) Error() string {
+	s := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		s[i] = p.String()
+	}
+	return strings.Join(s, "; ")
+}
+
+// Mapper is a Mapping bound to a header: a plan that turns each row into a Payload without reflection
+// and with few allocations. It is safe for concurrent use.
+type Mapper struct {
+	ncols     int
+	fields    []compiledField // in the order of the body: sorted by target path
+	evalOrder []int           // indexes into fields, in the order of the mapping file (problems are listed so)
+	ref       int             // index of external_reference in fields
+	require   []int           // require_one_of, indexes into fields
+	requireP  FieldProblem    // the problem when none of them is present
+	fixedLen  int             // bytes of keys and punctuation of a body with every field
+	maxDepth  int
+	scratch   sync.Pool // *mapperScratch
+}
+
+type compiledField struct {
+	*fieldSpec
+	column  int            // fromColumn: index in the row
+	parts   []compiledPart // fromTemplate
+	columns string         // the header's names of the source columns, for problems
+	defText string         // the default as it goes into the body (JSON literal when defRaw)
+	defRaw  bool
+	segs    []string // the target's path
+	keys    [][]byte // `"segment":` for each segment of the path
+}
+
+// compiledPart is a template's literal text, or its column (index and header name) when column >= 0.
+type compiledPart struct {
+	literal string
+	column  int
+	name    string
+}
+
+type valueState uint8
+
+const (
+	valueAbsent valueState = iota // empty and optional: left out of the body
+	valuePresent
+	valueFailed // the row has a problem with this field
+)
+
+// fieldValue is one field's result for the current row: text, or a JSON literal when raw.
+type fieldValue struct {
+	text  string
+	raw   bool
+	state valueState
+}
+
+type mapperScratch struct {
+	values []fieldValue
+	comma  []bool
+}
+
+// Compile binds the mapping to the input's header: every column it names is resolved, once. An unknown
+// or ambiguous column is a [MappingErrors] entry at the mapping file's line, naming the header's columns
+// and the closest match.
+func (m *Mapping) Compile(header []string) (*Mapper, error) {
+	mp := &Mapper{ncols: len(header), ref: -1}
+	var errs MappingErrors
+	resolve := func(name string, pos mappingPos) int {
+		i, err := ResolveColumn(header, name)
+		if err != nil {
+			var ce *ColumnError
+			errors.As(err, &ce)
+			errs = append(errs, &MappingError{File: m.name, Line: pos.line, Column: pos.col, Msg: ce.Error(), Hint: ce.Hint()})
+		}
+		return i
+	}
+	mp.fields = make([]compiledField, len(m.fields))
+	for i, spec := range m.fields {
+		f := &mp.fields[i]
+		f.fieldSpec = spec
+		f.segs = strings.Split(spec.target, ".")
+		for _, seg := range f.segs {
+			f.keys = append(f.keys, append(appendJSONString(nil, seg), ':'))
+			mp.fixedLen += len(seg) + 5 // quotes, colon, comma and an object's braces at most
+		}
+		mp.maxDepth = max(mp.maxDepth, len(f.segs))
+		var cols []string
+		switch spec.source {
+		case fromColumn:
+			f.column = resolve(spec.column, spec.sourcePos)
+			if f.column >= 0 {
+				cols = append(cols, header[f.column])
+			}
+		case fromTemplate:
+			for _, part := range spec.template {
+				if part.column == "" {
+					f.parts = append(f.parts, compiledPart{literal: part.literal, column: -1})
+					continue
+				}
+				c := resolve(part.column, spec.sourcePos)
+				if c < 0 {
+					continue
+				}
+				if !slices.Contains(cols, header[c]) {
+					cols = append(cols, header[c])
+				}
+				f.parts = append(f.parts, compiledPart{column: c, name: header[c]})
+			}
+		}
+		f.columns = strings.Join(cols, ", ")
+		if spec.hasDefault {
+			text, _ := convertValue(spec.def, spec.typ)
+			f.defText, f.defRaw = text, spec.typ != typeString
+		}
+	}
+	if len(errs) > 0 {
+		return nil, sortProblems(errs)
+	}
+	// The body's keys are written in sorted order, nested objects with their fields.
+	order := make([]int, len(mp.fields))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return slices.Compare(mp.fields[a].segs, mp.fields[b].segs) })
+	sorted := make([]compiledField, len(mp.fields))
+	mp.evalOrder = make([]int, len(mp.fields))
+	for pos, i := range order {
+		sorted[pos] = mp.fields[i]
+		mp.evalOrder[i] = pos
+	}
+	mp.fields = sorted
+	byTarget := make(map[string]int, len(mp.fields))
+	for i, f := range mp.fields {
+		byTarget[f.target] = i
+	}
+	mp.ref = byTarget["external_reference"]
+	if len(m.requireOneOf) > 0 {
+		var cols []string
+		for _, t := range m.requireOneOf {
+			i := byTarget[t]
+			mp.require = append(mp.require, i)
+			if c := mp.fields[i].columns; c != "" {
+				cols = append(cols, c)
+			}
+		}
+		mp.requireP = FieldProblem{
+			Field:  strings.Join(m.requireOneOf, " or "),
+			Reason: "at least one is required, all are empty",
+		}
+		if len(cols) > 0 {
+			mp.requireP.Reason += " (columns " + strings.Join(cols, ", ") + ")"
+		}
+	}
+	mp.scratch.New = func() any {
+		return &mapperScratch{values: make([]fieldValue, len(mp.fields)), comma: make([]bool, mp.maxDepth+1)}
+	}
+	return mp, nil
+}
+
+// Map turns one row (the reader's Fields, one per header column) into its payload. When the row cannot be
+// sent, the error is a *RowError listing every problem of the row, and the Payload has no Body but still
+// carries Ref when the external_reference itself could be made (so that the row can be named in logs).
+func (mp *Mapper) Map(row []string) (Payload, error) {
+	if len(row) != mp.ncols {
+		return Payload{}, &RowError{Problems: []FieldProblem{{
+			Reason: fmt.Sprintf("the row has %d fields, the header %d", len(row), mp.ncols),
+		}}}
+	}
+	sc := mp.scratch.Get().(*mapperScratch)
+	defer func() {
+		clear(sc.values) // do not keep the row's values alive in the pool
+		mp.scratch.Put(sc)
+	}()
+	vals := sc.values
+	var problems []FieldProblem
+	size := mp.fixedLen + 2
+	for _, i := range mp.evalOrder {
+		if p, ok := mp.fields[i].eval(row, &vals[i]); !ok {
+			problems = append(problems, p)
+		}
+		size += len(vals[i].text)
+	}
+	if len(mp.require) > 0 {
+		found := false
+		for _, i := range mp.require {
+			found = found || vals[i].state != valueAbsent
+		}
+		if !found {
+			problems = append(problems, mp.requireP)
+		}
+	}
+	var ref string
+	if vals[mp.ref].state == valuePresent {
+		ref = vals[mp.ref].text
+	}
+	if len(problems) > 0 {
+		return Payload{Ref: ref}, &RowError{Problems: problems}
+	}
+	body := make([]byte, 0, size+size/8)
+	return Payload{Ref: ref, Body: mp.appendBody(body, vals, sc.comma)}, nil
+}
+
+// eval computes one field of the row into out, or returns its problem.
+func (f *compiledField) eval(row []string, out *fieldValue) (FieldProblem, bool) {
+	if f.source == fromValue {
+		*out = fieldValue{text: f.constant.text, raw: f.constant.kind != constString, state: valuePresent}
+		return FieldProblem{}, true
+	}
+	var s, emptyColumns string
+	if f.source == fromColumn {
+		s = row[f.column]
+	} else {
+		s, emptyColumns = f.render(row)
+	}
+	if !utf8.ValidString(s) {
+		// The reader decodes the file's encoding and rejects bytes invalid in it; other sources must too.
+		out.state = valueFailed
+		return f.problem("not valid text in UTF-8 (check the file's encoding, csv: encoding in the mapping)"), false
+	}
+	if !isBlankValue(s) {
+		for i := range f.transforms {
+			var reason string
+			if s, reason = f.transforms[i].apply(s, f.region); reason != "" {
+				out.state = valueFailed
+				return f.problem(reason), false
+			}
+		}
+	}
+	if isBlankValue(s) {
+		switch {
+		case f.hasDefault:
+			*out = fieldValue{text: f.defText, raw: f.defRaw, state: valuePresent}
+			return FieldProblem{}, true
+		case f.optional:
+			*out = fieldValue{state: valueAbsent}
+			return FieldProblem{}, true
+		}
+		out.state = valueFailed
+		p := f.problem("required but empty")
+		if emptyColumns != "" {
+			p.Column = emptyColumns
+		}
+		return p, false
+	}
+	for i := range f.validators {
+		if reason := f.validators[i].check(s); reason != "" {
+			out.state = valueFailed
+			return f.problem(reason), false
+		}
+	}
+	text, reason := convertValue(s, f.typ)
+	if reason != "" {
+		out.state = valueFailed
+		return f.problem(reason), false
+	}
+	*out = fieldValue{text: text, raw: f.typ != typeString, state: valuePresent}
+	return FieldProblem{}, true
+}
+
+func (f *compiledField) problem(reason string) FieldProblem {
+	return FieldProblem{Field: f.target, Column: f.columns, Reason: reason}
+}
+
+// render fills the template from the row. Each column's value goes in without surrounding spaces; if any
+// is empty, the result is empty and the second result names the empty columns.
+func (f *compiledField) render(row []string) (string, string) {
+	n := 0
+	anyEmpty := false
+	for _, p := range f.parts {
+		if p.column < 0 {
+			n += len(p.literal)
+			continue
+		}
+		v := trimFieldValue(row[p.column])
+		anyEmpty = anyEmpty || v == ""
+		n += len(v)
+	}
+	if anyEmpty {
+		var names []string
+		for _, p := range f.parts {
+			if p.column >= 0 && trimFieldValue(row[p.column]) == "" && !slices.Contains(names, p.name) {
+				names = append(names, p.name)
+			}
+		}
+		return "", strings.Join(names, ", ")
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, p := range f.parts {
+		if p.column < 0 {
+			b.WriteString(p.literal)
+		} else {
+			b.WriteString(trimFieldValue(row[p.column]))
+		}
+	}
+	return b.String(), ""
+}
+
+// appendBody writes the JSON object of the row's present fields. Fields are sorted by path, so the fields
+// of a nested object are adjacent: it is opened before the first of them that is present and closed after
+// the last, and an object with no present field is left out.
+func (mp *Mapper) appendBody(b []byte, vals []fieldValue, comma []bool) []byte {
+	b = append(b, '{')
+	comma[0] = false
+	depth, last := 0, -1
+	for i := range mp.fields {
+		if vals[i].state != valuePresent {
+			continue
+		}
+		f := &mp.fields[i]
+		parents := len(f.segs) - 1
+		shared := 0
+		if last >= 0 {
+			prev := mp.fields[last].segs
+			for shared < depth && shared < parents && prev[shared] == f.segs[shared] {
+				shared++
+			}
+		}
+		for ; depth > shared; depth-- {
+			b = append(b, '}')
+		}
+		for ; depth < parents; depth++ {
+			if comma[depth] {
+				b = append(b, ',')
+			}
+			b = append(b, f.keys[depth]...)
+			b = append(b, '{')
+			comma[depth] = true
+			comma[depth+1] = false
+		}
+		if comma[depth] {
+			b = append(b, ',')
+		}
+		b = append(b, f.keys[parents]...)
+		if vals[i].raw {
+			b = append(b, vals[i].text...)
+		} else {
+			b = appendJSONString(b, vals[i].text)
+		}
+		comma[depth] = true
+		last = i
+	}
+	for ; depth > 0; depth-- {
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string. Invalid UTF-8 becomes U+FFFD, as encoding/json does;
+// U+2028 and U+2029 are escaped so that the body is also valid JavaScript.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// convertValue returns s as its type's JSON literal (for a string, s itself, to be quoted), or the reason
+// it does not convert.
+func convertValue(s string, t valueType) (string, string) {
+	switch t {
+	case typeInteger:
+		if n, ok := jsonInteger(trimFieldValue(s)); ok {
+			return n, ""
+		}
+		return "", "not an integer"
+	case typeNumber:
+		if n, ok := jsonNumber(trimFieldValue(s)); ok {
+			return n, ""
+		}
+		return "", "not a number (write digits with a dot for decimals: 1234.50)"
+	case typeBoolean:
+		switch strings.ToLower(trimFieldValue(s)) {
+		case "true", "yes", "y", "1", "on", "t":
+			return "true", ""
+		case "false", "no", "n", "0", "off", "f":
+			return "false", ""
+		}
+		return "", "not a boolean (true or false, yes or no, 1 or 0)"
+	}
+	return s, ""
+}
+
+// jsonInteger checks a decimal integer that fits in 64 bits and returns it without a plus sign or
+// leading zeros.
+func jsonInteger(s string) (string, bool) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || strings.ContainsAny(s, "_") {
+		return "", false
+	}
+	if canonical := strconv.FormatInt(n, 10); canonical != s {
+		return canonical, true
+	}
+	return s, true
+}
+
+// jsonNumber checks a decimal number ([-+]digits[.digits][e[-+]digits]) and returns it in JSON's
+// grammar without changing its value or precision: no plus sign, no leading zeros, a digit on each side
+// of the dot.
+func jsonNumber(s string) (string, bool) {
+	i := 0
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	intStart := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	intPart := s[intStart:i]
+	frac := ""
+	if i < len(s) && s[i] == '.' {
+		i++
+		fs := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		frac = s[fs:i]
+	}
+	if intPart == "" && frac == "" {
+		return "", false
+	}
+	exp := ""
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		es := i
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		ds := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == ds {
+			return "", false
+		}
+		exp = s[es:i]
+	}
+	if i != len(s) {
+		return "", false
+	}
+	dot := strings.IndexByte(s, '.') >= 0
+	if s[0] != '+' && intPart != "" && (len(intPart) == 1 || intPart[0] != '0') && (!dot || frac != "") {
+		return s, true // already JSON
+	}
+	intPart = strings.TrimLeft(intPart, "0")
+	if intPart == "" {
+		intPart = "0"
+	}
+	var b strings.Builder
+	if neg {
+		b.WriteByte('-')
+	}
+	b.WriteString(intPart)
+	if frac != "" {
+		b.WriteByte('.')
+		b.WriteString(frac)
+	}
+	b.WriteString(exp)
+	return b.String(), true
+}

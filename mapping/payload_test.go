@@ -1,0 +1,264 @@
+package mapping
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// testMapper compiles "fields:" lines (after external_reference from column Id) for header.
+func testMapper(t testing.TB, fields string, header ...string) *Mapper {
+	t.Helper()
+	m, err := Parse("m.yaml", []byte("fields:\n  external_reference: {column: Id}\n"+fields))
+	require.NoError(t, err)
+	mp, err := m.Compile(append([]string{"Id"}, header...))
+	require.NoError(t, err)
+	return mp
+}
+
+func TestMapFields(t *testing.T) {
+	tests := []struct {
+		name   string
+		fields string   // mapping lines
+		header []string // after Id
+		row    []string // after Id ("r1")
+		body   string   // the expected JSON, or "" when the row is rejected
+		reason string   // the expected RowError text
+	}{
+		{"column", "  name: {column: Name}\n", []string{"Name"}, []string{"Ade"},
+			`{"external_reference":"r1","name":"Ade"}`, ""},
+		{"column matched loosely", "  name: {column: name}\n", []string{" NAME "}, []string{"Ade"},
+			`{"external_reference":"r1","name":"Ade"}`, ""},
+		{"value kept as written without transforms", "  name: {column: Name}\n", []string{"Name"}, []string{" Ade "},
+			`{"external_reference":"r1","name":" Ade "}`, ""},
+		{"template", "  ref2: {template: \"crm-{Id}/{Branch}\"}\n", []string{"Branch"}, []string{" IKJ "},
+			`{"external_reference":"r1","ref2":"crm-r1/IKJ"}`, ""},
+		{"template escapes", "  t: {template: \"{{{Id}}} {{x}}\"}\n", nil, nil,
+			`{"external_reference":"r1","t":"{r1} {x}"}`, ""},
+		{"template with an empty column", "  t: {template: \"{Id}-{A}-{B}\"}\n", []string{"A", "B"}, []string{"", " "},
+			"", "t (column A, B): required but empty"},
+		{"template with an empty column and a default", "  t: {template: \"x-{A}\", default: none}\n", []string{"A"}, []string{""},
+			`{"external_reference":"r1","t":"none"}`, ""},
+		{"constants keep their type", "  a: {value: text}\n  b: {value: \"5\"}\n  c: {value: 5}\n  d: {value: -1.50}\n  e: {value: false}\n", nil, nil,
+			`{"a":"text","b":"5","c":5,"d":-1.5,"e":false,"external_reference":"r1"}`, ""},
+		{"required but empty", "  name: {column: Name}\n", []string{"Name"}, []string{""},
+			"", "name (column Name): required but empty"},
+		{"only spaces is empty", "  name: {column: Name}\n", []string{"Name"}, []string{" \t "},
+			"", "name (column Name): required but empty"},
+		{"empty after a transform", "  n: {column: N, transform: [digits]}\n", []string{"N"}, []string{"n/a"},
+			"", "n (column N): required but empty"},
+		{"optional omitted", "  email: {column: E, optional: true, validate: email}\n", []string{"E"}, []string{""},
+			`{"external_reference":"r1"}`, ""},
+		{"default used", "  country: {column: C, default: NG}\n", []string{"C"}, []string{" "},
+			`{"country":"NG","external_reference":"r1"}`, ""},
+		{"default not used", "  country: {column: C, default: NG, transform: [upper]}\n", []string{"C"}, []string{"gh"},
+			`{"country":"GH","external_reference":"r1"}`, ""},
+		{"typed default", "  n: {column: N, default: 0, type: integer}\n", []string{"N"}, []string{""},
+			`{"external_reference":"r1","n":0}`, ""},
+		{"transforms in order", "  e: {column: E, transform: [trim, lower]}\n", []string{"E"}, []string{" ADE@X.COM "},
+			`{"e":"ade@x.com","external_reference":"r1"}`, ""},
+		{"transform failure", "  p: {column: P, transform: [phone], region: NG}\n", []string{"P"}, []string{"12"},
+			"", "p (column P): not a valid phone number for region NG"},
+		{"validation failure", "  e: {column: E, validate: email}\n", []string{"E"}, []string{"ade@"},
+			"", "e (column E): not a valid email address"},
+		{"invalid optional value still rejects", "  e: {column: E, validate: email, optional: true}\n", []string{"E"}, []string{"ade@"},
+			"", "e (column E): not a valid email address"},
+		{"nested paths", "  metadata.legacy_id: {column: Id}\n  address.city: {column: City}\n  metadata.source: {value: crm}\n  address.geo.lat: {value: 6.5}\n",
+			[]string{"City"}, []string{"Lagos"},
+			`{"address":{"city":"Lagos","geo":{"lat":6.5}},"external_reference":"r1","metadata":{"legacy_id":"r1","source":"crm"}}`, ""},
+		{"nested object left out when empty", "  address.city: {column: City, optional: true}\n  address.state: {column: State, optional: true}\n  z: {value: 1}\n",
+			[]string{"City", "State"}, []string{"", ""}, `{"external_reference":"r1","z":1}`, ""},
+		{"nested object with a gap", "  a.b: {column: B, optional: true}\n  a.c: {column: C, optional: true}\n  a.d: {column: D, optional: true}\n",
+			[]string{"B", "C", "D"}, []string{"1", "", "3"}, `{"a":{"b":"1","d":"3"},"external_reference":"r1"}`, ""},
+		{"siblings after a deep object", "  a.b.c: {value: 1}\n  a.d: {value: 2}\n  a-b: {value: 3}\n  b.c: {value: 4}\n", nil, nil,
+			`{"a":{"b":{"c":1},"d":2},"a-b":3,"b":{"c":4},"external_reference":"r1"}`, ""},
+		{"require_one_of satisfied", "  email: {column: E, optional: true}\n  phone: {column: P, optional: true}\nrequire_one_of: [email, phone]\n",
+			[]string{"E", "P"}, []string{"", "+2348031234567"}, `{"external_reference":"r1","phone":"+2348031234567"}`, ""},
+		{"require_one_of all empty", "  email: {column: E, optional: true}\n  phone: {column: P, optional: true}\nrequire_one_of: [email, phone]\n",
+			[]string{"E", "P"}, []string{"", ""}, "", "email or phone: at least one is required, all are empty (columns E, P)"},
+		{"require_one_of with an invalid member reports only that", "  email: {column: E, optional: true, validate: email}\n  phone: {column: P, optional: true}\nrequire_one_of: [email, phone]\n",
+			[]string{"E", "P"}, []string{"x", ""}, "", "email (column E): not a valid email address"},
+		{"every problem of the row, in the mapping's order", "  z: {column: Z}\n  a: {column: A, validate: email}\n  m: {column: M, type: integer}\n",
+			[]string{"Z", "A", "M"}, []string{"", "x", "1.5"}, "", "z (column Z): required but empty; a (column A): not a valid email address; m (column M): not an integer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mp := testMapper(t, tt.fields, tt.header...)
+			p, err := mp.Map(append([]string{"r1"}, tt.row...))
+			if tt.body == "" {
+				var re *RowError
+				require.ErrorAs(t, err, &re)
+				assert.Equal(t, tt.reason, err.Error())
+				assert.Nil(t, p.Body)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, "r1", p.Ref)
+			assert.Equal(t, tt.body, string(p.Body))
+			assert.True(t, json.Valid(p.Body))
+		})
+	}
+}
+
+func TestMapTypes(t *testing.T) {
+	tests := []struct {
+		typ, in, want, reason string
+	}{
+		{"integer", "42", "42", ""},
+		{"integer", " -42 ", "-42", ""},
+		{"integer", "+42", "42", ""},
+		{"integer", "007", "7", ""},
+		{"integer", "9223372036854775807", "9223372036854775807", ""},
+		{"integer", "9223372036854775808", "", "not an integer"},
+		{"integer", "4.2", "", "not an integer"},
+		{"integer", "1_000", "", "not an integer"},
+		{"integer", "1,000", "", "not an integer"},
+		{"number", "12.50", "12.50", ""},
+		{"number", "-0.5", "-0.5", ""},
+		{"number", ".5", "0.5", ""},
+		{"number", "5.", "5", ""},
+		{"number", "+1e3", "1e3", ""},
+		{"number", "-0012.5E-2", "-12.5E-2", ""},
+		{"number", "123456789012345678901234567890.123456789", "123456789012345678901234567890.123456789", ""},
+		{"number", "1,5", "", "not a number (write digits with a dot for decimals: 1234.50)"},
+		{"number", "NaN", "", "not a number (write digits with a dot for decimals: 1234.50)"},
+		{"number", "1e", "", "not a number (write digits with a dot for decimals: 1234.50)"},
+		{"number", ".", "", "not a number (write digits with a dot for decimals: 1234.50)"},
+		{"number", "0x10", "", "not a number (write digits with a dot for decimals: 1234.50)"},
+		{"boolean", "Yes", "true", ""},
+		{"boolean", "N", "false", ""},
+		{"boolean", "1", "true", ""},
+		{"boolean", "off", "false", ""},
+		{"boolean", "TRUE", "true", ""},
+		{"boolean", "maybe", "", "not a boolean (true or false, yes or no, 1 or 0)"},
+		{"string", "42", `"42"`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.typ+" "+tt.in, func(t *testing.T) {
+			mp := testMapper(t, "  v: {column: V, type: "+tt.typ+"}\n", "V")
+			p, err := mp.Map([]string{"r1", tt.in})
+			if tt.reason != "" {
+				assert.EqualError(t, err, "v (column V): "+tt.reason)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, `{"external_reference":"r1","v":`+tt.want+`}`, string(p.Body))
+			assert.True(t, json.Valid(p.Body))
+		})
+	}
+}
+
+func TestMapEscapesJSON(t *testing.T) {
+	mp := testMapper(t, "  v: {column: V}\n", "V")
+	for _, in := range []string{`quote " and \ backslash`, "tab\tnewline\n\rbell\a\x00", "<script>&amp;", "line\u2028para\u2029",
+		"é中文🙂", "\x7f"} {
+		p, err := mp.Map([]string{"r1", in})
+		require.NoError(t, err)
+		require.True(t, json.Valid(p.Body), "%q", p.Body)
+		var got, want struct{ V string }
+		require.NoError(t, json.Unmarshal(p.Body, &got))
+		std, err := json.Marshal(map[string]string{"V": in}) // encoding/json's reading of the same text
+		require.NoError(t, err)
+		require.NoError(t, json.Unmarshal(std, &want))
+		assert.Equal(t, want.V, got.V)
+		assert.NotContains(t, string(p.Body), "\u2028")
+	}
+}
+
+func TestMapRejectsInvalidUTF8(t *testing.T) {
+	mp := testMapper(t, "  v: {column: V}\n", "V")
+	_, err := mp.Map([]string{"r1", "Ad\xe9l\xe9"})
+	assert.EqualError(t, err, "v (column V): not valid text in UTF-8 (check the file's encoding, csv: encoding in the mapping)")
+	// The JSON writer is safe anyway: invalid bytes become U+FFFD, one each, as encoding/json writes them.
+	assert.Equal(t, `"a\ufffd\ufffdb"`, string(appendJSONString(nil, "a\xff\xfeb")))
+}
+
+func TestMapRowShape(t *testing.T) {
+	mp := testMapper(t, "  v: {column: V}\n", "V")
+	_, err := mp.Map([]string{"r1"})
+	assert.EqualError(t, err, "the row has 1 fields, the header 2")
+	var re *RowError
+	assert.ErrorAs(t, err, &re)
+}
+
+func TestMapRefOnError(t *testing.T) {
+	mp := testMapper(t, "  v: {column: V}\n", "V")
+	p, err := mp.Map([]string{"r1", ""})
+	require.Error(t, err)
+	assert.Equal(t, "r1", p.Ref, "a rejected row is still named by its reference")
+	p, err = mp.Map([]string{" ", "x"})
+	require.Error(t, err)
+	assert.Empty(t, p.Ref)
+}
+
+// TestMapProblemsHaveNoValues: a row's error names fields and columns, never what the row holds.
+func TestMapProblemsHaveNoValues(t *testing.T) {
+	m, err := Load("../samples/mapping.yaml")
+	require.NoError(t, err)
+	mp, err := m.Compile(sampleHeader)
+	require.NoError(t, err)
+	row := []string{"SECRET1", "x", "", "secret2@nowhere", "0803SECRET3", "31/02/SECRET4", "", "", "", ""}
+	_, err = mp.Map(row)
+	require.Error(t, err)
+	for _, v := range row {
+		if len(v) > 3 {
+			assert.NotContains(t, err.Error(), v)
+		}
+	}
+	assert.NotContains(t, err.Error(), "SECRET")
+}
+
+func TestMapConcurrent(t *testing.T) {
+	mp := testMapper(t, "  a.b: {column: A, transform: [trim, title]}\n  a.c: {column: B, optional: true}\n", "A", "B")
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 500 {
+				id, b := fmt.Sprintf("r%d-%d", g, i), ""
+				if i%2 == 0 {
+					b = "x"
+				}
+				p, err := mp.Map([]string{id, " ade ", b})
+				if !assert.NoError(t, err) {
+					return
+				}
+				want := `{"a":{"b":"Ade"},"external_reference":"` + id + `"}`
+				if b != "" {
+					want = `{"a":{"b":"Ade","c":"x"},"external_reference":"` + id + `"}`
+				}
+				assert.Equal(t, want, string(p.Body))
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestCompileErrors(t *testing.T) {
+	src := `fields:
+  external_reference: {template: "crm-{Customer ID}-{Brnch}"}
+  first_name: {column: First Name}
+  last_name: {column: Last Name}
+  email: {column: Emial}
+  phone: {column: Mobile}
+`
+	m, err := Parse("m.yaml", []byte(src))
+	require.NoError(t, err)
+	_, err = m.Compile([]string{"Customer Id", "Branch", "First Name", "Surname", "E-mail", "Mobile", "mobile"})
+	requireProblems(t, err, []wantProblem{
+		{line: 2, msg: `unknown column "Brnch" (did you mean "Branch"?)`, hint: `the header's columns are: "Customer Id", "Branch", "First Name"`},
+		{line: 4, msg: `unknown column "Last Name" (did you mean "Surname"?)`},
+		{line: 5, msg: `unknown column "Emial" (did you mean "E-mail"?)`},
+	})
+	var list MappingErrors
+	require.ErrorAs(t, err, &list)
+	assert.Equal(t, 34, list[0].Column, "the column of the template in the mapping file")
+
+	_, err = m.Compile([]string{"Customer ID", "Brnch", "First Name", "Last Name", "Emial", "mobile", "MOBILE"})
+	requireProblems(t, err, []wantProblem{
+		{line: 6, msg: `column "Mobile" is ambiguous: the header has "mobile" and "MOBILE"`, hint: "rename one of the columns"},
+	})
+}

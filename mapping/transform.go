@@ -1,0 +1,531 @@
+package mapping
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// transformKind names one transform of a field's transform: list.
+type transformKind uint8
+
+const (
+	transformTrim transformKind = iota + 1
+	transformLower
+	transformUpper
+	transformTitle
+	transformCollapseSpaces
+	transformDigits
+	transformPhone
+	transformDate
+)
+
+var transformNames = [...]string{
+	transformTrim:           "trim",
+	transformLower:          "lower",
+	transformUpper:          "upper",
+	transformTitle:          "title",
+	transformCollapseSpaces: "collapse_spaces",
+	transformDigits:         "digits",
+	transformPhone:          "phone",
+	transformDate:           "date",
+}
+
+// kindByName returns the index of name in names, a table indexed by kind whose index 0 is unused.
+func kindByName(names []string, name string) (int, bool) {
+	i := slices.Index(names, name)
+	return i, i > 0
+}
+
+// transformStep is one transform with its argument (the date layouts).
+type transformStep struct {
+	kind    transformKind
+	layouts []dateLayout
+}
+
+// apply transforms s. On failure it returns the row problem's reason, which never contains s.
+func (t *transformStep) apply(s, region string) (string, string) {
+	switch t.kind {
+	case transformTrim:
+		return trimFieldValue(s), ""
+	case transformLower:
+		return strings.ToLower(s), ""
+	case transformUpper:
+		return strings.ToUpper(s), ""
+	case transformTitle:
+		return titleCase(s), ""
+	case transformCollapseSpaces:
+		return collapseSpaces(s), ""
+	case transformDigits:
+		return onlyDigits(s), ""
+	case transformPhone:
+		e164, ok := phoneE164(s, region)
+		if !ok {
+			if region == "" {
+				return "", "not a valid international phone number (set region: to read numbers without a country code)"
+			}
+			return "", "not a valid phone number for region " + region
+		}
+		return e164, ""
+	default: // transformDate
+		for i := range t.layouts {
+			if d, ok := t.layouts[i].parse(s); ok {
+				return d, ""
+			}
+		}
+		return "", dateReason(t.layouts)
+	}
+}
+
+func dateReason(layouts []dateLayout) string {
+	if len(layouts) == 1 {
+		return "not a valid date in the form " + layouts[0].text
+	}
+	forms := make([]string, len(layouts))
+	for i, l := range layouts {
+		forms[i] = l.text
+	}
+	return "not a valid date in any of the forms " + strings.Join(forms, ", ")
+}
+
+// isValueSpace reports the characters trim removes: Unicode white space, and the zero-width space and
+// byte-order mark that copy-pasted and re-encoded data carries.
+func isValueSpace(r rune) bool {
+	return unicode.IsSpace(r) || r == '\u200b' || r == '\ufeff'
+}
+
+func trimFieldValue(s string) string {
+	// Fast path: nothing to trim at either end in ASCII.
+	if s == "" || (s[0] > ' ' && s[0] < utf8.RuneSelf && s[len(s)-1] > ' ' && s[len(s)-1] < utf8.RuneSelf) {
+		return s
+	}
+	return strings.TrimFunc(s, isValueSpace)
+}
+
+// isBlankValue reports whether s is empty or only white space: such a value counts as empty.
+func isBlankValue(s string) bool {
+	for _, r := range s {
+		if !isValueSpace(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func collapseSpaces(s string) string {
+	clean := true
+	prevSpace := true // a space at the start needs removing too
+	for i := 0; i < len(s) && clean; i++ {
+		c := s[i]
+		switch {
+		case c == ' ':
+			clean = !prevSpace
+			prevSpace = true
+		case c < ' ' || c >= utf8.RuneSelf:
+			clean = false
+		default:
+			prevSpace = false
+		}
+	}
+	if clean && !prevSpace {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	pending := false
+	for _, r := range s {
+		if isValueSpace(r) {
+			pending = b.Len() > 0
+			continue
+		}
+		if pending {
+			b.WriteByte(' ')
+			pending = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func onlyDigits(s string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			n++
+		}
+	}
+	if n == len(s) {
+		return s
+	}
+	b := make([]byte, 0, n)
+	for i := 0; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			b = append(b, s[i])
+		}
+	}
+	return string(b)
+}
+
+// titleCase capitalises names as documented on [Mapping]: words already in mixed case are kept, others
+// are lowercased with the first letter of each part capitalised.
+func titleCase(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for len(s) > 0 {
+		// Copy the white space before the next word, then the word.
+		i := strings.IndexFunc(s, func(r rune) bool { return !unicode.IsSpace(r) })
+		if i < 0 {
+			b.WriteString(s)
+			break
+		}
+		b.WriteString(s[:i])
+		s = s[i:]
+		end := strings.IndexFunc(s, unicode.IsSpace)
+		if end < 0 {
+			end = len(s)
+		}
+		titleWord(&b, s[:end])
+		s = s[end:]
+	}
+	return b.String()
+}
+
+func titleWord(b *strings.Builder, w string) {
+	hasUpper, hasLower := false, false
+	for _, r := range w {
+		hasUpper = hasUpper || unicode.IsUpper(r)
+		hasLower = hasLower || unicode.IsLower(r)
+	}
+	if hasUpper && hasLower {
+		b.WriteString(w)
+		return
+	}
+	runes := []rune(strings.ToLower(w))
+	capNext := true
+	partLetters := 0 // letters since the start of the part
+	for i, r := range runes {
+		switch {
+		case unicode.IsLetter(r):
+			if capNext {
+				r = unicode.ToTitle(r)
+				capNext = false
+			}
+			partLetters++
+			// A leading Mc starts a new part when a name follows: McCarthy.
+			if partLetters == 2 && r == 'c' && i >= 1 && unicode.ToLower(runes[i-1]) == 'm' && lettersFollow(runes[i+1:], 2) {
+				capNext = true
+				partLetters = 0
+			}
+		case unicode.IsDigit(r):
+			capNext = false
+			partLetters++
+		case r == '\'' || r == '\u2019':
+			// O'Brien, D'Angelo, N'Dour; not Adebayo's.
+			if partLetters == 1 && lettersFollow(runes[i+1:], 2) {
+				capNext = true
+				partLetters = 0
+			}
+		case r == '-' || r == '\u2010' || r == '.' || r == '/' || r == '(' || r == '[':
+			capNext = true
+			partLetters = 0
+		}
+		b.WriteRune(r)
+	}
+}
+
+// lettersFollow reports whether rs starts with at least n letters.
+func lettersFollow(rs []rune, n int) bool {
+	if len(rs) < n {
+		return false
+	}
+	for _, r := range rs[:n] {
+		if !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// phoneE164 returns s in E.164 if it is a valid number, read in region when it has no country code.
+func phoneE164(s, region string) (e164 string, ok bool) {
+	defer func() {
+		// The library is a port of a large codebase; an input it cannot cope with is an invalid number,
+		// never a crashed import.
+		if recover() != nil {
+			e164, ok = "", false
+		}
+	}()
+	// Keep the digits and a leading +, dropping the separators people write; anything else (letters of a
+	// vanity number or an extension, which libphonenumber would accept) makes the number invalid. The
+	// library is also several times faster on the bare digits.
+	var buf [32]byte
+	digits := buf[:0]
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			digits = append(digits, byte(r))
+		case r == '+' && len(digits) == 0 && !strings.ContainsRune(s[:i], '+'):
+			digits = append(digits, '+')
+		case r == ' ' || r == '-' || r == '.' || r == '(' || r == ')' || r == '/' || r == '\u00a0' || r == '\t':
+		default:
+			return "", false
+		}
+		if len(digits) == cap(buf) {
+			return "", false // longer than any number
+		}
+	}
+	num, err := phonenumbers.Parse(string(digits), region)
+	if err != nil || !phonenumbers.IsValidNumber(num) {
+		return "", false
+	}
+	return phonenumbers.Format(num, phonenumbers.E164), true
+}
+
+// phoneRegionOf returns the region of a valid E.164 number.
+func phoneRegionOf(e164 string) string {
+	num, err := phonenumbers.Parse(e164, "")
+	if err != nil {
+		return ""
+	}
+	return phonenumbers.GetRegionCodeForNumber(num)
+}
+
+var phoneRegions = sync.OnceValue(func() map[string]bool {
+	regions := map[string]bool{}
+	for r := range phonenumbers.GetSupportedRegions() {
+		regions[r] = true
+	}
+	return regions
+})
+
+// supportedPhoneRegion reports whether region (upper case) is a region libphonenumber knows.
+func supportedPhoneRegion(region string) bool { return phoneRegions()[region] }
+
+// dateLayout is a user-friendly date layout (DD/MM/YYYY), compiled.
+type dateLayout struct {
+	text  string // as written, for messages
+	canon string // the same meaning, one spelling (for the mapping's hash)
+	items []dateItem
+}
+
+type dateItemKind uint8
+
+const (
+	dateLiteral   dateItemKind = iota // one separator character
+	dateSpace                         // one or more spaces
+	dateDay                           // DD or D
+	dateMonth                         // MM or M
+	dateMonthName                     // MMM or MMMM
+	dateYear4                         // YYYY
+	dateYear2                         // YY
+)
+
+type dateItem struct {
+	kind  dateItemKind
+	lit   byte // dateLiteral's character
+	fixed bool // a number read at its full width, because another number follows it directly
+}
+
+func (it dateItem) numeric() bool { return it.kind >= dateDay && it.kind != dateMonthName }
+
+// parseDateLayout compiles a layout such as "DD/MM/YYYY" or "D MMM YYYY" (letters in any case). It
+// returns a message when the layout is not one it can read.
+func parseDateLayout(text string) (dateLayout, string) {
+	l := dateLayout{text: strings.TrimSpace(text)}
+	s := strings.ToUpper(l.text)
+	var canon strings.Builder
+	var have [dateYear2 + 1]int
+	for i := 0; i < len(s); {
+		c := s[i]
+		run := 1
+		for i+run < len(s) && s[i+run] == c {
+			run++
+		}
+		var it dateItem
+		switch {
+		case c == 'D' && run <= 2:
+			it.kind = dateDay
+			canon.WriteString("DD")
+		case c == 'M' && run <= 2:
+			it.kind = dateMonth
+			canon.WriteString("MM")
+		case c == 'M' && run <= 4:
+			it.kind = dateMonthName
+			canon.WriteString("MMM")
+		case c == 'Y' && run == 4:
+			it.kind = dateYear4
+			canon.WriteString("YYYY")
+		case c == 'Y' && run == 2:
+			it.kind = dateYear2
+			canon.WriteString("YY")
+		case c == ' ':
+			it.kind = dateSpace
+			canon.WriteByte(' ')
+		case c == '/' || c == '-' || c == '.' || c == ',':
+			if run > 1 {
+				return l, "a separator is written once"
+			}
+			it = dateItem{kind: dateLiteral, lit: c}
+			canon.WriteByte(c)
+		case c >= '0' && c <= '9':
+			return l, "digits in a layout: write the form of the dates, such as DD/MM/YYYY (not an example date or a Go layout)"
+		default:
+			r, _ := utf8.DecodeRuneInString(s[i:])
+			return l, fmt.Sprintf("unknown element %q: use DD, MM, MMM, YY, YYYY and separators / - . , or space", r)
+		}
+		have[it.kind]++
+		l.items = append(l.items, it)
+		i += run
+	}
+	// A number directly followed by another (DDMMYYYY) has its full width: it cannot end where a separator is.
+	for i := range l.items {
+		l.items[i].fixed = i+1 < len(l.items) && l.items[i+1].numeric()
+	}
+	months := have[dateMonth] + have[dateMonthName]
+	years := have[dateYear4] + have[dateYear2]
+	if have[dateDay] != 1 || months != 1 || years != 1 {
+		return l, "a layout needs exactly one day (DD), one month (MM or MMM) and one year (YYYY or YY)"
+	}
+	l.canon = canon.String()
+	return l, ""
+}
+
+var monthNames = [...]string{"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"}
+
+// parse reads s in the layout and returns it as YYYY-MM-DD.
+func (l *dateLayout) parse(s string) (string, bool) {
+	s = trimFieldValue(s)
+	year, month, day := 0, 0, 0
+	for _, it := range l.items {
+		var ok bool
+		switch it.kind {
+		case dateLiteral:
+			ok = len(s) > 0 && s[0] == it.lit
+			if ok {
+				s = s[1:]
+			}
+		case dateSpace:
+			n := len(s) - len(strings.TrimLeft(s, " "))
+			ok = n > 0
+			s = s[n:]
+		case dateDay:
+			day, s, ok = leadingNumber(s, it.minDigits(), 2, it.fixed)
+		case dateMonth:
+			month, s, ok = leadingNumber(s, it.minDigits(), 2, it.fixed)
+		case dateMonthName:
+			month, s, ok = leadingMonthName(s)
+		case dateYear4:
+			year, s, ok = leadingNumber(s, 4, 4, it.fixed)
+		case dateYear2:
+			year, s, ok = leadingNumber(s, 2, 2, it.fixed)
+			year += 2000
+			if year >= 2069 {
+				year -= 100
+			}
+		}
+		if !ok {
+			return "", false
+		}
+	}
+	if !trailingTime(s) || year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) {
+		return "", false
+	}
+	var b [10]byte
+	putDigits(b[0:4], year)
+	b[4] = '-'
+	putDigits(b[5:7], month)
+	b[7] = '-'
+	putDigits(b[8:10], day)
+	return string(b[:]), true
+}
+
+// minDigits is the fewest digits a day or month is written with: 1, or 2 when it is fixed.
+func (it dateItem) minDigits() int {
+	if it.fixed {
+		return 2
+	}
+	return 1
+}
+
+// leadingNumber reads between lo and hi ASCII digits from the start of s; unless more digits may
+// follow (fixed), the number must end there.
+func leadingNumber(s string, lo, hi int, fixed bool) (int, string, bool) {
+	n, v := 0, 0
+	for n < hi && n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		v = v*10 + int(s[n]-'0')
+		n++
+	}
+	if n < lo {
+		return 0, s, false
+	}
+	if !fixed && n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		return 0, s, false // more digits than the layout allows
+	}
+	return v, s[n:], true
+}
+
+// leadingMonthName reads an English month name, full or abbreviated to three letters (or Sept), in any case.
+func leadingMonthName(s string) (int, string, bool) {
+	n := 0
+	for n < len(s) && n < 10 && ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z')) {
+		n++
+	}
+	if n < 3 || (n < len(s) && unicode.IsLetter(rune(s[n]))) {
+		return 0, s, false
+	}
+	word := strings.ToLower(s[:n])
+	for i, name := range monthNames {
+		if word == name || word == name[:3] || (i == 8 && word == "sept") {
+			return i + 1, s[n:], true
+		}
+	}
+	return 0, s, false
+}
+
+// trailingTime reports whether s is empty or a time of day after the date ("T10:00", " 00:00:00.000",
+// " 12:00 AM"), which the date transform ignores.
+func trailingTime(s string) bool {
+	if s == "" {
+		return true
+	}
+	if s[0] != ' ' && s[0] != 'T' {
+		return false
+	}
+	s = strings.TrimLeft(s[1:], " ")
+	if len(s) < 4 || s[0] < '0' || s[0] > '9' || !strings.Contains(s[:3], ":") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9') && c != ':' && c != '.' && c != ' ' && c != 'Z' && c != '+' && c != '-' &&
+			c != 'A' && c != 'P' && c != 'M' && c != 'a' && c != 'p' && c != 'm' {
+			return false
+		}
+	}
+	return true
+}
+
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+func putDigits(b []byte, v int) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + v%10)
+		v /= 10
+	}
+}

@@ -1,0 +1,144 @@
+package mapping
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"regexp/syntax"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// validatorKind names one validator of a field's validate: list.
+type validatorKind uint8
+
+const (
+	validateEmail validatorKind = iota + 1
+	validateRegex
+	validateLength
+	validateOneOf
+)
+
+var validatorNames = [...]string{
+	validateEmail:  "email",
+	validateRegex:  "regex",
+	validateLength: "length",
+	validateOneOf:  "one_of",
+}
+
+// validator is one validator with its arguments.
+type validator struct {
+	kind validatorKind
+
+	pattern string         // regex, as written
+	re      *regexp.Regexp // regex, anchored at both ends
+
+	min, max int // length bounds in runes; -1 when absent
+
+	values     []string            // one_of, as written
+	ignoreCase bool                // one_of compares case-insensitively
+	set        map[string]struct{} // one_of values (lowercased when ignoreCase)
+}
+
+// check returns "" when s passes, else the row problem's reason, which never contains s.
+func (v *validator) check(s string) string {
+	switch v.kind {
+	case validateEmail:
+		if !validEmail(s) {
+			return "not a valid email address"
+		}
+	case validateRegex:
+		if !v.re.MatchString(s) {
+			return "does not match the pattern " + v.pattern
+		}
+	case validateLength:
+		n := utf8.RuneCountInString(s)
+		if v.min >= 0 && n < v.min {
+			return fmt.Sprintf("too short (at least %d characters)", v.min)
+		}
+		if v.max >= 0 && n > v.max {
+			return fmt.Sprintf("too long (at most %d characters)", v.max)
+		}
+	case validateOneOf:
+		key := s
+		if v.ignoreCase {
+			key = strings.ToLower(s)
+		}
+		if _, ok := v.set[key]; !ok {
+			return "not one of the allowed values (" + v.describeValues() + ")"
+		}
+	}
+	return ""
+}
+
+func (v *validator) prepareOneOf() {
+	v.set = make(map[string]struct{}, len(v.values))
+	for _, s := range v.values {
+		if v.ignoreCase {
+			s = strings.ToLower(s)
+		}
+		v.set[s] = struct{}{}
+	}
+}
+
+// describeValues lists the allowed values for a message, shortened when there are many.
+func (v *validator) describeValues() string {
+	const show = 8
+	if len(v.values) <= show {
+		return strings.Join(v.values, ", ")
+	}
+	return fmt.Sprintf("%s, … %d in all", strings.Join(v.values[:show], ", "), len(v.values))
+}
+
+// canonicalValues is the set of allowed values in one spelling, for the mapping's hash.
+func (v *validator) canonicalValues() []string {
+	out := make([]string, 0, len(v.set))
+	for s := range v.set {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// compileFullMatch compiles an RE2 pattern that must match the whole value.
+func compileFullMatch(pattern string) (*regexp.Regexp, error) {
+	if _, err := regexp.Compile(pattern); err != nil {
+		return nil, err // report the error in the user's own pattern
+	}
+	return regexp.Compile(`^(?:` + pattern + `)$`)
+}
+
+// regexMessage shortens a regexp compile error to what is wrong, without Go's prefix.
+func regexMessage(err error) string {
+	var se *syntax.Error
+	if errors.As(err, &se) {
+		return fmt.Sprintf("%s: %q", se.Code, se.Expr)
+	}
+	return err.Error()
+}
+
+// validEmail is a pragmatic check: one address as net/mail reads it, with no display name, comment or
+// angle brackets, and a domain of at least two labels whose last is not numeric.
+func validEmail(s string) bool {
+	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>") {
+		return false
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 {
+		return false
+	}
+	addr, err := mail.ParseAddress(s)
+	if err != nil || addr.Name != "" || addr.Address != s {
+		return false
+	}
+	labels, tld := 0, ""
+	for l := range strings.SplitSeq(s[at+1:], ".") {
+		if l == "" || l[0] == '-' || l[len(l)-1] == '-' {
+			return false
+		}
+		labels, tld = labels+1, l
+	}
+	return labels >= 2 && len(tld) >= 2 && strings.Trim(tld, "0123456789") != ""
+}

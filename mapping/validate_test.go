@@ -1,0 +1,62 @@
+package mapping
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestEmailValidator(t *testing.T) {
+	valid := []string{
+		"ade@example.com", "ade.okafor+crm@mail.example.ng", "a_b-c@sub-domain.example.co.uk", "ADE@EXAMPLE.COM",
+		"o'brien@example.ie",
+	}
+	invalid := []string{
+		"", "ade", "ade@", "@example.com", "ade@example", "ade@@example.com", "ade@example.", "ade@.example.com",
+		"ade@example..com", "ade@-example.com", "ade@example.c", "ade@example.123", "Ade <ade@example.com>",
+		"ade@example.com (Ade)", "ade okafor@example.com", "ade@exa mple.com", "ade.@example.com", ".ade@example.com",
+		"ade@example.com,bola@example.com", `"ade okafor"@example.com`, strings.Repeat("a", 250) + "@example.com",
+	}
+	v := validator{kind: validateEmail}
+	for _, s := range valid {
+		assert.Empty(t, v.check(s), s)
+	}
+	for _, s := range invalid {
+		assert.Equal(t, "not a valid email address", v.check(s), s)
+	}
+}
+
+func TestValidators(t *testing.T) {
+	tests := []struct {
+		name   string
+		rule   string // the validate: value in a mapping
+		value  string
+		reason string // "" when valid
+	}{
+		{"regex whole value", `{regex: "[A-Z]{2}[0-9]{3}"}`, "AB123", ""},
+		{"regex needs the whole value", `{regex: "[A-Z]{2}[0-9]{3}"}`, "xAB1234", "does not match the pattern [A-Z]{2}[0-9]{3}"},
+		{"regex with anchors", `{regex: "^\\d+$"}`, "123", ""},
+		{"regex alternation is grouped", `{regex: "a|b"}`, "ab", "does not match the pattern a|b"},
+		{"length within", `{length: {min: 2, max: 4}}`, "abcd", ""},
+		{"length counts characters", `{length: {max: 5}}`, "Adélé", ""},
+		{"length too short", `{length: {min: 2}}`, "a", "too short (at least 2 characters)"},
+		{"length too long", `{length: {max: 3}}`, "abcd", "too long (at most 3 characters)"},
+		{"one_of", `{one_of: [M, F]}`, "F", ""},
+		{"one_of is case-sensitive", `{one_of: [M, F]}`, "f", "not one of the allowed values (M, F)"},
+		{"one_of ignore_case", `{one_of: {values: [M, F], ignore_case: true}}`, "f", ""},
+		{"one_of numbers as written", `{one_of: [01, 02]}`, "01", ""},
+		{"one_of many values", `{one_of: [a, b, c, d, e, f, g, h, i, j]}`, "z", "not one of the allowed values (a, b, c, d, e, f, g, h, … 10 in all)"},
+		{"list: all must pass", `[email, {length: {max: 12}}]`, "ade@example.com", "too long (at most 12 characters)"},
+		{"list: first failure is reported", `[{length: {max: 2}}, email]`, "nope", "too long (at most 2 characters)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse("m.yaml", []byte(minimalMapping+"  v: {column: V, validate: "+tt.rule+"}\n"))
+			require.NoError(t, err)
+			f := m.fields[1]
+			assert.Equal(t, tt.reason, f.checkValue(tt.value))
+		})
+	}
+}
