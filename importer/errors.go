@@ -3,6 +3,9 @@ package importer
 import (
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/zentra/zentra-import/mapping"
 )
 
 // Kind says what a run-level error means to the person or script that started the run; package main
@@ -65,6 +68,28 @@ func wrapInput(err error, hint string) error {
 	var e *Error
 	if errors.As(err, &e) {
 		return err
+	}
+	var list mapping.MappingErrors
+	if errors.As(err, &list) {
+		switch {
+		case len(list) == 1 && list[0].Hint != "":
+			hint = list[0].Hint
+		case len(list) > 1:
+			// One problem a line, each followed by its own hint.
+			var b strings.Builder
+			fmt.Fprintf(&b, "the mapping has %d problems:", len(list))
+			for _, p := range list {
+				fmt.Fprintf(&b, "\n  %s", p.Error())
+				if p.Hint != "" {
+					fmt.Fprintf(&b, "\n    hint: %s", p.Hint)
+				}
+			}
+			err = errors.New(b.String())
+		}
+	}
+	var h interface{ Hint() string }
+	if errors.As(err, &h) && h.Hint() != "" {
+		hint = h.Hint()
 	}
 	return &Error{Kind: KindInput, Err: err, Hint: hint}
 }
