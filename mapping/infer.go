@@ -19,8 +19,10 @@ import (
 // Country; City, State and Address under address.), then by their values: a column of email addresses or
 // of phone numbers is mapped as such whatever its name. The samples also decide the phone region (the
 // one in which most numbers are valid), the date layouts, which fields are optional (those with empty
-// samples) and the external_reference: the first id-like column whose samples are all present and
-// distinct. Columns that are not recognised stay unmapped: they are listed, commented out, as
+// samples) and the external_reference: the first column named like an id (Customer ID, Ref, Account
+// No…) whose samples are present and distinct but for a few (2% at most, which the comment counts: those
+// rows would be rejected), else the first column whose name ends like an id's (Member Code) and whose
+// samples are all present, distinct and shaped like ids. Columns that are not recognised stay unmapped: they are listed, commented out, as
 // metadata.<name> fields, because sending personal data the API does not need is a choice to make on
 // purpose.
 //
@@ -288,8 +290,7 @@ func (in *inference) configure(c *inferColumn) {
 	}
 }
 
-// chooseReference picks the external_reference: the first id-like column (by name, else by values)
-// whose samples are all present and distinct.
+// chooseReference picks the external_reference as Infer describes it.
 func (in *inference) chooseReference() {
 	in.refColumn = -1
 	var candidates []*inferColumn
@@ -452,9 +453,14 @@ func (in *inference) writeUnmapped(b *bytes.Buffer) {
 		}
 		name := metadataName(c.name, i, used)
 		f := inferField{transforms: []string{"trim"}, optional: true}
+		notes := c.comment
+		if layouts, n := guessDateLayouts(c.values); len(layouts) > 0 && n*10 >= len(c.values)*9 {
+			f.transforms = append(f.transforms, dateTransformYAML(layouts))
+			notes = append(notes, fmt.Sprintf("dates: %d of %d samples match %s", n, len(c.values), strings.Join(layouts, " or ")))
+		}
 		note := ""
-		if len(c.comment) > 0 {
-			note = " (" + strings.Join(c.comment, "; ") + ")"
+		if len(notes) > 0 {
+			note = " (" + strings.Join(notes, "; ") + ")"
 		}
 		fmt.Fprintf(b, "  # metadata.%s: %s%s\n", name, f.yaml(c.name), note)
 	}
