@@ -204,7 +204,7 @@ func (c *Client) Lookup(ctx context.Context, ref string) (id string, found bool,
 		return "", false, err
 	}
 	if cr.Existing { // a 409 is no answer to a lookup
-		return "", false, &RowError{HTTPStatus: a.status, Code: strings.ToLower(a.reply.code), Message: "unexpected conflict answering a lookup"}
+		return "", false, &RowError{HTTPStatus: a.status, Code: c.redact(strings.ToLower(a.reply.code)), Message: "unexpected conflict answering a lookup"}
 	}
 	return cr.ID, true, nil
 }
