@@ -76,6 +76,7 @@ func BenchmarkOpenResume(b *testing.B) {
 			if seed {
 				opts.SeedRef = func(string, int) { refs++ }
 			}
+			cpu := cpuTime()
 			for b.Loop() {
 				j, st, err := Open(dir, testBinding, opts)
 				require.NoError(b, err)
@@ -84,6 +85,7 @@ func BenchmarkOpenResume(b *testing.B) {
 				require.Equal(b, 8, st.InFlight)
 				require.NoError(b, j.Close())
 			}
+			reportCPU(b, cpu)
 		})
 	}
 }
@@ -117,12 +119,14 @@ func BenchmarkOutcomesResults(b *testing.B) {
 	require.NoError(b, err)
 	defer j.Close()
 	var peakMiB float64
+	cpu := cpuTime()
 	for b.Loop() {
 		base, peak := peakHeap(func(sample func()) {
 			require.NoError(b, writeResults(j, io.Discard, sample))
 		})
 		peakMiB = max(peakMiB, float64(peak-base)/(1<<20))
 	}
+	reportCPU(b, cpu)
 	b.ReportMetric(peakMiB, "peak-heap-MiB")
 	require.NoError(b, j.Close())
 
@@ -134,6 +138,19 @@ func BenchmarkOutcomesResults(b *testing.B) {
 	kb, err := strconv.Atoi(strings.TrimSpace(string(out)))
 	require.NoError(b, err)
 	b.ReportMetric(float64(kb)/1024, "child-maxrss-MiB")
+}
+
+// cpuTime is the CPU time the process has used (user and system, all threads).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports CPU milliseconds per operation since start: on a loaded machine, what the operation
+// costs regardless of how long it waited for a core.
+func reportCPU(b *testing.B, start time.Duration) {
+	b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 }
 
 // writeResults is the end of a run: every row's latest outcome into results.csv.
