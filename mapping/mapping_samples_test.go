@@ -36,7 +36,7 @@ var sampleHeader = []string{"Customer Id", "First Name", "Last Name", "E-mail", 
 type sampleBadRow struct {
 	row    int
 	what   string // what is wrong, for samples/README.md
-	reason string // RowError text, or "duplicate of row N" for a repeated reference
+	reason string // RowError text, or the importer's "external_reference: duplicate of row N"
 	plant  func(r *sampleRow, earlier []sampleRow)
 }
 
@@ -77,7 +77,7 @@ var sampleFiles = []sampleFile{
 				reason: "first_name (column First Name): required but empty",
 				plant:  func(r *sampleRow, _ []sampleRow) { r.first = "   " }},
 			{row: 150, what: "the Customer Id of row 12 again",
-				reason: "duplicate of row 12",
+				reason: "external_reference: duplicate of row 12",
 				plant:  func(r *sampleRow, earlier []sampleRow) { r.id = earlier[12-1].id }},
 			{row: 188, what: "date of birth that does not exist (31 February)",
 				reason: "date_of_birth (column Date of Birth): not a valid date in any of the forms DD/MM/YYYY, YYYY-MM-DD",
@@ -313,7 +313,7 @@ func TestSamples(t *testing.T) {
 					continue
 				}
 				if first, dup := seen.Check(p.Ref, i+1); dup {
-					found[i+1] = fmt.Sprintf("duplicate of row %d", first)
+					found[i+1] = fmt.Sprintf("external_reference: duplicate of row %d", first)
 				}
 			}
 			planted := map[int]string{}

@@ -204,7 +204,7 @@ func (m *Mapping) Compile(header []string) (*Mapper, error) {
 func (mp *Mapper) Map(row []string) (Payload, error) {
 	if len(row) != mp.ncols {
 		return Payload{}, &RowError{Problems: []FieldProblem{{
-			Reason: fmt.Sprintf("the row has %d fields, the header %d", len(row), mp.ncols),
+			Reason: fmt.Sprintf("the row has %d values for the header's %d columns", len(row), mp.ncols),
 		}}}
 	}
 	sc := mp.scratch.Get().(*mapperScratch)

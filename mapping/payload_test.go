@@ -180,7 +180,7 @@ func TestMapRejectsInvalidUTF8(t *testing.T) {
 func TestMapRowShape(t *testing.T) {
 	mp := testMapper(t, "  v: {column: V}\n", "V")
 	_, err := mp.Map([]string{"r1"})
-	assert.EqualError(t, err, "the row has 1 fields, the header 2")
+	assert.EqualError(t, err, "the row has 1 values for the header's 2 columns")
 	var re *RowError
 	assert.ErrorAs(t, err, &re)
 }
