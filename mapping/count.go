@@ -1,0 +1,36 @@
+package mapping
+
+import "io"
+
+// CountRows counts the data records of the file at path read in dialect d, by the same rules as Next
+// (blank lines are not rows; a quoted field may span lines; a record with broken quoting counts as Next
+// splits it), without decoding the values: a fast total for progress. A zero Delimiter or an empty
+// Encoding is decided from the file, as "auto" would.
+func CountRows(path string, d Dialect) (int, error) {
+	opts := CSVOptions{Delimiter: "auto", Encoding: d.Encoding}
+	if d.Delimiter != 0 {
+		opts.Delimiter = string(d.Delimiter)
+	}
+	r, err := Open(path, opts)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	return r.countRest()
+}
+
+// countRest counts the records from the current position to the end.
+func (r *Reader) countRest() (int, error) {
+	r.reuse, r.cr.ReuseRecord = true, true
+	n := 0
+	for {
+		_, err := r.readRaw()
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+}

@@ -1,0 +1,694 @@
+package mapping
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"slices"
+	"strings"
+)
+
+const (
+	// rdMaxRecord bounds the bytes of one record, and so the reader's memory: a longer record (in practice
+	// a quote that is never closed, or a file that is not CSV) is rejected line by line.
+	rdMaxRecord = 1 << 20
+	rdSniffSize = 64 << 10 // bytes looked at to decide the dialect
+	rdBufSize   = 64 << 10
+)
+
+// Record is one data record of the input.
+//
+// When Err is nil, Fields holds exactly len(Header()) values. When Err is set the row is rejected: Fields
+// holds what could be decoded (invalid bytes as U+FFFD, maybe another number of values) and Raw what the
+// file says, for rejects.csv. Fields and Raw may share their backing array: treat both as read-only.
+type Record struct {
+	Row    int      // 1-based data record number: the header and blank lines are not rows
+	Line   int      // 1-based line of the file the record starts on
+	Offset int64    // where the record starts in the file (Seek(Offset, Row) reads it again)
+	End    int64    // where the next one starts (Seek(End, Row+1) reads on from there)
+	Fields []string // the values as UTF-8
+	// Raw holds the values as written in the file, in its encoding, unquoted (a quoted line break
+	// written CRLF reads as "\n", as encoding/csv gives it). For UTF-16 files they are decoded to
+	// UTF-8, except that an unpaired surrogate keeps its code point (WTF-8), so that RejectsWriter
+	// writes back the same code units. A record whose quoting is broken has the text of its first
+	// line here, split at each delimiter with its quotes as they are.
+	Raw []string
+	Err error // the row's own problem (a *RecordError), or nil
+}
+
+// Reader reads the data records of a CSV file, one at a time, in flat memory.
+//
+// # Dialect
+//
+// Open and NewReader decide the delimiter and the encoding from the first 64 KiB unless CSVOptions
+// names them (see Dialect), and read the header. Header names are decoded and trimmed of surrounding
+// spaces; an empty name, or two names equal when compared ignoring case and surrounding spaces, is an
+// *InputError, as is a file that is empty or holds only blank lines.
+//
+// # Records
+//
+// Next yields one Record per data record: blank lines are skipped and are not rows; a quoted field may
+// span lines; the last line need not end in a line break. A record that cannot be read cleanly is still
+// a Record, rejected through its Err and never the end of the file:
+//
+//   - a number of fields other than the header's (ErrFieldCount);
+//   - bytes not valid in the encoding: invalid UTF-8, the five bytes Windows-1252 leaves undefined
+//     (0x81, 0x8D, 0x8F, 0x90, 0x9D), an unpaired UTF-16 surrogate (ErrEncoding);
+//   - broken quoting (ErrQuote). If the record began and broke on the same line, that line is the
+//     record. If it spans lines — a quote opened and never properly closed — only its first line is
+//     rejected and reading goes on with the next line, so that one stray quote cannot swallow the
+//     rows after it;
+//   - a record longer than 1 MiB (ErrRecordTooLong): only its first line is rejected, the same way.
+//
+// # Positions
+//
+// Offset and End are byte offsets in the file, whatever the encoding, and End is the next record's
+// Offset. Seek(rec.End, rec.Row+1) on any Reader of the same file, with the same options, yields exactly
+// the records a reader that went on would have yielded: same rows, lines, positions and values. For
+// UTF-8, Windows-1252 and ISO-8859-1 the raw bytes are parsed as they are (the delimiter, quote and line
+// breaks are the same bytes in all three) and each field is decoded afterwards, so positions are simply
+// the parser's. For UTF-16 the file is decoded as it is read, and the decoder notes the file position
+// after each line break, which is where a record ends; positions are file offsets there too.
+//
+// Line numbers survive a Seek: Seek counts the line breaks before the position (one pass over that
+// part of the file, without parsing it), so messages after a resumed read name the same lines.
+//
+// A Reader is not safe for concurrent use. Each Record it returns belongs to the caller.
+type Reader struct {
+	f         io.ReadSeeker
+	closer    io.Closer
+	name      string
+	d         Dialect
+	enc       rdEncoding
+	bomLen    int64
+	header    []string
+	dataStart int64 // where the first data record starts
+	maxRecord int64
+
+	// The parser, started at file offset base, whose line 1 is line lineBase+1 of the file.
+	u16      rdUTF16
+	lim      rdLimit
+	br       *bufio.Reader
+	cr       *csv.Reader
+	base     int64
+	lineBase int
+	reuse    bool // the parser may reuse its record slice: only counting, nothing kept
+
+	pos int64 // where the next record starts
+	row int   // its row number
+	err error // io.EOF or an I/O error, returned from then on
+}
+
+// Open opens the file at path and reads its dialect and header. Problems with the file itself are
+// returned as an *InputError; I/O errors as they are.
+func Open(path string, opts CSVOptions) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, rdOpenError(path, err)
+	}
+	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		f.Close()
+		if fi.IsDir() {
+			return nil, &InputError{File: path, Msg: "is a directory, not a CSV file", Fix: "give the path of the CSV file to import"}
+		}
+		return nil, &InputError{File: path, Msg: "is not a regular file (a pipe or a device?)",
+			Fix: "the input is read more than once (to resume, to write the job files): save it to a file first"}
+	}
+	r, err := rdNewReader(f, path, opts, rdMaxRecord)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closer = f
+	return r, nil
+}
+
+func rdOpenError(path string, err error) error {
+	e := &InputError{File: path, Msg: "cannot open the file", Err: err}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		e.Msg += ": " + pe.Err.Error()
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		e.Fix = "check the path and the file name"
+	case errors.Is(err, fs.ErrPermission):
+		e.Fix = "check that you may read the file"
+	}
+	return e
+}
+
+// NewReader reads the dialect and the header of the CSV file in r, which starts at offset 0; name is what
+// messages call it. The Reader does not close r.
+func NewReader(r io.ReadSeeker, name string, opts CSVOptions) (*Reader, error) {
+	return rdNewReader(r, name, opts, rdMaxRecord)
+}
+
+func rdNewReader(f io.ReadSeeker, name string, opts CSVOptions, maxRecord int64) (*Reader, error) {
+	delim, autoDelim, ok := rdParseDelimiter(opts.Delimiter)
+	if !ok {
+		return nil, &InputError{File: name, Msg: fmt.Sprintf("unsupported csv.delimiter %q", opts.Delimiter), Fix: rdDelimiterHint}
+	}
+	want, autoEnc, ok := rdParseEncoding(opts.Encoding)
+	if !ok {
+		return nil, &InputError{File: name, Msg: fmt.Sprintf("unsupported csv.encoding %q", opts.Encoding), Fix: rdEncodingHint}
+	}
+	r := &Reader{f: f, name: name, maxRecord: maxRecord, br: bufio.NewReaderSize(nil, rdBufSize)}
+
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	prefix := make([]byte, rdSniffSize)
+	n, err := io.ReadFull(f, prefix)
+	eof := err == io.EOF || err == io.ErrUnexpectedEOF
+	if err != nil && !eof {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	prefix = prefix[:n]
+	enc, bomLen, problem := rdDetectEncoding(prefix, eof, want, autoEnc)
+	if problem != nil {
+		return nil, &InputError{File: name, Msg: problem.msg, Fix: problem.hint}
+	}
+	body := prefix[bomLen:]
+	if len(body) == 0 {
+		return nil, &InputError{File: name, Msg: "the file is empty", Fix: "the first line must be the header, naming the columns"}
+	}
+	text := body
+	if !enc.asciiCompatible() {
+		if !eof {
+			body = body[:len(body)&^1]
+		}
+		var d rdUTF16
+		d.reset(bytes.NewReader(body), 0, enc == rdUTF16BE)
+		text, _ = io.ReadAll(&d) // reading a bytes.Reader cannot fail
+	}
+	if autoDelim {
+		d, problem := rdSniffDelimiter(text, eof)
+		if problem != nil {
+			return nil, &InputError{File: name, Msg: problem.msg, Fix: problem.hint}
+		}
+		delim = rune(d)
+	}
+	r.enc, r.bomLen = enc, int64(bomLen)
+	r.d = Dialect{Delimiter: delim, Encoding: enc.String(), BOM: bomLen > 0, CRLF: rdSniffCRLF(text)}
+
+	if err := r.restart(r.bomLen, 0); err != nil {
+		return nil, err
+	}
+	if err := r.readHeader(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// readHeader reads and checks the header record.
+func (r *Reader) readHeader() error {
+	raw, err := r.readRaw()
+	if err == io.EOF {
+		return &InputError{File: r.name, Msg: "the file has no header: it holds only blank lines", Fix: "the first line must be the header, naming the columns"}
+	}
+	if err != nil {
+		return err
+	}
+	if p := raw.problem; p != nil {
+		return &InputError{File: r.name, Line: raw.line, Msg: "cannot read the header: " + strings.TrimSuffix(p.Reason, rdOnlyThisLine),
+			Fix: "the first line must be the header, naming the columns, with any quotes in a name doubled inside a quoted name"}
+	}
+	names := make([]string, len(raw.fields))
+	for i, f := range raw.fields {
+		s, ok := r.enc.decode(f)
+		if !ok {
+			return &InputError{File: r.name, Line: raw.line,
+				Msg: fmt.Sprintf("column %d of the header has bytes not valid %s", i+1, r.enc.label()),
+				Fix: rdEncodingFix(r.enc)}
+		}
+		names[i] = strings.TrimSpace(s)
+	}
+	seen := make(map[string]int, len(names))
+	for i, n := range names {
+		if n == "" {
+			return &InputError{File: r.name, Line: raw.line, Msg: fmt.Sprintf("column %d has no name", i+1),
+				Fix: "name every column in the header (a delimiter at the end of the line makes an empty last column)"}
+		}
+		key := strings.ToLower(strings.ToUpper(n))
+		if j, dup := seen[key]; dup {
+			return &InputError{File: r.name, Line: raw.line, Msg: fmt.Sprintf("duplicate column name %q (columns %d and %d)", n, j+1, i+1),
+				Fix: "rename one of them: column names are compared ignoring case and surrounding spaces"}
+		}
+		seen[key] = i
+	}
+	r.header, r.dataStart, r.pos, r.row = names, raw.end, raw.end, 1
+	return nil
+}
+
+// Header returns the column names: decoded, trimmed of surrounding spaces.
+func (r *Reader) Header() []string { return slices.Clone(r.header) }
+
+// Dialect returns the delimiter, encoding, byte-order mark and line ends of the file.
+func (r *Reader) Dialect() Dialect { return r.d }
+
+// Next returns the next record, or io.EOF after the last one. Any other error is an I/O error, after
+// which the Reader is unusable; a record's own problems are in its Err.
+func (r *Reader) Next() (*Record, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	raw, err := r.readRaw()
+	if err != nil {
+		r.err = err
+		return nil, err
+	}
+	rec := &Record{Row: r.row, Line: raw.line, Offset: raw.off, End: raw.end, Raw: raw.fields}
+	r.row++
+	fields, bad := r.decodeFields(raw.fields)
+	rec.Fields = fields
+	switch {
+	case raw.problem != nil:
+		raw.problem.Row = rec.Row
+		rec.Err = raw.problem
+	case len(fields) != len(r.header):
+		rec.Err = &RecordError{Row: rec.Row, Line: rec.Line, Kind: ErrFieldCount,
+			Reason: fmt.Sprintf("%s, header has %d", rdPlural(len(fields), "field"), len(r.header))}
+	case bad > 0:
+		rec.Err = &RecordError{Row: rec.Row, Line: rec.Line, Column: bad, Name: r.header[bad-1], Kind: ErrEncoding,
+			Reason: rdEncodingReason(r.enc)}
+	}
+	return rec, nil
+}
+
+func rdPlural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// decodeFields decodes a record's values. It returns raw itself when no value changes (valid UTF-8, or
+// ASCII in a single-byte encoding), and the 1-based column of the first invalid value, or 0.
+func (r *Reader) decodeFields(raw []string) ([]string, int) {
+	i := 0
+	for ; i < len(raw); i++ {
+		if !r.enc.plain(raw[i]) {
+			break
+		}
+	}
+	if i == len(raw) {
+		return raw, 0
+	}
+	out := make([]string, len(raw))
+	copy(out, raw[:i])
+	bad := 0
+	for ; i < len(raw); i++ {
+		s, ok := r.enc.decode(raw[i])
+		out[i] = s
+		if !ok && bad == 0 {
+			bad = i + 1
+		}
+	}
+	return out, bad
+}
+
+func rdEncodingReason(e rdEncoding) string {
+	switch e {
+	case rdWindows1252:
+		return "bytes not valid Windows-1252 (0x81, 0x8D, 0x8F, 0x90 and 0x9D are undefined; is the file UTF-8 or ISO-8859-1?)"
+	case rdUTF16LE, rdUTF16BE:
+		return "bytes not valid " + e.label() + " (an unpaired surrogate, or a character cut by the end of the file)"
+	}
+	return "bytes not valid UTF-8 (set csv.encoding: windows-1252 if the file is Windows-1252)"
+}
+
+func rdEncodingFix(e rdEncoding) string {
+	if e == rdUTF8 {
+		return "set csv.encoding to the file's encoding (windows-1252 or iso-8859-1 for a Windows export)"
+	}
+	return "set csv.encoding to the file's encoding, or save the file as UTF-8"
+}
+
+// Seek makes the next record the one at pos, a Record's Offset or End from an earlier read of the same
+// file with the same options, and numbers it nextRow. A negative pos means the first data record. Seek
+// counts the line breaks before pos, so that Line stays right.
+func (r *Reader) Seek(pos int64, nextRow int) error {
+	if pos < 0 {
+		pos = r.dataStart
+	}
+	if nextRow < 1 {
+		return fmt.Errorf("seek %s: row %d: rows start at 1", r.name, nextRow)
+	}
+	if pos < r.dataStart {
+		return fmt.Errorf("seek %s: offset %d is inside the header, which ends at %d", r.name, pos, r.dataStart)
+	}
+	size, err := r.f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return fmt.Errorf("seek %s: %w", r.name, err)
+	}
+	if pos > size {
+		return fmt.Errorf("seek %s: offset %d is beyond the end of the file (%d bytes): has the file changed?", r.name, pos, size)
+	}
+	if !r.enc.asciiCompatible() && (pos-r.bomLen)%2 != 0 && pos != size { // the end may follow a lone byte
+		return fmt.Errorf("seek %s: offset %d is not a record boundary of a UTF-16 file", r.name, pos)
+	}
+	lines, err := r.linesBefore(pos)
+	if err != nil {
+		return err
+	}
+	if err := r.restart(pos, lines); err != nil {
+		return err
+	}
+	r.pos, r.row, r.err = pos, nextRow, nil
+	return nil
+}
+
+// linesBefore counts the line breaks in the file before pos.
+func (r *Reader) linesBefore(pos int64) (int, error) {
+	if _, err := r.f.Seek(0, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("seek %s: %w", r.name, err)
+	}
+	buf := make([]byte, rdBufSize)
+	lines := 0
+	for left := pos; left > 0; {
+		n, err := io.ReadFull(r.f, buf[:min(int64(len(buf)), left)])
+		if err != nil {
+			return 0, fmt.Errorf("seek %s: %w", r.name, err)
+		}
+		left -= int64(n)
+		switch r.enc {
+		case rdUTF16LE, rdUTF16BE:
+			lines += rdCountUTF16Newlines(buf[:n], r.enc == rdUTF16BE)
+		default:
+			lines += bytes.Count(buf[:n], []byte{'\n'})
+		}
+	}
+	return lines, nil
+}
+
+// rdCountUTF16Newlines counts the code units U+000A in b, which starts on a code unit.
+func rdCountUTF16Newlines(b []byte, bigEndian bool) int {
+	n := 0
+	for i := 0; ; {
+		j := bytes.IndexByte(b[i:], '\n')
+		if j < 0 {
+			return n
+		}
+		j += i
+		if bigEndian {
+			if j&1 == 1 && b[j-1] == 0 {
+				n++
+			}
+		} else if j&1 == 0 && j+1 < len(b) && b[j+1] == 0 {
+			n++
+		}
+		i = j + 1
+	}
+}
+
+// Close closes the file if Open opened it.
+func (r *Reader) Close() error {
+	r.err = errors.New("read " + r.name + ": reader closed")
+	if r.closer == nil {
+		return nil
+	}
+	err := r.closer.Close()
+	r.closer = nil
+	return err
+}
+
+// restart starts a fresh parser at file offset pos, whose line is line lineBase+1 of the file.
+func (r *Reader) restart(pos int64, lineBase int) error {
+	if _, err := r.f.Seek(pos, io.SeekStart); err != nil {
+		return fmt.Errorf("read %s: %w", r.name, err)
+	}
+	var src io.Reader = r.f
+	if !r.enc.asciiCompatible() {
+		r.u16.reset(r.f, pos, r.enc == rdUTF16BE)
+		src = &r.u16
+	}
+	r.lim = rdLimit{r: src, limit: math.MaxInt64}
+	r.br.Reset(&r.lim)
+	r.cr = csv.NewReader(r.br) // uses r.br as it is: it is a large enough bufio.Reader
+	r.cr.Comma = r.d.Delimiter
+	r.cr.FieldsPerRecord = -1
+	// Next keeps every record, so a reused slice would have to be copied: as costly as a new one.
+	r.cr.ReuseRecord = r.reuse
+	r.base, r.lineBase = pos, lineBase
+	return nil
+}
+
+// rawOffset maps an offset of the parser's input to the file; -1 if it cannot.
+func (r *Reader) rawOffset(dec int64) int64 {
+	if r.enc.asciiCompatible() {
+		return r.base + dec
+	}
+	return r.u16.rawAt(dec)
+}
+
+func (r *Reader) lostPosition() error {
+	return fmt.Errorf("read %s: internal error: lost track of the position in the file", r.name)
+}
+
+// rdRaw is a record as parsed, before decoding.
+type rdRaw struct {
+	fields   []string
+	line     int
+	off, end int64
+	problem  *RecordError // a problem found while parsing (quoting, length)
+}
+
+// readRaw parses the next record. It returns io.EOF at the end and an error only for I/O.
+func (r *Reader) readRaw() (rdRaw, error) {
+	start := r.pos // the record's Offset
+	from := start  // where the parser started on it: after blank lines, when a retry skipped them
+	for {
+		r.lim.limit = r.cr.InputOffset() + r.maxRecord
+		fields, err := r.cr.Read()
+		if r.lim.hit {
+			raw, retryAt, err := r.tooLong(start, from, fields, err)
+			if retryAt >= 0 {
+				from = retryAt
+				continue
+			}
+			return raw, err
+		}
+		switch {
+		case err == nil:
+			line, _ := r.cr.FieldPos(0)
+			end := r.rawOffset(r.cr.InputOffset())
+			if end < 0 {
+				return rdRaw{}, r.lostPosition()
+			}
+			r.pos = end
+			return rdRaw{fields: fields, line: r.lineBase + line, off: start, end: end}, nil
+		case err == io.EOF:
+			return rdRaw{}, io.EOF
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) && (pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote) {
+			return r.rejectFirstLine(start, from, r.lineBase+pe.StartLine, r.quoteProblem(pe, len(fields)))
+		}
+		return rdRaw{}, fmt.Errorf("read %s: %w", r.name, err)
+	}
+}
+
+// quoteProblem describes a csv.ParseError about quotes, met in field nField (0-based) of the record.
+func (r *Reader) quoteProblem(pe *csv.ParseError, nField int) *RecordError {
+	p := &RecordError{Kind: ErrQuote}
+	if pe.Line > pe.StartLine {
+		p.Reason = fmt.Sprintf("quoted field not closed properly (the record that starts here breaks on line %d)", r.lineBase+pe.Line) +
+			rdOnlyThisLine
+		return p
+	}
+	p.Column = nField + 1
+	if nField < len(r.header) {
+		p.Name = r.header[nField]
+	}
+	if pe.Err == csv.ErrBareQuote {
+		p.Reason = `quote inside a field that is not quoted (quote the whole field and double the quotes inside: "a ""b"" c")`
+	} else {
+		p.Reason = `quoted field not closed properly (double each quote inside a quoted field: "a ""b"" c")`
+	}
+	return p
+}
+
+// tooLong handles a record that reached the length limit, the parser having started on it at from,
+// fields and err being what the parser made of it. If only blank lines made it long, it restarts the
+// parser on the first line after them and returns that position to retry from; otherwise it rejects
+// the record's first line and returns -1.
+func (r *Reader) tooLong(start, from int64, fields []string, err error) (rdRaw, int64, error) {
+	line := 0 // the record's first line, 0 when unknown
+	var pe *csv.ParseError
+	switch {
+	case errors.As(err, &pe):
+		line = r.lineBase + pe.StartLine
+	case err == nil && len(fields) > 0:
+		l, _ := r.cr.FieldPos(0)
+		line = r.lineBase + l
+	case err != nil && err != io.EOF:
+		return rdRaw{}, -1, fmt.Errorf("read %s: %w", r.name, err)
+	}
+	s, err := r.scanLine(from)
+	if err != nil {
+		return rdRaw{}, -1, err
+	}
+	if s.eof {
+		return rdRaw{}, -1, io.EOF
+	}
+	if line == 0 {
+		n, err := r.linesBefore(s.p)
+		if err != nil {
+			return rdRaw{}, -1, err
+		}
+		line = n + 1
+	}
+	if s.blanks > 0 {
+		return rdRaw{}, s.p, r.restart(s.p, line-1)
+	}
+	size := rdSize(r.maxRecord)
+	p := &RecordError{Kind: ErrRecordTooLong,
+		Reason: "record longer than " + size + " (a quote that is never closed?)" + rdOnlyThisLine}
+	if s.long {
+		p.Reason = "line longer than " + size + " (is this a CSV file?); its values are not kept"
+	}
+	raw, err := r.rejectScanned(start, line, s, p)
+	return raw, -1, err
+}
+
+// rdOnlyThisLine ends the reason of a record rejected by its first line.
+const rdOnlyThisLine = "; only this line is rejected"
+
+// rdSize writes a byte count for messages.
+func rdSize(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// rejectFirstLine rejects the first line of the record at start (the parser began on it at from), which
+// is line line, and goes on after it.
+func (r *Reader) rejectFirstLine(start, from int64, line int, p *RecordError) (rdRaw, error) {
+	s, err := r.scanLine(from)
+	if err != nil {
+		return rdRaw{}, err
+	}
+	if s.eof {
+		return rdRaw{}, r.lostPosition()
+	}
+	return r.rejectScanned(start, line, s, p)
+}
+
+func (r *Reader) rejectScanned(start int64, line int, s rdScan, p *RecordError) (rdRaw, error) {
+	if err := r.restart(s.e, line); err != nil {
+		return rdRaw{}, err
+	}
+	r.pos = s.e
+	p.Line = line
+	var fields []string
+	if !s.long {
+		fields = strings.Split(string(s.text), string(r.d.Delimiter))
+	}
+	return rdRaw{fields: fields, line: line, off: start, end: s.e, problem: p}, nil
+}
+
+// rdScan is what scanLine found.
+type rdScan struct {
+	p, e   int64  // file offsets of the first non-blank line and of its end
+	text   []byte // that line without its line break; nil if long
+	long   bool   // the line is longer than the record limit
+	blanks int    // blank lines skipped before it
+	eof    bool   // only blank lines, if any, up to the end of the file
+}
+
+// scanLine reads the file from start the way encoding/csv splits lines, without parsing: it skips blank
+// lines, then reads one line. It leaves the parser in an unspecified place: restart it after.
+func (r *Reader) scanLine(start int64) (rdScan, error) {
+	var s rdScan
+	if err := r.restart(start, 0); err != nil {
+		return s, err
+	}
+	var dec int64 // parser input consumed
+	for {
+		line, n, long, err := r.readLine()
+		if err != nil && err != io.EOF {
+			return s, fmt.Errorf("read %s: %w", r.name, err)
+		}
+		atEOF := err == io.EOF
+		blank := !long && (string(line) == "\n" || string(line) == "\r\n" || atEOF && string(line) == "\r")
+		if n == 0 || blank && atEOF {
+			s.eof = true
+			return s, nil
+		}
+		if blank {
+			s.blanks++
+			dec += n
+			continue
+		}
+		s.p = r.rawOffset(dec)
+		s.e = r.rawOffset(dec + n)
+		if s.p < 0 || s.e < 0 {
+			return s, r.lostPosition()
+		}
+		s.long = long
+		if !long {
+			switch {
+			case bytes.HasSuffix(line, []byte("\r\n")):
+				line = line[:len(line)-2]
+			case bytes.HasSuffix(line, []byte("\n")), atEOF && bytes.HasSuffix(line, []byte("\r")):
+				line = line[:len(line)-1]
+			}
+			s.text = line
+		}
+		return s, nil
+	}
+}
+
+// readLine reads up to and including the next '\n' from the parser's input. It returns the line (nil
+// if longer than the record limit, which it then reads through without keeping), its length, and
+// io.EOF when the input ended before a '\n'.
+func (r *Reader) readLine() (line []byte, n int64, long bool, err error) {
+	for {
+		chunk, err := r.br.ReadSlice('\n')
+		n += int64(len(chunk))
+		if !long {
+			if int64(len(line)+len(chunk)) > r.maxRecord {
+				long, line = true, nil
+			} else {
+				line = append(line, chunk...)
+			}
+		}
+		if err != bufio.ErrBufferFull {
+			return line, n, long, err
+		}
+	}
+}
+
+// rdLimit passes the parser's input through, up to limit bytes; past it, it says the input has ended
+// and notes the hit — unless the input really ends there.
+type rdLimit struct {
+	r     io.Reader
+	n     int64 // bytes passed
+	limit int64
+	hit   bool
+}
+
+func (l *rdLimit) Read(p []byte) (int, error) {
+	if l.n >= l.limit {
+		var one [1]byte
+		if _, err := io.ReadFull(l.r, one[:]); err != nil {
+			return 0, err // io.EOF: the input ends right at the limit
+		}
+		l.hit = true // the byte is lost: the parser is restarted after a hit
+		return 0, io.EOF
+	}
+	if rest := l.limit - l.n; int64(len(p)) > rest {
+		p = p[:rest]
+	}
+	k, err := l.r.Read(p)
+	l.n += int64(k)
+	return k, err
+}

@@ -1,0 +1,547 @@
+package mapping
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+const rdTestdata = "testdata/reader"
+
+// rdReadAll reads every record of data; maxRecord 0 means the default limit.
+func rdReadAll(t testing.TB, data []byte, opts CSVOptions, maxRecord int64) (*Reader, []*Record, error) {
+	t.Helper()
+	if maxRecord == 0 {
+		maxRecord = rdMaxRecord
+	}
+	r, err := rdNewReader(bytes.NewReader(data), "test.csv", opts, maxRecord)
+	if err != nil {
+		return nil, nil, err
+	}
+	recs, err := rdRest(r)
+	return r, recs, err
+}
+
+// rdRest reads the records left in r.
+func rdRest(r *Reader) ([]*Record, error) {
+	var recs []*Record
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return recs, nil
+		}
+		if err != nil {
+			return recs, err
+		}
+		recs = append(recs, rec)
+	}
+}
+
+// rdRender describes what the reader makes of a file, for golden files.
+func rdRender(r *Reader, recs []*Record, err error) string {
+	var b strings.Builder
+	if err != nil && r == nil {
+		fmt.Fprintf(&b, "error: %v\n", err)
+		var ie *InputError
+		if errors.As(err, &ie) && ie.Hint() != "" {
+			fmt.Fprintf(&b, "hint: %s\n", ie.Hint())
+		}
+		return b.String()
+	}
+	d := r.Dialect()
+	fmt.Fprintf(&b, "dialect: delimiter %q, encoding %s, bom %t, crlf %t\n", d.Delimiter, d.Encoding, d.BOM, d.CRLF)
+	fmt.Fprintf(&b, "header: %q\n", r.Header())
+	for _, rec := range recs {
+		fmt.Fprintf(&b, "row %d, line %d, bytes [%d,%d): %q\n", rec.Row, rec.Line, rec.Offset, rec.End, rec.Fields)
+		if fmt.Sprintf("%q", rec.Raw) != fmt.Sprintf("%q", rec.Fields) {
+			fmt.Fprintf(&b, "\traw: %q\n", rec.Raw)
+		}
+		if rec.Err != nil {
+			fmt.Fprintf(&b, "\terror: %v\n", rec.Err)
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(&b, "read error: %v\n", err)
+	}
+	return b.String()
+}
+
+// TestReaderGolden reads every fixture and compares the outcome with its golden file.
+func TestReaderGolden(t *testing.T) {
+	for _, fx := range rdFixtures() {
+		t.Run(fx.name, func(t *testing.T) {
+			path := filepath.Join(rdTestdata, fx.name)
+			golden := strings.TrimSuffix(path, filepath.Ext(path)) + ".golden"
+			if *rdUpdate {
+				require.NoError(t, os.MkdirAll(rdTestdata, 0o755))
+				require.NoError(t, os.WriteFile(path, fx.data, 0o644))
+			}
+			onDisk, err := os.ReadFile(path)
+			require.NoError(t, err)
+			require.Equal(t, fx.data, onDisk, "%s is stale: run with -update-reader", path)
+
+			r, recs, err := rdReadAll(t, fx.data, fx.opts, 0)
+			got := rdRender(r, recs, err)
+			if *rdUpdate {
+				require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err)
+			assert.Equal(t, string(want), got)
+		})
+	}
+}
+
+// rdEachReadable runs fn in a subtest for every fixture that the reader accepts, with its records.
+func rdEachReadable(t *testing.T, fn func(t *testing.T, fx rdFixture, r *Reader, recs []*Record)) {
+	for _, fx := range rdFixtures() {
+		t.Run(fx.name, func(t *testing.T) {
+			r, recs, err := rdReadAll(t, fx.data, fx.opts, 0)
+			if r == nil {
+				t.Skip("not readable:", err)
+			}
+			require.NoError(t, err)
+			fn(t, fx, r, recs)
+		})
+	}
+}
+
+// TestReaderResume checks, for every fixture and every record boundary, that a fresh reader seeking
+// there yields exactly the records a full read yields after it — lines included — and that CountRows
+// counts what Next yields.
+func TestReaderResume(t *testing.T) {
+	rdEachReadable(t, func(t *testing.T, fx rdFixture, r *Reader, recs []*Record) {
+		rdCheckResume(t, fx.data, fx.opts, 0, recs, len(recs))
+		n, err := CountRows(filepath.Join(rdTestdata, fx.name), r.Dialect())
+		require.NoError(t, err)
+		assert.Equal(t, len(recs), n, "CountRows")
+	})
+}
+
+// rdCheckResume checks the resume property at up to max record boundaries of recs.
+func rdCheckResume(t testing.TB, data []byte, opts CSVOptions, maxRecord int64, recs []*Record, max int) {
+	t.Helper()
+	if maxRecord == 0 {
+		maxRecord = rdMaxRecord
+	}
+	check := func(pos int64, row int, want []*Record) {
+		t.Helper()
+		r, err := rdNewReader(bytes.NewReader(data), "test.csv", opts, maxRecord)
+		require.NoError(t, err)
+		require.NoError(t, r.Seek(pos, row))
+		got, err := rdRest(r)
+		require.NoError(t, err)
+		require.Equal(t, rdComparable(want), rdComparable(got), "after Seek(%d, %d)", pos, row)
+	}
+	check(-1, 1, recs)
+	step := 1
+	if len(recs) > max {
+		step = len(recs)/max + 1
+	}
+	for i := 0; i < len(recs); i += step {
+		check(recs[i].Offset, recs[i].Row, recs[i:])
+		check(recs[i].End, recs[i].Row+1, recs[i+1:])
+	}
+}
+
+// rdComparable turns records into values require.Equal compares exactly (errors as text).
+func rdComparable(recs []*Record) []string {
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = fmt.Sprintf("%d %d %d %d %q %q %v", r.Row, r.Line, r.Offset, r.End, r.Fields, r.Raw, r.Err)
+	}
+	return out
+}
+
+func TestReaderRecords(t *testing.T) {
+	type want struct {
+		row, line int
+		fields    []string
+		kind      error // nil: no error
+		msg       string
+	}
+	tests := []struct {
+		name string
+		data string
+		opts CSVOptions
+		want []want
+	}{
+		{
+			name: "quoted CRLF reads as LF",
+			data: "a,b\r\n1,\"x\r\ny\"\r\n",
+			want: []want{{row: 1, line: 2, fields: []string{"1", "x\ny"}}},
+		},
+		{
+			name: "rows skip blank lines, lines count them",
+			data: "a,b\n\n1,2\n\r\n\n3,4\n",
+			want: []want{{row: 1, line: 3, fields: []string{"1", "2"}}, {row: 2, line: 6, fields: []string{"3", "4"}}},
+		},
+		{
+			name: "a line of spaces is a record",
+			data: "a,b\n  \n1,2\n",
+			want: []want{
+				{row: 1, line: 2, fields: []string{"  "}, kind: ErrFieldCount, msg: "line 2: 1 field, header has 2"},
+				{row: 2, line: 3, fields: []string{"1", "2"}},
+			},
+		},
+		{
+			name: "too many fields",
+			data: "a,b\n1,2,3\n4,5\n",
+			want: []want{
+				{row: 1, line: 2, fields: []string{"1", "2", "3"}, kind: ErrFieldCount, msg: "line 2: 3 fields, header has 2"},
+				{row: 2, line: 3, fields: []string{"4", "5"}},
+			},
+		},
+		{
+			name: "invalid UTF-8 names the column",
+			data: "id,E-mail\n1,a\xffb\n2,ok\n",
+			opts: CSVOptions{Encoding: "utf-8"},
+			want: []want{
+				{row: 1, line: 2, fields: []string{"1", "a\uFFFDb"}, kind: ErrEncoding,
+					msg: "line 2, column 2 (E-mail): bytes not valid UTF-8 (set csv.encoding: windows-1252 if the file is Windows-1252)"},
+				{row: 2, line: 3, fields: []string{"2", "ok"}},
+			},
+		},
+		{
+			name: "undefined Windows-1252 bytes",
+			data: "id;name\n1;\x8d\n2;\x8f\x90\n3;\xe9\n",
+			opts: CSVOptions{Encoding: "cp1252"},
+			want: []want{
+				{row: 1, line: 2, fields: []string{"1", "\uFFFD"}, kind: ErrEncoding},
+				{row: 2, line: 3, fields: []string{"2", "\uFFFD\uFFFD"}, kind: ErrEncoding},
+				{row: 3, line: 4, fields: []string{"3", "é"}},
+			},
+		},
+		{
+			name: "ISO-8859-1 accepts every byte",
+			data: "id;name\n1;\x81\x8d\xe9\n",
+			opts: CSVOptions{Encoding: "ISO-8859-1"},
+			want: []want{{row: 1, line: 2, fields: []string{"1", "\u0081\u008dé"}}},
+		},
+		{
+			name: "bare quote rejects the line only",
+			data: "a,b\n1,x\"y\n2,z\n",
+			want: []want{
+				{row: 1, line: 2, fields: []string{"1", "x\"y"}, kind: ErrQuote, msg: "line 2, column 2 (b): quote inside a field that is not quoted"},
+				{row: 2, line: 3, fields: []string{"2", "z"}},
+			},
+		},
+		{
+			name: "stray quote in a multi-line record rejects its first line",
+			data: "a,b\n1,\"x\n2,\"y\"z\n3,w\n",
+			want: []want{
+				{row: 1, line: 2, fields: []string{"1", "\"x"}, kind: ErrQuote, msg: "line 2: quoted field not closed properly (the record that starts here breaks on line 3)"},
+				{row: 2, line: 3, fields: []string{"2", "\"y\"z"}, kind: ErrQuote, msg: "line 3, column 2 (b): quoted field not closed properly"},
+				{row: 3, line: 4, fields: []string{"3", "w"}},
+			},
+		},
+		{
+			name: "quote never closed keeps the rows after it",
+			data: "a,b\n1,\"x\n2,y\n3,z",
+			want: []want{
+				{row: 1, line: 2, fields: []string{"1", "\"x"}, kind: ErrQuote},
+				{row: 2, line: 3, fields: []string{"2", "y"}},
+				{row: 3, line: 4, fields: []string{"3", "z"}},
+			},
+		},
+		{
+			name: "empty quoted fields and doubled quotes",
+			data: "a,b,c\n\"\",\"\"\"\",\"x,\"\"y\"\"\"\n",
+			want: []want{{row: 1, line: 2, fields: []string{"", "\"", "x,\"y\""}}},
+		},
+		{
+			name: "all-empty row is a row",
+			data: "a,b\n,\n",
+			want: []want{{row: 1, line: 2, fields: []string{"", ""}}},
+		},
+		{
+			name: "spaces around values are kept",
+			data: "a,b\n 1 , x \n",
+			want: []want{{row: 1, line: 2, fields: []string{" 1 ", " x "}}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, recs, err := rdReadAll(t, []byte(tt.data), tt.opts, 0)
+			require.NoError(t, err)
+			require.Len(t, recs, len(tt.want))
+			for i, w := range tt.want {
+				rec := recs[i]
+				assert.Equal(t, w.row, rec.Row, "row")
+				assert.Equal(t, w.line, rec.Line, "line")
+				assert.Equal(t, w.fields, rec.Fields, "fields of row %d", w.row)
+				if w.kind == nil {
+					assert.NoError(t, rec.Err)
+					assert.Len(t, rec.Fields, len(r.Header()))
+					continue
+				}
+				require.ErrorIs(t, rec.Err, w.kind)
+				var re *RecordError
+				require.ErrorAs(t, rec.Err, &re)
+				assert.Equal(t, w.row, re.Row)
+				assert.Equal(t, w.line, re.Line)
+				assert.Contains(t, rec.Err.Error(), w.msg)
+			}
+			rdCheckResume(t, []byte(tt.data), tt.opts, 0, recs, len(recs))
+		})
+	}
+}
+
+func TestReaderOffsetsAreFileOffsets(t *testing.T) {
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"utf-8 BOM", []byte("\uFEFFid,n\r\n1,é\r\n2,ü\r\n")},
+		{"windows-1252", rdTo1252("id;n\n1;é\n2;ü\n")},
+		{"utf-16le", rdToUTF16("id,n\r\n1,é😀\r\n\r\n2,\"ü\r\nx\"\r\n", false, true)},
+		{"utf-16be", rdToUTF16("id,n\n1,é😀\n2,ü", true, true)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, recs, err := rdReadAll(t, tt.data, CSVOptions{}, 0)
+			require.NoError(t, err)
+			require.Len(t, recs, 2)
+			assert.Equal(t, int64(len(tt.data)), recs[1].End, "the last record ends at the end of the file")
+			assert.Equal(t, recs[0].End, recs[1].Offset)
+			// The bytes of a record in the file, decoded, hold its values.
+			first := tt.data[recs[0].Offset:recs[0].End]
+			_, one, err := rdReadAll(t, rdCat(tt.data[:recs[0].Offset], first), CSVOptions{Encoding: r.Dialect().Encoding}, 0)
+			require.NoError(t, err)
+			require.Len(t, one, 1)
+			assert.Equal(t, recs[0].Fields, one[0].Fields)
+		})
+	}
+}
+
+func TestReaderInputErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+		opts CSVOptions
+		line int
+		msg  string
+		hint string
+	}{
+		{name: "empty", data: "", msg: "the file is empty"},
+		{name: "only a BOM", data: "\uFEFF", msg: "the file is empty"},
+		{name: "only blank lines", data: "\r\n\n", msg: "no header"},
+		{name: "duplicate name ignoring case and spaces", data: "\n id ,Email,x, EMAIL\n", line: 2,
+			msg: `duplicate column name "EMAIL" (columns 2 and 4)`, hint: "ignoring case"},
+		{name: "empty name", data: "a,,b\n", line: 1, msg: "column 2 has no name"},
+		{name: "trailing delimiter", data: "a;b;\n", line: 1, msg: "column 3 has no name", hint: "end of the line"},
+		{name: "undecidable delimiter", data: "a,b|c\n1,2|3\n", msg: `cannot tell whether the delimiter is ',' or '|'`, hint: "csv.delimiter"},
+		{name: "unknown encoding", data: "a\n", opts: CSVOptions{Encoding: "ebcdic"}, msg: `unsupported csv.encoding "ebcdic"`, hint: "windows-1252"},
+		{name: "unknown delimiter", data: "a\n", opts: CSVOptions{Delimiter: "::"}, msg: `unsupported csv.delimiter "::"`, hint: "tab"},
+		{name: "UTF-16 without BOM", data: string(rdToUTF16("a,b\n1,2\n", true, false)), msg: "looks like UTF-16BE", hint: "utf-16be"},
+		{name: "BOM contradicts the encoding", data: string(rdToUTF16("a\n", false, true)), opts: CSVOptions{Encoding: "utf-8"},
+			msg: "UTF-16LE byte-order mark but csv.encoding is utf-8", hint: "utf-16le"},
+		{name: "header not valid in the encoding", data: "a,\xff\n", opts: CSVOptions{Encoding: "utf-8"}, line: 1, msg: "column 2 of the header has bytes not valid UTF-8"},
+		{name: "header with a broken quote", data: "a,\"b\"c\n", line: 1, msg: "cannot read the header"},
+		{name: "header longer than the limit", data: strings.Repeat("a", 100) + "\n", line: 1, msg: "line longer than 64 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := rdNewReader(bytes.NewReader([]byte(tt.data)), "customers.csv", tt.opts, 64)
+			var ie *InputError
+			require.ErrorAs(t, err, &ie)
+			assert.Equal(t, "customers.csv", ie.File)
+			assert.Equal(t, tt.line, ie.Line)
+			assert.Contains(t, ie.Msg, tt.msg)
+			assert.Contains(t, ie.Hint(), tt.hint)
+			assert.NotEmpty(t, ie.Hint())
+			if tt.line > 0 {
+				assert.True(t, strings.HasPrefix(err.Error(), fmt.Sprintf("customers.csv: line %d: ", tt.line)), err.Error())
+			}
+		})
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	dir := t.TempDir()
+	_, err := Open(filepath.Join(dir, "missing.csv"), CSVOptions{})
+	var ie *InputError
+	require.ErrorAs(t, err, &ie)
+	assert.ErrorIs(t, err, fs.ErrNotExist)
+	assert.Contains(t, err.Error(), "missing.csv: cannot open the file: no such file or directory")
+	assert.NotEmpty(t, ie.Hint())
+
+	_, err = Open(dir, CSVOptions{})
+	require.ErrorAs(t, err, &ie)
+	assert.Contains(t, ie.Msg, "is a directory")
+
+	_, err = Open(os.DevNull, CSVOptions{})
+	require.ErrorAs(t, err, &ie)
+	assert.Contains(t, ie.Msg, "not a regular file")
+
+	path := filepath.Join(dir, "ok.csv")
+	require.NoError(t, os.WriteFile(path, []byte("a\n1\n"), 0o600))
+	r, err := Open(path, CSVOptions{})
+	require.NoError(t, err)
+	require.NoError(t, r.Close())
+	_, err = r.Next()
+	assert.ErrorContains(t, err, "reader closed")
+}
+
+func TestReaderEncodingNames(t *testing.T) {
+	data := []byte("id,name\n1,Ren\xe9e\n")
+	for name, want := range map[string]string{
+		"auto": "windows-1252", "": "windows-1252", "CP1252": "windows-1252", "Windows-1252": "windows-1252",
+		"latin1": "iso-8859-1", "ISO_8859-1": "iso-8859-1", "l1": "iso-8859-1",
+		"utf8": "utf-8", " UTF-8 ": "utf-8", "utf-8-sig": "utf-8",
+	} {
+		t.Run(name, func(t *testing.T) {
+			r, err := NewReader(bytes.NewReader(data), "t.csv", CSVOptions{Encoding: name})
+			require.NoError(t, err)
+			assert.Equal(t, want, r.Dialect().Encoding)
+		})
+	}
+	for _, name := range []string{"utf-16le", "UTF16BE", "utf-16"} {
+		t.Run(name, func(t *testing.T) {
+			r, err := NewReader(bytes.NewReader(rdToUTF16("id\n1\n", strings.Contains(strings.ToLower(name), "be"), true)), "t.csv", CSVOptions{Encoding: name})
+			require.NoError(t, err)
+			assert.Contains(t, r.Dialect().Encoding, "utf-16")
+		})
+	}
+	// An explicit byte order reads a file without a byte-order mark.
+	r, recs, err := rdReadAll(t, rdToUTF16("id,name\n1,Ada\n", false, false), CSVOptions{Encoding: "utf-16le"}, 0)
+	require.NoError(t, err)
+	assert.Equal(t, Dialect{Delimiter: ',', Encoding: "utf-16le"}, r.Dialect())
+	require.Len(t, recs, 1)
+	assert.Equal(t, []string{"1", "Ada"}, recs[0].Fields)
+}
+
+func TestReaderDelimiterNames(t *testing.T) {
+	data := []byte("a;b|c\n1;2|3\n")
+	for name, want := range map[string]rune{";": ';', "semicolon": ';', "|": '|', "Pipe": '|', "\t": '\t', "tab": '\t', `\t`: '\t', ",": ',', "comma": ','} {
+		r, err := NewReader(bytes.NewReader(data), "t.csv", CSVOptions{Delimiter: name})
+		require.NoError(t, err, name)
+		assert.Equal(t, want, r.Dialect().Delimiter, name)
+	}
+}
+
+func TestReaderSeekErrors(t *testing.T) {
+	data := []byte("id,name\n1,Ada\n2,Bola\n")
+	r, err := NewReader(bytes.NewReader(data), "t.csv", CSVOptions{})
+	require.NoError(t, err)
+	assert.ErrorContains(t, r.Seek(3, 1), "inside the header")
+	assert.ErrorContains(t, r.Seek(int64(len(data))+1, 3), "beyond the end of the file")
+	assert.ErrorContains(t, r.Seek(8, 0), "rows start at 1")
+	require.NoError(t, r.Seek(int64(len(data)), 3))
+	_, err = r.Next()
+	assert.Equal(t, io.EOF, err)
+
+	u := rdToUTF16("id\n1\n", false, true)
+	r, err = NewReader(bytes.NewReader(u), "u.csv", CSVOptions{})
+	require.NoError(t, err)
+	assert.ErrorContains(t, r.Seek(9, 1), "not a record boundary")
+}
+
+// TestReaderLimit checks records longer than the limit, with a small limit.
+func TestReaderLimit(t *testing.T) {
+	const limit = 64
+	long := strings.Repeat("x", 100)
+	tests := []struct {
+		name   string
+		data   string
+		fields [][]string // per record; nil: Raw not kept
+		errs   []string   // per record, "" for none
+	}{
+		{
+			name:   "quote never closed, long tail",
+			data:   "a,b\n1,\"open\n" + strings.Repeat("2,y\n", 30),
+			fields: append([][]string{{"1", "\"open"}}, rdRepeat([]string{"2", "y"}, 30)...),
+			errs:   append([]string{"line 2: record longer than 64 bytes (a quote that is never closed?); only this line is rejected"}, make([]string, 30)...),
+		},
+		{
+			name:   "one line longer than the limit",
+			data:   "a,b\n1,2\n" + long + "\n3,4\n",
+			fields: [][]string{{"1", "2"}, nil, {"3", "4"}},
+			errs:   []string{"", "line 3: line longer than 64 bytes (is this a CSV file?); its values are not kept", ""},
+		},
+		{
+			name:   "many blank lines are not a long record",
+			data:   "a,b\n1,2\n" + strings.Repeat("\r\n", 50) + "3,4\n",
+			fields: [][]string{{"1", "2"}, {"3", "4"}},
+			errs:   []string{"", ""},
+		},
+		{
+			name:   "blank lines then a long line",
+			data:   "a,b\n" + strings.Repeat("\n", 50) + long + "\n3,4",
+			fields: [][]string{nil, {"3", "4"}},
+			errs:   []string{"line 52: line longer", ""},
+		},
+		{
+			name:   "blank lines to the end",
+			data:   "a,b\n1,2\n" + strings.Repeat("\n", 100),
+			fields: [][]string{{"1", "2"}},
+			errs:   []string{""},
+		},
+		{
+			name:   "a record exactly at the limit at the end of the file",
+			data:   "a,b\n" + "1," + strings.Repeat("z", limit-2),
+			fields: [][]string{{"1", strings.Repeat("z", limit-2)}},
+			errs:   []string{""},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, recs, err := rdReadAll(t, []byte(tt.data), CSVOptions{}, limit)
+			require.NoError(t, err)
+			require.Len(t, recs, len(tt.fields))
+			for i, rec := range recs {
+				assert.Equal(t, i+1, rec.Row)
+				if tt.fields[i] == nil {
+					assert.Nil(t, rec.Raw)
+				} else {
+					assert.Equal(t, tt.fields[i], rec.Fields)
+				}
+				if tt.errs[i] == "" {
+					assert.NoError(t, rec.Err, "row %d", rec.Row)
+				} else {
+					assert.ErrorIs(t, rec.Err, ErrRecordTooLong)
+					assert.ErrorContains(t, rec.Err, tt.errs[i])
+				}
+			}
+			rdCheckResume(t, []byte(tt.data), CSVOptions{}, limit, recs, len(recs))
+		})
+	}
+}
+
+func rdRepeat(v []string, n int) [][]string {
+	out := make([][]string, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
+}
+
+// TestReaderLinesAfterSeek checks that Line stays absolute after a Seek, in both UTF-16 byte orders.
+func TestReaderLinesAfterSeek(t *testing.T) {
+	text := "id,note\n\n1,\"a\nb\"\n\n\n2,c\n3,\"d\n\ne\"\n4,f\n"
+	for name, data := range map[string][]byte{
+		"utf-8":    []byte(text),
+		"utf-16le": rdToUTF16(text, false, true),
+		"utf-16be": rdToUTF16(text, true, true),
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, recs, err := rdReadAll(t, data, CSVOptions{}, 0)
+			require.NoError(t, err)
+			lines := []int{}
+			for _, r := range recs {
+				lines = append(lines, r.Line)
+			}
+			assert.Equal(t, []int{3, 7, 8, 11}, lines)
+			rdCheckResume(t, data, CSVOptions{}, 0, recs, len(recs))
+		})
+	}
+}
