@@ -151,7 +151,8 @@ func (c *Client) LogValue() slog.Value {
 }
 
 // Created is a create that succeeded: the API made the customer (or, with Existing, already had one for
-// the reference).
+// the reference). An API that answers a duplicate 200 with the existing record gives a Created that
+// looks like any other, with HTTPStatus 200 and the existing id.
 type Created struct {
 	ID         string // the customer's id; "" only for an Existing answer that did not say it
 	HTTPStatus int
@@ -196,17 +197,30 @@ func (c *Client) Lookup(ctx context.Context, ref string) (id string, found bool,
 	if err != nil {
 		return "", false, err
 	}
-	if a.status == http.StatusNotFound && a.reply.obj != nil {
+	return c.found(a)
+}
+
+// found turns an answer into the result of a lookup.
+func (c *Client) found(a *answer) (id string, found bool, err error) {
+	r := a.reply
+	switch {
+	case a.status == http.StatusNotFound && r.obj != nil:
 		return "", false, nil
+	case a.status >= 200 && a.status < 300 && r.obj != nil && !r.failed && !r.hasErr:
+		if id, _ := findID(r.obj, c.idPaths); id != "" {
+			return id, true, nil
+		}
+		if list, ok := r.obj["data"].([]any); ok && len(list) == 0 {
+			return "", false, nil // a list of the reference's customers, empty
+		}
+		return "", false, &RowError{HTTPStatus: a.status, Code: CodeNoCustomerID,
+			Message: fmt.Sprintf("the lookup answered %d without a customer id (looked in %s)", a.status, strings.Join(c.idPaths, ", "))}
 	}
 	cr, err := c.created(a)
-	if err != nil {
-		return "", false, err
+	if err == nil { // a 409, or a 2xx that is no answer to a lookup
+		err = &RowError{HTTPStatus: cr.HTTPStatus, Code: CodeInvalidAnswer, Message: "unexpected answer to a lookup"}
 	}
-	if cr.Existing { // a 409 is no answer to a lookup
-		return "", false, &RowError{HTTPStatus: a.status, Code: c.redact(strings.ToLower(a.reply.code)), Message: "unexpected conflict answering a lookup"}
-	}
-	return cr.ID, true, nil
+	return "", false, err
 }
 
 // answer is one HTTP answer, read and decoded.

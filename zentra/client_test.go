@@ -171,6 +171,8 @@ func TestCreateAnswers(t *testing.T) {
 		{name: "configured id path", reply: jsonReply(201, `{"result":{"customer":{"id":"cus_7"}}}`),
 			tweak: func(c *zentra.Config) { c.IDPaths = []string{"result.customer.id"} },
 			want:  result{Kind: "created", ID: "cus_7", HTTPStatus: 201}},
+		{name: "JSON with a byte-order mark", reply: jsonReply(201, "\uFEFF"+`{"data":{"id":"cus_bom"}}`),
+			want: result{Kind: "created", ID: "cus_bom", HTTPStatus: 201}},
 		{name: "JSON without content type", reply: reply{status: 201, body: `{"data":{"id":"cus_8"}}`},
 			want: result{Kind: "created", ID: "cus_8", HTTPStatus: 201}},
 		{name: "replayed", reply: jsonReply(201, `{"data":{"id":"cus_9"}}`, "Idempotent-Replayed", "true"),
@@ -417,6 +419,9 @@ func TestNewDefaults(t *testing.T) {
 	c, err = zentra.New(zentra.Config{Key: "custom-key-without-prefix", BaseURL: "https://gateway.example.com/zentra"})
 	require.NoError(t, err, "any key goes with an explicit URL")
 	assert.Equal(t, "https://gateway.example.com/zentra", c.BaseURL())
+	c, err = zentra.New(zentra.Config{Key: testKey, BaseURL: "HTTPS://API.UseZentra.com/"})
+	require.NoError(t, err)
+	assert.Equal(t, zentra.LiveURL, c.BaseURL(), "scheme and host in lower case")
 }
 
 func TestNoIdempotencyHeader(t *testing.T) {
@@ -491,4 +496,49 @@ func TestOversizedAnswer(t *testing.T) {
 	c, _ := newClient(t, srv.URL, nil)
 	cr, err := c.Create(context.Background(), "k", []byte(`{}`))
 	assertResult(t, result{Kind: "row", HTTPStatus: 201, Code: zentra.CodeInvalidAnswer, Message: "answer larger than 1024 KiB"}, flatten(cr, err))
+}
+
+// TestLookupAnswers covers the lookup's own readings; the sandbox tests cover its usual answers.
+func TestLookupAnswers(t *testing.T) {
+	tests := []struct {
+		name  string
+		reply reply
+		id    string
+		found bool
+		want  result // for an error
+	}{
+		{name: "object", reply: jsonReply(200, `{"status":"success","data":{"id":"cus_1"}}`), id: "cus_1", found: true},
+		{name: "list", reply: jsonReply(200, `{"data":[{"id":"cus_2"},{"id":"cus_3"}]}`), id: "cus_2", found: true},
+		{name: "empty list", reply: jsonReply(200, `{"data":[]}`)},
+		{name: "JSON 404", reply: jsonReply(404, `{"error":{"code":"not_found"}}`)},
+		{name: "HTML 404: no such route", reply: htmlReply(404), want: result{Kind: "fatal", HTTPStatus: 404, Hint: "check the API URL"}},
+		{name: "405: no lookup here", reply: jsonReply(405, `{"error":{"code":"method_not_allowed"}}`), want: result{Kind: "fatal", HTTPStatus: 405, Code: "method_not_allowed"}},
+		{name: "no id", reply: jsonReply(200, `{"data":{"object":"customer"}}`), want: result{Kind: "row", HTTPStatus: 200, Code: zentra.CodeNoCustomerID, Message: "the lookup answered 200 without"}},
+		{name: "409", reply: jsonReply(409, `{"error":{"code":"conflict"}}`), want: result{Kind: "row", HTTPStatus: 409, Code: zentra.CodeInvalidAnswer}},
+		{name: "429", reply: jsonReply(429, `{}`, "Retry-After", "2"), want: result{Kind: "retry", HTTPStatus: 429, RateLimited: true, RetryAt: t0.Add(2 * time.Second), RetryAfter: 2 * time.Second}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var query string
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				query = r.Method + " " + r.URL.RequestURI()
+				for k, v := range tt.reply.header {
+					w.Header().Set(k, v)
+				}
+				w.WriteHeader(tt.reply.status)
+				_, _ = io.WriteString(w, tt.reply.body)
+			}))
+			defer srv.Close()
+			c, _ := newClient(t, srv.URL, nil)
+			id, found, err := c.Lookup(context.Background(), "crm 1&x")
+			assert.Equal(t, "GET /api/v1/identity/customers?external_reference=crm+1%26x", query)
+			if tt.want.Kind != "" {
+				assertResult(t, tt.want, flatten(nil, err))
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.id, id)
+			assert.Equal(t, tt.found, found)
+		})
+	}
 }

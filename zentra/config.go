@@ -161,9 +161,10 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	case u.Fragment != "":
 		return bad("it has a fragment; give scheme and host only, like https://api.usezentra.com")
 	}
+	u.Host = strings.ToLower(u.Host)
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = ""
-	if p := strings.ToLower(u.Path); strings.HasSuffix(p, "/api/v1") || strings.HasSuffix(p, CreatePath) || strings.HasSuffix(p, "/api") {
+	if p := strings.ToLower(u.Path); strings.HasSuffix(p, "/api/v1") || strings.Contains(p, "/api/v1/") {
 		return bad("it includes the API path; give it without, like %s://%s", u.Scheme, u.Host)
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {

@@ -38,7 +38,7 @@ type reply struct {
 func decodeReply(contentType string, body []byte, tooLarge, cut bool) *reply {
 	r := &reply{}
 	mt := mediaType(contentType)
-	trimmed := bytes.TrimSpace(body)
+	trimmed := bytes.TrimSpace(bytes.TrimPrefix(body, []byte("\uFEFF"))) // a UTF-8 byte-order mark
 	switch {
 	case tooLarge:
 		r.problem = fmt.Sprintf("answer larger than %d KiB (%s)", maxBody>>10, mt)

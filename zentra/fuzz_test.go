@@ -63,12 +63,15 @@ func FuzzAnswer(f *testing.F) {
 			a.decode(body, tooLarge, false)
 			cr, err := c.created(a)
 			checkResult(t, cr, err)
-			if err == nil {
-				continue
+			checkText(t, err)
+			id, found, err := c.found(a)
+			if found != (id != "") || err != nil && found {
+				t.Fatalf("lookup gave id %q, found %v, err %v", id, found, err)
 			}
-			if msg := err.Error(); strings.Contains(msg, fuzzKey) || !strings.HasPrefix(msg, "zentra: ") {
-				t.Fatalf("bad error text %q", msg)
+			if err != nil {
+				checkResult(t, nil, err)
 			}
+			checkText(t, err)
 		}
 	})
 }
@@ -90,6 +93,17 @@ func checkResult(t *testing.T, cr *Created, err error) {
 		t.Fatalf("created from status %d", cr.HTTPStatus)
 	case err != nil && !errors.As(err, &row) && !errors.As(err, &retry) && !errors.As(err, &fatal):
 		t.Fatalf("untyped error %T: %v", err, err)
+	}
+}
+
+// checkText fails if an error's text shows the key or is not in the package's format.
+func checkText(t *testing.T, err error) {
+	t.Helper()
+	if err == nil {
+		return
+	}
+	if msg := err.Error(); strings.Contains(msg, fuzzKey) || !strings.HasPrefix(msg, "zentra: ") {
+		t.Fatalf("bad error text %q", msg)
 	}
 }
 

@@ -183,6 +183,8 @@ func TestCheckBaseURL(t *testing.T) {
 		{"https://api.usezentra.com/#top", "has a fragment"},
 		{"https://api.usezentra.com/api/v1/identity/customers", "includes the API path"},
 		{"https://api.usezentra.com/api/v1/", "includes the API path"},
+		{"https://api.usezentra.com/API/V1/identity", "includes the API path"},
+		{"https://gateway.example.com/api", ""},
 		{"http://[::1", "is not a URL"},
 		{"%zz", "is not a URL"},
 		{"", "no scheme"},
