@@ -1,0 +1,163 @@
+package mapping
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
+)
+
+// The options the fuzz targets choose among, by index.
+var (
+	rdFuzzDelimiters = []string{"auto", ",", ";", "\t", "|"}
+	rdFuzzEncodings  = []string{"auto", "utf-8", "windows-1252", "iso-8859-1", "utf-16le", "utf-16be", "utf-16"}
+)
+
+// rdFuzzSetup turns the fuzzed choices into options and a record limit (a small one reaches the
+// too-long paths with small inputs).
+func rdFuzzSetup(delim, enc uint8, small bool) (CSVOptions, int64) {
+	opts := CSVOptions{
+		Delimiter: rdFuzzDelimiters[int(delim)%len(rdFuzzDelimiters)],
+		Encoding:  rdFuzzEncodings[int(enc)%len(rdFuzzEncodings)],
+	}
+	if small {
+		return opts, 40
+	}
+	return opts, rdMaxRecord
+}
+
+// rdFuzzSeeds adds the fixtures and the csv-spectrum files, with their options and with a small limit.
+func rdFuzzSeeds(f *testing.F, add func(data []byte, delim, enc uint8, small bool)) {
+	index := func(list []string, s string) uint8 {
+		for i, v := range list {
+			if strings.EqualFold(v, s) {
+				return uint8(i)
+			}
+		}
+		return 0
+	}
+	for _, fx := range rdFixtures() {
+		d, e := index(rdFuzzDelimiters, fx.opts.Delimiter), index(rdFuzzEncodings, fx.opts.Encoding)
+		add(fx.data, d, e, false)
+		add(fx.data, d, e, true)
+	}
+	files, _ := filepath.Glob(filepath.Join(rdTestdata, "csv-spectrum", "*.csv"))
+	for _, path := range files {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		add(data, 0, 0, false)
+	}
+}
+
+// FuzzReader reads arbitrary bytes with arbitrary options: no panic; a file is refused only with an
+// *InputError; rows are numbered 1, 2, … and positioned end to end; a record without Err has the
+// header's number of values; all values are UTF-8; Seek to any record boundary resumes exactly; and
+// counting gives the number of records.
+func FuzzReader(f *testing.F) {
+	rdFuzzSeeds(f, func(data []byte, delim, enc uint8, small bool) { f.Add(data, delim, enc, small) })
+	f.Fuzz(func(t *testing.T, data []byte, delim, enc uint8, small bool) {
+		opts, limit := rdFuzzSetup(delim, enc, small)
+		r, err := rdNewReader(bytes.NewReader(data), "fuzz.csv", opts, limit)
+		if err != nil {
+			var ie *InputError
+			require.ErrorAs(t, err, &ie)
+			return
+		}
+		header := r.Header()
+		seen := map[string]bool{}
+		for _, h := range header {
+			require.NotEmpty(t, h)
+			require.Equal(t, strings.TrimSpace(h), h)
+			key := strings.ToLower(strings.ToUpper(h))
+			require.False(t, seen[key], "duplicate header name %q", h)
+			seen[key] = true
+		}
+		recs, err := rdRest(r)
+		require.NoError(t, err)
+		end, line := r.dataStart, 0
+		for i, rec := range recs {
+			require.Equal(t, i+1, rec.Row)
+			require.Equal(t, end, rec.Offset, "row %d starts where the previous one ends", rec.Row)
+			require.Greater(t, rec.End, rec.Offset)
+			require.LessOrEqual(t, rec.End, int64(len(data)))
+			require.Greater(t, rec.Line, line)
+			for _, v := range rec.Fields {
+				require.True(t, utf8.ValidString(v))
+			}
+			if rec.Err == nil {
+				require.Len(t, rec.Fields, len(header))
+			} else {
+				var re *RecordError
+				require.ErrorAs(t, rec.Err, &re)
+				require.Equal(t, rec.Row, re.Row)
+				require.Equal(t, rec.Line, re.Line)
+			}
+			end, line = rec.End, rec.Line
+		}
+		rdCheckResume(t, data, opts, limit, recs, 16)
+
+		r2, err := rdNewReader(bytes.NewReader(data), "fuzz.csv", opts, limit)
+		require.NoError(t, err)
+		n, err := r2.countRest()
+		require.NoError(t, err)
+		require.Equal(t, len(recs), n, "count")
+	})
+}
+
+// FuzzRejectsRoundTrip writes every record of an arbitrary file to a rejects file, with an arbitrary
+// reason, and reads it back in the dialect the reader decided: the header plus the error column, then
+// for each record its raw values and the reason.
+func FuzzRejectsRoundTrip(f *testing.F) {
+	rdFuzzSeeds(f, func(data []byte, delim, enc uint8, small bool) {
+		f.Add(data, delim, enc, small, "line 3: 2 fields, header has 3")
+	})
+	f.Add([]byte("a\n1\n"), uint8(0), uint8(0), false, "=HYPERLINK(\"x\")")
+	f.Add([]byte("a\n1\n"), uint8(0), uint8(2), false, "ü € Ọ")
+	f.Fuzz(func(t *testing.T, data []byte, delim, enc uint8, small bool, reason string) {
+		opts, limit := rdFuzzSetup(delim, enc, small)
+		r, err := rdNewReader(bytes.NewReader(data), "fuzz.csv", opts, limit)
+		if err != nil {
+			return
+		}
+		recs, err := rdRest(r)
+		require.NoError(t, err)
+		reason = strings.ToValidUTF8(reason, "\uFFFD")
+		d, header := r.Dialect(), r.Header()
+		out := rdWriteRejects(t, d, header, recs, func(*Record) string { return reason })
+
+		back, got, err := rdReadAll(t, out, CSVOptions{Delimiter: string(d.Delimiter), Encoding: d.Encoding}, 0)
+		require.NoError(t, err)
+		require.Equal(t, d, back.Dialect())
+		require.Equal(t, append(header, rdErrorColumn(header)), back.Header())
+		require.Len(t, got, len(recs))
+
+		want := reason
+		if r, _ := utf8.DecodeRuneInString(want); want != "" && strings.ContainsRune("=+-@\t\r＝＋－＠", r) {
+			want = "'" + want
+		}
+		if r.enc.asciiCompatible() {
+			want = string(r.enc.appendText(nil, want))
+		}
+		for i, rec := range recs {
+			g := got[i]
+			n := len(rec.Raw)
+			require.Len(t, g.Raw, n+1, "row %d", rec.Row)
+			for j, v := range rec.Raw {
+				if !r.enc.asciiCompatible() {
+					v = strings.ReplaceAll(v, string([]byte{rdBadUTF16}), "\uFFFD") // a lone last byte cannot be written back
+				}
+				require.Equal(t, v, g.Raw[j], "row %d, value %d", rec.Row, j+1)
+			}
+			require.Equal(t, want, g.Raw[n], "row %d reason", rec.Row)
+			if rec.Err == nil {
+				require.Equal(t, rec.Fields, g.Fields[:n], "row %d", rec.Row)
+			}
+		}
+	})
+}
