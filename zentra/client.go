@@ -19,8 +19,9 @@ import (
 
 // Client sends create-customer requests and classifies their answers. It is safe for concurrent use.
 type Client struct {
-	key        Secret
-	auth       string // "Bearer " + key
+	// key returns the secret. A function, so that no reflection-based printing of the struct (%v of a
+	// Client value held in another struct's unexported field, say) can reach the text.
+	key        func() Secret
 	base       string
 	createURL  string
 	lookupURL  string
@@ -57,8 +58,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("zentra: idempotency header name %q is not a valid HTTP header name", h)
 	}
 	c := &Client{
-		key:        cfg.Key,
-		auth:       "Bearer " + string(cfg.Key),
+		key:        func() Secret { return cfg.Key },
 		base:       u.String(),
 		idemHeader: cfg.IdempotencyHeader,
 		idPaths:    defaultIDPaths,
@@ -137,17 +137,17 @@ func (c *Client) BaseURL() string { return c.base }
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
 // String describes the client without its key.
-func (c *Client) String() string { return "zentra.Client{" + c.base + ", key " + c.key.String() + "}" }
+func (c Client) String() string { return "zentra.Client{" + c.base + ", key " + redacted + "}" }
 
 // GoString is String, for %#v.
-func (c *Client) GoString() string { return c.String() }
+func (c Client) GoString() string { return c.String() }
 
 // Format prints String for every verb, so that no field of the client is ever printed.
-func (c *Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
 // LogValue logs the base URL only.
-func (c *Client) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("base_url", c.base), slog.Any("key", c.key))
+func (c Client) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("base_url", c.base), slog.String("key", redacted))
 }
 
 // Created is a create that succeeded: the API made the customer (or, with Existing, already had one for
@@ -236,7 +236,7 @@ type answer struct {
 // and decodes it. Errors are the network's, classified; an HTTP answer is never an error here.
 func (c *Client) do(ctx context.Context, req *http.Request) (*answer, error) {
 	h := req.Header
-	h["Authorization"] = []string{c.auth}
+	h["Authorization"] = []string{"Bearer " + string(c.key())}
 	h["Accept"] = []string{"application/json"}
 	h["User-Agent"] = []string{c.userAgent}
 
@@ -341,8 +341,8 @@ const minRedact = 8
 
 // redact removes the client's own key from a text from elsewhere, whatever the key's shape.
 func (c *Client) redact(s string) string {
-	if len(c.key) >= minRedact {
-		s = strings.ReplaceAll(s, string(c.key), redacted)
+	if key := string(c.key()); len(key) >= minRedact {
+		s = strings.ReplaceAll(s, key, redacted)
 	}
 	return s
 }
@@ -392,7 +392,7 @@ func (c *Client) hint(a *answer) string {
 	code := a.code
 	switch {
 	case code == "wrong_environment":
-		switch env := c.key.Environment(); env {
+		switch env := c.key().Environment(); env {
 		case "sandbox":
 			return "the secret key is a sandbox key (sk_sandbox_…) and " + c.base + " is not the sandbox API: use " +
 				SandboxURL + " (or no API URL), or a live key"
