@@ -12,8 +12,8 @@ import (
 
 // The job files beside the journal.
 const (
-	ResultsFile = "results.csv"
-	RejectsFile = "rejects.csv"
+	ResultsFile = checkpoint.ResultsFile
+	RejectsFile = checkpoint.RejectsFile
 )
 
 // jobFiles writes results.csv and rejects.csv from the journal's outcomes, in row order, reading the

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -548,19 +547,12 @@ func (r *runner) lookup(ctx context.Context, ref string) (id, note string) {
 	return id, ""
 }
 
+// codeOf is the error code of a retryable failure: the API's, or the client's own for a failure without an
+// answer (timeout, connection_refused, connection_closed…).
 func codeOf(err error) string {
 	var re *zentra.RetryableError
 	if errors.As(err, &re) {
-		if re.Code != "" {
-			return re.Code
-		}
-		if re.HTTPStatus == 0 {
-			var ue *url.Error
-			if errors.As(err, &ue) && ue.Timeout() || errors.Is(err, context.DeadlineExceeded) {
-				return "timeout"
-			}
-			return "network error"
-		}
+		return re.Code
 	}
 	return ""
 }

@@ -52,7 +52,7 @@ type Summary struct {
 }
 
 // SummaryFile is the name of the summary in a job directory.
-const SummaryFile = "summary.json"
+const SummaryFile = checkpoint.SummaryFile
 
 func newCounts() map[string]int {
 	m := map[string]int{"pending": 0}
