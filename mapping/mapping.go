@@ -13,7 +13,7 @@ import (
 //
 //	csv:
 //	  delimiter: auto        # or "," ";" "\t" (also: tab, comma, semicolon, pipe) "|"
-//	  encoding: auto         # or utf-8, utf-16 (with a BOM), windows-1252 (cp1252), iso-8859-1 (latin1)
+//	  encoding: auto         # or utf-8, utf-16 (with a BOM), utf-16le, utf-16be, windows-1252, iso-8859-1
 //	fields:
 //	  external_reference: {template: "crm-{Customer Id}"}
 //	  first_name:  {column: First Name, transform: [trim, title]}
@@ -25,6 +25,7 @@ import (
 //	  metadata.legacy_id: {column: Customer Id, type: integer}
 //	require_one_of: [email, phone]
 //
+// The csv: names are those the Reader accepts, with their aliases (tab, semicolon; cp1252, latin1…).
 // Unknown keys anywhere are errors (with the closest known key), so a typo never silently drops a rule.
 // YAML anchors and aliases may be used to repeat a transform list; tags and merge keys (<<) may not.
 //

@@ -413,64 +413,32 @@ func (p *mappingParser) parseCSV(e *ast.MappingValueNode, opts *CSVOptions) {
 		}
 		switch key {
 		case "delimiter":
-			if s, ok := p.text(c.Value, "delimiter", `use auto, ",", ";", "\t" or "|"`); ok {
-				d, ok := canonicalDelimiter(s)
-				if !ok {
-					p.errAt(c.Value, `use auto, ",", ";", "\t" (or tab) or "|"`, "unsupported delimiter %q", s)
+			if s, ok := p.text(c.Value, "delimiter", rdDelimiterHint); ok {
+				switch d, auto, ok := rdParseDelimiter(s); {
+				case !ok:
+					p.errAt(c.Value, rdDelimiterHint, "unsupported delimiter %q", s)
+				case auto:
+					opts.Delimiter = "auto"
+				default:
+					opts.Delimiter = string(d)
 				}
-				opts.Delimiter = d
 			}
 		case "encoding":
-			if s, ok := p.text(c.Value, "encoding", "use auto, utf-8, utf-16, windows-1252 or iso-8859-1"); ok {
-				enc, ok := canonicalEncoding(s)
-				if !ok {
-					names := []string{"auto", "utf-8", "utf-16", "windows-1252", "iso-8859-1"}
-					p.errAt(c.Value, "use auto, utf-8, utf-16, windows-1252 or iso-8859-1", "unsupported encoding %q%s", s, didYouMean(s, names))
+			if s, ok := p.text(c.Value, "encoding", rdEncodingHint); ok {
+				switch enc, auto, ok := rdParseEncoding(s); {
+				case !ok:
+					names := append([]string{"auto", "utf-16"}, rdEncodingNames[:]...)
+					p.errAt(c.Value, rdEncodingHint, "unsupported encoding %q%s", s, didYouMean(s, names))
+				case auto:
+					opts.Encoding = "auto"
+				default:
+					opts.Encoding = enc.String()
 				}
-				opts.Encoding = enc
 			}
 		default:
 			p.errAt(c, "the csv: keys are delimiter and encoding", "unknown key %q in csv%s", key, didYouMean(key, csvKeys))
 		}
 	}
-}
-
-// canonicalDelimiter maps the ways of writing a delimiter to CSVOptions' spelling.
-func canonicalDelimiter(s string) (string, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "auto":
-		return "auto", true
-	case "comma":
-		return ",", true
-	case "semicolon":
-		return ";", true
-	case "tab", `\t`:
-		return "\t", true
-	case "pipe":
-		return "|", true
-	}
-	switch s {
-	case ",", ";", "\t", "|":
-		return s, true
-	}
-	return "", false
-}
-
-// canonicalEncoding maps encoding names and their common aliases to CSVOptions' spelling.
-func canonicalEncoding(s string) (string, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "", "auto":
-		return "auto", true
-	case "utf-8", "utf8", "utf-8-sig", "ascii", "us-ascii":
-		return "utf-8", true
-	case "utf-16", "utf16":
-		return "utf-16", true
-	case "windows-1252", "windows1252", "cp1252", "win-1252", "win1252", "ansi":
-		return "windows-1252", true
-	case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1":
-		return "iso-8859-1", true
-	}
-	return "", false
 }
 
 func (p *mappingParser) parseFields(e *ast.MappingValueNode) []*fieldSpec {

@@ -3,8 +3,10 @@ package mapping
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -301,7 +303,7 @@ func TestSamples(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, bytes.Equal(want, got), "%s differs from what its generator writes; run go test ./mapping -run TestSamples -update", path)
 
-			header, rows := readSample(t, s, got)
+			header, rows := readSample(t, s)
 			mp, err := m.Compile(header)
 			require.NoError(t, err)
 			seen := NewSeen()
@@ -327,17 +329,28 @@ func TestSamples(t *testing.T) {
 	}
 }
 
-// readSample reads a sample with encoding/csv: the test checks the mapping, independently of the reader.
-func readSample(t testing.TB, s sampleFile, data []byte) ([]string, [][]string) {
-	if s.win1252 {
-		var err error
-		data, err = charmap.Windows1252.NewDecoder().Bytes(data)
-		require.NoError(t, err)
-	}
-	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
-	r.Comma = s.delimiter
-	records, err := r.ReadAll()
+// readSample reads a sample with the package's Reader, deciding the dialect itself, and checks that it
+// decided the one the file was written in.
+func readSample(t testing.TB, s sampleFile) ([]string, [][]string) {
+	r, err := Open(filepath.Join("..", "samples", s.name), CSVOptions{})
 	require.NoError(t, err)
-	require.Len(t, records, s.rows+1)
-	return records[0], records[1:]
+	defer r.Close()
+	encoding := "utf-8"
+	if s.win1252 {
+		encoding = "windows-1252"
+	}
+	require.Equal(t, Dialect{Delimiter: s.delimiter, Encoding: encoding, BOM: s.bom, CRLF: s.crlf}, r.Dialect())
+	var rows [][]string
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		require.NoError(t, rec.Err)
+		require.Equal(t, len(rows)+1, rec.Row)
+		rows = append(rows, rec.Fields)
+	}
+	require.Len(t, rows, s.rows)
+	return r.Header(), rows
 }

@@ -198,6 +198,7 @@ func TestParseAccepts(t *testing.T) {
 			CSVOptions{Delimiter: "\t", Encoding: "windows-1252"}},
 		{"delimiter names", "csv: {delimiter: semicolon, encoding: latin1}\n" + minimalMapping, CSVOptions{Delimiter: ";", Encoding: "iso-8859-1"}},
 		{"quoted delimiter", "csv: {delimiter: \"|\", encoding: UTF-16}\n" + minimalMapping, CSVOptions{Delimiter: "|", Encoding: "utf-16"}},
+		{"the reader's names", "csv: {delimiter: pipe, encoding: utf-16le}\n" + minimalMapping, CSVOptions{Delimiter: "|", Encoding: "utf-16le"}},
 		{"anchors and aliases", "csv: {delimiter: ',', encoding: utf8}\nfields:\n  external_reference: {column: Id}\n  first_name: {column: A, transform: &name [trim, title]}\n  last_name: {column: B, transform: *name}\n",
 			CSVOptions{Delimiter: ",", Encoding: "utf-8"}},
 		{"CRLF line ends", strings.ReplaceAll(minimalMapping, "\n", "\r\n"), CSVOptions{Delimiter: "auto", Encoding: "auto"}},

@@ -1,7 +1,6 @@
 package mapping
 
 import (
-	"os"
 	"testing"
 )
 
@@ -12,11 +11,7 @@ func BenchmarkMapRow(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	data, err := os.ReadFile("../samples/customers.csv")
-	if err != nil {
-		b.Fatal(err)
-	}
-	header, rows := readSample(b, sampleFiles[0], data)
+	header, rows := readSample(b, sampleFiles[0])
 	mp, err := m.Compile(header)
 	if err != nil {
 		b.Fatal(err)
