@@ -260,13 +260,13 @@ func (in *inference) configure(c *inferColumn) {
 		f.transforms = []string{"trim", "lower"}
 		f.validate = "email"
 		if n := countValid(lowerAll(c.values), validEmail); n < len(c.values) {
-			c.comment = append(c.comment, fmt.Sprintf("%d of %d sample values are not valid email addresses", len(c.values)-n, len(c.values)))
+			c.comment = append(c.comment, countOf(len(c.values)-n, len(c.values))+" not a valid email address")
 		}
 	case "phone":
 		f.transforms = []string{"phone"}
 		region, n := guessRegion(c.values)
 		f.region = region
-		c.comment = append(c.comment, fmt.Sprintf("region %s: %d of %d sample numbers are valid there", region, n, len(c.values)))
+		c.comment = append(c.comment, fmt.Sprintf("region %s: valid there in %d of %d samples", region, n, len(c.values)))
 	case "date_of_birth":
 		layouts, n := guessDateLayouts(c.values)
 		if len(layouts) == 0 {
