@@ -6,6 +6,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -467,4 +468,182 @@ func TestRunRefusesPlainHTTPBeyondLoopback(t *testing.T) {
 	assert.NotContains(t, r.stderr, "sk_live_0123456789abcdef")
 	_, err := os.Stat(j.out)
 	assert.True(t, os.IsNotExist(err), "nothing created")
+}
+
+// plantedRows are the bad rows of samples/customers.csv and their reasons (samples/README.md).
+var plantedRows = map[int]string{
+	17:  "email (column E-mail): not a valid email address",
+	42:  "last_name (column Last Name): required but empty",
+	58:  "phone (column Mobile): not a valid phone number for region NG",
+	73:  "email (column E-mail): not a valid email address",
+	99:  "email or phone: at least one is required, all are empty (columns E-mail, Mobile)",
+	121: "first_name (column First Name): required but empty",
+	150: "external_reference: duplicate of row 12",
+	188: "date_of_birth (column Date of Birth): not a valid date in any of the forms DD/MM/YYYY, YYYY-MM-DD",
+	204: "email (column E-mail): not a valid email address",
+	233: "phone (column Mobile): not a valid phone number for region NG",
+	260: "external_reference (column Customer Id): required but empty; metadata.legacy_id (column Customer Id): required but empty",
+	287: "last_name (column Last Name): required but empty; email (column E-mail): not a valid email address",
+}
+
+// TestSamplesImport runs the README's first command's input against a sandbox and checks every line of
+// results.csv against the sandbox's own records.
+func TestSamplesImport(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{})
+	out := filepath.Join(t.TempDir(), "job")
+	r := run(t, keyEnv(sb), "run", "--api-url", sb.URL, "--mapping", "samples/mapping.yaml", "--out", out, "--rate", "1000/s", "--carry", "Branch", "samples/customers.csv")
+	require.Equal(t, 1, r.code, "some rows are rejected: %s", r.stderr)
+	f, err := os.Open(filepath.Join(out, "results.csv"))
+	require.NoError(t, err)
+	defer f.Close()
+	var lines []checkpoint.ResultLine
+	carry, err := checkpoint.ScanResults(f, func(l checkpoint.ResultLine) error { lines = append(lines, l); return nil })
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Branch"}, carry)
+	require.Len(t, lines, 300)
+	ids := map[string]string{}
+	for _, c := range sb.Server.Customers() {
+		ids[c.ExternalReference] = c.ID
+	}
+	assert.Len(t, ids, 300-len(plantedRows))
+	for i, l := range lines {
+		require.Equal(t, i+1, l.Row)
+		if reason, bad := plantedRows[l.Row]; bad {
+			assert.Equal(t, "rejected", l.Status, "row %d", l.Row)
+			assert.Equal(t, reason, l.Error, "row %d", l.Row)
+			continue
+		}
+		assert.Equal(t, "created", l.Status, "row %d: %s", l.Row, l.Error)
+		assert.Equal(t, ids[l.ExternalReference], l.CustomerID, "row %d", l.Row)
+		assert.NotEmpty(t, l.Carry[0], "row %d carries its branch", l.Row)
+	}
+	rejects, err := os.ReadFile(filepath.Join(out, "rejects.csv"))
+	require.NoError(t, err)
+	recs, err := csv.NewReader(bytes.NewReader(rejects)).ReadAll()
+	require.NoError(t, err)
+	require.Len(t, recs, 1+len(plantedRows))
+	assert.Equal(t, "error", recs[0][len(recs[0])-1])
+
+	// The rejects file, fixed, feeds back as it is: here, unfixed, it maps to the same problems.
+	v := run(t, nil, "validate", "--mapping", "samples/mapping.yaml", "--out", filepath.Join(t.TempDir(), "v"), filepath.Join(out, "rejects.csv"))
+	assert.Equal(t, 1, v.code, v.stderr)
+}
+
+func TestSamplesSandboxDemo(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "job")
+	r := run(t, nil, "run", "--sandbox", "--mapping", "samples/mapping.yaml", "--out", out, "samples/customers.csv")
+	require.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "nothing leaves this machine")
+	assert.Contains(t, r.stderr, "created 288 · existing 0 · failed 0 · rejected 12")
+	var sum struct {
+		Counts   map[string]int `json:"counts"`
+		Complete bool           `json:"complete"`
+		ExitCode int            `json:"exit_code"`
+	}
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &sum))
+	assert.True(t, sum.Complete)
+	assert.Equal(t, 1, sum.ExitCode)
+	assert.Equal(t, 288, sum.Counts["created"])
+}
+
+func TestSamplesValidate(t *testing.T) {
+	t.Parallel()
+	out := filepath.Join(t.TempDir(), "v")
+	r := run(t, nil, "validate", "--mapping", "samples/mapping.yaml", "--out", out, "--show", "20", "samples/customers.csv")
+	require.Equal(t, 1, r.code, r.stderr)
+	for row, reason := range plantedRows {
+		assert.Contains(t, r.stderr, fmt.Sprintf("row %d", row))
+		assert.Contains(t, r.stderr, reason)
+	}
+	assert.Equal(t, len(plantedRows), strings.Count(r.stderr, "\nrow ")+boolInt(strings.HasPrefix(r.stderr, "row ")))
+	assert.Contains(t, r.stderr, "valid 288 · rejected 12")
+	_, err := os.Stat(filepath.Join(out, "rejects.csv"))
+	assert.NoError(t, err)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// TestSamplesMessyDialects imports the Windows-1252 + semicolon and the BOM + CRLF exports and checks that
+// their rejects come back in the input's own dialect, ready to be fixed and fed back.
+func TestSamplesMessyDialects(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		file       string
+		wantPrefix []byte
+		delimiter  string
+	}{
+		{file: "samples/customers-semicolon-1252.csv", delimiter: ";"},
+		{file: "samples/customers-bom-crlf.csv", wantPrefix: []byte("\xef\xbb\xbf"), delimiter: ","},
+	}
+	for _, tc := range cases {
+		t.Run(filepath.Base(tc.file), func(t *testing.T) {
+			t.Parallel()
+			sb := startSandbox(t, sandbox.Config{})
+			out := filepath.Join(t.TempDir(), "job")
+			r := run(t, keyEnv(sb), "run", "--api-url", sb.URL, "--mapping", "samples/mapping.yaml", "--out", out, "--rate", "1000/s", tc.file)
+			require.Equal(t, 1, r.code, r.stderr)
+			rejects, err := os.ReadFile(filepath.Join(out, "rejects.csv"))
+			require.NoError(t, err)
+			assert.True(t, bytes.HasPrefix(rejects, tc.wantPrefix), "byte-order mark kept")
+			assert.Contains(t, string(rejects), "\r\n", "CRLF kept")
+			assert.Contains(t, string(rejects), tc.delimiter+"error\r\n", "the input's delimiter")
+			assert.Equal(t, 2, bytes.Count(rejects, []byte("\r\n")), "header and one bad row")
+			// The row comes back with the input's own bytes (same encoding), field for field.
+			input, err := os.ReadFile(tc.file)
+			require.NoError(t, err)
+			parse := func(b []byte) [][]string {
+				r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))))
+				r.Comma = rune(tc.delimiter[0])
+				recs, err := r.ReadAll()
+				require.NoError(t, err)
+				return recs
+			}
+			bad := parse(rejects)[1]
+			assert.Contains(t, parse(input), bad[:len(bad)-1], "the row's bytes exactly as in the input")
+			assert.Len(t, sb.Server.Customers(), 29)
+		})
+	}
+}
+
+func TestBadMappingStopsBeforeAnything(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name, mapping, want, wantHint string
+	}{
+		{name: "unknown column", mapping: "fields:\n  external_reference: {template: \"crm-{Customer Id}\"}\n  first_name: {column: Frist Name}\n", want: "line 3", wantHint: "First Name"},
+		{name: "unknown transform", mapping: "fields:\n  external_reference: {template: \"crm-{Customer Id}\"}\n  first_name: {column: First Name, transform: [titel]}\n", want: `line 3: unknown transform "titel" (did you mean "title"?)`},
+		{name: "broken YAML", mapping: "fields:\n  external_reference: {template: \"crm-{Customer Id}\"\n  first_name: {column: First Name}\n", want: "line "},
+		{name: "no reference", mapping: "fields:\n  first_name: {column: First Name}\n", want: "external_reference"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			m := filepath.Join(dir, "m.yaml")
+			require.NoError(t, os.WriteFile(m, []byte(tc.mapping), 0o600))
+			for _, cmd := range []string{"validate", "run"} {
+				sb := startSandbox(t, sandbox.Config{})
+				r := run(t, keyEnv(sb), cmd, "--api-url", sb.URL, "--mapping", m, "--out", filepath.Join(dir, cmd), "samples/customers.csv")
+				if cmd == "validate" {
+					r = run(t, nil, cmd, "--mapping", m, "--out", filepath.Join(dir, cmd), "samples/customers.csv")
+				}
+				assert.Equal(t, 2, r.code, r.stderr)
+				assert.Contains(t, r.stderr, tc.want)
+				assert.Contains(t, r.stderr, "hint:")
+				assert.Contains(t, r.stderr, tc.wantHint)
+				assert.Zero(t, sb.Server.Stats().Requests)
+				_, err := os.Stat(filepath.Join(dir, cmd))
+				assert.True(t, os.IsNotExist(err), "no job directory")
+			}
+		})
+	}
 }
