@@ -93,15 +93,24 @@ func ReadSummary(dir string) (*Summary, error) {
 // Print writes the human summary that ends every run, quiet or not.
 func (s *Summary) Print(w io.Writer) {
 	var b strings.Builder
-	verb := "imported"
-	if s.Command == "validate" {
-		verb = "validated"
+	took := time.Duration(s.Seconds * float64(time.Second)).Round(100 * time.Millisecond)
+	switch {
+	case s.Command == "validate":
+		fmt.Fprintf(&b, "validated %s: %d rows in %s\n", s.Input, s.Rows, took)
+	case s.Complete:
+		fmt.Fprintf(&b, "imported %s: %d rows in %s\n", s.Input, s.Rows, took)
+	case s.MaxRows > 0 && s.Stopped == "":
+		fmt.Fprintf(&b, "trial of %s: the first %d rows in %s\n", s.Input, s.Rows, took)
+	default:
+		why := s.Stopped
+		if why == "" {
+			why = "not finished"
+		}
+		if len(why) > 60 {
+			why = "aborted"
+		}
+		fmt.Fprintf(&b, "%s: %s after %s; %d of %d rows done\n", s.Input, why, took, s.Rows-s.Counts["pending"], s.Rows)
 	}
-	fmt.Fprintf(&b, "%s %s: %d rows", verb, s.Input, s.Rows)
-	if s.MaxRows > 0 {
-		fmt.Fprintf(&b, " (trial: first %d)", s.MaxRows)
-	}
-	fmt.Fprintf(&b, " in %s\n", (time.Duration(s.Seconds * float64(time.Second))).Round(100*time.Millisecond))
 	order := []string{"created", "existing", "failed", "rejected", "pending"}
 	if s.Command == "validate" {
 		order = []string{"valid", "rejected"}
@@ -123,6 +132,19 @@ func (s *Summary) Print(w io.Writer) {
 			fmt.Fprintf(&b, "  resumed: %d rows were already done, %d in flight were sent again\n", s.AlreadyDone, s.Resent)
 		}
 	}
+	if n := s.Counts["rejected"]; n > 0 {
+		fmt.Fprintf(&b, "  %s rejected: fix them in %s and import that file\n", plural(n, "row"), filepath.Join(s.JobDir, RejectsFile))
+	}
+	if n := s.Counts["failed"]; n > 0 && s.Command == "run" {
+		fmt.Fprintf(&b, "  %s failed on the API's side: run the same command with --retry-failed to send them again\n", plural(n, "row"))
+	}
 	fmt.Fprintf(&b, "  job files in %s\n", s.JobDir)
 	_, _ = io.WriteString(w, b.String())
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
