@@ -30,8 +30,8 @@ const (
 type Record struct {
 	Row    int      // 1-based data record number: the header and blank lines are not rows
 	Line   int      // 1-based line of the file the record starts on
-	Offset int64    // where the record starts in the file (Seek(Offset, Row) reads it again)
-	End    int64    // where the next one starts (Seek(End, Row+1) reads on from there)
+	Offset int64    // where the record starts in the file (SeekRecord(Offset, Row) reads it again)
+	End    int64    // where the next one starts (SeekRecord(End, Row+1) reads on from there)
 	Fields []string // the values as UTF-8
 	// Raw holds the values as written in the file, in its encoding, unquoted (a quoted line break
 	// written CRLF reads as "\n", as encoding/csv gives it). For UTF-16 files they are decoded to
@@ -69,14 +69,14 @@ type Record struct {
 // # Positions
 //
 // Offset and End are byte offsets in the file, whatever the encoding, and End is the next record's
-// Offset. Seek(rec.End, rec.Row+1) on any Reader of the same file, with the same options, yields exactly
-// the records a reader that went on would have yielded: same rows, lines, positions and values. For
+// Offset. SeekRecord(rec.End, rec.Row+1) on any Reader of the same file, with the same options, yields
+// exactly the records a reader that went on would have yielded: same rows, lines, positions and values. For
 // UTF-8, Windows-1252 and ISO-8859-1 the raw bytes are parsed as they are (the delimiter, quote and line
 // breaks are the same bytes in all three) and each field is decoded afterwards, so positions are simply
 // the parser's. For UTF-16 the file is decoded as it is read, and the decoder notes the file position
 // after each line break, which is where a record ends; positions are file offsets there too.
 //
-// Line numbers survive a Seek: Seek counts the line breaks before the position (one pass over that
+// Line numbers survive a SeekRecord: it counts the line breaks before the position (one pass over that
 // part of the file, without parsing it), so messages after a resumed read name the same lines.
 //
 // A Reader is not safe for concurrent use. Each Record it returns belongs to the caller.
@@ -331,10 +331,11 @@ func rdEncodingFix(e rdEncoding) string {
 	return "set csv.encoding to the file's encoding, or save the file as UTF-8"
 }
 
-// Seek makes the next record the one at pos, a Record's Offset or End from an earlier read of the same
-// file with the same options, and numbers it nextRow. A negative pos means the first data record. Seek
-// counts the line breaks before pos, so that Line stays right.
-func (r *Reader) Seek(pos int64, nextRow int) error {
+// SeekRecord makes the next record the one at pos, a Record's Offset or End from an earlier read of the
+// same file with the same options, and numbers it nextRow. A negative pos means the first data record.
+// It counts the line breaks before pos, so that Line stays right. (It is not called Seek because it is
+// not io.Seeker's Seek: go vet holds that name to io.Seeker's signature.)
+func (r *Reader) SeekRecord(pos int64, nextRow int) error {
 	if pos < 0 {
 		pos = r.dataStart
 	}

@@ -79,7 +79,7 @@ func BenchmarkReader(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				rec, err := r.Next()
 				if err == io.EOF {
-					if err := r.Seek(-1, 1); err != nil {
+					if err := r.SeekRecord(-1, 1); err != nil {
 						b.Fatal(err)
 					}
 					rec, err = r.Next()
@@ -139,7 +139,7 @@ func BenchmarkCountRows(b *testing.B) {
 	}
 }
 
-// BenchmarkSeek measures a Seek to the last record, which counts the line breaks before it.
+// BenchmarkSeek measures SeekRecord to the last record, which counts the line breaks before it.
 func BenchmarkSeek(b *testing.B) {
 	r, err := Open(rdBenchFile(b, "utf-8"), CSVOptions{})
 	if err != nil {
@@ -159,7 +159,7 @@ func BenchmarkSeek(b *testing.B) {
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if err := r.Seek(last.Offset, last.Row); err != nil {
+		if err := r.SeekRecord(last.Offset, last.Row); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -137,10 +137,10 @@ func rdCheckResume(t testing.TB, data []byte, opts CSVOptions, maxRecord int64, 
 		t.Helper()
 		r, err := rdNewReader(bytes.NewReader(data), "test.csv", opts, maxRecord)
 		require.NoError(t, err)
-		require.NoError(t, r.Seek(pos, row))
+		require.NoError(t, r.SeekRecord(pos, row))
 		got, err := rdRest(r)
 		require.NoError(t, err)
-		require.Equal(t, rdComparable(want), rdComparable(got), "after Seek(%d, %d)", pos, row)
+		require.Equal(t, rdComparable(want), rdComparable(got), "after SeekRecord(%d, %d)", pos, row)
 	}
 	check(-1, 1, recs)
 	step := 1
@@ -433,17 +433,17 @@ func TestReaderSeekErrors(t *testing.T) {
 	data := []byte("id,name\n1,Ada\n2,Bola\n")
 	r, err := NewReader(bytes.NewReader(data), "t.csv", CSVOptions{})
 	require.NoError(t, err)
-	assert.ErrorContains(t, r.Seek(3, 1), "inside the header")
-	assert.ErrorContains(t, r.Seek(int64(len(data))+1, 3), "beyond the end of the file")
-	assert.ErrorContains(t, r.Seek(8, 0), "rows start at 1")
-	require.NoError(t, r.Seek(int64(len(data)), 3))
+	assert.ErrorContains(t, r.SeekRecord(3, 1), "inside the header")
+	assert.ErrorContains(t, r.SeekRecord(int64(len(data))+1, 3), "beyond the end of the file")
+	assert.ErrorContains(t, r.SeekRecord(8, 0), "rows start at 1")
+	require.NoError(t, r.SeekRecord(int64(len(data)), 3))
 	_, err = r.Next()
 	assert.Equal(t, io.EOF, err)
 
 	u := rdToUTF16("id\n1\n", false, true)
 	r, err = NewReader(bytes.NewReader(u), "u.csv", CSVOptions{})
 	require.NoError(t, err)
-	assert.ErrorContains(t, r.Seek(9, 1), "not a record boundary")
+	assert.ErrorContains(t, r.SeekRecord(9, 1), "not a record boundary")
 }
 
 // TestReaderLimit checks records longer than the limit, with a small limit.
@@ -525,7 +525,7 @@ func rdRepeat(v []string, n int) [][]string {
 	return out
 }
 
-// TestReaderLinesAfterSeek checks that Line stays absolute after a Seek, in both UTF-16 byte orders.
+// TestReaderLinesAfterSeek checks that Line stays absolute after SeekRecord, in UTF-8 and both UTF-16 byte orders.
 func TestReaderLinesAfterSeek(t *testing.T) {
 	text := "id,note\n\n1,\"a\nb\"\n\n\n2,c\n3,\"d\n\ne\"\n4,f\n"
 	for name, data := range map[string][]byte{
