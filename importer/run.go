@@ -292,7 +292,7 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 	r.c.resent.Store(int64(r.st.InFlight))
 
 	if st := r.st; st.ResumeRow > 1 && st.ResumeOffset >= 0 {
-		if err := r.src.rd.Seek(st.ResumeOffset, st.ResumeRow); err != nil {
+		if err := r.src.rd.SeekRecord(st.ResumeOffset, st.ResumeRow); err != nil {
 			return nil, wrapInput(fmt.Errorf("resume at row %d: %w", st.ResumeRow, err), "the input may have been replaced while the job was stopped; use --restart or another --out")
 		}
 	}
