@@ -5,6 +5,7 @@
 //	go run ./bench/e2e -rows 100000                       # unthrottled throughput and peak RSS
 //	go run ./bench/e2e -rows 3000 -limit 600/10s          # pacing against a plan
 //	go run ./bench/e2e -rows 1000000 -resume-at 900000    # time to the first request of a resumed run
+//	go run ./bench/e2e -rows 1000000 -validate            # read + map + check every row, nothing sent
 package main
 
 import (
@@ -32,14 +33,15 @@ func main() {
 	latency := flag.Duration("latency", 0, "the sandbox's added latency")
 	resumeAt := flag.Int("resume-at", 0, "kill the first run after this many rows are done and time the resumed run's start")
 	keep := flag.Bool("keep", false, "keep the working directory")
+	validate := flag.Bool("validate", false, "time `validate` (read, map, check every row) instead of an import")
 	flag.Parse()
-	if err := run(*rows, *limit, *rate, *workers, *latency, *resumeAt, *keep); err != nil {
+	if err := run(*rows, *limit, *rate, *workers, *latency, *resumeAt, *keep, *validate); err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		os.Exit(1)
 	}
 }
 
-func run(rows int, limit, rate string, workers int, latency time.Duration, resumeAt int, keep bool) error {
+func run(rows int, limit, rate string, workers int, latency time.Duration, resumeAt int, keep, validate bool) error {
 	dir, err := os.MkdirTemp("", "zentra-import-bench")
 	if err != nil {
 		return err
@@ -63,6 +65,20 @@ func run(rows int, limit, rate string, workers int, latency time.Duration, resum
 	}
 	st, _ := os.Stat(input)
 	fmt.Printf("machine: %d CPUs, %s, %s; input: %d rows, %.1f MiB\n", runtime.NumCPU(), cpuModel(), runtime.Version(), rows, float64(st.Size())/(1<<20))
+	if validate {
+		start := time.Now()
+		cmd := exec.Command(bin, "validate", "--mapping", mappingFile, "--out", filepath.Join(dir, "validate"), input)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("validate: %v\n%s", err, stderr.String())
+		}
+		wall := time.Since(start)
+		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		fmt.Printf("validate: %d rows read, mapped to JSON and checked in %.2fs = %.0f rows/s; peak RSS %.1f MiB\n",
+			rows, wall.Seconds(), float64(rows)/wall.Seconds(), float64(ru.Maxrss)/1024)
+		return nil
+	}
 
 	sb := exec.Command(bin, "sandbox", "--addr", "127.0.0.1:0", "--key", "sk_sandbox_bench", "--limit", limit, "--latency", latency.String())
 	out, err := sb.StdoutPipe()
