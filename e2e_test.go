@@ -647,3 +647,113 @@ func TestBadMappingStopsBeforeAnything(t *testing.T) {
 		})
 	}
 }
+
+// TestRunOneRunPerJob starts a slow import and a second run on the same job directory: the second exits 2
+// at once, naming the first's pid; once the first is killed, the job is free again.
+func TestRunOneRunPerJob(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{Latency: 50 * time.Millisecond})
+	j := newJob(t, 100)
+	args := j.args(sb, "--rate", "20/s", "--workers", "2")
+	first := start(t, keyEnv(sb), args...)
+	first.waitFor(t, func() bool { return sb.Server.Stats().Creates >= 2 })
+	r := run(t, keyEnv(sb), args...)
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, fmt.Sprint(first.cmd.Process.Pid), "names the holder")
+	first.signal(t, syscall.SIGKILL)
+	first.exitCode()
+	r = run(t, keyEnv(sb), j.args(sb, "--rate", "1000/s")...)
+	require.Equal(t, 0, r.code, "a killed holder leaves no stale lock: %s", r.stderr)
+	requireExactlyOnce(t, j, sb)
+}
+
+func TestRunRefusesAChangedInput(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{})
+	j := newJob(t, 20)
+	args := j.args(sb, "--rate", "1000/s", "--max-rows", "5")
+	r := run(t, keyEnv(sb), args...)
+	require.Equal(t, 0, r.code, r.stderr)
+	f, err := os.OpenFile(j.input, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString("999999,Late,Arrival,late@example.ng,,NG\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	requests := sb.Server.Stats().Requests
+	r = run(t, keyEnv(sb), args...)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "input")
+	assert.Contains(t, r.stderr, "--restart")
+	assert.Equal(t, requests, sb.Server.Stats().Requests, "nothing sent")
+}
+
+// TestMappingInference prints a starter mapping, checks that it reads back, and imports with the inferred
+// mapping, which the run shows and saves.
+func TestMappingInference(t *testing.T) {
+	t.Parallel()
+	r := run(t, nil, "mapping", "samples/customers.csv")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "external_reference:")
+	assert.Contains(t, r.stdout, "# ")
+	dir := t.TempDir()
+	m := filepath.Join(dir, "inferred.yaml")
+	require.NoError(t, os.WriteFile(m, []byte(r.stdout), 0o600))
+	v := run(t, nil, "validate", "--mapping", m, "--out", filepath.Join(dir, "v"), "samples/customers.csv")
+	assert.Equal(t, 1, v.code, "the printed mapping is a valid mapping: %s", v.stderr)
+
+	out := filepath.Join(dir, "job")
+	r = run(t, nil, "run", "--sandbox", "--out", out, "samples/customers.csv")
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "no --mapping given")
+	saved, err := os.ReadFile(filepath.Join(out, "mapping.inferred.yaml"))
+	require.NoError(t, err)
+	assert.Contains(t, string(saved), "external_reference:")
+}
+
+func TestSecretKeyFile(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{})
+	j := newJob(t, 5)
+	keyFile := filepath.Join(t.TempDir(), "key")
+	require.NoError(t, os.WriteFile(keyFile, []byte(sb.Key+"\n"), 0o644))
+	r := run(t, nil, j.args(sb, "--secret-key-file", keyFile)...)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "readable by other users")
+	assert.NotContains(t, r.stderr, sb.Key)
+	for _, name := range []string{"results.csv", "rejects.csv", "summary.json", "checkpoint"} {
+		b, err := os.ReadFile(filepath.Join(j.out, name))
+		require.NoError(t, err)
+		assert.NotContains(t, string(b), sb.Key, "the key is never written to %s", name)
+	}
+
+	r = run(t, nil, j.args(sb)...)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "ZENTRA_SECRET_KEY")
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{})
+	j := newJob(t, 3)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "unknown carry column", args: j.args(sb, "--carry", "Brnach,Mobile"), want: `"Brnach"`},
+		{name: "bad rate", args: j.args(sb, "--rate", "fast"), want: "--rate"},
+		{name: "no file", args: []string{"run", "--sandbox"}, want: "exactly one CSV file"},
+		{name: "missing file", args: []string{"run", "--sandbox", "nope.csv"}, want: "no such file"},
+		{name: "unknown flag", args: []string{"run", "--colour", "x.csv"}, want: "unknown flag"},
+		{name: "sandbox and api url", args: []string{"run", "--sandbox", "--api-url", sb.URL, j.input}, want: "give one"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := run(t, keyEnv(sb), tc.args...)
+			assert.Equal(t, 2, r.code, r.stderr)
+			assert.Contains(t, r.stderr, tc.want)
+			assert.Contains(t, r.stderr, "hint:")
+		})
+	}
+	assert.Zero(t, sb.Server.Stats().Requests)
+}
