@@ -4,11 +4,13 @@ package main
 // so that the sandbox (and its counters) outlive every kill of the importer.
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -756,4 +758,59 @@ func TestUsageErrors(t *testing.T) {
 		})
 	}
 	assert.Zero(t, sb.Server.Stats().Requests)
+}
+
+// TestSandboxCommand starts `zentra-import sandbox`, reads the URL and key it prints, and plays the README's
+// curl: a create, the same request replayed, and the same reference under another key.
+func TestSandboxCommand(t *testing.T) {
+	t.Parallel()
+	cmd := command(nil, "sandbox", "--addr", "127.0.0.1:0", "--limit", "100/min")
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	var url, key string
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() && (url == "" || key == "") {
+		line := strings.TrimSpace(sc.Text())
+		if v, ok := strings.CutPrefix(line, "URL: "); ok {
+			url = v
+		}
+		if v, ok := strings.CutPrefix(line, "key: "); ok {
+			key = v
+		}
+	}
+	require.NotEmpty(t, url)
+	require.True(t, strings.HasPrefix(key, "sk_sandbox_"), key)
+
+	post := func(idem, body string) (*http.Response, map[string]any) {
+		req, err := http.NewRequest(http.MethodPost, url+"/api/v1/identity/customers", strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+key)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", idem)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var v map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&v))
+		return resp, v
+	}
+	body := `{"external_reference":"demo-1","first_name":"Ada"}`
+	resp, first := post("demo-1", body)
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	assert.NotEmpty(t, resp.Header.Get("X-RateLimit-Limit"))
+	id := first["data"].(map[string]any)["id"].(string)
+	assert.True(t, strings.HasPrefix(id, "cus_"), id)
+
+	resp, again := post("demo-1", body)
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	assert.Equal(t, "true", resp.Header.Get("Idempotent-Replayed"))
+	assert.Equal(t, id, again["data"].(map[string]any)["id"])
+
+	resp, conflict := post("another-key", body)
+	require.Equal(t, http.StatusConflict, resp.StatusCode)
+	assert.Contains(t, fmt.Sprint(conflict), id, "the 409 names the existing customer")
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 }

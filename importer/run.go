@@ -156,13 +156,13 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 		return nil, wrapInput(err, "")
 	}
 	defer lock.Unlock()
-	if src.inferred != nil {
-		r.showInferred()
-	}
 	if o.Restart {
 		if err := checkpoint.Reset(r.dir); err != nil {
 			return nil, wrapInput(fmt.Errorf("--restart: %w", err), "")
 		}
+	}
+	if src.inferred != nil {
+		r.showInferred()
 	}
 	size, sum, err := checkpoint.Fingerprint(o.Input)
 	if err != nil {
@@ -224,7 +224,7 @@ func (r *runner) newClient() error {
 		base = u
 	}
 	plan := Rate{N: LivePlanPerMinute, Per: time.Minute}
-	if strings.HasPrefix(string(o.Key), "sk_sandbox_") {
+	if o.Key.Environment() == "sandbox" {
 		plan = Rate{N: SandboxPlanPerMinute, Per: time.Minute}
 	}
 	r.pacer = NewPacer(PacerConfig{Ceiling: o.Rate, Plan: plan, Clock: o.Clock})
