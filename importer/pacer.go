@@ -56,10 +56,11 @@ type Pacer struct {
 	confirmed   bool      // reset was announced by the API (not predicted from the window's length)
 	lastReset   time.Time // the last Reset the API announced before the current window
 	learned     time.Duration
-	firstSeen   time.Time // when the current window was first reported
-	remaining   int       // fixed: lowest Remaining reported in this window; bucket: the latest tokens
-	observed    time.Time // bucket: when remaining was reported
-	outstanding int       // requests granted and not yet answered
+	firstSeen   time.Time     // when the current window was first reported
+	remaining   int           // fixed: lowest Remaining reported in this window; bucket: the latest tokens
+	observed    time.Time     // bucket: when remaining was reported
+	outstanding int           // requests granted and not yet answered
+	rtt         time.Duration // moving average of the time from sending a request to its answer
 
 	pausedUntil time.Time
 	lastPause   time.Time // when the last 429 pause ended (two 429s in a row escalate)
@@ -109,7 +110,7 @@ func (p *Pacer) Wait(ctx context.Context) error {
 		if d > 0 {
 			if err := p.clock.Sleep(ctx, d); err != nil {
 				if granted {
-					p.Done()
+					p.Done(0)
 				}
 				return err
 			}
@@ -120,11 +121,20 @@ func (p *Pacer) Wait(ctx context.Context) error {
 	}
 }
 
-// Done records that a granted request is no longer in flight.
-func (p *Pacer) Done() {
+// Done records that a granted request is no longer in flight, and how long it took from sending to its
+// answer (0 when it had none). The pacer keeps the last request of a window that long before the window's
+// end, so that the server counts it in the window it was meant for.
+func (p *Pacer) Done(rtt time.Duration) {
 	p.mu.Lock()
 	if p.outstanding > 0 {
 		p.outstanding--
+	}
+	if rtt > 0 {
+		if p.rtt == 0 {
+			p.rtt = rtt
+		} else {
+			p.rtt += (rtt - p.rtt) / 8
+		}
 	}
 	p.mu.Unlock()
 }
@@ -154,9 +164,11 @@ func (p *Pacer) acquire(now time.Time) (time.Duration, bool) {
 			}
 		}
 		if !p.bucket {
-			// Spread what is left of the window over the time until it resets.
-			left := max(p.reset.Sub(now).Seconds(), 0.001)
-			r = avail / left
+			// Spread what is left of the window over the time until it resets, less one round trip: a
+			// request sent later would reach the server in the next window. Spacing for one request more
+			// than is left puts the last one half a step before the end rather than on it.
+			left := max((p.reset.Sub(now) - min(p.rtt, p.window/4)).Seconds(), 0.001)
+			r = (avail + 1) / left
 			if p.ceiling == 0 && r < p.steadyRate() {
 				// Never slower than the plan's own pace: the budget keeps us inside the window.
 				r = p.steadyRate()

@@ -70,13 +70,13 @@ func (s *simServer) handle(clientNow time.Time) (ok bool, o Observation, reset t
 }
 
 type simEvent struct {
-	at      time.Time
-	worker  int
-	kind    int // 0: wants to send, 1: sends, 3: reaches the server, 2: answer arrives
-	latency time.Duration
-	ok      bool
-	obs     Observation
-	reset   time.Time
+	at                   time.Time
+	worker               int
+	kind                 int // 0: wants to send, 1: sends, 3: reaches the server, 2: answer arrives
+	latency, sentLatency time.Duration
+	ok                   bool
+	obs                  Observation
+	reset                time.Time
 }
 
 type simQueue []simEvent
@@ -119,14 +119,14 @@ func simulate(t *testing.T, p *Pacer, srv *simServer, start time.Time, workers i
 			if jitter > 0 {
 				lat += time.Duration(rng.Int64N(int64(jitter)))
 			}
-			q.push(simEvent{at: e.at.Add(lat / 2), worker: e.worker, kind: 3, latency: lat - lat/2})
+			q.push(simEvent{at: e.at.Add(lat / 2), worker: e.worker, kind: 3, latency: lat - lat/2, sentLatency: lat / 2})
 		case 3:
 			ok, obs, reset := srv.handle(e.at)
-			q.push(simEvent{at: e.at.Add(e.latency), worker: e.worker, kind: 2, ok: ok, obs: obs, reset: reset})
+			q.push(simEvent{at: e.at.Add(e.latency), worker: e.worker, kind: 2, ok: ok, obs: obs, reset: reset, latency: e.latency, sentLatency: e.sentLatency})
 		case 2:
 			e.obs.Received = e.at
 			p.Observe(e.obs)
-			p.Done()
+			p.Done(e.latency + e.sentLatency)
 			if !e.ok {
 				p.RateLimited(e.at, e.obs.Reset, 60*time.Second)
 			}
@@ -234,7 +234,7 @@ func TestPacerWithoutHeadersKeepsThePlanRate(t *testing.T) {
 		now = now.Add(d)
 		if ok {
 			sent++
-			p.Done()
+			p.Done(0)
 		}
 	}
 	assert.InDelta(t, 120, sent, 2)
@@ -299,7 +299,7 @@ func TestPacerWaitHonoursTheCeilingAndContext(t *testing.T) {
 	start := clock.Now()
 	for i := 0; i < 50; i++ {
 		require.NoError(t, p.Wait(context.Background()))
-		p.Done()
+		p.Done(0)
 	}
 	assert.InDelta(t, 4.9, clock.Now().Sub(start).Seconds(), 0.01, "50 requests at 10/s")
 

@@ -448,8 +448,13 @@ func (r *runner) send(ctx, reqCtx context.Context, jb job) error {
 		if requests > 1 {
 			r.c.retries.Add(1)
 		}
+		sent := r.o.Clock.Now()
 		res, err := r.client.Create(reqCtx, key, jb.body)
-		r.pacer.Done()
+		rtt := r.o.Clock.Now().Sub(sent)
+		if e := (*zentra.RetryableError)(nil); errors.As(err, &e) && e.HTTPStatus == 0 {
+			rtt = 0 // no answer: a timeout says nothing of the round trip
+		}
+		r.pacer.Done(rtt)
 		out.Attempts = requests
 
 		var rowErr *zentra.RowError
