@@ -20,7 +20,6 @@ type counters struct {
 	requests    atomic.Int64
 	retries     atomic.Int64
 	rateLimited atomic.Int64
-	resent      atomic.Int64 // rows in flight when an earlier run stopped, sent again
 }
 
 func (c *counters) onDurable(batch []checkpoint.Outcome) {
@@ -50,13 +49,12 @@ type reporter struct {
 	bar      *progressbar.ProgressBar
 	log      *slog.Logger
 
-	c        *counters
-	base     int64        // rows already done when the run started
-	total    atomic.Int64 // data rows in the input; 0 until counted
-	limit    int64        // --max-rows
-	started  time.Time
-	clock    Clock
-	lastLine time.Time
+	c       *counters
+	base    int64        // rows already done when the run started
+	total   atomic.Int64 // data rows in the input; 0 until counted
+	limit   int64        // --max-rows
+	started time.Time
+	clock   Clock
 }
 
 // Write passes a log line to the terminal, clearing the bar first and drawing it again after.
@@ -129,13 +127,13 @@ func (r *reporter) run(ctx context.Context) {
 			r.mu.Unlock()
 			return
 		case <-t.C:
-			r.mu.Lock()
-			if r.bar != nil {
+			if r.tty {
+				r.mu.Lock()
 				r.renderLocked()
+				r.mu.Unlock()
 			} else {
-				r.lineLocked()
+				r.log.Info("progress", r.progressAttrs()...)
 			}
-			r.mu.Unlock()
 		}
 	}
 }
@@ -149,11 +147,10 @@ func (r *reporter) renderLocked() {
 		c.rateLimited.Load()))
 }
 
-// lineLocked logs one progress line for logs that nobody watches live (cron, CI).
-func (r *reporter) lineLocked() {
+// progressAttrs is one progress line for logs that nobody watches live (cron, CI).
+func (r *reporter) progressAttrs() []any {
 	c := r.c
-	now := r.clock.Now()
-	elapsed := now.Sub(r.started).Seconds()
+	elapsed := r.clock.Now().Sub(r.started).Seconds()
 	done := c.done()
 	attrs := []any{
 		slog.Int64("done", r.base+done),
@@ -166,18 +163,13 @@ func (r *reporter) lineLocked() {
 	}
 	if total := r.total.Load(); total > 0 {
 		attrs = append(attrs, slog.Int64("total", total))
-		if elapsed > 0 && done > 0 {
+		if left := float64(total - r.base - done); elapsed > 0 && done > 0 && left > 0 {
 			perSec := float64(done) / elapsed
-			left := float64(total - r.base - done)
-			if left > 0 {
-				attrs = append(attrs, slog.Duration("eta", time.Duration(left/perSec*float64(time.Second)).Round(time.Second)))
-			}
+			attrs = append(attrs, slog.Duration("eta", time.Duration(left/perSec*float64(time.Second)).Round(time.Second)))
 		}
 	}
 	if elapsed > 0 {
 		attrs = append(attrs, slog.String("rows_per_second", fmt.Sprintf("%.1f", float64(done)/elapsed)))
 	}
-	r.mu.Unlock()
-	r.log.Info("progress", attrs...)
-	r.mu.Lock()
+	return attrs
 }

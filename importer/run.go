@@ -289,7 +289,6 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 	o := r.o
 	r.fail = &failFast{limit: o.FailFast}
 	r.probs = &problemLog{log: r.log, max: 20}
-	r.c.resent.Store(int64(r.st.InFlight))
 
 	if st := r.st; st.ResumeRow > 1 && st.ResumeOffset >= 0 {
 		if err := r.src.rd.SeekRecord(st.ResumeOffset, st.ResumeRow); err != nil {

@@ -104,32 +104,24 @@ func run(rows int, limit, rate string, workers int, latency time.Duration, resum
 	env := append(os.Environ(), "ZENTRA_SECRET_KEY=sk_sandbox_bench")
 
 	if resumeAt > 0 {
-		if err := killAt(bin, args, env, url, resumeAt); err != nil {
+		first, err := startUntil(bin, args, env, url, func(s *sandboxStats) bool { return s.Creates >= resumeAt })
+		if err != nil {
 			return err
 		}
+		_ = first.Process.Signal(syscall.SIGKILL)
+		_ = first.Wait()
 		before, err := stats(url)
 		if err != nil {
 			return err
 		}
 		start := time.Now()
-		cmd := exec.Command(bin, args...)
-		cmd.Env = env
-		if err := cmd.Start(); err != nil {
+		resumed, err := startUntil(bin, args, env, url, func(s *sandboxStats) bool { return s.Requests > before.Requests })
+		if err != nil {
 			return err
 		}
-		for {
-			s, err := stats(url)
-			if err != nil {
-				return err
-			}
-			if s.Requests > before.Requests {
-				break
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
 		fmt.Printf("resume: first request %.0f ms after the resumed run started (%d rows done before)\n", time.Since(start).Seconds()*1000, resumeAt)
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
+		_ = resumed.Process.Signal(syscall.SIGTERM)
+		_ = resumed.Wait()
 		return nil
 	}
 
@@ -164,26 +156,25 @@ func run(rows int, limit, rate string, workers int, latency time.Duration, resum
 	return nil
 }
 
-// killAt runs the import and kills it with SIGKILL once n customers exist.
-func killAt(bin string, args, env []string, url string, n int) error {
+// startUntil starts the import and returns once the sandbox's counters satisfy cond.
+func startUntil(bin string, args, env []string, url string, cond func(*sandboxStats) bool) (*exec.Cmd, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
 	if err := cmd.Start(); err != nil {
-		return err
+		return nil, err
 	}
 	for {
 		s, err := stats(url)
 		if err != nil {
-			return err
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			return nil, err
 		}
-		if s.Creates >= n {
-			break
+		if cond(s) {
+			return cmd, nil
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond)
 	}
-	_ = cmd.Process.Signal(syscall.SIGKILL)
-	_ = cmd.Wait()
-	return nil
 }
 
 type sandboxStats struct {
