@@ -305,12 +305,16 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 		}
 	}()
 
-	// The group's context stops everything on a run-fatal error. A signal (ctx) only stops the intake;
-	// requests in flight get o.Drain to finish before they are cancelled too.
+	// The group's context stops everything on a run-fatal error. A signal (ctx) only stops the intake: no
+	// row is started and no request is sent after it, but requests in flight get o.Drain to finish before
+	// they are cancelled too.
 	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
+	intake, stopIntake := context.WithCancel(gctx)
+	defer stopIntake()
 	reqCtx, cancelReq := context.WithCancel(gctx)
 	defer cancelReq()
 	stopDrain := context.AfterFunc(ctx, func() {
+		stopIntake()
 		go func() {
 			_ = o.Clock.Sleep(reqCtx, o.Drain)
 			cancelReq()
@@ -321,15 +325,15 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 	jobs := make(chan job, 2*o.Workers)
 	g.Go(func() error {
 		defer close(jobs)
-		return r.produce(ctx, gctx, jobs)
+		return r.produce(intake, jobs)
 	})
 	for range o.Workers {
 		g.Go(func() error {
 			for jb := range jobs {
-				if ctx.Err() != nil || gctx.Err() != nil {
+				if intake.Err() != nil {
 					continue // not started: the row is read again on resume
 				}
-				if err := r.send(ctx, reqCtx, jb); err != nil {
+				if err := r.send(intake, reqCtx, jb); err != nil {
 					return err
 				}
 			}
@@ -355,10 +359,11 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 }
 
 // produce reads the input from the resume point, skips rows already done, maps the rest and hands them to
-// the workers. Rows that cannot be sent are recorded as rejected here, never sent.
-func (r *runner) produce(ctx, gctx context.Context, jobs chan<- job) error {
+// the workers. Rows that cannot be sent are recorded as rejected here, never sent. It stops when intake
+// ends.
+func (r *runner) produce(intake context.Context, jobs chan<- job) error {
 	for {
-		if ctx.Err() != nil || gctx.Err() != nil {
+		if intake.Err() != nil {
 			return nil
 		}
 		rec, err := r.src.rd.Next()
@@ -387,9 +392,7 @@ func (r *runner) produce(ctx, gctx context.Context, jobs chan<- job) error {
 		}
 		select {
 		case jobs <- jb:
-		case <-ctx.Done():
-			return nil
-		case <-gctx.Done():
+		case <-intake.Done():
 			return nil
 		}
 	}
@@ -426,9 +429,10 @@ func journalError(err error) error {
 }
 
 // send takes one row to an outcome: created, existing, rejected by the API, or failed after its retries.
-// It returns only run-fatal errors. A row left without an outcome (interrupted, or the run aborted) stays
-// in flight in the journal and is sent again, with the same Idempotency-Key, when the job resumes.
-func (r *runner) send(ctx, reqCtx context.Context, jb job) error {
+// It returns only run-fatal errors. No request is sent once intake has ended; a request already sent runs
+// under reqCtx. A row left without an outcome (interrupted, or the run aborted) stays in flight in the
+// journal and is sent again, with the same Idempotency-Key, when the job resumes.
+func (r *runner) send(intake, reqCtx context.Context, jb job) error {
 	if err := r.j.Start(jb.row, jb.offset, jb.end); err != nil {
 		return journalError(err)
 	}
@@ -436,11 +440,8 @@ func (r *runner) send(ctx, reqCtx context.Context, jb job) error {
 	requests, failures := 0, 0
 	out := checkpoint.Outcome{Row: jb.row, Offset: jb.offset, End: jb.end, Ref: jb.ref}
 	for {
-		if requests > 0 && ctx.Err() != nil {
-			return nil // interrupted between attempts: leave the row in flight
-		}
-		if err := r.pacer.Wait(reqCtx); err != nil {
-			return nil
+		if err := r.pacer.Wait(intake); err != nil {
+			return nil // interrupted (or aborted) before this attempt: leave the row in flight
 		}
 		requests++
 		r.c.requests.Add(1)
@@ -519,7 +520,7 @@ func (r *runner) send(ctx, reqCtx context.Context, jb job) error {
 			if retry != nil && !retry.RetryAt.IsZero() {
 				serverSays = retry.RetryAt.Sub(r.o.Clock.Now())
 			}
-			if err := r.o.Clock.Sleep(ctx, r.o.Retry.Backoff(failures+1, serverSays)); err != nil {
+			if err := r.o.Clock.Sleep(intake, r.o.Retry.Backoff(failures+1, serverSays)); err != nil {
 				return nil
 			}
 		}

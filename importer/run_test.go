@@ -394,3 +394,35 @@ func TestRunInterruptedLeavesRowsToResume(t *testing.T) {
 	}
 	assert.Zero(t, api.sb.Stats().DuplicateCustomers)
 }
+
+// TestRunInterruptedDuringA429Pause checks that a signal does not wait out a pause: no request is sent
+// after it, and the run ends without the minute the API asked for.
+func TestRunInterruptedDuringA429Pause(t *testing.T) {
+	sbCfg := sandbox.Config{Key: "sk_sandbox_importer_test"}
+	sb, err := sandbox.New(sbCfg)
+	require.NoError(t, err)
+	srv := httptest.NewServer(sb)
+	defer srv.Close()
+	dir, input, m := testInput(t, 50, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	var requests atomic.Int32
+	o := RunOptions{
+		Input: input, Mapping: m, Out: filepath.Join(dir, "job"), Key: zentra.Secret(sbCfg.Key), APIURL: srv.URL,
+		Workers: 4, Quiet: true, IdempotencyHeader: zentra.IdempotencyKeyHeader,
+		Transport: &faultTransport{next: http.DefaultTransport, fault: func(*http.Request, []byte) *http.Response {
+			if requests.Add(1) == 1 {
+				time.AfterFunc(100*time.Millisecond, cancel) // the signal arrives while everyone pauses
+			}
+			return answer(429, http.Header{"Retry-After": {"60"}}, `{"error":{"code":"rate_limit_exceeded"}}`)
+		}},
+	}
+	done := make(chan error, 1)
+	go func() { _, err := Run(ctx, o); done <- err }()
+	select {
+	case err := <-done:
+		assert.Equal(t, KindInterrupted, KindOf(err))
+	case <-time.After(30 * time.Second):
+		t.Fatal("the run waited out the 429 pause after the signal")
+	}
+	assert.LessOrEqual(t, requests.Load(), int32(o.Workers), "no request after the signal")
+}
