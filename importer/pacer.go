@@ -14,8 +14,52 @@ import (
 type Observation struct {
 	Limit     int
 	Remaining int
-	Reset     time.Time
-	Received  time.Time
+	Reset     time.Time // the server's instant
+	// Sent and Received bracket the answer on the client's clock; ServerDate is the server's clock when
+	// it answered (its Date header, one-second resolution), zero when unknown.
+	Sent, Received time.Time
+	ServerDate     time.Time
+}
+
+// clockOffset bounds the offset between the server's clock and ours (server minus client). Each answer
+// with a Date header narrows it: the server's clock read Date (to the second) at a moment between the
+// request's sending and its answer's arrival. Reset values are the server's instants; the offset says
+// when they happen on our clock. Until an answer carries a Date, the clocks are taken to agree.
+type clockOffset struct {
+	known  bool
+	lo, hi time.Duration
+}
+
+func (c *clockOffset) observe(date, sent, received time.Time) {
+	if date.IsZero() || received.IsZero() {
+		return
+	}
+	if sent.IsZero() || sent.After(received) {
+		sent = received
+	}
+	lo, hi := date.Sub(received), date.Add(time.Second).Sub(sent)
+	if !c.known || lo > c.hi || hi < c.lo {
+		// The first bounds, or bounds that contradict the earlier ones: a clock was set. Start over.
+		c.known, c.lo, c.hi = true, lo, hi
+		return
+	}
+	c.lo, c.hi = max(c.lo, lo), min(c.hi, hi)
+}
+
+// surelyAfter is the moment on our clock when the server's clock has surely reached t.
+func (c *clockOffset) surelyAfter(t time.Time) time.Time {
+	if !c.known {
+		return t
+	}
+	return t.Add(-c.lo)
+}
+
+// surelyBefore is the moment on our clock until which the server's clock has surely not reached t.
+func (c *clockOffset) surelyBefore(t time.Time) time.Time {
+	if !c.known {
+		return t
+	}
+	return t.Add(-c.hi)
 }
 
 // PacerConfig sets up a [Pacer].
@@ -62,8 +106,10 @@ type Pacer struct {
 	outstanding int           // requests granted and not yet answered
 	rtt         time.Duration // moving average of the time from sending a request to its answer
 
+	offset clockOffset // the server's clock against ours
+
 	pausedUntil time.Time
-	lastPause   time.Time // when the last 429 pause ended (two 429s in a row escalate)
+	strikes     int // 429s met outside a pause since the last answer that was not a 429
 
 	stats PacerStats
 }
@@ -110,7 +156,7 @@ func (p *Pacer) Wait(ctx context.Context) error {
 		if d > 0 {
 			if err := p.clock.Sleep(ctx, d); err != nil {
 				if granted {
-					p.Done(0)
+					p.Done(0, false)
 				}
 				return err
 			}
@@ -121,13 +167,16 @@ func (p *Pacer) Wait(ctx context.Context) error {
 	}
 }
 
-// Done records that a granted request is no longer in flight, and how long it took from sending to its
-// answer (0 when it had none). The pacer keeps the last request of a window that long before the window's
-// end, so that the server counts it in the window it was meant for.
-func (p *Pacer) Done(rtt time.Duration) {
+// Done records that a granted request is no longer in flight, how long it took from sending to its answer
+// (0 when it had none), and whether the answer was a 429. The pacer keeps the last request of a window
+// that long before the window's end, so that the server counts it in the window it was meant for.
+func (p *Pacer) Done(rtt time.Duration, limited bool) {
 	p.mu.Lock()
 	if p.outstanding > 0 {
 		p.outstanding--
+	}
+	if rtt > 0 && !limited {
+		p.strikes = 0
 	}
 	if rtt > 0 {
 		if p.rtt == 0 {
@@ -158,16 +207,17 @@ func (p *Pacer) acquire(now time.Time) (time.Duration, bool) {
 				return max(time.Duration((1-avail)/p.refillPerSecond()*float64(time.Second)), time.Millisecond), false
 			case p.remaining > 0 && p.outstanding > 0:
 				// The API may have room for more once the answers in flight tell us; look again soon.
-				return max(min(p.reset.Add(p.guard()).Sub(now), answerPoll), time.Microsecond), false
+				return max(min(p.rollAt().Sub(now), answerPoll), time.Microsecond), false
 			default:
-				return p.reset.Add(p.guard()).Sub(now), false
+				return max(p.rollAt().Sub(now), time.Microsecond), false
 			}
 		}
 		if !p.bucket {
 			// Spread what is left of the window over the time until it resets, less one round trip: a
 			// request sent later would reach the server in the next window. Spacing for one request more
 			// than is left puts the last one half a step before the end rather than on it.
-			left := max((p.reset.Sub(now) - min(p.rtt, p.window/4)).Seconds(), 0.001)
+			end := p.offset.surelyBefore(p.reset)
+			left := max((end.Sub(now) - min(p.rtt, p.window/4)).Seconds(), 0.001)
 			r = (avail + 1) / left
 			if p.ceiling == 0 && r < p.steadyRate() {
 				// Never slower than the plan's own pace: the budget keeps us inside the window.
@@ -225,27 +275,31 @@ func (p *Pacer) available(now time.Time) float64 {
 	return avail
 }
 
-// roll starts the next fixed window once the current one is over by our clock: its budget is the plan's
-// limit (less the requests still unanswered, which may count in it) until the API reports on it.
+// roll starts the next fixed window once the current one is surely over on the server's clock: its
+// budget is the plan's limit (less the requests still unanswered, which may count in it) until the API
+// reports on it.
 func (p *Pacer) roll(now time.Time) {
-	if p.bucket {
-		return
-	}
-	end := p.reset
-	if p.remaining <= 0 {
-		end = end.Add(p.guard())
-	}
-	if now.Before(end) {
+	if p.bucket || now.Before(p.rollAt()) {
 		return
 	}
 	if p.confirmed {
 		p.lastReset = p.reset
 	}
-	for !p.reset.After(now) {
+	for !p.offset.surelyAfter(p.reset).After(now) {
 		p.reset = p.reset.Add(p.window)
 	}
 	p.confirmed = false
 	p.remaining = p.plan.N
+}
+
+// rollAt is when, on our clock, the current window is surely over on the server's: a used-up window waits
+// a guard more.
+func (p *Pacer) rollAt() time.Time {
+	end := p.offset.surelyAfter(p.reset)
+	if p.remaining <= 0 {
+		end = end.Add(p.guard())
+	}
+	return end
 }
 
 // guard is how long after a Reset the pacer waits before spending a new window when the last one was
@@ -255,7 +309,7 @@ func (p *Pacer) roll(now time.Time) {
 func (p *Pacer) guard() time.Duration {
 	w := p.learned
 	if w == 0 {
-		w = p.reset.Sub(p.firstSeen)
+		w = max(p.offset.surelyAfter(p.reset).Sub(p.firstSeen), 0)
 	}
 	return min(w/40, time.Second)
 }
@@ -264,6 +318,7 @@ func (p *Pacer) guard() time.Duration {
 func (p *Pacer) Observe(o Observation) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.offset.observe(o.ServerDate, o.Sent, o.Received)
 	if o.Limit > 0 {
 		p.adoptLimit(o.Limit)
 	}
@@ -287,7 +342,8 @@ func (p *Pacer) Observe(o Observation) {
 	case o.Reset.After(p.reset):
 		// A later window. In a fixed window that happens only when the current one has ended (give or
 		// take the clock's drift); Reset moving long before it is reached, without a refill, is a bucket.
-		if p.confirmed && now.Before(p.reset.Add(-time.Second)) && o.Remaining <= p.remaining+p.plan.N/2 {
+		early := now.Before(p.offset.surelyBefore(p.reset).Add(-time.Second))
+		if p.confirmed && early && o.Remaining <= p.remaining+p.plan.N/2 {
 			p.evidence++
 			if p.evidence >= 2 {
 				p.bucket = true
@@ -299,7 +355,10 @@ func (p *Pacer) Observe(o Observation) {
 			}
 		}
 		p.setWindow(o, now)
-	case !p.confirmed && o.Reset.After(p.lastReset) && o.Reset.After(now.Add(-time.Second)):
+	case !p.confirmed && o.Reset.Equal(p.lastReset):
+		// We moved on to the next window by our clock, but the server is still in the last one.
+		p.reset, p.remaining, p.confirmed = o.Reset, o.Remaining, true
+	case !p.confirmed && o.Reset.After(p.lastReset) && p.offset.surelyAfter(o.Reset).After(now.Add(-time.Second)):
 		// The window we predicted ends later than the API says: the window is shorter than assumed.
 		p.setWindow(o, now)
 	default:
@@ -339,7 +398,7 @@ func (p *Pacer) learnBucketWindow(o Observation, now time.Time) {
 	if missing < 3 {
 		return
 	}
-	w := time.Duration(float64(o.Reset.Sub(now)+margin) * float64(o.Limit) / float64(missing-1))
+	w := time.Duration(float64(p.offset.surelyAfter(o.Reset).Sub(now)+margin) * float64(o.Limit) / float64(missing-1))
 	if w < time.Second {
 		return
 	}
@@ -356,31 +415,41 @@ func (p *Pacer) adoptLimit(limit int) {
 }
 
 // RateLimited pauses every worker after a 429 until the moment the API names: the reset time when it
-// gives one, Retry-After otherwise. A named moment already past (the clocks disagree) pauses a second; a
-// second 429 straight after a pause waits the longer of the two. It returns the end of the pause.
+// gives one (read on the server's clock), Retry-After otherwise. Three 429s met outside a pause without
+// a successful answer in between mean the named reset cannot be trusted: the pause is then at least
+// Retry-After. It returns the end of the pause.
 func (p *Pacer) RateLimited(now, resetAt time.Time, retryAfter time.Duration) time.Time {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	const minPause = time.Second
-	until := now.Add(max(retryAfter, minPause))
+	if !now.Before(p.pausedUntil) {
+		p.strikes++
+	}
+	until := now.Add(max(retryAfter, time.Second))
 	if !resetAt.IsZero() {
-		until = resetAt
-		if now.Sub(p.lastPause) < 2*time.Second && now.Add(retryAfter).After(until) {
-			until = now.Add(retryAfter)
+		until = latest(p.offset.surelyAfter(resetAt).Add(p.guard()), now.Add(minPause))
+		if p.strikes >= 3 && retryAfter > 0 {
+			until = latest(until, now.Add(retryAfter))
 		}
-		until = latest(until, now.Add(minPause))
 	}
 	if until.After(p.pausedUntil) {
 		p.stats.Paused += until.Sub(latest(p.pausedUntil, now))
 		p.pausedUntil = until
 		p.stats.Pauses++
 	}
-	p.lastPause = until
 	if !p.bucket && p.headers {
-		p.remaining = 0
+		switch {
+		case resetAt.IsZero() || !resetAt.Before(p.reset):
+			p.remaining = 0 // the current window is used up
+		case !p.confirmed && resetAt.Equal(p.lastReset):
+			// We moved on by our clock, but the server is still in the last window, used up.
+			p.reset, p.remaining, p.confirmed = resetAt, 0, true
+		}
 	}
 	return until
 }
+
+// minPause is the shortest pause after a 429 whose named reset has already passed on our clock.
+const minPause = 500 * time.Millisecond
 
 func latest(a, b time.Time) time.Time {
 	if a.After(b) {

@@ -30,10 +30,12 @@ type simServer struct {
 
 	perWindow map[int64]int // window index → requests allowed
 	limited   int
+	limitedAt []time.Time
 }
 
 func (s *simServer) handle(clientNow time.Time) (ok bool, o Observation, reset time.Time) {
 	now := clientNow.Add(s.skew)
+	defer func() { o.ServerDate = now.Truncate(time.Second) }()
 	if s.bucket {
 		if s.last.IsZero() {
 			s.tokens, s.last = float64(s.limit), now
@@ -65,6 +67,7 @@ func (s *simServer) handle(clientNow time.Time) (ok bool, o Observation, reset t
 		s.perWindow[idx]++
 	} else {
 		s.limited++
+		s.limitedAt = append(s.limitedAt, clientNow)
 	}
 	return ok, o, reset.Add(-s.skew)
 }
@@ -74,6 +77,7 @@ type simEvent struct {
 	worker               int
 	kind                 int // 0: wants to send, 1: sends, 3: reaches the server, 2: answer arrives
 	latency, sentLatency time.Duration
+	sent                 time.Time
 	ok                   bool
 	obs                  Observation
 	reset                time.Time
@@ -93,6 +97,11 @@ func (q *simQueue) empty() bool       { return len(*q) == 0 }
 // simulate drives a pacer with workers that send back to back for the given virtual duration and returns
 // the server's books.
 func simulate(t *testing.T, p *Pacer, srv *simServer, start time.Time, workers int, latency, jitter time.Duration, d time.Duration) {
+	simulateDated(t, p, srv, start, workers, latency, jitter, d, false)
+}
+
+// simulateDated is simulate, with answers that carry no Date header when noDate is set.
+func simulateDated(t *testing.T, p *Pacer, srv *simServer, start time.Time, workers int, latency, jitter time.Duration, d time.Duration, noDate bool) {
 	t.Helper()
 	rng := rand.New(rand.NewPCG(1, 2))
 	var q simQueue
@@ -119,14 +128,17 @@ func simulate(t *testing.T, p *Pacer, srv *simServer, start time.Time, workers i
 			if jitter > 0 {
 				lat += time.Duration(rng.Int64N(int64(jitter)))
 			}
-			q.push(simEvent{at: e.at.Add(lat / 2), worker: e.worker, kind: 3, latency: lat - lat/2, sentLatency: lat / 2})
+			q.push(simEvent{at: e.at.Add(lat / 2), worker: e.worker, kind: 3, latency: lat - lat/2, sentLatency: lat / 2, sent: e.at})
 		case 3:
 			ok, obs, reset := srv.handle(e.at)
-			q.push(simEvent{at: e.at.Add(e.latency), worker: e.worker, kind: 2, ok: ok, obs: obs, reset: reset, latency: e.latency, sentLatency: e.sentLatency})
+			q.push(simEvent{at: e.at.Add(e.latency), worker: e.worker, kind: 2, ok: ok, obs: obs, reset: reset, latency: e.latency, sentLatency: e.sentLatency, sent: e.sent})
 		case 2:
-			e.obs.Received = e.at
+			e.obs.Received, e.obs.Sent = e.at, e.sent
+			if noDate {
+				e.obs.ServerDate = time.Time{}
+			}
 			p.Observe(e.obs)
-			p.Done(e.latency + e.sentLatency)
+			p.Done(e.latency+e.sentLatency, !e.ok)
 			if !e.ok {
 				p.RateLimited(e.at, e.obs.Reset, 60*time.Second)
 			}
@@ -153,6 +165,7 @@ func TestPacerFollowsFixedWindows(t *testing.T) {
 		name    string
 		limit   int
 		window  time.Duration
+		noDate  bool
 		ceiling Rate
 		plan    Rate
 		workers int
@@ -169,6 +182,10 @@ func TestPacerFollowsFixedWindows(t *testing.T) {
 		{name: "600 per 10s window, one worker", limit: 600, window: 10 * time.Second, workers: 1, latency: 2 * time.Millisecond, length: 2 * time.Minute},
 		{name: "server clock 300ms behind", limit: 100, window: time.Minute, workers: 8, latency: 50 * time.Millisecond, length: 5 * time.Minute, skew: -300 * time.Millisecond},
 		{name: "server clock 300ms ahead", limit: 100, window: time.Minute, workers: 8, latency: 50 * time.Millisecond, length: 5 * time.Minute, skew: 300 * time.Millisecond},
+		{name: "server clock 2.4s behind", limit: 100, window: time.Minute, workers: 8, latency: 50 * time.Millisecond, length: 5 * time.Minute, skew: -2400 * time.Millisecond},
+		{name: "server clock 30s ahead", limit: 1000, window: time.Minute, workers: 8, latency: 50 * time.Millisecond, length: 5 * time.Minute, skew: 30 * time.Second},
+		{name: "server clock 30s behind, 60 per 2s", limit: 60, window: 2 * time.Second, workers: 8, latency: 5 * time.Millisecond, length: 30 * time.Second, skew: -30 * time.Second},
+		{name: "no Date header, server clock 300ms behind", limit: 100, window: time.Minute, workers: 8, latency: 50 * time.Millisecond, length: 5 * time.Minute, skew: -300 * time.Millisecond, noDate: true},
 		{name: "another client spends 30% of each window", limit: 1000, window: time.Minute, workers: 8, latency: 50 * time.Millisecond, length: 5 * time.Minute, foreign: 0.3},
 		{name: "user ceiling below the plan", limit: 1000, window: time.Minute, ceiling: Rate{N: 10, Per: time.Second}, workers: 8, latency: 50 * time.Millisecond, length: 5 * time.Minute},
 	}
@@ -177,7 +194,7 @@ func TestPacerFollowsFixedWindows(t *testing.T) {
 			t.Parallel()
 			p := NewPacer(PacerConfig{Ceiling: tc.ceiling, Plan: tc.plan})
 			srv := &simServer{limit: tc.limit, window: tc.window, skew: tc.skew, foreign: tc.foreign, perWindow: map[int64]int{}}
-			simulate(t, p, srv, start, tc.workers, tc.latency, tc.jitter, tc.length)
+			simulateDated(t, p, srv, start, tc.workers, tc.latency, tc.jitter, tc.length, tc.noDate)
 			assert.Zero(t, srv.limited, "requests refused with 429")
 			use := srv.utilisation(start, start.Add(tc.length))
 			require.NotEmpty(t, use)
@@ -234,7 +251,7 @@ func TestPacerWithoutHeadersKeepsThePlanRate(t *testing.T) {
 		now = now.Add(d)
 		if ok {
 			sent++
-			p.Done(0)
+			p.Done(0, false)
 		}
 	}
 	assert.InDelta(t, 120, sent, 2)
@@ -242,15 +259,16 @@ func TestPacerWithoutHeadersKeepsThePlanRate(t *testing.T) {
 
 func TestPacerPausesEveryoneOn429(t *testing.T) {
 	start := time.Unix(1_800_000_000, 0)
+	guard := NewPacer(PacerConfig{}).guard()
 	cases := []struct {
 		name       string
 		reset      time.Time
 		retryAfter time.Duration
 		want       time.Time
 	}{
-		{name: "reset named", reset: start.Add(7 * time.Second), retryAfter: 60 * time.Second, want: start.Add(7 * time.Second)},
+		{name: "reset named", reset: start.Add(7 * time.Second), retryAfter: 60 * time.Second, want: start.Add(7 * time.Second).Add(guard)},
 		{name: "only Retry-After", retryAfter: 60 * time.Second, want: start.Add(60 * time.Second)},
-		{name: "reset already past by our clock", reset: start.Add(-time.Second), retryAfter: 30 * time.Second, want: start.Add(time.Second)},
+		{name: "reset already past by our clock", reset: start.Add(-5 * time.Second), retryAfter: 30 * time.Second, want: start.Add(minPause)},
 		{name: "nothing named", want: start.Add(time.Second)},
 	}
 	for _, tc := range cases {
@@ -258,20 +276,50 @@ func TestPacerPausesEveryoneOn429(t *testing.T) {
 			p := NewPacer(PacerConfig{Ceiling: Rate{N: 1000, Per: time.Second}})
 			until := p.RateLimited(start, tc.reset, tc.retryAfter)
 			assert.Equal(t, tc.want, until)
-			d, ok := p.acquire(start.Add(500 * time.Millisecond))
+			d, ok := p.acquire(start.Add(100 * time.Millisecond))
 			assert.False(t, ok)
-			assert.Equal(t, tc.want.Sub(start.Add(500*time.Millisecond)), d)
+			assert.Equal(t, tc.want.Sub(start.Add(100*time.Millisecond)), d)
 			_, ok = p.acquire(tc.want)
 			assert.True(t, ok)
 		})
 	}
-	t.Run("a second 429 straight after a pause waits Retry-After", func(t *testing.T) {
+	t.Run("429s answered together are one pause", func(t *testing.T) {
 		p := NewPacer(PacerConfig{})
-		first := p.RateLimited(start, start.Add(5*time.Second), 60*time.Second)
-		assert.Equal(t, start.Add(5*time.Second), first)
-		second := p.RateLimited(first.Add(100*time.Millisecond), first.Add(time.Second), 60*time.Second)
-		assert.Equal(t, first.Add(100*time.Millisecond).Add(60*time.Second), second)
-		assert.Equal(t, 2, p.Stats().Pauses)
+		reset := start.Add(1500 * time.Millisecond)
+		want := reset.Add(guard)
+		for i := 0; i < 8; i++ {
+			assert.Equal(t, want, p.RateLimited(start.Add(time.Duration(i)*time.Millisecond), reset, 60*time.Second))
+		}
+		assert.Equal(t, 1, p.Stats().Pauses)
+	})
+	t.Run("the third refusal in a row without a success waits Retry-After", func(t *testing.T) {
+		p := NewPacer(PacerConfig{})
+		now := start
+		for i := 1; i <= 3; i++ {
+			until := p.RateLimited(now, now.Add(time.Second), 60*time.Second)
+			if i < 3 {
+				assert.Equal(t, now.Add(time.Second).Add(guard), until, "refusal %d", i)
+			} else {
+				assert.Equal(t, now.Add(60*time.Second), until, "refusal %d", i)
+			}
+			now = until
+		}
+		p.Done(10*time.Millisecond, false) // a success clears the count
+		until := p.RateLimited(now, now.Add(time.Second), 60*time.Second)
+		assert.Equal(t, now.Add(time.Second).Add(guard), until)
+	})
+	t.Run("a late 429 about the last window leaves the next one alone", func(t *testing.T) {
+		p := NewPacer(PacerConfig{})
+		w0 := time.Unix(1_800_000_060, 0)
+		p.Observe(Observation{Limit: 100, Remaining: 0, Reset: w0, Received: w0.Add(-time.Second)})
+		p.Observe(Observation{Limit: 100, Remaining: 50, Reset: w0.Add(time.Minute), Received: w0.Add(time.Second)})
+		p.Observe(Observation{Limit: 100, Remaining: 49, Reset: w0.Add(time.Minute), Received: w0.Add(2 * time.Second)})
+		// A request the server counted in the last window comes back refused after we moved on.
+		p.RateLimited(w0.Add(3*time.Second), w0, 60*time.Second)
+		p.mu.Lock()
+		assert.Equal(t, 49, p.remaining, "the current window keeps its budget")
+		assert.Equal(t, w0.Add(time.Minute), p.reset)
+		p.mu.Unlock()
 	})
 }
 
@@ -299,7 +347,7 @@ func TestPacerWaitHonoursTheCeilingAndContext(t *testing.T) {
 	start := clock.Now()
 	for i := 0; i < 50; i++ {
 		require.NoError(t, p.Wait(context.Background()))
-		p.Done(0)
+		p.Done(0, false)
 	}
 	assert.InDelta(t, 4.9, clock.Now().Sub(start).Seconds(), 0.01, "50 requests at 10/s")
 

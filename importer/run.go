@@ -236,7 +236,8 @@ func (r *runner) newClient() error {
 		Timeout:           o.Timeout,
 		MaxConns:          o.Workers,
 		Observe: func(rl zentra.RateLimit) {
-			r.pacer.Observe(Observation{Limit: rl.Limit, Remaining: rl.Remaining, Reset: rl.Reset, Received: rl.Received})
+			r.pacer.Observe(Observation{Limit: rl.Limit, Remaining: rl.Remaining, Reset: rl.Reset,
+				Sent: rl.Sent, Received: rl.Received, ServerDate: rl.ServerDate})
 		},
 		Transport: o.Transport,
 		Now:       o.Clock.Now,
@@ -451,10 +452,14 @@ func (r *runner) send(intake, reqCtx context.Context, jb job) error {
 		sent := r.o.Clock.Now()
 		res, err := r.client.Create(reqCtx, key, jb.body)
 		rtt := r.o.Clock.Now().Sub(sent)
-		if e := (*zentra.RetryableError)(nil); errors.As(err, &e) && e.HTTPStatus == 0 {
-			rtt = 0 // no answer: a timeout says nothing of the round trip
+		limited := false
+		if e := (*zentra.RetryableError)(nil); errors.As(err, &e) {
+			limited = e.RateLimited
+			if e.HTTPStatus == 0 {
+				rtt = 0 // no answer: a timeout says nothing of the round trip
+			}
 		}
-		r.pacer.Done(rtt)
+		r.pacer.Done(rtt, limited)
 		out.Attempts = requests
 
 		var rowErr *zentra.RowError

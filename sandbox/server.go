@@ -109,6 +109,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// Date on the sandbox's own clock (net/http would write the machine's), so that a client reading the
+	// rate-limit headers against it sees one consistent clock, injected or not.
+	w.Header().Set("Date", s.cfg.Now().UTC().Format(http.TimeFormat))
 	switch {
 	case r.URL.Path != CustomersPath:
 		s.notFound(w, st, "no route "+r.Method+" "+r.URL.Path+"; the API's route is POST "+CustomersPath)

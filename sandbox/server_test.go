@@ -699,3 +699,15 @@ func TestOrderOfChecks(t *testing.T) {
 		})
 	}
 }
+
+func TestDateFollowsTheSandboxClock(t *testing.T) {
+	at := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+	s, err := New(Config{Key: "sk_sandbox_date", Limit: 10, Now: func() time.Time { return at }})
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodPost, CustomersPath, strings.NewReader(`{"external_reference":"d-1"}`))
+	req.Header.Set("Authorization", "Bearer sk_sandbox_date")
+	s.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusCreated, rec.Code)
+	assert.Equal(t, "Tue, 06 May 2031 07:08:09 GMT", rec.Header().Get("Date"))
+}

@@ -246,6 +246,7 @@ func (c *Client) do(ctx context.Context, req *http.Request) (*answer, error) {
 	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) { sent.Store(i.Err == nil) }}
 	req = req.WithContext(httptrace.WithClientTrace(rctx, trace))
 
+	start := c.now()
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		return nil, c.networkError(ctx, rctx, err, sent.Load())
@@ -254,6 +255,7 @@ func (c *Client) do(ctx context.Context, req *http.Request) (*answer, error) {
 	a := &answer{status: resp.StatusCode, header: resp.Header, received: c.now()}
 	if c.observe != nil {
 		if rl, ok := parseRateLimit(resp.Header, a.received); ok {
+			rl.Sent = start
 			c.observe(rl)
 		}
 	}

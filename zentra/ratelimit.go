@@ -14,8 +14,15 @@ import (
 type RateLimit struct {
 	Limit     int       // requests allowed per window
 	Remaining int       // requests left in the window
-	Reset     time.Time // when the window resets, on the client's clock
+	Reset     time.Time // when the window resets: the server's instant, read on the client's clock as is
 	Received  time.Time // when the response's headers arrived, on the client's clock
+	// Sent is when the request was handed to the transport, on the client's clock: the server answered
+	// between Sent and Received.
+	Sent time.Time
+	// ServerDate is the response's Date header (one-second resolution), the server's clock when it
+	// answered; zero when absent or unreadable. With Sent and Received it bounds the offset between the
+	// server's clock and the client's, which Reset needs to be read right.
+	ServerDate time.Time
 }
 
 // Bounds on what a server's timing headers may say before they are taken for garbage.
@@ -47,6 +54,11 @@ func parseRateLimit(h http.Header, now time.Time) (rl RateLimit, ok bool) {
 	}
 	if t, good := parseReset(get("Reset"), now); good {
 		rl.Reset, ok = t, true
+	}
+	if ok {
+		if d, err := http.ParseTime(h.Get("Date")); err == nil {
+			rl.ServerDate = d
+		}
 	}
 	return rl, ok
 }

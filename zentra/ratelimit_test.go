@@ -92,6 +92,10 @@ func TestParseRateLimit(t *testing.T) {
 		{"only a reset", map[string]string{"X-RateLimit-Reset": "30"},
 			RateLimit{Remaining: -1, Reset: t0.Add(30 * time.Second), Received: t0}, true},
 		{"none", map[string]string{}, RateLimit{Remaining: -1, Received: t0}, false},
+		{"with the server's Date", map[string]string{"X-RateLimit-Limit": "100", "Date": "Fri, 15 Jan 2027 08:00:02 GMT"},
+			RateLimit{Limit: 100, Remaining: -1, Received: t0, ServerDate: time.Date(2027, 1, 15, 8, 0, 2, 0, time.UTC)}, true},
+		{"unreadable Date", map[string]string{"X-RateLimit-Limit": "100", "Date": "yesterday"},
+			RateLimit{Limit: 100, Remaining: -1, Received: t0}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,6 +109,7 @@ func TestParseRateLimit(t *testing.T) {
 			assert.Equal(t, tt.want.Remaining, got.Remaining)
 			assert.True(t, tt.want.Reset.Equal(got.Reset), "reset %v, want %v", got.Reset, tt.want.Reset)
 			assert.True(t, tt.want.Received.Equal(got.Received))
+			assert.True(t, tt.want.ServerDate.Equal(got.ServerDate), "date %v, want %v", got.ServerDate, tt.want.ServerDate)
 		})
 	}
 }
