@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/zentra/zentra-import/checkpoint"
 	"github.com/zentra/zentra-import/zentra"
 )
 
@@ -70,14 +71,23 @@ func (p *problemLog) failed(row int, ref string, status, attempts int) {
 
 // failFast aborts a run whose first requests all fail: a wrong URL, a mapping the tenant refuses, an API
 // that is down. One success settles it; after that no number of bad rows stops the run.
+//
+// Until it is settled, the outcomes of rows that failed are held rather than recorded: if the run is then
+// aborted, those rows stay in flight and the same command sends them again once the cause is fixed,
+// instead of leaving them failed or rejected by a tenant that was not ready. The first success records
+// them all.
 type failFast struct {
 	mu        sync.Mutex
 	limit     int
 	seen      int
 	succeeded bool
+	tripped   bool
 	reasons   map[string]int
+	held      []checkpoint.Outcome
 }
 
+// observe counts one answer (ok: a success) and returns the abort error when the first limit answers
+// have all failed.
 func (f *failFast) observe(ok bool, reason string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -96,6 +106,12 @@ func (f *failFast) observe(ok bool, reason string) error {
 	if f.seen < f.limit {
 		return nil
 	}
+	f.tripped = true
+	return f.abort(fmt.Sprintf("the first %d requests all failed", f.limit))
+}
+
+// abort is the error that stops a run none of whose requests succeeded.
+func (f *failFast) abort(what string) error {
 	type kv struct {
 		k string
 		n int
@@ -115,7 +131,54 @@ func (f *failFast) observe(ok bool, reason string) error {
 	}
 	hint := "the API is unreachable or failing: check --api-url and the network, then run the same command again to resume"
 	if apiRefused {
-		hint = "the API refuses the rows as mapped: compare the mapping with the fields your tenant's identity program requires (results.csv has the API's messages), then run again with --restart"
+		hint = "the API refuses the rows as mapped: compare the mapping with the fields your tenant's identity program requires (the API's code and field are in the log above), then run again with --restart"
 	}
-	return &Error{Kind: KindAborted, Err: fmt.Errorf("the first %d requests all failed (%s)", f.limit, strings.Join(parts, ", ")), Hint: hint}
+	return &Error{Kind: KindAborted, Err: fmt.Errorf("%s (%s)", what, strings.Join(parts, ", ")), Hint: hint}
+}
+
+// settle records o, or holds it while nothing has succeeded yet. ok says the row itself succeeded.
+func (f *failFast) settle(o checkpoint.Outcome, ok bool, record func(checkpoint.Outcome) error) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if ok {
+		f.succeeded = true
+	}
+	switch {
+	case f.succeeded:
+		for len(f.held) > 0 {
+			if err := record(f.held[0]); err != nil {
+				return err
+			}
+			f.held = f.held[1:]
+		}
+		return record(o)
+	case f.tripped:
+		return nil // the run is aborting: the row stays in flight
+	}
+	f.held = append(f.held, o)
+	return nil
+}
+
+// finish decides the held outcomes of a run that ended without a single success: rows the API judged
+// (400, 422) are recorded as such; if any row failed for want of an answer (network, 5xx), every request
+// failed and the run is aborted, with its rows left to be sent again.
+func (f *failFast) finish(record func(checkpoint.Outcome) error) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.succeeded || f.tripped || len(f.held) == 0 {
+		return nil
+	}
+	for _, o := range f.held {
+		if o.Status == checkpoint.StatusFailed {
+			f.tripped = true
+			return f.abort("every request failed")
+		}
+	}
+	for len(f.held) > 0 {
+		if err := record(f.held[0]); err != nil {
+			return err
+		}
+		f.held = f.held[1:]
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zentra/zentra-import/checkpoint"
 	"github.com/zentra/zentra-import/zentra"
 )
 
@@ -104,4 +105,77 @@ func TestJobDir(t *testing.T) {
 	for in, want := range cases {
 		assert.Equal(t, want, JobDir(in[0], in[1]), "%v", in)
 	}
+}
+
+func TestFailFastHoldsOutcomesUntilSettled(t *testing.T) {
+	failed := func(row int) checkpoint.Outcome {
+		return checkpoint.Outcome{Row: row, Status: checkpoint.StatusFailed, Error: "503"}
+	}
+	rejected := func(row int) checkpoint.Outcome {
+		return checkpoint.Outcome{Row: row, Status: checkpoint.StatusRejected, Error: "422"}
+	}
+	var recorded []int
+	record := func(o checkpoint.Outcome) error { recorded = append(recorded, o.Row); return nil }
+
+	t.Run("a success records what was held, in order", func(t *testing.T) {
+		recorded = nil
+		f := &failFast{limit: 20}
+		require.NoError(t, f.settle(failed(3), false, record))
+		require.NoError(t, f.settle(rejected(1), false, record))
+		assert.Empty(t, recorded)
+		require.NoError(t, f.settle(checkpoint.Outcome{Row: 2, Status: checkpoint.StatusCreated}, true, record))
+		assert.Equal(t, []int{3, 1, 2}, recorded)
+		require.NoError(t, f.settle(failed(4), false, record))
+		assert.Equal(t, []int{3, 1, 2, 4}, recorded, "settled: recorded at once")
+		assert.NoError(t, f.finish(record))
+	})
+	t.Run("tripped: held rows stay in flight", func(t *testing.T) {
+		recorded = nil
+		f := &failFast{limit: 2}
+		require.NoError(t, f.settle(failed(1), false, record))
+		require.NoError(t, f.observe(false, "no answer"))
+		require.Error(t, f.observe(false, "no answer"))
+		require.NoError(t, f.settle(failed(2), false, record))
+		assert.NoError(t, f.finish(record))
+		assert.Empty(t, recorded)
+	})
+	t.Run("a small run whose requests all failed aborts", func(t *testing.T) {
+		recorded = nil
+		f := &failFast{limit: 20}
+		f.reasons = map[string]int{"connection_refused": 3}
+		for row := 1; row <= 3; row++ {
+			require.NoError(t, f.settle(failed(row), false, record))
+		}
+		err := f.finish(record)
+		require.Error(t, err)
+		assert.Equal(t, KindAborted, KindOf(err))
+		assert.Contains(t, err.Error(), "every request failed")
+		assert.Empty(t, recorded, "the rows are sent again by the same command")
+	})
+	t.Run("a small run whose rows the API all refused records them", func(t *testing.T) {
+		recorded = nil
+		f := &failFast{limit: 20}
+		require.NoError(t, f.settle(rejected(1), false, record))
+		require.NoError(t, f.settle(rejected(2), false, record))
+		assert.NoError(t, f.finish(record))
+		assert.Equal(t, []int{1, 2}, recorded)
+	})
+}
+
+func TestRedactValues(t *testing.T) {
+	body := []byte(`{"external_reference":"crm-1","first_name":"Adaeze","email":"ada@example.ng","phone":"+2348031234567","metadata":{"tags":["vip"],"n":7}}`)
+	cases := map[string]string{
+		"email ada@example.ng is invalid":       "email … is invalid",
+		"EMAIL ADA@EXAMPLE.NG is invalid":       "EMAIL … is invalid",
+		"Adaeze must not contain digits":        "… must not contain digits",
+		"phone 08031234567 is not reachable":    "phone 0… is not reachable",
+		"phone +2348031234567 is not reachable": "phone … is not reachable",
+		"missing field date_of_birth":           "missing field date_of_birth",
+		"tag vip unknown":                       "tag … unknown",
+		"reference crm-1 exists":                "reference crm-1 exists",
+	}
+	for msg, want := range cases {
+		assert.Equal(t, want, redactValues(msg, body), msg)
+	}
+	assert.Equal(t, "as is", redactValues("as is", []byte("not json")))
 }

@@ -130,8 +130,9 @@ type runner struct {
 	fail   *failFast
 	probs  *problemLog
 
-	eof     bool // the producer read the whole input
-	lastRow int  // the last row the producer read
+	eof      bool                            // the producer read the whole input
+	lastRow  int                             // the last row the producer read
+	previous func(ref string) (string, bool) // ids an earlier run recorded, kept across --restart
 }
 
 func (r *runner) run(ctx context.Context) (*Summary, error) {
@@ -342,6 +343,9 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 		})
 	}
 	runErr := g.Wait()
+	if runErr == nil && ctx.Err() == nil {
+		runErr = r.fail.finish(r.record)
+	}
 	if runErr == nil && ctx.Err() != nil {
 		runErr = &Error{Kind: KindInterrupted, Err: ErrInterrupted,
 			Hint: "run the same command again to resume: " + o.ResumeCommand}
@@ -427,154 +431,4 @@ func checkRow(mapper *mapping.Mapper, seen *mapping.Seen, rec *mapping.Record) (
 func journalError(err error) error {
 	return &Error{Kind: KindAborted, Err: fmt.Errorf("checkpoint journal: %w", err),
 		Hint: "the job directory must be writable with free space; fix it and run the same command again to resume"}
-}
-
-// send takes one row to an outcome: created, existing, rejected by the API, or failed after its retries.
-// It returns only run-fatal errors. No request is sent once intake has ended; a request already sent runs
-// under reqCtx. A row left without an outcome (interrupted, or the run aborted) stays in flight in the
-// journal and is sent again, with the same Idempotency-Key, when the job resumes.
-func (r *runner) send(intake, reqCtx context.Context, jb job) error {
-	if err := r.j.Start(jb.row, jb.offset, jb.end); err != nil {
-		return journalError(err)
-	}
-	key := IdempotencyKey(jb.ref)
-	requests, failures := 0, 0
-	out := checkpoint.Outcome{Row: jb.row, Offset: jb.offset, End: jb.end, Ref: jb.ref}
-	for {
-		if err := r.pacer.Wait(intake); err != nil {
-			return nil // interrupted (or aborted) before this attempt: leave the row in flight
-		}
-		requests++
-		r.c.requests.Add(1)
-		if requests > 1 {
-			r.c.retries.Add(1)
-		}
-		sent := r.o.Clock.Now()
-		res, err := r.client.Create(reqCtx, key, jb.body)
-		rtt := r.o.Clock.Now().Sub(sent)
-		limited := false
-		if e := (*zentra.RetryableError)(nil); errors.As(err, &e) {
-			limited = e.RateLimited
-			if e.HTTPStatus == 0 {
-				rtt = 0 // no answer: a timeout says nothing of the round trip
-			}
-		}
-		r.pacer.Done(rtt, limited)
-		out.Attempts = requests
-
-		var rowErr *zentra.RowError
-		var retry *zentra.RetryableError
-		var fatal *zentra.FatalError
-		switch {
-		case err == nil:
-			r.fail.observe(true, "")
-			out.HTTPStatus, out.CustomerID, out.Error = res.HTTPStatus, res.ID, ""
-			out.Status = checkpoint.StatusCreated
-			if res.Existing {
-				out.Status = checkpoint.StatusExisting
-				if res.ID == "" {
-					out.CustomerID, out.Error = r.lookup(reqCtx, jb.ref)
-				}
-			}
-			return r.record(out)
-		case errors.As(err, &fatal):
-			return &Error{Kind: KindAborted, Err: err, Hint: fatal.Hint}
-		case reqCtx.Err() != nil:
-			return nil // cancelled in flight: the outcome is unknown, the row stays in flight
-		case errors.As(err, &rowErr) && strings.EqualFold(rowErr.Code, codeKeyReused):
-			// The key was used before with another body: an earlier run sent this reference with other
-			// values (the mapping or the data changed since) and the API created the customer then.
-			r.fail.observe(true, "")
-			out.HTTPStatus, out.Status = rowErr.HTTPStatus, checkpoint.StatusExisting
-			out.CustomerID, out.Error = r.lookup(reqCtx, jb.ref)
-			if out.CustomerID == "" {
-				out.Error = "an earlier request for this reference, with other values, created the customer; " + out.Error
-			}
-			return r.record(out)
-		case errors.As(err, &rowErr):
-			out.HTTPStatus, out.Error = rowErr.HTTPStatus, err.Error()
-			out.Status = checkpoint.StatusRejected
-			if rowErr.HTTPStatus < 300 {
-				out.Status = checkpoint.StatusFailed // the API said yes without an id: not the data's fault
-			}
-			r.probs.apiRejected(jb.row, jb.ref, rowErr)
-			if err := r.record(out); err != nil {
-				return err
-			}
-			return r.fail.observe(false, reasonKey(rowErr.HTTPStatus, rowErr.Code))
-		case errors.As(err, &retry) && retry.RateLimited:
-			r.c.rateLimited.Add(1)
-			until := r.pacer.RateLimited(r.o.Clock.Now(), retry.ResetAt, retry.RetryAfter)
-			r.log.Debug("rate limited: all workers pause", "row", jb.row, "until", until)
-			continue
-		default:
-			failures++
-			out.HTTPStatus, out.Error = 0, err.Error()
-			if retry != nil {
-				out.HTTPStatus = retry.HTTPStatus
-			}
-			if ferr := r.fail.observe(false, reasonKey(out.HTTPStatus, codeOf(err))); ferr != nil {
-				return ferr
-			}
-			if !r.o.Retry.Retry(failures) {
-				out.Status = checkpoint.StatusFailed
-				r.probs.failed(jb.row, jb.ref, out.HTTPStatus, failures)
-				return r.record(out)
-			}
-			var serverSays time.Duration
-			if retry != nil && !retry.RetryAt.IsZero() {
-				serverSays = retry.RetryAt.Sub(r.o.Clock.Now())
-			}
-			if err := r.o.Clock.Sleep(intake, r.o.Retry.Backoff(failures+1, serverSays)); err != nil {
-				return nil
-			}
-		}
-	}
-}
-
-// codeKeyReused is the error code of an idempotency key sent again with another body.
-const codeKeyReused = "idempotency_key_reused"
-
-func (r *runner) record(o checkpoint.Outcome) error {
-	if err := r.j.Record(o); err != nil {
-		return journalError(err)
-	}
-	return nil
-}
-
-// lookup asks the API for the id of an existing customer whose 409 did not carry it, when configured.
-func (r *runner) lookup(ctx context.Context, ref string) (id, note string) {
-	if !r.o.Lookup {
-		return "", "the customer exists; the API's answer did not include its id (see --lookup)"
-	}
-	id, found, err := r.client.Lookup(ctx, ref)
-	switch {
-	case err != nil:
-		return "", "the customer exists; looking up its id failed: " + err.Error()
-	case !found:
-		return "", "the customer exists; the lookup did not find it"
-	}
-	return id, ""
-}
-
-// codeOf is the error code of a retryable failure: the API's, or the client's own for a failure without an
-// answer (timeout, connection_refused, connection_closed…).
-func codeOf(err error) string {
-	var re *zentra.RetryableError
-	if errors.As(err, &re) {
-		return re.Code
-	}
-	return ""
-}
-
-func reasonKey(status int, code string) string {
-	switch {
-	case status == 0 && code == "":
-		return "no answer"
-	case status == 0:
-		return code
-	case code == "":
-		return fmt.Sprint(status)
-	}
-	return fmt.Sprintf("%d %s", status, code)
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -99,13 +101,18 @@ type faultTransport struct {
 }
 
 func (f *faultTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	body, _ := io.ReadAll(req.Body)
-	_ = req.Body.Close()
+	var body []byte
+	if req.Body != nil {
+		body, _ = io.ReadAll(req.Body)
+		_ = req.Body.Close()
+	}
 	if resp := f.fault(req, body); resp != nil {
 		resp.Request = req
 		return resp, nil
 	}
-	req.Body = io.NopCloser(bytes.NewReader(body))
+	if req.Body != nil {
+		req.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	return f.next.RoundTrip(req)
 }
 
@@ -239,7 +246,7 @@ func TestRunRejectsBadRowsAndCarriesColumns(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"row", "external_reference", "status", "customer_id", "http_status", "attempts", "error", "Note", "Customer Id"}, recs[0])
 	assert.Equal(t, `'=HYPERLINK("http://x")`, recs[9][7], "a formula in a carried column is neutralised")
-	assert.Equal(t, "zentra: 422 invalid_format (field first_name): =name8 is not allowed", recs[8][6])
+	assert.Equal(t, "zentra: 422 invalid_format (field first_name): =… is not allowed", recs[8][6], "the row's own value is not repeated")
 
 	rejects, err := os.ReadFile(filepath.Join(out, RejectsFile))
 	require.NoError(t, err)
@@ -425,4 +432,109 @@ func TestRunInterruptedDuringA429Pause(t *testing.T) {
 		t.Fatal("the run waited out the 429 pause after the signal")
 	}
 	assert.LessOrEqual(t, requests.Load(), int32(o.Workers), "no request after the signal")
+}
+
+// downTransport fails every request without an answer while down is set.
+type downTransport struct {
+	down atomic.Bool
+	next http.RoundTripper
+}
+
+func (d *downTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if d.down.Load() {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	}
+	return d.next.RoundTrip(req)
+}
+
+// TestRunWhoseRequestsAllFailIsResumable: a small job against an API that is down fails every request,
+// fewer than the fail-fast count: the run is aborted (exit 3), no row is marked failed, and the same
+// command finishes the job once the API is back.
+func TestRunWhoseRequestsAllFailIsResumable(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, 3, nil)
+	out := filepath.Join(dir, "job")
+	tr := &downTransport{next: http.DefaultTransport}
+	tr.down.Store(true)
+	o := api.options(input, m, out)
+	o.Transport = tr
+	sum, err := Run(context.Background(), o)
+	require.Error(t, err)
+	assert.Equal(t, KindAborted, KindOf(err))
+	assert.Contains(t, err.Error(), "every request failed")
+	assert.Equal(t, 3, sum.ExitCode)
+	assert.Equal(t, 3, sum.Counts["pending"])
+	assert.Empty(t, readResults(t, out), "no row is marked failed by an API that was down")
+
+	tr.down.Store(false)
+	sum, err = Run(context.Background(), o)
+	require.NoError(t, err)
+	assert.Equal(t, 0, sum.ExitCode)
+	assert.Equal(t, 3, sum.Counts["created"])
+}
+
+// TestRunAbortedByFailFastLeavesItsRowsToResume: the first requests all fail, the run stops, and the rows
+// it tried are not left failed: the same command sends them once the API works.
+func TestRunAbortedByFailFastLeavesItsRowsToResume(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, 40, nil)
+	out := filepath.Join(dir, "job")
+	tr := &downTransport{next: http.DefaultTransport}
+	tr.down.Store(true)
+	o := api.options(input, m, out)
+	o.Transport, o.FailFast, o.Workers = tr, 5, 1
+	o.Retry.MaxAttempts = 1
+	_, err := Run(context.Background(), o)
+	require.Error(t, err)
+	assert.Equal(t, KindAborted, KindOf(err))
+	for _, l := range readResults(t, out) {
+		assert.NotEqual(t, "failed", l.Status, "row %d", l.Row)
+	}
+	tr.down.Store(false)
+	sum, err := Run(context.Background(), o)
+	require.NoError(t, err)
+	assert.Equal(t, 40, sum.Counts["created"])
+	assert.Zero(t, sum.Counts["failed"])
+}
+
+// TestRunLookupIsPacedAndRetried: a lookup that meets a 429 and a 503 is paced and retried like a create,
+// and the row gets its id.
+func TestRunLookupIsPacedAndRetried(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{ConflictWithoutID: true, Lookup: true})
+	dir, input, m := testInput(t, 4, nil)
+	// The customers exist already (an earlier import through another tool).
+	for i := 1; i <= 4; i++ {
+		req, _ := http.NewRequest(http.MethodPost, api.srv.URL+"/api/v1/identity/customers", strings.NewReader(fmt.Sprintf(`{"external_reference":"crm-%d"}`, i)))
+		req.Header.Set("Authorization", "Bearer sk_sandbox_importer_test")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	var gets atomic.Int32
+	o := api.options(input, m, filepath.Join(dir, "job"))
+	o.Lookup = true
+	o.Transport = &faultTransport{next: http.DefaultTransport, fault: func(req *http.Request, _ []byte) *http.Response {
+		if req.Method != http.MethodGet {
+			return nil
+		}
+		switch gets.Add(1) {
+		case 1:
+			return answer(429, http.Header{"Retry-After": {"60"}}, `{"error":{"code":"rate_limit_exceeded"}}`)
+		case 2:
+			return answer(503, nil, `{"error":{"code":"service_unavailable"}}`)
+		}
+		return nil
+	}}
+	sum, err := Run(context.Background(), o)
+	require.NoError(t, err)
+	assert.Equal(t, 4, sum.Counts["existing"])
+	assert.Equal(t, int64(1), sum.RateLimited, "the lookup's 429 paused everyone")
+	ids := map[string]string{}
+	for _, c := range api.sb.Customers() {
+		ids[c.ExternalReference] = c.ID
+	}
+	for _, l := range readResults(t, filepath.Join(dir, "job")) {
+		assert.Equal(t, "existing", l.Status)
+		assert.Equal(t, ids[l.ExternalReference], l.CustomerID, "row %d: %s", l.Row, l.Error)
+	}
 }

@@ -1,0 +1,291 @@
+package importer
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/zentra"
+)
+
+// send takes one row to an outcome: created, existing, rejected by the API, or failed after its retries.
+// It returns only run-fatal errors. No request is sent once intake has ended; a request already sent runs
+// under reqCtx. A row left without an outcome (interrupted, or the run aborted) stays in flight in the
+// journal and is sent again, with the same Idempotency-Key, when the job resumes.
+func (r *runner) send(intake, reqCtx context.Context, jb job) error {
+	if err := r.j.Start(jb.row, jb.offset, jb.end); err != nil {
+		return journalError(err)
+	}
+	key := IdempotencyKey(jb.ref)
+	var res *zentra.Created
+	t := r.try(intake, reqCtx, true, func(ctx context.Context) (err error) {
+		res, err = r.client.Create(ctx, key, jb.body)
+		return err
+	})
+	if t.stopped {
+		return t.fatal // nil when interrupted: the row stays in flight
+	}
+	out := checkpoint.Outcome{Row: jb.row, Offset: jb.offset, End: jb.end, Ref: jb.ref, Attempts: t.requests}
+	var rowErr *zentra.RowError
+	var retry *zentra.RetryableError
+	switch err := t.err; {
+	case err == nil:
+		out.HTTPStatus, out.CustomerID, out.Status = res.HTTPStatus, res.ID, checkpoint.StatusCreated
+		if res.Existing {
+			out.Status = checkpoint.StatusExisting
+			if res.ID == "" {
+				return r.existingWithoutID(intake, reqCtx, out, "")
+			}
+		}
+	case errors.As(err, &rowErr) && strings.EqualFold(rowErr.Code, codeKeyReused):
+		// The key was used before with another body: an earlier run sent this reference with other values
+		// (the mapping or the data changed since), and the API created the customer then.
+		out.HTTPStatus, out.Status = rowErr.HTTPStatus, checkpoint.StatusExisting
+		return r.existingWithoutID(intake, reqCtx, out, "an earlier request for this reference, with other values, created the customer")
+	case errors.As(err, &rowErr):
+		out.HTTPStatus, out.Error = rowErr.HTTPStatus, redactValues(err.Error(), jb.body)
+		out.Status = checkpoint.StatusRejected
+		if rowErr.HTTPStatus < 300 {
+			out.Status = checkpoint.StatusFailed // the API said yes without an id: not the data's fault
+			if rowErr.Code == zentra.CodeNoCustomerID {
+				out.Error += " (see --id-path)"
+			}
+			r.probs.failed(jb.row, jb.ref, rowErr.HTTPStatus, t.requests)
+		} else {
+			r.probs.apiRejected(jb.row, jb.ref, rowErr)
+		}
+	default: // transient trouble that outlasted the retries
+		out.Status, out.Error = checkpoint.StatusFailed, redactValues(err.Error(), jb.body)
+		if errors.As(err, &retry) {
+			out.HTTPStatus = retry.HTTPStatus
+		}
+		r.probs.failed(jb.row, jb.ref, out.HTTPStatus, t.requests)
+	}
+	return r.settle(out, t.err == nil)
+}
+
+// settle records an outcome, or holds it while the fail-fast check is undecided (see failFast).
+func (r *runner) settle(o checkpoint.Outcome, ok bool) error {
+	return r.fail.settle(o, ok, r.record)
+}
+
+// existingWithoutID finishes a row the API says exists without saying its id: the id comes from --lookup,
+// else from the job's own earlier runs (kept across --restart), else the row says why it has none.
+func (r *runner) existingWithoutID(intake, reqCtx context.Context, out checkpoint.Outcome, why string) error {
+	note := "the customer exists; the API's answer did not include its id (see --lookup)"
+	if r.o.Lookup {
+		var res struct {
+			id    string
+			found bool
+		}
+		t := r.try(intake, reqCtx, false, func(ctx context.Context) (err error) {
+			res.id, res.found, err = r.client.Lookup(ctx, out.Ref)
+			return err
+		})
+		out.Attempts += t.requests
+		switch {
+		case t.stopped:
+			return t.fatal // the row stays in flight; the next run asks again
+		case t.err != nil:
+			// The id exists but could not be had: failed, so that --retry-failed asks again.
+			out.Status = checkpoint.StatusFailed
+			out.Error = "the customer exists; looking up its id failed: " + t.err.Error()
+			return r.settle(out, true)
+		case res.found:
+			out.CustomerID = res.id
+			return r.settle(out, true)
+		}
+		note = "the customer exists; the lookup did not find it"
+	}
+	if id, ok := r.earlier(out.Ref); ok {
+		out.CustomerID, note = id, ""
+	}
+	if why != "" && out.CustomerID == "" {
+		note = why + "; " + note
+	}
+	out.Error = note
+	return r.settle(out, true)
+}
+
+// earlier returns the id an earlier run of the job recorded for ref (before a --restart).
+func (r *runner) earlier(ref string) (string, bool) {
+	if r.previous == nil {
+		return "", false
+	}
+	return r.previous(ref)
+}
+
+// tried is how a request with its retries ended.
+type tried struct {
+	requests int
+	err      error // the last answer's error; nil on success
+	stopped  bool  // no outcome: intake ended, the request was cut off, or the run must stop (fatal)
+	fatal    error // why the run must stop, when it must
+}
+
+// try sends one request through the pacer until it has an answer worth keeping: a success, a refusal of
+// the row, or a transient failure that outlasted the retry policy. 429s pause every worker and do not
+// count as attempts. When failFast is set, every answer also feeds the check that aborts a run whose
+// first requests all fail.
+func (r *runner) try(intake, reqCtx context.Context, failFast bool, do func(context.Context) error) tried {
+	var t tried
+	failures := 0
+	for {
+		if err := r.pacer.Wait(intake); err != nil {
+			t.stopped = true // interrupted (or aborted) before this attempt
+			return t
+		}
+		t.requests++
+		r.c.requests.Add(1)
+		if t.requests > 1 {
+			r.c.retries.Add(1)
+		}
+		sent := r.o.Clock.Now()
+		err := do(reqCtx)
+		rtt := r.o.Clock.Now().Sub(sent)
+		var retry *zentra.RetryableError
+		var fatal *zentra.FatalError
+		limited := errors.As(err, &retry) && retry.RateLimited
+		if retry != nil && retry.HTTPStatus == 0 {
+			rtt = 0 // no answer: a timeout says nothing of the round trip
+		}
+		r.pacer.Done(rtt, limited)
+		t.err = err
+		switch {
+		case limited:
+			r.c.rateLimited.Add(1)
+			until := r.pacer.RateLimited(r.o.Clock.Now(), retry.ResetAt, retry.RetryAfter)
+			r.log.Debug("rate limited: all workers pause", "until", until)
+			continue
+		case errors.As(err, &fatal):
+			t.stopped, t.fatal = true, &Error{Kind: KindAborted, Err: err, Hint: fatal.Hint}
+			return t
+		case err != nil && reqCtx.Err() != nil:
+			t.stopped = true // cut off in flight: the outcome is unknown
+			return t
+		}
+		if failFast {
+			ok := err == nil || isKeyReused(err)
+			if ferr := r.fail.observe(ok, reasonKey(err)); ferr != nil {
+				t.stopped, t.fatal = true, ferr
+				return t
+			}
+		}
+		if err == nil || retry == nil {
+			return t // a success, or an answer about the row that retrying will not change
+		}
+		failures++
+		if !r.o.Retry.Retry(failures) {
+			return t
+		}
+		var serverSays time.Duration
+		if !retry.RetryAt.IsZero() {
+			serverSays = retry.RetryAt.Sub(r.o.Clock.Now())
+		}
+		if err := r.o.Clock.Sleep(intake, r.o.Retry.Backoff(failures+1, serverSays)); err != nil {
+			t.stopped = true
+			return t
+		}
+	}
+}
+
+// codeKeyReused is the error code of an idempotency key sent again with another body.
+const codeKeyReused = "idempotency_key_reused"
+
+func isKeyReused(err error) bool {
+	var rowErr *zentra.RowError
+	return errors.As(err, &rowErr) && strings.EqualFold(rowErr.Code, codeKeyReused)
+}
+
+func (r *runner) record(o checkpoint.Outcome) error {
+	if err := r.j.Record(o); err != nil {
+		return journalError(err)
+	}
+	return nil
+}
+
+// reasonKey names a failure for the fail-fast message: status and code, or the client's own code for a
+// failure without an answer (timeout, connection_refused…).
+func reasonKey(err error) string {
+	var status int
+	var code string
+	var rowErr *zentra.RowError
+	var retry *zentra.RetryableError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &rowErr):
+		status, code = rowErr.HTTPStatus, rowErr.Code
+	case errors.As(err, &retry):
+		status, code = retry.HTTPStatus, retry.Code
+	}
+	switch {
+	case status == 0 && code == "":
+		return "no answer"
+	case status == 0:
+		return code
+	case code == "":
+		return fmt.Sprint(status)
+	}
+	return fmt.Sprintf("%d %s", status, code)
+}
+
+// redactValues removes the row's own values from an API message before it is kept: an API may repeat
+// what it refuses ("email ada@example.com is invalid"), and the message goes to results.csv, which the
+// finance team reads, and to the journal. The values themselves are in rejects.csv.
+func redactValues(msg string, body []byte) string {
+	var v any
+	if json.Unmarshal(body, &v) != nil {
+		return msg
+	}
+	var values []string
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if k != "external_reference" { // the row's name in logs and results, not personal data
+					walk(x)
+				}
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		case string:
+			values = append(values, v)
+			if d := digitsOf(v); len(d) >= 7 && d != v {
+				// A phone number in another format: all its digits, or its national part.
+				values = append(values, d, d[len(d)-7:])
+				if len(d) > 10 {
+					values = append(values, d[len(d)-10:])
+				}
+			}
+		}
+	}
+	walk(v)
+	sort.Slice(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
+	for _, val := range values {
+		if len(strings.TrimSpace(val)) < 3 {
+			continue
+		}
+		msg = regexp.MustCompile("(?i)"+regexp.QuoteMeta(val)).ReplaceAllString(msg, "…")
+	}
+	return msg
+}
+
+func digitsOf(s string) string {
+	var b strings.Builder
+	for _, c := range s {
+		if c >= '0' && c <= '9' {
+			b.WriteRune(c)
+		}
+	}
+	return b.String()
+}
