@@ -60,9 +60,10 @@ import (
 //   - region: the default region (ISO 3166 code such as NG) for the phone transform: the country of
 //     numbers written without a country code.
 //
-// external_reference is required, must come from a column or template, may not be optional and is the
-// request's idempotency identity. require_one_of names fields of which at least one must be present in
-// each row (for example a contact: email or phone).
+// external_reference is required and is the row's identity: the request's idempotency key derives from
+// it. It must come from a column or template and may have neither a default nor optional: true, since a
+// row without a reference must be rejected, not given a shared one (or none). require_one_of names
+// fields of which at least one must be present in each row (for example a contact: email or phone).
 //
 // # Transforms
 //
@@ -167,6 +168,7 @@ type fieldSpec struct {
 
 	def        string // used when the value is empty; hasDefault says whether there is one
 	hasDefault bool
+	defPos     mappingPos // of the default's value
 	optional   bool
 	typ        valueType
 	region     string // upper-case region for the phone transform, or ""

@@ -476,13 +476,21 @@ func (p *mappingParser) parseFields(e *ast.MappingValueNode) []*fieldSpec {
 	return fields
 }
 
+// checkReference reports every rule that would let two rows share a reference, or make it other than
+// text: the reference is the row's identity (its idempotency key derives from it).
 func (p *mappingParser) checkReference(f *fieldSpec) {
-	switch {
-	case f.source == fromValue:
+	if f.source == fromValue {
 		p.addErr(f.pos, `use a column or a template such as "crm-{Customer Id}"`, "external_reference cannot be a constant: every row would have the same reference")
-	case f.optional:
-		p.addErr(f.pos, "remove optional: a row without a reference is rejected", "external_reference cannot be optional")
-	case f.typ != typeString:
+		return
+	}
+	if f.hasDefault {
+		p.addErr(f.defPos, "remove default: a row without a reference must be rejected, not given a shared one",
+			"external_reference cannot have a default: every row without a reference would get the same one")
+	}
+	if f.optional {
+		p.addErr(f.pos, "remove optional: a row without a reference must be rejected, not sent without one", "external_reference cannot be optional")
+	}
+	if f.typ != typeString {
 		p.addErr(f.pos, "remove type:", "external_reference is text; it cannot have type %s", f.typ)
 	}
 }
@@ -557,7 +565,7 @@ func (p *mappingParser) parseField(e *ast.MappingValueNode, target string) *fiel
 		case "default":
 			defNode = fe.Value
 			if s, ok := p.text(fe.Value, "default", "write the text to use when the value is empty"); ok {
-				f.def, f.hasDefault = s, true
+				f.def, f.hasDefault, f.defPos = s, true, nodePos(fe.Value)
 				if strings.TrimSpace(s) == "" {
 					p.errAt(fe.Value, "remove default:, or add optional: true to leave the field out when empty", "default is empty")
 				}
