@@ -74,7 +74,11 @@ import (
 //     separated by spaces, hyphens, dots, slashes and brackets: "ADÉLÉ OKAFOR-NWOSU" → "Adélé
 //     Okafor-Nwosu". An apostrophe after a single letter starts a part ("o'brien" → "O'Brien", "d'angelo"
 //     → "D'Angelo") but not elsewhere ("ADEBAYO'S" → "Adebayo's"); a leading Mc does too ("MCCARTHY" →
-//     "McCarthy"). Particles such as van or de are capitalised like any other word.
+//     "McCarthy"). Particles such as van or de are capitalised like any other word. A word after the
+//     first that is a Roman numeral from II to XX in one case, maybe followed by a comma or a dot, is
+//     written in upper case ("JOHN III" → "John III"), except VI and XI, which are also names (Vi, Xi).
+//     A Greek sigma that ends a word is written ς ("ΟΔΥΣΣΕΑΣ" → "Οδυσσεας"), and ß, which has no
+//     upper case of its own, does not make a word mixed case ("STRAßE" → "Straße").
 //   - collapse_spaces: turns each run of white space (tabs and newlines included) into one space and
 //     removes it around the value.
 //   - digits: keeps only the ASCII digits 0-9.

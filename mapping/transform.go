@@ -172,11 +172,12 @@ func onlyDigits(s string) string {
 }
 
 // titleCase capitalises names as documented on [Mapping]: words already in mixed case are kept, others
-// are lowercased with the first letter of each part capitalised.
+// are lowercased with the first letter of each part capitalised; a Roman numeral after the first word
+// stays upper case (John III).
 func titleCase(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
-	for len(s) > 0 {
+	for first := true; len(s) > 0; first = false {
 		// Copy the white space before the next word, then the word.
 		i := strings.IndexFunc(s, func(r rune) bool { return !unicode.IsSpace(r) })
 		if i < 0 {
@@ -189,17 +190,36 @@ func titleCase(s string) string {
 		if end < 0 {
 			end = len(s)
 		}
-		titleWord(&b, s[:end])
+		if w := s[:end]; !first && isRomanSuffix(w) {
+			b.WriteString(strings.ToUpper(w))
+		} else {
+			titleWord(&b, w)
+		}
 		s = s[end:]
 	}
 	return b.String()
+}
+
+// romanSuffixes are the numerals II to XX that follow a name (John Adeyemi III), except VI and XI, which
+// are also names (Vi, Xi). A lone V or X is capitalised as any one-letter word is.
+var romanSuffixes = []string{"ii", "iii", "iv", "vii", "viii", "ix", "xii", "xiii", "xiv", "xv", "xvi", "xvii", "xviii", "xix", "xx"}
+
+// isRomanSuffix reports whether w is one of romanSuffixes in one case (III or iii, not Iii), maybe
+// followed by a comma or a dot.
+func isRomanSuffix(w string) bool {
+	w = strings.TrimSuffix(strings.TrimSuffix(w, ","), ".")
+	if len(w) > 5 || w != strings.ToLower(w) && w != strings.ToUpper(w) {
+		return false
+	}
+	return slices.Contains(romanSuffixes, strings.ToLower(w))
 }
 
 func titleWord(b *strings.Builder, w string) {
 	hasUpper, hasLower := false, false
 	for _, r := range w {
 		hasUpper = hasUpper || unicode.IsUpper(r)
-		hasLower = hasLower || unicode.IsLower(r)
+		// ß has no upper-case letter of its own: STRAßE is an upper-case word.
+		hasLower = hasLower || unicode.IsLower(r) && unicode.ToUpper(r) != r
 	}
 	if hasUpper && hasLower {
 		b.WriteString(w)
@@ -214,6 +234,8 @@ func titleWord(b *strings.Builder, w string) {
 			if capNext {
 				r = unicode.ToTitle(r)
 				capNext = false
+			} else if r == 'σ' && finalSigma(runes[i+1:]) {
+				r = 'ς' // Greek writes a word-final sigma differently: ΟΔΥΣΣΕΑΣ → Οδυσσεας
 			}
 			partLetters++
 			// A leading Mc starts a new part when a name follows: McCarthy.
@@ -236,6 +258,17 @@ func titleWord(b *strings.Builder, w string) {
 		}
 		b.WriteRune(r)
 	}
+}
+
+// finalSigma reports whether a sigma followed by rest ends its word: no letter follows it, combining
+// marks aside. (It is only asked about a sigma after the first letter of a part.)
+func finalSigma(rest []rune) bool {
+	for _, r := range rest {
+		if !unicode.Is(unicode.Mn, r) {
+			return !unicode.IsLetter(r)
+		}
+	}
+	return true
 }
 
 // lettersFollow reports whether rs starts with at least n letters.
