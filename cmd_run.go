@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"time"
 
@@ -42,10 +43,16 @@ Environment: ZENTRA_SECRET_KEY, ZENTRA_SECRET_KEY_FILE, ZENTRA_API_URL, ZENTRA_R
 ZENTRA_LOG_FORMAT (a flag given on the command line wins).`,
 		Args: exactlyOneFile,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			applyEnv(cmd.Flags(), env.getenv, map[string]string{
-				"api-url": "ZENTRA_API_URL", "rate": "ZENTRA_RATE", "workers": "ZENTRA_WORKERS",
-				"log-format": "ZENTRA_LOG_FORMAT", "secret-key-file": "ZENTRA_SECRET_KEY_FILE",
-			})
+			vars := map[string]string{"rate": "ZENTRA_RATE", "workers": "ZENTRA_WORKERS",
+				"log-format": "ZENTRA_LOG_FORMAT", "secret-key-file": "ZENTRA_SECRET_KEY_FILE"}
+			if !f.sandbox {
+				vars["api-url"] = "ZENTRA_API_URL" // --sandbox names the API on the command line
+			}
+			if err := applyEnv(cmd.Flags(), env.getenv, vars); err != nil {
+				env.finish(nil, err)
+				return nil
+			}
+			env.logFormat = f.logFormat
 			opts, err := f.options(env, args[0])
 			if err != nil {
 				env.finish(nil, err)
@@ -168,15 +175,25 @@ func secretKey(file string, env *environment) (zentra.Secret, error) {
 }
 
 // applyEnv gives flags not set on the command line the value of their environment variable.
-func applyEnv(fl *pflag.FlagSet, getenv func(string) string, vars map[string]string) {
-	for name, v := range vars {
+func applyEnv(fl *pflag.FlagSet, getenv func(string) string, vars map[string]string) error {
+	names := make([]string, 0, len(vars))
+	for name := range vars {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		v := vars[name]
 		if fl.Changed(name) {
 			continue
 		}
 		if val := getenv(v); val != "" {
-			_ = fl.Set(name, val)
+			if err := fl.Set(name, val); err != nil {
+				return &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("%s=%q: %v", v, val, err),
+					Hint: fmt.Sprintf("%s sets --%s; see `zentra-import run -h`", v, name)}
+			}
 		}
 	}
+	return nil
 }
 
 func exactlyOneFile(cmd *cobra.Command, args []string) error {
@@ -201,7 +218,8 @@ func isTerminal(w any) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// resumeCommand is the command line to print for resuming: the same command, as the user can type it.
+// resumeCommand is the command line to print for resuming: the same command, as the user can type it,
+// without --restart (which would throw away the progress it is meant to resume).
 func resumeCommand(args []string) string {
 	prog := "zentra-import"
 	if strings.Contains(os.Args[0], "go-build") {
@@ -209,6 +227,9 @@ func resumeCommand(args []string) string {
 	}
 	parts := []string{prog}
 	for _, a := range args {
+		if a == "--restart" || strings.HasPrefix(a, "--restart=") {
+			continue
+		}
 		parts = append(parts, shellQuote(a))
 	}
 	return strings.Join(parts, " ")

@@ -42,7 +42,7 @@ Counters: GET /_sandbox/stats · customers: GET /_sandbox/customers (sandbox ext
 			}
 			run, err := sandbox.Start(addr, cfg)
 			if err != nil {
-				env.finish(nil, &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("sandbox: %w", err)})
+				env.finish(nil, &importer.Error{Kind: importer.KindInput, Err: err, Hint: "the sandbox listens on this machine only: give --addr a loopback address such as 127.0.0.1:8080"})
 				return nil
 			}
 			defer run.Close()

@@ -377,7 +377,11 @@ func TestRunLogsProgressWhenNotATerminal(t *testing.T) {
 	assert.GreaterOrEqual(t, lines, 3, r.stderr)
 	assert.Contains(t, r.stderr, `"total":150`)
 	assert.NotContains(t, r.stderr, "\r", "no bar drawn into a log")
-	assert.Contains(t, r.stderr, "created 150", "the final summary always prints")
+	assert.Contains(t, r.stderr, `"msg":"summary"`, "the final summary always prints")
+	assert.Contains(t, r.stderr, `"created":150`)
+	for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+		assert.True(t, json.Valid([]byte(line)), "every line a log collector reads is JSON: %s", line)
+	}
 
 	r = run(t, keyEnv(sb), "run", "--api-url", sb.URL, "--mapping", j.mapping, "--out", j.out+"-quiet", "--quiet", "--rate", "100/s", "--progress-interval", "100ms", j.input)
 	require.Equal(t, 0, r.code, r.stderr)
@@ -749,6 +753,15 @@ func TestUsageErrors(t *testing.T) {
 		{name: "unknown flag", args: []string{"run", "--colour", "x.csv"}, want: "unknown flag"},
 		{name: "sandbox and api url", args: []string{"run", "--sandbox", "--api-url", sb.URL, j.input}, want: "give one"},
 	}
+	t.Run("a bad value in the environment names its variable", func(t *testing.T) {
+		r := run(t, append(keyEnv(sb), "ZENTRA_WORKERS=eight"), j.args(sb)...)
+		assert.Equal(t, 2, r.code, r.stderr)
+		assert.Contains(t, r.stderr, `ZENTRA_WORKERS="eight"`)
+	})
+	t.Run("the environment's API does not fight --sandbox", func(t *testing.T) {
+		r := run(t, []string{"ZENTRA_API_URL=https://api.usezentra.com"}, "run", "--sandbox", "--mapping", j.mapping, "--out", j.out+"-sb", j.input)
+		assert.Equal(t, 0, r.code, r.stderr)
+	})
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := run(t, keyEnv(sb), tc.args...)

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
@@ -104,13 +105,25 @@ type environment struct {
 	stdout, stderr io.Writer
 	args           []string
 	getenv         func(string) string
+	logFormat      string // "json": the summary and the error are JSON log records too
 	summary        *importer.Summary
 	err            error
 }
 
-// finish records a command's outcome and reports its error, with its hint, on stderr.
+// finish records a command's outcome and reports it on stderr: the summary, then the error with its hint.
+// With --log-format json both are log records, so that a log collector reads every line.
 func (e *environment) finish(sum *importer.Summary, err error) {
 	e.summary, e.err = sum, err
+	if e.logFormat == "json" {
+		log := slog.New(slog.NewJSONHandler(e.stderr, nil))
+		if sum != nil {
+			log.Info("summary", "summary", sum)
+		}
+		if err != nil {
+			log.Error(errorText(err), "hint", importer.HintOf(err), "exit_code", exitCode(sum, err))
+		}
+		return
+	}
 	if sum != nil {
 		sum.Print(e.stderr)
 	}
@@ -119,13 +132,16 @@ func (e *environment) finish(sum *importer.Summary, err error) {
 	}
 }
 
+func errorText(err error) string {
+	if errors.Is(err, importer.ErrInterrupted) {
+		return "interrupted"
+	}
+	return err.Error()
+}
+
 // printError prints "zentra-import: message" and, when there is one, "hint: how to fix it".
 func printError(w io.Writer, err error) {
-	msg := err.Error()
-	if errors.Is(err, importer.ErrInterrupted) {
-		msg = "interrupted"
-	}
-	fmt.Fprintf(w, "zentra-import: %s\n", msg)
+	fmt.Fprintf(w, "zentra-import: %s\n", errorText(err))
 	if hint := importer.HintOf(err); hint != "" {
 		fmt.Fprintf(w, "hint: %s\n", hint)
 	}

@@ -21,20 +21,18 @@ const (
 // atomically: a crash leaves the previous versions, never a half-written file.
 type jobFiles struct {
 	dir     string
-	input   string
-	csv     mapping.CSVOptions
-	carry   []int
+	src     *source
+	carry   carried
 	counts  map[string]int
 	outcome int // rows with an outcome
 }
 
 func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 	f.counts = newCounts()
-	rd, err := mapping.Open(f.input, f.csv)
+	rd, err := f.src.reader()
 	if err != nil {
 		return err
 	}
-	defer rd.Close()
 	header := rd.Header()
 
 	results, err := checkpoint.CreateAtomic(filepath.Join(f.dir, ResultsFile))
@@ -48,11 +46,7 @@ func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 	}
 	defer abortUnlessCommitted(rejects, &err)
 
-	names := make([]string, len(f.carry))
-	for i, idx := range f.carry {
-		names[i] = header[idx]
-	}
-	rw, err := checkpoint.NewResultsWriter(results, names)
+	rw, err := checkpoint.NewResultsWriter(results, f.carry.names)
 	if err != nil {
 		return err
 	}
@@ -60,13 +54,13 @@ func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 	if err != nil {
 		return err
 	}
-	carry := make([]string, len(f.carry))
+	carry := make([]string, len(f.carry.idx))
 	var rec *mapping.Record
 	err = j.Outcomes(func(o checkpoint.Outcome) error {
 		for rec == nil || rec.Row < o.Row {
 			next, err := rd.Next()
 			if errors.Is(err, io.EOF) {
-				return fmt.Errorf("the journal has row %d but %s ends before it", o.Row, f.input)
+				return fmt.Errorf("the journal has row %d but %s ends before it", o.Row, f.src.path)
 			}
 			if err != nil {
 				return err
@@ -74,9 +68,9 @@ func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 			rec = next
 		}
 		if rec.Row != o.Row {
-			return fmt.Errorf("the journal has row %d that %s does not", o.Row, f.input)
+			return fmt.Errorf("the journal has row %d that %s does not", o.Row, f.src.path)
 		}
-		for i, idx := range f.carry {
+		for i, idx := range f.carry.idx {
 			carry[i] = ""
 			if idx < len(rec.Fields) {
 				carry[i] = rec.Fields[idx]
@@ -119,9 +113,16 @@ func abortUnlessCommitted(f *checkpoint.AtomicFile, err *error) {
 // finish writes the job files and the summary, and marks the journal finished when every row is done.
 func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, error) {
 	o := r.o
-	files := &jobFiles{dir: r.dir, input: o.Input, csv: r.src.m.CSV(), carry: r.carry}
+	files := &jobFiles{dir: r.dir, src: r.src, carry: r.carry}
 	filesErr := files.write(r.j)
 
+	if !r.eof && r.counted != nil {
+		<-r.counted // the total, for the rows still pending
+	}
+	if now, grew := r.src.grew(); grew {
+		r.log.Warn("the input changed while it was imported: only the bytes it had at the start were read, and the job stays bound to them; import the new file with another --out",
+			"bytes_at_start", r.src.size, "bytes_now", now)
+	}
 	rows := int(r.rep.total.Load())
 	if r.eof {
 		rows = max(r.lastRow, r.st.ResumeRow-1)
@@ -172,13 +173,15 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 		}
 		return s, filesErr
 	}
+	// The summary first: a crash before the finish record leaves a job that the next run finishes again
+	// (sending nothing), never a finished job whose summary is an older run's.
+	if err := writeSummary(r.dir, s); err != nil {
+		return s, &Error{Kind: KindAborted, Err: fmt.Errorf("write summary: %w", err), Hint: "the journal is intact: run the same command again to rebuild the job files"}
+	}
 	if s.Complete {
 		if err := r.j.Finish(rows, s.ExitCode); err != nil {
 			return s, journalError(err)
 		}
-	}
-	if err := writeSummary(r.dir, s); err != nil {
-		return s, &Error{Kind: KindAborted, Err: fmt.Errorf("write summary: %w", err), Hint: "the journal is intact: run the same command again to rebuild the job files"}
 	}
 	return s, nil
 }

@@ -120,7 +120,7 @@ type runner struct {
 	c       counters
 
 	src    *source
-	carry  []int
+	carry  carried
 	client *zentra.Client
 	pacer  *Pacer
 	dir    string
@@ -130,6 +130,7 @@ type runner struct {
 	fail   *failFast
 	probs  *problemLog
 
+	counted  chan struct{}                   // closed once the input's rows are counted (the progress total)
 	eof      bool                            // the producer read the whole input
 	lastRow  int                             // the last row the producer read
 	previous func(ref string) (string, bool) // ids an earlier run recorded, kept across --restart
@@ -165,7 +166,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	if src.inferred != nil {
 		r.showInferred()
 	}
-	size, sum, err := checkpoint.Fingerprint(o.Input)
+	size, sum, err := src.fingerprint()
 	if err != nil {
 		return nil, wrapInput(err, "")
 	}
@@ -190,10 +191,11 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 		r.log.Warn("journal repaired after a crash; the rows it lost will be sent again with the same idempotency keys", "detail", st.Repaired)
 	}
 	if st.Complete {
-		if s, err := ReadSummary(r.dir); err == nil && r.filesPresent() {
+		if s, err := ReadSummary(r.dir); err == nil && r.filesPresent() && sameCarry(r.dir, r.carry.names) {
 			r.log.Info("the job is already finished: nothing to send; its files are unchanged", "job", r.dir)
 			return s, nil
 		}
+		// Finished, but a job file is missing or --carry changed: rebuild the files, sending nothing.
 	}
 	if !st.Fresh {
 		r.rep.base = int64(doneCount(st))
@@ -270,7 +272,7 @@ func (r *runner) showInferred() {
 }
 
 func (r *runner) filesPresent() bool {
-	for _, name := range []string{ResultsFile, SummaryFile} {
+	for _, name := range []string{ResultsFile, RejectsFile, SummaryFile} {
 		if _, err := os.Stat(filepath.Join(r.dir, name)); err != nil {
 			return false
 		}
@@ -301,7 +303,9 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 	progCtx, stopProgress := context.WithCancel(context.Background())
 	progDone := make(chan struct{})
 	go func() { defer close(progDone); r.rep.run(progCtx) }()
+	r.counted = make(chan struct{})
 	go func() {
+		defer close(r.counted)
 		if n, err := mapping.CountRows(o.Input, r.src.rd.Dialect()); err == nil {
 			r.rep.setTotal(n)
 		}

@@ -1,6 +1,9 @@
 package importer
 
 import (
+	"crypto/sha256"
+	"encoding/csv"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -8,13 +11,18 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/zentra/zentra-import/checkpoint"
 	"github.com/zentra/zentra-import/mapping"
 )
 
 // source is the input file opened with its mapping: the reader positioned after the header, the compiled
-// mapper, and where the mapping came from.
+// mapper, and where the mapping came from. The job reads only the bytes the file had when it was opened:
+// a file still being written (a partner's drop) is imported as it was then, and the job's fingerprint
+// covers exactly those bytes.
 type source struct {
 	path     string
+	f        *os.File
+	size     int64
 	m        *mapping.Mapping
 	mapper   *mapping.Mapper
 	rd       *mapping.Reader
@@ -34,7 +42,11 @@ func openSource(input, mappingFile string) (*source, error) {
 	if mappingFile != "" {
 		m, err := mapping.Load(mappingFile)
 		if err != nil {
-			return nil, wrapInput(err, "fix the mapping file at the line named above; `zentra-import mapping "+input+"` prints a starter mapping")
+			hint := "fix the mapping file at the line named above; `zentra-import mapping " + input + "` prints a starter mapping"
+			if errors.Is(err, os.ErrNotExist) {
+				hint = "check the path given to --mapping; `zentra-import mapping " + input + " > mapping.yaml` writes a starter one"
+			}
+			return nil, wrapInput(err, hint)
 		}
 		s.m = m
 	} else {
@@ -44,24 +56,58 @@ func openSource(input, mappingFile string) (*source, error) {
 		}
 		s.m, s.inferred = m, annotated
 	}
-	rd, err := mapping.Open(input, s.m.CSV())
+	f, err := os.Open(input)
 	if err != nil {
+		return nil, wrapInput(err, "")
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, wrapInput(err, "")
+	}
+	s.f, s.size = f, fi.Size()
+	rd, err := s.reader()
+	if err != nil {
+		_ = f.Close()
 		return nil, wrapInput(err, "")
 	}
 	mapper, err := s.m.Compile(rd.Header())
 	if err != nil {
-		_ = rd.Close()
+		_ = f.Close()
 		return nil, wrapInput(err, "column names must match the input's header (case and surrounding spaces are ignored)")
 	}
 	s.rd, s.mapper = rd, mapper
 	return s, nil
 }
 
+// reader reads the input from its start, within the bytes it had when it was opened.
+func (s *source) reader() (*mapping.Reader, error) {
+	return mapping.NewReader(io.NewSectionReader(s.f, 0, s.size), s.path, s.m.CSV())
+}
+
+// fingerprint is the size and SHA-256 of the bytes the job reads.
+func (s *source) fingerprint() (int64, string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(s.f, 0, s.size)); err != nil {
+		return 0, "", fmt.Errorf("read %s: %w", s.path, err)
+	}
+	return s.size, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// grew reports, after a run, whether the file changed size while it was read.
+func (s *source) grew() (int64, bool) {
+	fi, err := os.Stat(s.path)
+	if err != nil || fi.Size() == s.size {
+		return 0, false
+	}
+	return fi.Size(), true
+}
+
 func (s *source) Close() error {
-	if s.rd == nil {
+	if s.f == nil {
 		return nil
 	}
-	return s.rd.Close()
+	return s.f.Close()
 }
 
 func checkInputFile(input string) error {
@@ -118,17 +164,57 @@ func Infer(w io.Writer, input string) error {
 	return err
 }
 
+// carried is the --carry columns: where they are in the input, and their names in results.csv.
+type carried struct {
+	idx   []int
+	names []string
+}
+
+// resultColumns are the fixed columns of results.csv; a carried column of the same name is written as
+// input_<name>, so that no two columns of results.csv share a name.
+var resultColumns = []string{"row", "external_reference", "status", "customer_id", "http_status", "attempts", "error"}
+
 // resolveCarry finds the --carry columns in the header.
-func resolveCarry(header []string, carry []string) ([]int, error) {
-	idx := make([]int, 0, len(carry))
+func resolveCarry(header []string, carry []string) (carried, error) {
+	var c carried
+	seen := map[int]bool{}
 	for _, name := range carry {
 		i, err := mapping.ResolveColumn(header, name)
 		if err != nil {
-			return nil, wrapInput(fmt.Errorf("--carry: %w", err), "name columns of the input's header, separated by commas")
+			return c, wrapInput(fmt.Errorf("--carry: %w", err), "name columns of the input's header, separated by commas")
 		}
-		idx = append(idx, i)
+		if seen[i] {
+			return c, inputError("give each column once", "--carry names the column %q twice", header[i])
+		}
+		seen[i] = true
+		out := strings.TrimSpace(header[i])
+		for _, fixed := range resultColumns {
+			if strings.EqualFold(out, fixed) {
+				out = "input_" + out
+			}
+		}
+		c.idx, c.names = append(c.idx, i), append(c.names, out)
 	}
-	return idx, nil
+	return c, nil
+}
+
+// sameCarry reports whether results.csv in dir already has exactly these carried columns.
+func sameCarry(dir string, names []string) bool {
+	f, err := os.Open(filepath.Join(dir, ResultsFile))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	header, err := csv.NewReader(f).Read()
+	if err != nil || len(header) != len(resultColumns)+len(names) {
+		return false
+	}
+	for i, n := range names {
+		if header[len(resultColumns)+i] != checkpoint.SafeCell(n) {
+			return false
+		}
+	}
+	return true
 }
 
 // JobDir is the default job directory of an input: FILE with .csv replaced by .import, beside it.

@@ -129,7 +129,11 @@ func (s *Summary) Print(w io.Writer) {
 		}
 		b.WriteString("\n")
 		if s.Resumed {
-			fmt.Fprintf(&b, "  resumed: %d rows were already done, %d in flight were sent again\n", s.AlreadyDone, s.Resent)
+			fmt.Fprintf(&b, "  resumed: %s already done", plural(s.AlreadyDone, "row"))
+			if s.Resent > 0 {
+				fmt.Fprintf(&b, "; %s in flight at the interruption sent again with the same keys", plural(s.Resent, "row"))
+			}
+			b.WriteString("\n")
 		}
 	}
 	if n := s.Counts["rejected"]; n > 0 {

@@ -104,7 +104,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	if err = rejects.Commit(); err != nil {
 		return nil, err
 	}
-	size, sum, err := checkpoint.Fingerprint(o.Input)
+	size, sum, err := src.fingerprint()
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/spf13/pflag"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/zentra/zentra-import/importer"
+)
+
+func TestExitCodeTable(t *testing.T) {
+	cases := []struct {
+		name string
+		sum  *importer.Summary
+		err  error
+		want int
+	}{
+		{name: "every row created or existing", sum: &importer.Summary{ExitCode: 0}, want: 0},
+		{name: "finished with rejected rows", sum: &importer.Summary{ExitCode: 1}, want: 1},
+		{name: "no summary, no error (mapping printed)", want: 0},
+		{name: "input error", err: errors.New("no such file"), want: 2},
+		{name: "aborted", sum: &importer.Summary{ExitCode: 3}, err: &importer.Error{Kind: importer.KindAborted, Err: errors.New("401")}, want: 3},
+		{name: "interrupted", err: &importer.Error{Kind: importer.KindInterrupted, Err: importer.ErrInterrupted}, want: 130},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, exitCode(tc.sum, tc.err))
+		})
+	}
+}
+
+func TestResumeCommand(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{args: []string{"run", "--mapping", "m.yaml", "in.csv"}, want: "zentra-import run --mapping m.yaml in.csv"},
+		{args: []string{"run", "--restart", "--out", "job dir", "in.csv"}, want: "zentra-import run --out 'job dir' in.csv"},
+		{args: []string{"run", "--restart=true", "--carry", "Customer Id,Branch", "o'brien.csv"}, want: `zentra-import run --carry 'Customer Id,Branch' 'o'\''brien.csv'`},
+	}
+	for _, tc := range cases {
+		got := resumeCommand(tc.args)
+		if got[:6] == "go run" { // under `go test` the binary's path is not go-build's
+			got = "zentra-import" + got[len("go run ."):]
+		}
+		assert.Equal(t, tc.want, got)
+	}
+}
+
+func TestApplyEnv(t *testing.T) {
+	newFlags := func() (*pflag.FlagSet, *int, *string) {
+		fl := pflag.NewFlagSet("run", pflag.ContinueOnError)
+		w := fl.Int("workers", 8, "")
+		r := fl.String("rate", "auto", "")
+		return fl, w, r
+	}
+	env := map[string]string{"ZENTRA_WORKERS": "12", "ZENTRA_RATE": "100/min"}
+	vars := map[string]string{"workers": "ZENTRA_WORKERS", "rate": "ZENTRA_RATE"}
+
+	fl, w, r := newFlags()
+	require.NoError(t, fl.Parse([]string{"--rate", "5/s"}))
+	require.NoError(t, applyEnv(fl, func(k string) string { return env[k] }, vars))
+	assert.Equal(t, 12, *w, "the environment fills a flag not given")
+	assert.Equal(t, "5/s", *r, "a flag given on the command line wins")
+
+	fl, _, _ = newFlags()
+	require.NoError(t, fl.Parse(nil))
+	err := applyEnv(fl, func(k string) string { return map[string]string{"ZENTRA_WORKERS": "eight"}[k] }, vars)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `ZENTRA_WORKERS="eight"`)
+	assert.Equal(t, importer.KindInput, importer.KindOf(err))
+}
