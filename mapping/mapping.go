@@ -42,7 +42,12 @@ import (
 //   - template: text with columns in braces, "crm-{Customer Id}"; each column's value is inserted with
 //     surrounding spaces removed; {{ and }} write a literal brace. If any column in it is empty, the
 //     template's result is empty (a reference "crm-" would be worse than a rejected row).
-//   - value: a constant of its YAML type: a string, a number or a boolean ("5" is a string, 5 a number).
+//   - value: a constant, any YAML value, written as the JSON of its YAML type: text ("5" and "null" are
+//     text), a number (5, -12.5, 0x1F; JSON has no infinity or NaN, so .inf and .nan are refused), true
+//     or false, null (or ~), a list ([sms, email], or a block list) and an object ({opt_in: true,
+//     channels: [sms]}, or a block mapping), nested up to 32 levels deep, with up to 10,000 parts. An
+//     object's keys are written in sorted order, as the body's own. value: with nothing after it is a
+//     mistake, not null: write null. (The YAML library reads 1e5, without a dot, as text: write 1.0e5.)
 //
 // and, for column and template sources:
 //
@@ -59,6 +64,12 @@ import (
 //     Text that does not convert is the row's problem.
 //   - region: the default region (ISO 3166 code such as NG) for the phone transform: the country of
 //     numbers written without a country code.
+//   - split: TEXT makes the field a JSON list: the value is cut at each TEXT, and each item goes
+//     through the transforms, validators and type on its own, as a single value would ({column: Tags,
+//     split: ";", transform: [trim, lower]} sends " VIP; Gold;" as ["vip", "gold"]; with type: integer,
+//     "1,2" is [1, 2]). Items empty after the transforms are dropped, so a value with no item left is
+//     empty (default, optional and required apply as to any value). A problem names the item by its
+//     place: "item 2: not a valid email address". A default is split the same way, without transforms.
 //
 // external_reference is required and is the row's identity: the request's idempotency key derives from
 // it. It must come from a column or template and may have neither a default nor optional: true, since a
@@ -175,6 +186,7 @@ type fieldSpec struct {
 	defPos     mappingPos // of the default's value
 	optional   bool
 	typ        valueType
+	split      string // the text between a list's items, or "" for a single value
 	region     string // upper-case region for the phone transform, or ""
 	transforms []transformStep
 	validators []validator
@@ -184,19 +196,4 @@ type fieldSpec struct {
 type templatePart struct {
 	literal string
 	column  string
-}
-
-// constKind is the YAML type of a value: constant.
-type constKind uint8
-
-const (
-	constString constKind = iota
-	constNumber
-	constBool
-)
-
-// constValue is a value: constant. text is the string itself, or the JSON literal of a number or boolean.
-type constValue struct {
-	kind constKind
-	text string
 }

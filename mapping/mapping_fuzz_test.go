@@ -20,6 +20,9 @@ func FuzzParseMapping(f *testing.F) {
 		minimalMapping + "  v: {column: V, validate: [{regex: \"^a+$\"}, {one_of: {values: [a, aa], ignore_case: true}}], type: string}\n",
 		"fields:\n  external_reference: &r {column: Id}\n  x: *r\n",
 		"fields:\n  external_reference: {column: Id}\n  x: {column: A, transform: [titel]}\n",
+		minimalMapping + "  a: {value: [x, \"5\", 5, -1.5e-3, true, null, [], {}, [[1]]]}\n  b: {value: {z: 1, \"a b\": {y: [~]}, 10: ten}}\n",
+		minimalMapping + "  c:\n    value: &v\n      - k: v\n        n: 2\n  d: {value: *v}\n  e: {value: &x [*x]}\n  f: {value: [.inf, .nan]}\n",
+		minimalMapping + "  f: {column: F, split: \", \", type: integer, default: \"1, 2\"}\n  g: {template: \"{F}|{G}\", split: \"|\", validate: email, optional: true}\n",
 		"a: [\n", "- x\n", "", "fields: !!map {}\n", "<<: {}\n", "fields:\n  a: |\n    text\n",
 	} {
 		f.Add([]byte(s))

@@ -19,7 +19,7 @@ import (
 var (
 	topLevelKeys = []string{"csv", "fields", "require_one_of"}
 	csvKeys      = []string{"delimiter", "encoding"}
-	fieldKeys    = []string{"column", "template", "value", "default", "optional", "transform", "validate", "region", "type"}
+	fieldKeys    = []string{"column", "template", "value", "default", "optional", "transform", "validate", "region", "type", "split"}
 	lengthKeys   = []string{"min", "max"}
 	oneOfKeys    = []string{"values", "ignore_case"}
 
@@ -493,6 +493,9 @@ func (p *mappingParser) checkReference(f *fieldSpec) {
 	if f.typ != typeString {
 		p.addErr(f.pos, "remove type:", "external_reference is text; it cannot have type %s", f.typ)
 	}
+	if f.split != "" {
+		p.addErr(f.pos, "remove split:", "external_reference is text; it cannot be a list")
+	}
 }
 
 // checkPathConflicts reports a target that is both a value and an object (address and address.city).
@@ -585,6 +588,14 @@ func (p *mappingParser) parseField(e *ast.MappingValueNode, target string) *fiel
 					p.errAt(fe.Value, "use an ISO 3166 region code such as NG, GH, KE, ZA, GB or US", "unknown region %q", s)
 				}
 			}
+		case "split":
+			const hint = `write the text between the items, for example split: ";"`
+			if s, ok := p.text(fe.Value, "split", hint); ok {
+				f.split = s
+				if s == "" {
+					p.errAt(fe.Value, hint, "split is empty")
+				}
+			}
 		case "type":
 			if s, ok := p.text(fe.Value, "type", "use string, integer, number or boolean"); ok {
 				t, ok := parseValueType(s)
@@ -649,6 +660,9 @@ func (p *mappingParser) checkConstantField(f *fieldSpec, at ast.Node) {
 	if f.typ != typeString {
 		extra = append(extra, "type")
 	}
+	if f.split != "" {
+		extra = append(extra, "split")
+	}
 	if len(extra) > 0 {
 		p.errAt(at, "remove "+strings.Join(extra, ", ")+"; quote the value to send text, leave it unquoted for a number or boolean",
 			"field %s is a constant: %s do not apply to value:", f.target, strings.Join(extra, ", "))
@@ -669,11 +683,55 @@ func (p *mappingParser) checkFieldRules(f *fieldSpec, defNode ast.Node) {
 		p.addErr(f.pos, "keep default: to send it when empty, or optional: true to leave the field out", "field %s has both default and optional: true, which contradict each other", f.target)
 	}
 	if f.hasDefault && strings.TrimSpace(f.def) != "" {
-		if reason := f.checkValue(f.def); reason != "" {
+		if _, reason := f.defaultJSON(); reason != "" {
 			p.errAt(defNode, "change the default or the field's rules", "default of field %s is rejected by the field's own rules: %s", f.target, reason)
 		}
 	}
 }
+
+// defaultJSON returns the default as it goes into the body: its text for a string, else its JSON (a
+// list's items split, checked and converted one by one, without transforms); or why the field's own
+// rules reject it.
+func (f *fieldSpec) defaultJSON() (string, string) {
+	if f.split == "" {
+		if reason := f.checkValue(f.def); reason != "" {
+			return "", reason
+		}
+		text, _ := convertValue(f.def, f.typ)
+		return text, ""
+	}
+	b := []byte{'['}
+	i := 0
+	for item := range strings.SplitSeq(f.def, f.split) {
+		i++
+		if isBlankValue(item) {
+			continue
+		}
+		if reason := f.checkValue(item); reason != "" {
+			return "", itemReason(i, reason)
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		text, _ := convertValue(item, f.typ)
+		b = f.appendJSONValue(b, text)
+	}
+	if len(b) == 1 {
+		return "", "it has no item between the separators " + strconv.Quote(f.split)
+	}
+	return string(append(b, ']')), ""
+}
+
+// appendJSONValue appends a value that convertValue made: a string quoted, another type's literal as it is.
+func (f *fieldSpec) appendJSONValue(b []byte, text string) []byte {
+	if f.typ == typeString {
+		return appendJSONString(b, text)
+	}
+	return append(b, text...)
+}
+
+// itemReason prefixes a list item's problem with its place: "item 2: not a valid email address".
+func itemReason(i int, reason string) string { return "item " + strconv.Itoa(i) + ": " + reason }
 
 // checkValue runs the field's validators and type conversion on s, returning the first problem.
 func (f *fieldSpec) checkValue(s string) string {
@@ -686,41 +744,6 @@ func (f *fieldSpec) checkValue(s string) string {
 		return reason
 	}
 	return ""
-}
-
-// constant reads a value: constant, keeping its YAML type.
-func (p *mappingParser) constant(n ast.Node) (constValue, bool) {
-	orig := n
-	n = p.deref(n)
-	const hint = `quote text ("5" is text, 5 a number); write true or false for a boolean`
-	switch v := n.(type) {
-	case *ast.StringNode, *ast.LiteralNode:
-		s, _ := scalarText(v)
-		return constValue{kind: constString, text: s}, true
-	case *ast.BoolNode:
-		return constValue{kind: constBool, text: strconv.FormatBool(v.Value)}, true
-	case *ast.IntegerNode:
-		switch i := v.Value.(type) {
-		case int64:
-			return constValue{kind: constNumber, text: strconv.FormatInt(i, 10)}, true
-		case uint64:
-			return constValue{kind: constNumber, text: strconv.FormatUint(i, 10)}, true
-		}
-	case *ast.FloatNode:
-		if !math.IsInf(v.Value, 0) && !math.IsNaN(v.Value) {
-			s := strconv.FormatFloat(v.Value, 'f', -1, 64)
-			if !strings.Contains(s, ".") {
-				s += ".0" // stays a YAML float when written back
-			}
-			return constValue{kind: constNumber, text: s}, true
-		}
-	case nil:
-		if _, ok := orig.(*ast.NullNode); !ok && orig != nil {
-			return constValue{}, false // an alias or tag, reported by deref
-		}
-	}
-	p.errAt(orig, hint, "value must be text, a number or a boolean, not %s", describeNode(n))
-	return constValue{}, false
 }
 
 func (p *mappingParser) boolean(n ast.Node, key string) (bool, bool) {

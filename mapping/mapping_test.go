@@ -104,10 +104,38 @@ func TestParseErrors(t *testing.T) {
 			[]wantProblem{{line: 2, msg: "template: empty {}"}}},
 		{"template without columns", "fields:\n  external_reference: {template: \"crm-{{x}}\"}\n",
 			[]wantProblem{{line: 2, msg: "no {column} in it"}}},
-		{"value null", minimalMapping + "  a: {value: null}\n",
-			[]wantProblem{{line: 3, msg: "value must be text, a number or a boolean, not empty"}}},
-		{"value list", minimalMapping + "  a: {value: [1, 2]}\n",
-			[]wantProblem{{line: 3, msg: "not a list"}}},
+		{"value empty", minimalMapping + "  a: {value: }\n",
+			[]wantProblem{{line: 3, msg: "value is empty", hint: "write null to send null"}}},
+		{"value empty in a list", minimalMapping + "  a:\n    value:\n      - x\n      -\n",
+			[]wantProblem{{line: 6, msg: "value is empty"}}},
+		{"value infinite", minimalMapping + "  a: {value: .inf}\n",
+			[]wantProblem{{line: 3, msg: "value .inf is not a finite number: JSON has no infinity or NaN", hint: `quote it`}}},
+		{"value NaN in an object", minimalMapping + "  a: {value: {b: [1, -.Inf]}}\n",
+			[]wantProblem{{line: 3, msg: "value -.Inf is not a finite number"}}},
+		{"value with a tag inside", minimalMapping + "  a: {value: [1, !!str 2]}\n",
+			[]wantProblem{{line: 3, msg: "YAML tags such as !!str are not supported"}}},
+		{"value that contains itself", minimalMapping + "  a: {value: &x [1, *x]}\n",
+			[]wantProblem{{line: 3, msg: "value is nested more than 32 levels deep", hint: "an alias"}}},
+		{"value multiplied by aliases", minimalMapping + "  a: {value: &a [x, x, x, x, x, x, x, x, x, x]}\n" +
+			"  b: {value: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]}\n  c: {value: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]}\n" +
+			"  d: {value: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]}\n  e: {value: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]}\n",
+			[]wantProblem{{line: 6, msg: "more than 10000 parts"}, {line: 7, msg: "more than 10000 parts"}}},
+		{"value with a merge key", minimalMapping + "  a: {value: {<<: {b: 1}}}\n",
+			[]wantProblem{{line: 3, msg: "merge keys (<<) are not supported"}}},
+		{"value with a key that is not text", minimalMapping + "  a:\n    value:\n      ~: 1\n",
+			[]wantProblem{{line: 5, msg: "a key must be plain text"}}},
+		{"split empty", minimalMapping + "  a: {column: A, split: \"\"}\n",
+			[]wantProblem{{line: 3, msg: "split is empty", hint: `split: ";"`}}},
+		{"split on a constant", minimalMapping + "  a: {value: [x], split: \",\"}\n",
+			[]wantProblem{{line: 3, msg: "field a is a constant: split do not apply"}}},
+		{"split external_reference", "fields:\n  external_reference: {column: Id, split: \";\"}\n",
+			[]wantProblem{{line: 2, msg: "external_reference is text; it cannot be a list"}}},
+		{"split default item rejected", minimalMapping + "  a: {column: A, split: \";\", type: integer, default: \"1;x\"}\n",
+			[]wantProblem{{line: 3, msg: "default of field a is rejected by the field's own rules: item 2: not an integer"}}},
+		{"value too large", minimalMapping + "  a: {value: \"" + strings.Repeat("x", maxConstSize+1) + "\"}\n",
+			[]wantProblem{{line: 3, msg: "value is larger than 64 KiB of JSON"}}},
+		{"split default without items", minimalMapping + "  a: {column: A, split: \";\", default: \" ; \"}\n",
+			[]wantProblem{{line: 3, msg: `it has no item between the separators ";"`}}},
 		{"constant with rules", minimalMapping + "  a: {value: x, optional: true, transform: [trim]}\n",
 			[]wantProblem{{line: 3, msg: "field a is a constant: optional, transform do not apply"}}},
 		{"default and optional", minimalMapping + "  a: {column: A, default: x, optional: true}\n",
@@ -246,6 +274,8 @@ fields:
   dob: {column: DOB, transform: [{date: [DD/MM/YYYY, YYYY-MM-DD]}], optional: true}
   metadata.source: {value: legacy_crm}
   metadata.count: {value: 5}
+  metadata.flags: {value: {channels: [sms, email], opt_in: true, note: null}}
+  tags: {column: Tags, split: ";", transform: [trim], optional: true}
   gender: {column: Sex, validate: {one_of: [M, F]}, optional: true}
 require_one_of: [email, first_name]
 `
@@ -259,6 +289,14 @@ require_one_of: [email, first_name]
     column: "Sex"
   metadata.count:
     value: 0x5
+  metadata.flags:
+    value:
+      note: ~
+      opt_in: true
+      channels:
+        - "sms"
+        - email
+  tags: {optional: true, split: ";", transform: trim, column: Tags}
   metadata.source: {value: "legacy_crm"}
   dob: {optional: true, transform: [{date: ["dd/mm/yyyy", "YYYY-M-D"]}], column: DOB}
   email: {optional: true, validate: [email], transform: [trim, lower], column: "E-mail"}
@@ -282,6 +320,14 @@ csv: {encoding: AUTO, delimiter: ""}
 		"a target":           strings.Replace(base, "metadata.source", "metadata.origin", 1),
 		"default":            strings.Replace(base, "value: legacy_crm}", "value: legacy_crm}\n  country: {column: C, default: NG}", 1),
 		"one_of ignore_case": strings.Replace(base, "{one_of: [M, F]}", "{one_of: {values: [M, F], ignore_case: true}}", 1),
+		"list order":         strings.Replace(base, "[sms, email]", "[email, sms]", 1),
+		"list item type":     strings.Replace(base, "[sms, email]", "[sms, email, \"5\"]", 1),
+		"list as text":       strings.Replace(base, "{value: 5}", `{value: "[5]"}`, 1),
+		"list of one":        strings.Replace(base, "{value: 5}", `{value: [5]}`, 1),
+		"null as text":       strings.Replace(base, "note: null", `note: "null"`, 1),
+		"an object key":      strings.Replace(base, "opt_in: true", "optin: true", 1),
+		"split":              strings.Replace(base, `split: ";"`, `split: ","`, 1),
+		"no split":           strings.Replace(base, `split: ";", `, "", 1),
 	}
 	hash := func(src string) string {
 		t.Helper()
@@ -311,6 +357,11 @@ func TestYAMLRoundTrip(t *testing.T) {
 			"  d: {column: D, transform: [{date: \"D MMM YYYY\"}, collapse_spaces, digits, phone], region: gh, optional: true, type: number}\n" +
 			"  \"y\": {column: Y, type: boolean, default: \"no\"}\n" +
 			"require_one_of: [d, \"y\"]\n",
+		minimalMapping + "  a: {value: [x, \"5\", 5, -1.5e-3, true, null, [], {}, [[1]], \"\\u2028\\x85\"]}\n" +
+			"  b: {value: {z: 1, \"a b\": {\"y\": [null]}, \"10\": ten, true: yes, \"\": \"\", \"#\": \"{x}\"}}\n" +
+			"  c:\n    value: &v\n      - k: v\n        n: 2\n  d: {value: *v}\n  e: {value: ~}\n" +
+			"  f: {column: F, split: \", \", type: integer, default: \"1, 2\"}\n  g: {template: \"{F}|{G}\", split: \"|\", optional: true}\n" +
+			"  h: {column: H, split: \"\\t\"}\n  i: {column: I, split: \" \", validate: email}\n",
 	}
 	data, err := os.ReadFile("../samples/mapping.yaml")
 	require.NoError(t, err)

@@ -52,6 +52,7 @@ type mappingHashField struct {
 	Default    *string           `json:"default,omitempty"`
 	Optional   bool              `json:"optional,omitempty"`
 	Type       string            `json:"type"`
+	Split      string            `json:"split,omitempty"`
 	Region     string            `json:"region,omitempty"`
 	Transforms []mappingHashStep `json:"transforms,omitempty"`
 	Validators []mappingHashStep `json:"validators,omitempty"`
@@ -66,14 +67,14 @@ type mappingHashStep struct {
 }
 
 func (f *fieldSpec) hashForm() mappingHashField {
-	h := mappingHashField{Target: f.target, Optional: f.optional, Type: f.typ.String(), Region: f.region}
+	h := mappingHashField{Target: f.target, Optional: f.optional, Type: f.typ.String(), Split: f.split, Region: f.region}
 	switch f.source {
 	case fromColumn:
 		h.Column = f.column
 	case fromTemplate:
 		h.Template = templateText(f.template)
 	case fromValue:
-		h.ValueKind = [...]string{constString: "string", constNumber: "number", constBool: "boolean"}[f.constant.kind]
+		h.ValueKind = constKindNames[f.constant.kind]
 		h.Value = f.constant.text
 	}
 	if f.hasDefault {
@@ -140,11 +141,7 @@ func (f *fieldSpec) yamlFlow() string {
 	case fromTemplate:
 		add("template", yamlText(templateText(f.template)))
 	case fromValue:
-		if f.constant.kind == constString {
-			add("value", yamlQuoted(f.constant.text)) // quoted, so that "5" stays text
-		} else {
-			add("value", f.constant.text)
-		}
+		add("value", f.constant.yaml())
 	}
 	if f.hasDefault {
 		add("default", yamlText(f.def))
@@ -154,6 +151,9 @@ func (f *fieldSpec) yamlFlow() string {
 	}
 	if f.typ != typeString {
 		add("type", f.typ.String())
+	}
+	if f.split != "" {
+		add("split", yamlText(f.split))
 	}
 	if f.region != "" {
 		add("region", f.region)

@@ -150,8 +150,8 @@ func (m *Mapping) Compile(header []string) (*Mapper, error) {
 		}
 		f.columns = strings.Join(cols, ", ")
 		if spec.hasDefault {
-			text, _ := convertValue(spec.def, spec.typ)
-			f.defText, f.defRaw = text, spec.typ != typeString
+			f.defText, _ = spec.defaultJSON() // checked by Parse
+			f.defRaw = spec.typ != typeString || spec.split != ""
 		}
 	}
 	if len(errs) > 0 {
@@ -258,44 +258,81 @@ func (f *compiledField) eval(row []string, out *fieldValue) (FieldProblem, bool)
 		out.state = valueFailed
 		return f.problem("not valid text in UTF-8 (check the file's encoding, csv: encoding in the mapping)"), false
 	}
+	var text, reason string
+	var empty bool
+	if f.split == "" {
+		text, empty, reason = f.value(s)
+	} else {
+		text, empty, reason = f.list(s)
+	}
+	switch {
+	case reason != "":
+		out.state = valueFailed
+		return f.problem(reason), false
+	case !empty:
+		*out = fieldValue{text: text, raw: f.typ != typeString || f.split != "", state: valuePresent}
+		return FieldProblem{}, true
+	case f.hasDefault:
+		*out = fieldValue{text: f.defText, raw: f.defRaw, state: valuePresent}
+		return FieldProblem{}, true
+	case f.optional:
+		*out = fieldValue{state: valueAbsent}
+		return FieldProblem{}, true
+	}
+	out.state = valueFailed
+	p := f.problem("required but empty")
+	if emptyColumns != "" {
+		p.Column = emptyColumns
+	}
+	return p, false
+}
+
+// value makes one value of the field from s: transformed, checked and converted to its type's JSON
+// literal (for a string, the text itself). empty says that nothing is left after the transforms.
+func (f *compiledField) value(s string) (text string, empty bool, reason string) {
 	if !isBlankValue(s) {
 		for i := range f.transforms {
-			var reason string
 			if s, reason = f.transforms[i].apply(s, f.region); reason != "" {
-				out.state = valueFailed
-				return f.problem(reason), false
+				return "", false, reason
 			}
 		}
 	}
 	if isBlankValue(s) {
-		switch {
-		case f.hasDefault:
-			*out = fieldValue{text: f.defText, raw: f.defRaw, state: valuePresent}
-			return FieldProblem{}, true
-		case f.optional:
-			*out = fieldValue{state: valueAbsent}
-			return FieldProblem{}, true
-		}
-		out.state = valueFailed
-		p := f.problem("required but empty")
-		if emptyColumns != "" {
-			p.Column = emptyColumns
-		}
-		return p, false
+		return "", true, ""
 	}
 	for i := range f.validators {
 		if reason := f.validators[i].check(s); reason != "" {
-			out.state = valueFailed
-			return f.problem(reason), false
+			return "", false, reason
 		}
 	}
-	text, reason := convertValue(s, f.typ)
-	if reason != "" {
-		out.state = valueFailed
-		return f.problem(reason), false
+	text, reason = convertValue(s, f.typ)
+	return text, false, reason
+}
+
+// list makes the JSON array of a split: field from s: each item is made as value makes a single one, and
+// items left empty are dropped. empty says that no item is left.
+func (f *compiledField) list(s string) (text string, empty bool, reason string) {
+	b := make([]byte, 0, len(s)+8)
+	b = append(b, '[')
+	i := 0
+	for item := range strings.SplitSeq(s, f.split) {
+		i++
+		v, empty, reason := f.value(item)
+		if reason != "" {
+			return "", false, itemReason(i, reason)
+		}
+		if empty {
+			continue
+		}
+		if len(b) > 1 {
+			b = append(b, ',')
+		}
+		b = f.appendJSONValue(b, v)
 	}
-	*out = fieldValue{text: text, raw: f.typ != typeString, state: valuePresent}
-	return FieldProblem{}, true
+	if len(b) == 1 {
+		return "", true, ""
+	}
+	return string(append(b, ']')), false, ""
 }
 
 func (f *compiledField) problem(reason string) FieldProblem {
