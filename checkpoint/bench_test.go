@@ -206,3 +206,56 @@ func childOutcomes() int {
 	fmt.Println(ru.Maxrss)
 	return 0
 }
+
+// BenchmarkPreviousIDs measures what --restart costs for the journal of a 1,000,000-row job: keeping its
+// ids (Reset's merge into checkpoint.previous), then loading them for lookups (PreviousIDs, on every run),
+// with the lookup's memory per reference.
+func BenchmarkPreviousIDs(b *testing.B) {
+	const rows = 1_000_000
+	dir := b.TempDir()
+	writeBigJournal(b, dir, rows, 0, false)
+	_, err := keepIDs(dir)
+	require.NoError(b, err)
+	b.Run("keep", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			readable, err := keepIDs(dir)
+			require.NoError(b, err)
+			require.True(b, readable)
+		}
+		fi, err := os.Stat(filepath.Join(dir, PreviousFile))
+		require.NoError(b, err)
+		b.ReportMetric(float64(fi.Size())/(1<<20), "previous-MiB")
+	})
+	b.Run("load", func(b *testing.B) {
+		b.ReportAllocs()
+		var x *IDs
+		for b.Loop() {
+			var err error
+			x, err = PreviousIDs(dir, testBinding.APIURL)
+			require.NoError(b, err)
+		}
+		require.Equal(b, rows, x.Len())
+		id, ok := x.Lookup("crm-123456")
+		require.True(b, ok)
+		require.Equal(b, "cus_01HZX3ABCDEFGH123456", id)
+		b.ReportMetric(float64(x.Bytes())/float64(x.Len()), "bytes/ref")
+		b.ReportMetric(float64(x.Bytes())/(1<<20), "lookup-MiB")
+	})
+	b.Run("lookup", func(b *testing.B) {
+		x, err := PreviousIDs(dir, testBinding.APIURL)
+		require.NoError(b, err)
+		refs := make([]string, 1024)
+		for i := range refs {
+			refs[i] = "crm-" + strconv.Itoa(1+i*977)
+		}
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			if _, ok := x.Lookup(refs[i%len(refs)]); !ok {
+				b.Fatal("not found")
+			}
+			i++
+		}
+	})
+}

@@ -84,7 +84,7 @@ func (old Binding) diff(b Binding) []Change {
 	if !strings.EqualFold(old.MappingHash, b.MappingHash) {
 		c = append(c, Change{"mapping", shortHash(old.MappingHash), shortHash(b.MappingHash)})
 	}
-	if strings.TrimRight(old.APIURL, "/") != strings.TrimRight(b.APIURL, "/") {
+	if !sameAPI(old.APIURL, b.APIURL) {
 		c = append(c, Change{"API URL", old.APIURL, b.APIURL})
 	}
 	return c

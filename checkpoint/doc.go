@@ -4,24 +4,64 @@
 //
 // # Use
 //
-// A run takes the directory's lock ([LockDir]), fingerprints its input ([Fingerprint]) and opens the
-// journal with that [Binding] ([Open]). The [State] says where to resume: seek the input to
-// State.ResumeOffset (row State.ResumeRow) and skip every row for which State.Done is true. For each row
-// sent, [Journal.Start] comes before the request and [Journal.Record] after it; a row rejected without
-// being sent is only recorded. [Options.OnDurable] reports outcomes once they are durable; only then do
-// they count. When the whole input has been processed, [Journal.Finish] records it; [Journal.Outcomes]
-// then streams every row's latest outcome in row order for [ResultsWriter], written through an
-// [AtomicFile]. [Journal.Err] turns non-nil on a write or fsync failure (a full disk): the run must stop.
+// A run first checks its job directory ([CheckDir], which refuses a directory holding anything but job
+// files, or an input that is one of the job's files), then takes the directory's lock ([LockDir]). With
+// --restart it calls [Reset]. It fingerprints its input ([Fingerprint]), opens the journal with that
+// [Binding] ([Open]) and loads the ids earlier restarts kept ([PreviousIDs]). The [State] says where to
+// resume: seek the input to State.ResumeOffset (row State.ResumeRow) and skip every row for which
+// State.Done is true. For each row sent, [Journal.Start] comes before the request and [Journal.Record]
+// after it; a row rejected without being sent is only recorded. [Options.OnDurable] reports outcomes once
+// they are durable; only then do they count. When the whole input has been processed, [Journal.Finish]
+// records it; [Journal.Outcomes] then streams every row's latest outcome in row order for
+// [ResultsWriter], written through an [AtomicFile]. [Journal.Err] turns non-nil on a write or fsync failure
+// (a full disk): the run must stop.
 //
 // # The job directory
 //
-// The directory is created 0700 and every file in it 0600. [LockFile] ("lock") carries a kernel lock
-// (flock) and the holder's pid; the kernel drops the lock when its process dies, however it dies, so a
-// crash never leaves a stale lock, and a second run is refused at once with a [*LockedError] naming the
-// holder. [JournalFile] ("checkpoint") is the journal. [ResultsFile], [RejectsFile] and [SummaryFile] are
-// views rebuilt from it at the end of every run. Temporary files are named "." + name + ".zi-tmp-" +
-// random; LockDir and [Reset] remove those a crash left behind, so a file under its real name is always
-// complete.
+// The directory is created 0700 and every file in it 0600. It holds the job's files and nothing else:
+// [LockFile] ("lock"), [JournalFile] ("checkpoint"), [DamagedFile] ("checkpoint.damaged"), [PreviousFile]
+// ("checkpoint.previous"), [ResultsFile], [RejectsFile], [SummaryFile], [InferredMappingFile] and
+// temporary files named "." + name + ".zi-tmp-" + random. [CheckDir] refuses, with a [*DirError], a
+// directory that holds anything else (the job would overwrite a results.csv or rejects.csv that is not its
+// own), and an input that is one of those files in the directory (by path, or the same file through a
+// link). A file under a job's name counts as the job's own only if it is a regular file, and, for "lock",
+// holds a pid at most, and for the checkpoint files starts like a journal. Nothing in this package deletes,
+// truncates or writes a file that is not the job's own: LockDir refuses a foreign "lock", Reset a foreign
+// checkpoint file, with a *DirError, changing nothing.
+//
+// The lock is a kernel lock (flock) on the directory itself, taken without waiting: a second run is
+// refused at once with a [*LockedError] naming the holder. The kernel drops it when its process dies,
+// however it dies, so a crash never leaves a stale lock; and no file operation in the directory loosens it
+// — deleting the lock file, renaming a new journal into place (creation, repair, compaction), or Reset
+// removing the journal. The lock file is locked too (runs of earlier versions locked only it) and holds
+// the holder's pid; the holder is named from the kernel's table of locks (/proc/locks) where there is one,
+// which stays right when the lock file was deleted, else from the lock file. Where a file system cannot
+// lock a directory (some network file systems), the lock file's lock alone guards the job, as before.
+//
+// The journal is the job's durable state. [ResultsFile], [RejectsFile] and [SummaryFile] are views rebuilt
+// from it at the end of every run. LockDir and [Reset] remove the temporary files a crash left behind, so
+// a file under its real name is always complete.
+//
+// # What --restart keeps
+//
+// [Reset] forgets the job's progress but not the customer ids the API gave: before it removes the
+// journal, it merges each external reference's latest id (from outcomes created or existing that carry
+// one) into checkpoint.previous, which no Reset removes. After a restart, the API may answer a row sent
+// before with "already exists" or "idempotency key reused" without the id (the mapping changed, so the
+// request did); the run finds the id with [PreviousIDs] and [IDs.Lookup]. Ids belong to one API: the
+// merge keeps the journal's and those kept before if they came from the same API URL, and drops the ids
+// of another (a journal without ids leaves checkpoint.previous as it was); PreviousIDs uses none that
+// another API gave. A journal whose header cannot be read cannot say which API its ids came from: Reset
+// keeps it as checkpoint.damaged instead of removing it. The merge is written atomically before the
+// journal is removed, so a crash at any point of Reset loses no id, and a --restart run interrupted
+// later still has them: call PreviousIDs on every run. The lookup holds a 96-bit digest of each reference
+// and the ids packed in one block: 17 bytes plus the id per reference, about 40 MiB for a million ids of
+// 24 bytes.
+//
+// checkpoint.previous has the journal's format (below): the prelude, a header with the binding of the
+// latest journal whose ids it holds, then one outcome record per reference, its error text left out.
+// PreviousIDs reads it as Open reads a journal, skipping damage; a file it cannot read gives no ids, and
+// IDs.Note says why.
 //
 // # What survives a crash
 //

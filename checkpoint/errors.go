@@ -14,6 +14,8 @@ type CorruptError struct {
 	Path   string
 	Offset int64 // where the problem is, or -1
 	Reason string
+
+	foreign bool // the file is not a journal at all: --restart leaves it alone too
 }
 
 func (e *CorruptError) Error() string {
@@ -25,6 +27,9 @@ func (e *CorruptError) Error() string {
 
 // Hint says how a user gets out.
 func (e *CorruptError) Hint() string {
+	if e.foreign {
+		return "this file is not the job's: move it away, or give --out a new or empty directory"
+	}
 	return "move the job directory aside and run again with another --out, or add --restart to start the job " +
 		"over (rows already sent are recognised by the API through their Idempotency-Key)"
 }

@@ -84,15 +84,81 @@ func TestResetForgetsTheJob(t *testing.T) {
 	require.NoError(t, err)
 	defer l.Unlock()
 	writeJournal(t, dir, []op{startOp(1), outcomeOp(testOutcome(1, StatusCreated, 0))})
-	for _, name := range []string{ResultsFile, RejectsFile, SummaryFile, DamagedFile, ".results.csv" + tempMark + "1", "input.csv"} {
+	for _, name := range []string{ResultsFile, RejectsFile, SummaryFile, ".results.csv" + tempMark + "1", "input.csv"} {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600))
 	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, DamagedFile), []byte(magic+"damaged"), 0o600))
 	require.NoError(t, Reset(dir))
-	assert.ElementsMatch(t, []string{LockFile, "input.csv"}, listDir(t, dir))
+	assert.ElementsMatch(t, []string{LockFile, PreviousFile, "input.csv"}, listDir(t, dir), "the customer id is kept")
 	require.NoError(t, Reset(dir), "Reset of a reset job")
 
 	j, st, err := Open(dir, testBinding, Options{})
 	require.NoError(t, err)
 	defer j.Close()
 	assert.True(t, st.Fresh)
+}
+
+// A job directory may hold other files (an old layout, a user's notes, the input when --out is shared):
+// LockDir, Reset and Unlock never delete, truncate or rewrite them.
+func TestJobFilesLeaveForeignFilesAlone(t *testing.T) {
+	dir := t.TempDir()
+	foreign := []entry{
+		{name: "input.csv", content: "email\nx@example.com\n"}, {name: "results.csv.bak", content: "old results"},
+		{name: ".hidden", content: "h"}, {name: "notes", dir: true}, {name: "notes/a.txt", content: "a"},
+		{name: "link", link: "input.csv"}, {name: ".dir" + tempMark + "1", dir: true},
+	}
+	makeEntries(t, dir, foreign)
+	before := snapshot(t, dir)
+
+	l, err := LockDir(dir)
+	require.NoError(t, err)
+	writeJournal(t, dir, []op{startOp(1), outcomeOp(testOutcome(1, StatusCreated, 0))})
+	for _, name := range []string{ResultsFile, RejectsFile, SummaryFile} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600))
+	}
+	require.NoError(t, Reset(dir))
+	require.NoError(t, l.Unlock())
+	l, err = LockDir(dir)
+	require.NoError(t, err)
+	require.NoError(t, l.Unlock())
+
+	after := snapshot(t, dir)
+	for name, content := range before {
+		assert.Equal(t, content, after[name], name)
+	}
+	delete(after, LockFile)
+	delete(after, PreviousFile)
+	assert.Equal(t, before, after, "only the lock file and the kept ids are added")
+}
+
+// Reset removes files by the job's names only when they are the job's own; otherwise it refuses and
+// changes nothing.
+func TestResetRefusesFilesThatAreNotTheJobs(t *testing.T) {
+	outside := outsideFile(t, "keep me")
+	tests := []struct {
+		name  string
+		entry entry
+		want  string
+	}{
+		{"a checkpoint that is not a journal", entry{name: JournalFile, content: "a,b\n1,2\n"}, "checkpoint (not a zentra-import journal)"},
+		{"results.csv as a directory", entry{name: ResultsFile, dir: true}, "results.csv (not a regular file)"},
+		{"summary.json as a symlink", entry{name: SummaryFile, link: outside}, "summary.json (not a regular file)"},
+		{"a damaged copy that is not a journal", entry{name: DamagedFile, content: "x"}, "checkpoint.damaged (not a zentra-import journal)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.entry.name != JournalFile {
+				writeJournal(t, dir, []op{outcomeOp(testOutcome(1, StatusCreated, 0))})
+			}
+			makeEntries(t, dir, []entry{tt.entry, {name: RejectsFile, content: "r"}})
+			before := snapshot(t, dir)
+			err := Reset(dir)
+			var de *DirError
+			require.ErrorAs(t, err, &de)
+			assert.Contains(t, err.Error(), tt.want)
+			assert.Equal(t, before, snapshot(t, dir), "nothing removed")
+			assertContent(t, outside, "keep me")
+		})
+	}
 }

@@ -2,8 +2,12 @@ package checkpoint
 
 import (
 	"bytes"
+	"encoding/binary"
+	"errors"
+	"io/fs"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -88,6 +92,11 @@ func FuzzScanResults(f *testing.F) {
 	})
 }
 
+// fuzzMaxRow bounds the rows FuzzJournalRecords writes: Open and Outcomes do a little work per row up to
+// the largest (half a byte, and an index entry), so one record for row 2³¹-1 spends the run on that and
+// reads to the fuzzer as a hang. Damage never makes such a record: it would need the salted checksum.
+const fuzzMaxRow = 1 << 16
+
 // FuzzJournalRecords frames arbitrary payloads as records with good checksums (which random bytes almost
 // never have), so that the fuzzer reaches the payload decoder, the state, Outcomes and compaction. data
 // is a series of [type][length][payload] chunks; a payload that does not decode must be treated as damage.
@@ -112,6 +121,10 @@ func FuzzJournalRecords(f *testing.F) {
 			typ, n := data[0], int(data[1])
 			data = data[2:]
 			n = min(n, len(data))
+			if row, w := binary.Uvarint(data[:n]); (typ == byte(recStart) || typ == byte(recOutcome)) && w > 0 && row > fuzzMaxRow {
+				data = data[n:]
+				continue
+			}
 			var start int
 			raw, start = beginRecord(raw, recType(typ))
 			raw = append(raw, data[:n]...)
@@ -139,6 +152,126 @@ func FuzzJournalRecords(f *testing.F) {
 		}
 		if st.ResumeRow < 1 || (st.ResumeRow > 1 && !st.Done(st.ResumeRow-1)) || st.Done(st.ResumeRow) {
 			t.Fatalf("ResumeRow %d is not the first row not done", st.ResumeRow)
+		}
+	})
+}
+
+// FuzzPreviousIDs feeds arbitrary bytes to PreviousIDs as checkpoint.previous: it never fails on content
+// and never panics; whatever it keeps, it finds.
+func FuzzPreviousIDs(f *testing.F) {
+	dir := f.TempDir()
+	j, _, err := open(dir, testBinding, Options{}, noCompaction)
+	if err != nil {
+		f.Fatal(err)
+	}
+	for r := 1; r <= 4; r++ {
+		j.Record(testOutcome(r, []Status{StatusCreated, StatusExisting}[r%2], r))
+	}
+	j.Close()
+	if err := Reset(dir); err != nil {
+		f.Fatal(err)
+	}
+	valid, err := os.ReadFile(filepath.Join(dir, PreviousFile))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(valid)
+	f.Add(valid[:len(valid)-5])
+	mid := bytes.Clone(valid)
+	mid[len(mid)/2] ^= 0x10
+	f.Add(mid)
+	f.Add([]byte(magic + "\x00\x01"))
+	f.Add([]byte{})
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, PreviousFile), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		x, err := PreviousIDs(dir, testBinding.APIURL)
+		if err != nil {
+			t.Fatalf("PreviousIDs failed on content: %v", err)
+		}
+		for i := range x.Len() {
+			if id := x.id(i); len(id) == 0 {
+				t.Fatalf("entry %d has an empty id", i)
+			}
+		}
+	})
+}
+
+// FuzzReset feeds arbitrary bytes to Reset as the journal, beside a sound checkpoint.previous. Reset
+// refuses a file that is not a journal and otherwise forgets the job, never losing a kept id: a journal can
+// only add ids or give newer ones.
+func FuzzReset(f *testing.F) {
+	seedDir := f.TempDir()
+	writeJ := func(b Binding, rows ...int) []byte {
+		os.Remove(journalPath(seedDir))
+		j, _, err := open(seedDir, b, Options{}, noCompaction)
+		if err != nil {
+			f.Fatal(err)
+		}
+		for _, r := range rows {
+			j.Start(r, rowOffset(r), rowOffset(r+1))
+			j.Record(testOutcome(r, StatusCreated, 7))
+		}
+		j.Close()
+		raw, err := os.ReadFile(journalPath(seedDir))
+		if err != nil {
+			f.Fatal(err)
+		}
+		return raw
+	}
+	writeJ(testBinding, 1, 2, 3)
+	if err := Reset(seedDir); err != nil {
+		f.Fatal(err)
+	}
+	kept, err := os.ReadFile(filepath.Join(seedDir, PreviousFile))
+	if err != nil {
+		f.Fatal(err)
+	}
+	other := testBinding
+	other.APIURL = "https://api.usezentra.com"
+	same := writeJ(testBinding, 2, 4)
+	f.Add(same)
+	f.Add(same[:len(same)-7])
+	f.Add(writeJ(other, 5))
+	f.Add([]byte("email\nx@example.com\n"))
+	f.Add([]byte{})
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, PreviousFile), kept, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(journalPath(dir), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		err := Reset(dir)
+		if len(data) > 0 && !bytes.HasPrefix(data, []byte(magic[:min(len(data), len(magic))])) {
+			var de *DirError
+			if !errors.As(err, &de) {
+				t.Fatalf("Reset of a file that is not a journal: %v", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("Reset: %v", err)
+		}
+		if _, err := os.Stat(journalPath(dir)); !errors.Is(err, fs.ErrNotExist) {
+			t.Fatalf("the journal is still there: %v", err)
+		}
+		x, err := PreviousIDs(dir, testBinding.APIURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if x.Note() != "" {
+			return // the ids of another API replaced them
+		}
+		for _, ref := range []string{"crm-1", "crm-2", "crm-3"} {
+			if _, ok := x.Lookup(ref); !ok {
+				t.Fatalf("%s lost its id", ref)
+			}
 		}
 	})
 }

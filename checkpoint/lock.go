@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,8 +14,9 @@ import (
 
 // Lock is the kernel lock on a job directory. The kernel releases it when the process ends, however it ends.
 type Lock struct {
-	fl   *flock.Flock
-	path string
+	dir  *flock.Flock // the directory itself; nil where the file system cannot lock a directory
+	fl   *flock.Flock // the lock file
+	path string       // the lock file's path
 }
 
 // LockedError says that another process holds a job directory's lock.
@@ -37,47 +39,109 @@ func (e *LockedError) Hint() string {
 }
 
 // LockDir creates dir (0700) if needed and takes its lock without waiting: if another process holds it,
-// LockDir returns a *LockedError naming that process at once. It writes its pid into the lock file and
-// removes temporary files that an interrupted run may have left behind.
+// LockDir returns a *LockedError naming that process at once. The lock is a kernel lock (flock) on the
+// directory itself, which no file operation inside it can undo — deleting the lock file, or renaming a new
+// journal into place, leaves it held — and one on the lock file, which carries the holder's pid. Where the
+// file system cannot lock a directory (some network file systems), the lock file's lock alone guards the
+// job. LockDir writes its pid into the lock file and removes temporary files that an interrupted run may
+// have left behind. A file named "lock" that holds more than a pid is not the job's: LockDir refuses it
+// with a *DirError and leaves it as it is.
 func LockDir(dir string) (*Lock, error) {
 	if err := ensureDir(dir); err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, LockFile)
-	fl := flock.New(path, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
-	ok, err := fl.TryLock()
-	if err != nil {
+	l := &Lock{path: path}
+	dl := flock.New(dir, flock.SetFlag(os.O_RDONLY))
+	ok, err := dl.TryLock()
+	switch {
+	case err != nil && !dirLockUnsupported(err):
 		return nil, fmt.Errorf("lock job directory %s: %w", dir, err)
+	case err == nil && !ok:
+		return nil, &LockedError{PID: holderPID(dir, path), Path: path}
+	case err == nil:
+		l.dir = dl
 	}
-	if !ok {
-		return nil, &LockedError{PID: readPID(path), Path: path}
-	}
-	if err := writePID(path); err != nil {
-		_ = fl.Unlock()
-		return nil, fmt.Errorf("lock job directory %s: %w", dir, err)
-	}
-	if err := removeTemps(dir); err != nil {
-		_ = fl.Unlock()
+	if err := l.lockFile(dir); err != nil {
+		_ = l.release()
 		return nil, err
 	}
-	return &Lock{fl: fl, path: path}, nil
+	if err := removeTemps(dir); err != nil {
+		_ = l.Unlock()
+		return nil, err
+	}
+	return l, nil
 }
 
-// Unlock releases the lock. The lock file stays: removing it would let two processes lock two different files.
-func (l *Lock) Unlock() error {
-	if l == nil || l.fl == nil {
-		return nil
-	}
-	// Clear the pid first so a reader never names a process that has let go.
-	err := os.Truncate(l.path, 0)
-	if uerr := l.fl.Unlock(); uerr != nil {
-		return fmt.Errorf("unlock %s: %w", l.path, uerr)
-	}
-	l.fl = nil
+// lockFile takes the lock file's lock and writes the pid into it, the directory's lock held.
+func (l *Lock) lockFile(dir string) error {
+	why, err := notOurs(dir, LockFile)
 	if err != nil {
-		return fmt.Errorf("unlock %s: %w", l.path, err)
+		return err
+	}
+	if why != "" {
+		return &DirError{Dir: dir, Foreign: []string{LockFile + " (" + why + ")"}}
+	}
+	fl := flock.New(l.path, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
+	ok, err := fl.TryLock()
+	if err != nil {
+		return fmt.Errorf("lock job directory %s: %w", dir, err)
+	}
+	if !ok {
+		// Only a version of this program that did not lock the directory gets here.
+		return &LockedError{PID: readPID(l.path), Path: l.path}
+	}
+	l.fl = fl
+	if err := writePID(l.path); err != nil {
+		return fmt.Errorf("lock job directory %s: %w", dir, err)
 	}
 	return nil
+}
+
+// Unlock releases the lock. The lock file stays, emptied, so that a reader never names a process that has
+// let go.
+func (l *Lock) Unlock() error {
+	if l == nil {
+		return nil
+	}
+	var err error
+	if l.fl != nil {
+		// Clear the pid first. A lock file someone deleted is no reason to keep the lock.
+		if terr := os.Truncate(l.path, 0); terr != nil && !errors.Is(terr, fs.ErrNotExist) {
+			err = fmt.Errorf("unlock %s: %w", l.path, terr)
+		}
+	}
+	if rerr := l.release(); rerr != nil {
+		return rerr
+	}
+	return err
+}
+
+// release lets go of whatever locks are held.
+func (l *Lock) release() error {
+	var err error
+	if l.fl != nil {
+		if uerr := l.fl.Unlock(); uerr != nil {
+			err = fmt.Errorf("unlock %s: %w", l.path, uerr)
+		}
+		l.fl = nil
+	}
+	if l.dir != nil {
+		if uerr := l.dir.Unlock(); uerr != nil && err == nil {
+			err = fmt.Errorf("unlock %s: %w", filepath.Dir(l.path), uerr)
+		}
+		l.dir = nil
+	}
+	return err
+}
+
+// holderPID names the process that holds dir's lock: from the kernel's table of locks where there is one
+// (it stays right when the lock file was deleted), else from the lock file.
+func holderPID(dir, lockPath string) int {
+	if pid := dirLockHolder(dir); pid > 0 {
+		return pid
+	}
+	return readPID(lockPath)
 }
 
 func writePID(path string) error {

@@ -3,9 +3,11 @@ package checkpoint
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -113,4 +115,101 @@ func TestLockDirOnAFile(t *testing.T) {
 	_, err := LockDir(f)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not a directory")
+}
+
+// Deleting the lock file while a run holds the lock must not let a second run in: the kernel lock is on
+// the directory, and the holder is still named.
+func TestLockHeldAfterLockFileIsDeleted(t *testing.T) {
+	dir := t.TempDir()
+	child := startLocker(t, dir)
+	require.NoError(t, os.Remove(filepath.Join(dir, LockFile)))
+
+	l, err := LockDir(dir)
+	assert.Nil(t, l)
+	var le *LockedError
+	require.ErrorAs(t, err, &le)
+	if runtime.GOOS == "linux" {
+		assert.Equal(t, child.Process.Pid, le.PID, "named from the kernel's table of locks")
+		assert.Contains(t, err.Error(), fmt.Sprintf("in use by process %d", child.Process.Pid))
+	}
+	assert.NoFileExists(t, filepath.Join(dir, LockFile), "a refused run creates no lock file")
+
+	require.NoError(t, child.Process.Signal(syscall.SIGKILL))
+	_ = child.Wait()
+	l, err = LockDir(dir)
+	require.NoError(t, err, "free once the holder is gone")
+	assert.Equal(t, os.Getpid(), readPID(filepath.Join(dir, LockFile)))
+	require.NoError(t, l.Unlock())
+}
+
+// The journal is replaced by renames (creation, repair, compaction) and removed by Reset; none of that, nor
+// deleting the lock file, loosens the lock.
+func TestLockHeldThroughJournalRenamesAndReset(t *testing.T) {
+	dir := t.TempDir()
+	l, err := LockDir(dir)
+	require.NoError(t, err)
+	refused := func(step string) {
+		t.Helper()
+		_, err := LockDir(dir)
+		var le *LockedError
+		require.ErrorAs(t, err, &le, step)
+		if runtime.GOOS == "linux" {
+			assert.Equal(t, os.Getpid(), le.PID, step)
+		}
+	}
+	j, _, err := open(dir, testBinding, Options{}, tinyTuning)
+	require.NoError(t, err)
+	for r := 1; r <= 50; r++ {
+		require.NoError(t, j.Start(r, rowOffset(r), rowOffset(r+1)))
+		require.NoError(t, j.Start(r, rowOffset(r), rowOffset(r+1)))
+		require.NoError(t, j.Record(testOutcome(r, StatusCreated, 0)))
+	}
+	require.NoError(t, j.Finish(50, 0), "compacts: a new journal renamed into place")
+	require.NoError(t, j.Close())
+	require.NoError(t, os.Remove(filepath.Join(dir, LockFile)))
+	refused("after compaction and the lock file's removal")
+	require.NoError(t, Reset(dir))
+	refused("after Reset")
+
+	require.NoError(t, l.Unlock(), "the lock file is gone: nothing to clear")
+	l2, err := LockDir(dir)
+	require.NoError(t, err)
+	require.NoError(t, l2.Unlock())
+}
+
+// A file named "lock" that is not a lock file is refused and left as it was; a leftover pid is not.
+func TestLockDirLeavesAForeignLockFileAlone(t *testing.T) {
+	outside := outsideFile(t, "precious\n")
+	tests := []struct {
+		name string
+		lock entry
+		ok   bool
+	}{
+		{"a stale pid", entry{name: LockFile, content: "98765\n"}, true},
+		{"empty", entry{name: LockFile}, true},
+		{"text", entry{name: LockFile, content: "my shopping list\n"}, false},
+		{"a symlink", entry{name: LockFile, link: outside}, false},
+		{"a directory", entry{name: LockFile, dir: true}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			makeEntries(t, dir, []entry{tt.lock})
+			before := snapshot(t, dir)
+			l, err := LockDir(dir)
+			if tt.ok {
+				require.NoError(t, err)
+				assert.Equal(t, os.Getpid(), readPID(filepath.Join(dir, LockFile)))
+				require.NoError(t, l.Unlock())
+				return
+			}
+			var de *DirError
+			require.ErrorAs(t, err, &de)
+			assert.Contains(t, err.Error(), "holds files that are not the job's: lock (")
+			assert.Equal(t, before, snapshot(t, dir))
+			assertContent(t, outside, "precious\n")
+			_, err = LockDir(dir)
+			require.ErrorAs(t, err, &de, "refused again for the file, not locked out: the directory's lock was let go")
+		})
+	}
 }

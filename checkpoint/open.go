@@ -126,39 +126,53 @@ type recovery struct {
 	outcomeAt  int64   // offset of the latest outcome record, or 0
 }
 
-func (r *recovery) corrupt(off int64, format string, args ...any) error {
-	return &CorruptError{Path: r.path, Offset: off, Reason: fmt.Sprintf(format, args...)}
-}
-
 // readHeader checks the prelude and the header record, and the binding in it.
 func (r *recovery) readHeader() (*scanner, error) {
-	if r.size < preludeSize {
-		return nil, r.corrupt(-1, "not a zentra-import checkpoint journal (%d bytes, too short)", r.size)
+	s, sc, old, err := readHeader(r.f, r.size, r.path)
+	if err != nil {
+		return nil, err
 	}
-	var pre [preludeSize]byte
-	if _, err := r.f.ReadAt(pre[:], 0); err != nil {
-		return nil, fmt.Errorf("read checkpoint: %w", err)
-	}
-	if string(pre[:len(magic)]) != magic {
-		return nil, r.corrupt(-1, "not a zentra-import checkpoint journal")
-	}
-	if v := binary.BigEndian.Uint16(pre[len(magic):]); v != formatVersion {
-		return nil, r.corrupt(-1, "journal format %d; this zentra-import reads format %d (a newer version wrote it?)", v, formatVersion)
-	}
-	r.salt = newSalt([8]byte(pre[len(magic)+2:]))
-	sc := newScanner(r.f, r.size, r.salt, preludeSize)
-	fr, _, ok, err := sc.next()
-	if err != nil && err != io.EOF {
-		return nil, fmt.Errorf("read checkpoint: %w", err)
-	}
-	if !ok {
-		return nil, r.corrupt(preludeSize, "the header record is damaged, so the job's input, mapping and API cannot be checked")
-	}
-	old, _ := decodeHeader(fr.payload)
+	r.salt = s
 	if c := old.diff(r.binding); len(c) > 0 {
 		return nil, &BindingError{Dir: r.dir, Changes: c}
 	}
 	return sc, nil
+}
+
+// readHeader checks a journal's prelude and header record. It returns the salt, a scanner positioned
+// after the header, and the binding in it; a file it cannot read as a journal gives a *CorruptError.
+func readHeader(f io.ReaderAt, size int64, path string) (salt, *scanner, Binding, error) {
+	corrupt := func(off int64, format string, args ...any) error {
+		return &CorruptError{Path: path, Offset: off, Reason: fmt.Sprintf(format, args...)}
+	}
+	foreign := func(reason string) error {
+		return &CorruptError{Path: path, Offset: -1, Reason: reason, foreign: true}
+	}
+	var pre [preludeSize]byte
+	n, err := f.ReadAt(pre[:min(size, preludeSize)], 0)
+	if err != nil && !(err == io.EOF && int64(n) == min(size, preludeSize)) {
+		return salt{}, nil, Binding{}, fmt.Errorf("read checkpoint: %w", err)
+	}
+	if m := min(n, len(magic)); string(pre[:m]) != magic[:m] {
+		return salt{}, nil, Binding{}, foreign("not a zentra-import checkpoint journal")
+	}
+	if size < preludeSize {
+		return salt{}, nil, Binding{}, corrupt(-1, "not a zentra-import checkpoint journal (%d bytes, too short)", size)
+	}
+	if v := binary.BigEndian.Uint16(pre[len(magic):]); v != formatVersion {
+		return salt{}, nil, Binding{}, corrupt(-1, "journal format %d; this zentra-import reads format %d (a newer version wrote it?)", v, formatVersion)
+	}
+	s := newSalt([8]byte(pre[len(magic)+2:]))
+	sc := newScanner(f, size, s, preludeSize)
+	fr, _, ok, err := sc.next()
+	if err != nil && err != io.EOF {
+		return salt{}, nil, Binding{}, fmt.Errorf("read checkpoint: %w", err)
+	}
+	if !ok {
+		return salt{}, nil, Binding{}, corrupt(preludeSize, "the header record is damaged, so the job's input, mapping and API cannot be checked")
+	}
+	b, _ := decodeHeader(fr.payload)
+	return s, sc, b, nil
 }
 
 func (r *recovery) run() (*Journal, *State, error) {

@@ -128,7 +128,7 @@ type frame struct {
 	row             int    // in-flight and outcome records
 	offset, end     int64  // in-flight and outcome records
 	status          Status // outcome
-	ref             []byte // outcome; aliases the buffer
+	ref, id         []byte // outcome: reference and customer id; alias the buffer
 	total, exitCode int    // finish
 }
 
@@ -273,7 +273,7 @@ func (f *frame) decode() bool {
 		f.ref = d.bytes()
 		d.small()
 		d.small()
-		d.bytes()
+		f.id = d.bytes()
 		d.bytes()
 		if !f.status.valid() {
 			return false

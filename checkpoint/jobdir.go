@@ -1,0 +1,210 @@
+package checkpoint
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// jobFiles are the names a job writes in its directory, besides its temporary files.
+var jobFiles = []string{LockFile, JournalFile, DamagedFile, PreviousFile, ResultsFile, RejectsFile, SummaryFile, InferredMappingFile}
+
+func isJobFile(name string) bool {
+	for _, n := range jobFiles {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// isTemp reports whether name is a temporary file of this package ("." + name + tempMark + random).
+func isTemp(name string) bool {
+	return strings.HasPrefix(name, ".") && strings.Contains(name[1:], tempMark)
+}
+
+// shownForeign bounds how many foreign entries a DirError names.
+const shownForeign = 3
+
+// DirError says that a directory cannot serve as a job directory: the input is one of the files the job
+// writes there, or the directory holds entries that are not the job's own, which the job could overwrite.
+type DirError struct {
+	Dir     string
+	Input   string   // set when the input is the job's file InputAs in Dir
+	InputAs string   // the job file the input is
+	Foreign []string // the first few entries that are not the job's, each with why when it has a job file's name
+	More    int      // further such entries, not named
+	Reason  string   // otherwise, what is wrong with Dir
+}
+
+func (e *DirError) Error() string {
+	switch {
+	case e.Input != "":
+		return fmt.Sprintf("input %s is the job directory's %s: the job would overwrite it (job directory %s)", e.Input, e.InputAs, e.Dir)
+	case len(e.Foreign) > 0:
+		names := strings.Join(e.Foreign, ", ")
+		if e.More > 0 {
+			names += fmt.Sprintf(" and %d more", e.More)
+		}
+		return fmt.Sprintf("job directory %s holds files that are not the job's: %s", e.Dir, names)
+	}
+	return fmt.Sprintf("job directory %s: %s", e.Dir, e.Reason)
+}
+
+// Hint says how a user gets out.
+func (e *DirError) Hint() string {
+	if e.Input != "" {
+		return "give --out a directory of its own, new or empty (it is created if missing): the job writes " +
+			strings.Join(jobFiles[:len(jobFiles)-1], ", ") + " and " + jobFiles[len(jobFiles)-1] + " there"
+	}
+	return "give --out a new or empty directory (it is created if missing), or the directory of an earlier run " +
+		"of this job to resume it; the job never deletes or overwrites files that are not its own"
+}
+
+// CheckDir makes sure that a run with this input can use dir as its job directory without harming anything
+// in it. It refuses, with a *DirError, an existing directory that holds entries other than the job's own
+// files (lock, checkpoint, checkpoint.damaged, checkpoint.previous, results.csv, rejects.csv, summary.json,
+// mapping.inferred.yaml and temporary files), counting as foreign a file with one of those names that is
+// not a regular file, a lock file that holds more than a pid, and a checkpoint that is not a journal. It
+// also refuses an input that is one of those files in dir, whatever else dir holds (input "" is not
+// checked). A missing directory, an empty one or one holding only job files is fine. CheckDir changes
+// nothing; call it before LockDir.
+func CheckDir(dir, input string) error {
+	if input != "" {
+		if err := checkInput(dir, input); err != nil {
+			return err
+		}
+	}
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("job directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return &DirError{Dir: dir, Reason: "not a directory"}
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("job directory: %w", err)
+	}
+	var foreign []string
+	for _, e := range entries {
+		name := e.Name()
+		if !isJobFile(name) && !isTemp(name) {
+			foreign = append(foreign, showName(name))
+			continue
+		}
+		why, err := notOurs(dir, name)
+		if err != nil {
+			return err
+		}
+		if why != "" {
+			foreign = append(foreign, showName(name)+" ("+why+")")
+		}
+	}
+	return foreignError(dir, foreign)
+}
+
+// foreignError is the *DirError for a directory holding the foreign entries listed, or nil if none.
+func foreignError(dir string, foreign []string) error {
+	if len(foreign) == 0 {
+		return nil
+	}
+	e := &DirError{Dir: dir, Foreign: foreign}
+	if len(foreign) > shownForeign {
+		e.Foreign, e.More = foreign[:shownForeign], len(foreign)-shownForeign
+	}
+	return e
+}
+
+// checkInput refuses an input that is (or would be) one of the job's files in dir: the same path, or the
+// same file through a link or another spelling of the path.
+func checkInput(dir, input string) error {
+	absIn, err := filepath.Abs(input)
+	if err != nil {
+		return fmt.Errorf("input %s: %w", input, err)
+	}
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("job directory %s: %w", dir, err)
+	}
+	inFI, inErr := os.Stat(absIn)
+	for _, name := range jobFiles {
+		p := filepath.Join(absDir, name)
+		same := p == absIn
+		if !same && inErr == nil {
+			fi, err := os.Stat(p)
+			same = err == nil && os.SameFile(fi, inFI)
+		}
+		if same {
+			return &DirError{Dir: dir, Input: input, InputAs: name}
+		}
+	}
+	return nil
+}
+
+// notOurs says why the entry name in dir, which has a job file's name, is not the job's own, or "" when it
+// is (or is missing). Only such entries are ever written, truncated or removed.
+func notOurs(dir, name string) (string, error) {
+	path := filepath.Join(dir, name)
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("job directory: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "not a regular file", nil
+	}
+	var head [64]byte
+	var n int
+	if name == LockFile || name == JournalFile || name == DamagedFile || name == PreviousFile {
+		if n, err = readHead(path, head[:]); err != nil {
+			return "", fmt.Errorf("job directory: %w", err)
+		}
+	}
+	switch name {
+	case LockFile:
+		// A pid and a newline; a reader may meet a longer pid's tail while the holder rewrites it.
+		if fi.Size() > int64(len(head)) || len(bytes.Trim(head[:n], "0123456789 \n")) > 0 {
+			return "not a lock file", nil
+		}
+	case JournalFile, DamagedFile, PreviousFile:
+		// A journal is created whole (renamed into place), so it starts with the magic; an empty file is
+		// read as a fresh journal.
+		if m := min(n, len(magic)); string(head[:m]) != magic[:m] {
+			return "not a zentra-import journal", nil
+		}
+	}
+	return "", nil
+}
+
+func readHead(path string, b []byte) (int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n, err := io.ReadFull(f, b)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	return n, err
+}
+
+// showName quotes a name only when it holds characters that would not print plainly.
+func showName(name string) string {
+	if q := strconv.Quote(name); q[1:len(q)-1] != name {
+		return q
+	}
+	return name
+}
