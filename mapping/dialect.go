@@ -51,6 +51,84 @@ var (
 // rdSniffProblem is a problem deciding the dialect, with how to fix it.
 type rdSniffProblem struct{ msg, hint string }
 
+// rdSignatures are the first bytes of files that people give for a CSV file but that are not text.
+var rdSignatures = []struct {
+	magic     string
+	msg, hint string
+}{
+	{"PK\x03\x04", "the file looks like an Excel .xlsx file (or another ZIP archive), not CSV",
+		"open it in Excel and save it as CSV: File > Save As > CSV UTF-8 (Comma delimited)"},
+	{"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1", "the file looks like an old Excel .xls file, not CSV",
+		"open it in Excel and save it as CSV: File > Save As > CSV UTF-8 (Comma delimited)"},
+	{"\x1F\x8B", "the file is gzip-compressed, not CSV", "decompress it first (gunzip FILE.csv.gz)"},
+	{"%PDF-", "the file is a PDF document, not CSV", "export the data as CSV from the system it came from"},
+}
+
+// rdNotText recognises files that are not text by their first bytes.
+func rdNotText(prefix []byte) *rdSniffProblem {
+	for _, s := range rdSignatures {
+		if bytes.HasPrefix(prefix, []byte(s.magic)) {
+			return &rdSniffProblem{s.msg, s.hint}
+		}
+	}
+	return nil
+}
+
+// rdNULInHeader looks for a NUL byte in the header line of an ASCII-compatible file (the first line that
+// is not blank, after a sep= line of sepLen bytes), within the first KiB, and returns its line. No text
+// has one there, and a binary file (a database, a document, UTF-16 read as single bytes) has one within
+// its first bytes. A NUL in a value further on is only a character: a legacy export may pad with them,
+// and a rejects file, whose header is the input's, must be read back.
+func rdNULInHeader(text []byte, sepLen int) (int, bool) {
+	head := text[:min(len(text), 1024)]
+	start := min(sepLen, len(head))
+	for start < len(head) && (head[start] == '\r' || head[start] == '\n') {
+		start++
+	}
+	end := len(head)
+	if i := bytes.IndexByte(head[start:], '\n'); i >= 0 {
+		end = start + i
+	}
+	i := bytes.IndexByte(head[start:end], 0)
+	if i < 0 {
+		return 0, false
+	}
+	return 1 + bytes.Count(head[:start+i], []byte{'\n'}), true
+}
+
+// rdExcelSep recognises Excel's delimiter hint: a first line "sep=X" (sep in any case, X one character,
+// nothing else on the line), which is neither the header nor a row. It returns X and the length of the
+// line with its line end, or 0 when text does not start with one. text is the start of the file, after
+// any byte-order mark, in an ASCII-compatible form; complete says that it is the whole file.
+func rdExcelSep(text []byte, complete bool) (byte, int, *rdSniffProblem) {
+	if len(text) < 5 || !strings.EqualFold(string(text[:4]), "sep=") {
+		return 0, 0, nil
+	}
+	rest := text[5:]
+	n := 0
+	switch {
+	case bytes.HasPrefix(rest, []byte("\r\n")):
+		n = 2
+	case bytes.HasPrefix(rest, []byte("\n")):
+		n = 1
+	case len(rest) == 0 && complete, string(rest) == "\r" && complete:
+		n = len(rest)
+	default:
+		return 0, 0, nil // more on the line: a header that happens to start with sep=
+	}
+	d := text[4]
+	if d == '\r' || d == '\n' {
+		return 0, 0, nil
+	}
+	if _, auto, ok := rdParseDelimiter(string(d)); !ok || auto {
+		return 0, 0, &rdSniffProblem{
+			fmt.Sprintf("the file's first line names the delimiter %q (sep=%c), which is not supported", d, d),
+			"use ,  ; tab or | as the delimiter, and change or remove the sep= line",
+		}
+	}
+	return d, 5 + n, nil
+}
+
 // rdDetectEncoding decides the encoding from the first bytes of the file (all of it when eof) and the
 // csv.encoding option, and returns the length of the byte-order mark to skip.
 //

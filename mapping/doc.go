@@ -4,16 +4,20 @@
 // # Reading
 //
 // [Reader] streams a CSV file over encoding/csv with flat memory. It decides the [Dialect] (delimiter and
-// encoding) from the first bytes unless told, and yields one [Record] per data row with its 1-based row
-// number, its line, its byte positions in the file (so that a resumed import can seek instead of re-reading)
-// and its values both decoded and as written. A row that cannot be read cleanly (a wrong number of fields,
-// bytes invalid in the encoding, broken quoting) carries its own error and is rejected; it never ends the
-// file. [RejectsWriter] writes rejected rows back in the input's own dialect and encoding.
+// encoding, or Excel's "sep=" first line) from the first bytes unless told, refuses what is not CSV text
+// (an Excel workbook, a binary file) with a message saying so, and yields one [Record] per data row with
+// its 1-based row number, its line, its byte positions in the file (so that a resumed import can seek
+// instead of re-reading) and its values both decoded and as written. A row that cannot be read cleanly (a
+// wrong number of fields, bytes invalid in the encoding, broken quoting) carries its own error and is
+// rejected; it never ends the file. [RejectsWriter] writes rejected rows back in the input's own dialect
+// and encoding — a line with broken quoting byte for byte as it was, so that it stays rejected until
+// fixed — and replaces, rather than adds to, the error column of a rejects file fed back.
 //
 // # Mapping
 //
 // A [Mapping] is read from YAML and says how each API field is made from the row: from a column, a
-// template, a constant or a default, through transforms and validators. Every problem in the file is
+// template, a constant (any YAML value: text, number, boolean, null, list or object) or a default,
+// through transforms and validators, as a single value or a list (split:). Every problem in the file is
 // reported with its line before any row is read. [Mapping.Compile] binds it to a header; [Mapper.Map]
 // builds the JSON body of a row or a [RowError] naming every problem, without repeating the row's values
 // (they are personal data). [Seen] detects a repeated external_reference in fixed-size memory per row.

@@ -8,11 +8,13 @@ type CSVOptions struct {
 }
 
 // Dialect is what the reader decided about a file: the delimiter, the encoding, whether the file began
-// with a byte-order mark and whether its lines end in CRLF. The rejects file is written in the same dialect,
-// so that it can be fed back to the importer unchanged.
+// with a byte-order mark, whether its first line is Excel's delimiter hint "sep=X" and whether its lines
+// end in CRLF. The rejects file is written in the same dialect, so that it can be fed back to the importer
+// unchanged.
 type Dialect struct {
 	Delimiter rune
 	Encoding  string // canonical: "utf-8", "utf-16le", "utf-16be", "windows-1252" or "iso-8859-1"
 	BOM       bool
+	Sep       bool // the file begins (after any byte-order mark) with the line "sep=" and the delimiter
 	CRLF      bool
 }

@@ -198,6 +198,21 @@ func (m *Mapping) Compile(header []string) (*Mapper, error) {
 	return mp, nil
 }
 
+// readsColumn reports whether a field is made from column i of the header, alone or in a template.
+func (mp *Mapper) readsColumn(i int) bool {
+	for _, f := range mp.fields {
+		if f.source == fromColumn && f.column == i {
+			return true
+		}
+		for _, p := range f.parts {
+			if p.column == i {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Map turns one row (the reader's Fields, one per header column) into its payload. When the row cannot be
 // sent, the error is a *RowError listing every problem of the row, and the Payload has no Body but still
 // carries Ref when the external_reference itself could be made (so that the row can be named in logs).

@@ -49,7 +49,20 @@ type Record struct {
 // Open and NewReader decide the delimiter and the encoding from the first 64 KiB unless CSVOptions
 // names them (see Dialect), and read the header. Header names are decoded and trimmed of surrounding
 // spaces; an empty name, or two names equal when compared ignoring case and surrounding spaces, is an
-// *InputError, as is a file that is empty or holds only blank lines.
+// *InputError, as is a file that is empty or holds only blank lines. Empty names at the end of the
+// header (a,b,,) are said to come from a spreadsheet export, which is where they come from.
+//
+// A first line "sep=X" (after any byte-order mark; sep in any case, X one character, nothing else on the
+// line) is Excel's hint of the delimiter: X is the delimiter, and the line is neither the header nor a
+// row, so the header is line 2. A csv.delimiter other than X is an *InputError, as is an X that is not
+// one of , ; tab |. Dialect.Sep records the line, and the rejects file has it too.
+//
+// A file that is not text is refused before anything else, with an *InputError saying what it looks
+// like: an Excel .xlsx (any ZIP archive) or .xls file, a gzip file or a PDF by their first bytes, and
+// any other file with a NUL byte where its header should be, within the first KiB (no text has one
+// there; UTF-16 text is told apart by its byte-order mark, or by the pattern of its zero bytes when
+// csv.encoding is auto). A NUL in a value further on is read as a character, as legacy exports pad with
+// them.
 //
 // # Records
 //
@@ -171,6 +184,9 @@ func rdNewReader(f io.ReadSeeker, name string, opts CSVOptions, maxRecord int64)
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	prefix = prefix[:n]
+	if problem := rdNotText(prefix); problem != nil {
+		return nil, &InputError{File: name, Msg: problem.msg, Fix: problem.hint}
+	}
 	enc, bomLen, problem := rdDetectEncoding(prefix, eof, want, autoEnc)
 	if problem != nil {
 		return nil, &InputError{File: name, Msg: problem.msg, Fix: problem.hint}
@@ -188,17 +204,47 @@ func rdNewReader(f io.ReadSeeker, name string, opts CSVOptions, maxRecord int64)
 		d.reset(bytes.NewReader(body), 0, enc == rdUTF16BE)
 		text, _ = io.ReadAll(&d) // reading a bytes.Reader cannot fail
 	}
-	if autoDelim {
+	sepDelim, sepLen, problem := rdExcelSep(text, eof)
+	if problem != nil {
+		return nil, &InputError{File: name, Line: 1, Msg: problem.msg, Fix: problem.hint}
+	}
+	if enc.asciiCompatible() {
+		if line, ok := rdNULInHeader(text, sepLen); ok {
+			return nil, &InputError{File: name, Line: line, Msg: "the file has NUL bytes where its header should be: it is not CSV text",
+				Fix: "export or save the data as CSV (if it is UTF-16 text without a byte-order mark, set csv.encoding to utf-16le or utf-16be)"}
+		}
+	}
+	switch {
+	case sepLen > 0 && !autoDelim && delim != rune(sepDelim):
+		return nil, &InputError{File: name, Line: 1,
+			Msg: fmt.Sprintf("the file's first line says the delimiter is %s (sep=%c) but csv.delimiter is %s", rdDelimName(sepDelim), sepDelim, rdDelimName(byte(delim))),
+			Fix: fmt.Sprintf("set csv.delimiter to auto or %s", rdDelimName(sepDelim))}
+	case sepLen > 0:
+		delim = rune(sepDelim)
+	case autoDelim:
 		d, problem := rdSniffDelimiter(text, eof)
 		if problem != nil {
 			return nil, &InputError{File: name, Msg: problem.msg, Fix: problem.hint}
 		}
 		delim = rune(d)
 	}
+	crlf := rdSniffCRLF(text[sepLen:])
+	if sepLen > 0 && !bytes.Contains(bytes.TrimLeft(text[sepLen:], "\r\n"), []byte{'\n'}) {
+		crlf = bytes.HasSuffix(text[:sepLen], []byte("\r\n")) // no other line has a line end
+	}
 	r.enc, r.bomLen = enc, int64(bomLen)
-	r.d = Dialect{Delimiter: delim, Encoding: enc.String(), BOM: bomLen > 0, CRLF: rdSniffCRLF(text)}
+	r.d = Dialect{Delimiter: delim, Encoding: enc.String(), BOM: bomLen > 0, Sep: sepLen > 0, CRLF: crlf}
 
-	if err := r.restart(r.bomLen, 0); err != nil {
+	// The header comes after the sep= line, if there is one: line 2.
+	sepRaw := int64(sepLen)
+	if !enc.asciiCompatible() {
+		sepRaw *= 2 // the line is ASCII: one code unit per byte
+	}
+	lineBase := 0
+	if sepLen > 0 {
+		lineBase = 1
+	}
+	if err := r.restart(r.bomLen+sepRaw, lineBase); err != nil {
 		return nil, err
 	}
 	if err := r.readHeader(); err != nil {
@@ -210,6 +256,9 @@ func rdNewReader(f io.ReadSeeker, name string, opts CSVOptions, maxRecord int64)
 // readHeader reads and checks the header record.
 func (r *Reader) readHeader() error {
 	raw, err := r.readRaw()
+	if err == io.EOF && r.d.Sep {
+		return &InputError{File: r.name, Msg: "the file has no header: it holds only its sep= line and blank lines", Fix: "the line after sep= must be the header, naming the columns"}
+	}
 	if err == io.EOF {
 		return &InputError{File: r.name, Msg: "the file has no header: it holds only blank lines", Fix: "the first line must be the header, naming the columns"}
 	}
@@ -230,12 +279,12 @@ func (r *Reader) readHeader() error {
 		}
 		names[i] = strings.TrimSpace(s)
 	}
+	if e := rdUnnamedColumn(names); e != nil {
+		e.File, e.Line = r.name, raw.line
+		return e
+	}
 	seen := make(map[string]int, len(names))
 	for i, n := range names {
-		if n == "" {
-			return &InputError{File: r.name, Line: raw.line, Msg: fmt.Sprintf("column %d has no name", i+1),
-				Fix: "name every column in the header (a delimiter at the end of the line makes an empty last column)"}
-		}
 		key := strings.ToLower(strings.ToUpper(n))
 		if j, dup := seen[key]; dup {
 			return &InputError{File: r.name, Line: raw.line, Msg: fmt.Sprintf("duplicate column name %q (columns %d and %d)", n, j+1, i+1),
@@ -245,6 +294,29 @@ func (r *Reader) readHeader() error {
 	}
 	r.header, r.dataStart, r.pos, r.row = names, raw.end, raw.end, 1
 	return nil
+}
+
+// rdUnnamedColumn reports the first header name that is empty. Empty names at the end of the header
+// are what a spreadsheet exports when cells right of the data were once used or formatted: the message
+// says so, and how to be rid of them.
+func rdUnnamedColumn(names []string) *InputError {
+	i := slices.Index(names, "")
+	if i < 0 {
+		return nil
+	}
+	last := len(names)
+	for last > 0 && names[last-1] == "" {
+		last--
+	}
+	const fix = "trailing empty columns come from a spreadsheet export (cells right of the data once used or formatted): " +
+		"delete those columns in the spreadsheet and save it as CSV again, or give them names in the header"
+	switch {
+	case i == last && i > 0 && len(names)-i == 1:
+		return &InputError{Msg: fmt.Sprintf("column %d, the last, has no name: the header ends in an empty column", i+1), Fix: fix}
+	case i == last && i > 0:
+		return &InputError{Msg: fmt.Sprintf("columns %d to %d, the last %d, have no name: the header ends in empty columns", i+1, len(names), len(names)-i), Fix: fix}
+	}
+	return &InputError{Msg: fmt.Sprintf("column %d has no name", i+1), Fix: "name every column in the header"}
 }
 
 // Header returns the column names: decoded, trimmed of surrounding spaces.

@@ -58,7 +58,11 @@ func rdRender(r *Reader, recs []*Record, err error) string {
 		return b.String()
 	}
 	d := r.Dialect()
-	fmt.Fprintf(&b, "dialect: delimiter %q, encoding %s, bom %t, crlf %t\n", d.Delimiter, d.Encoding, d.BOM, d.CRLF)
+	fmt.Fprintf(&b, "dialect: delimiter %q, encoding %s, bom %t, crlf %t", d.Delimiter, d.Encoding, d.BOM, d.CRLF)
+	if d.Sep {
+		b.WriteString(", sep= line") // only where there is one, so that the other golden files stay as they were
+	}
+	b.WriteString("\n")
 	fmt.Fprintf(&b, "header: %q\n", r.Header())
 	for _, rec := range recs {
 		fmt.Fprintf(&b, "row %d, line %d, bytes [%d,%d): %q\n", rec.Row, rec.Line, rec.Offset, rec.End, rec.Fields)
@@ -338,7 +342,25 @@ func TestReaderInputErrors(t *testing.T) {
 		{name: "duplicate name ignoring case and spaces", data: "\n id ,Email,x, EMAIL\n", line: 2,
 			msg: `duplicate column name "EMAIL" (columns 2 and 4)`, hint: "ignoring case"},
 		{name: "empty name", data: "a,,b\n", line: 1, msg: "column 2 has no name"},
-		{name: "trailing delimiter", data: "a;b;\n", line: 1, msg: "column 3 has no name", hint: "end of the line"},
+		{name: "trailing delimiter", data: "a;b;\n", line: 1, msg: "column 3, the last, has no name: the header ends in an empty column", hint: "spreadsheet export"},
+		{name: "trailing empty columns from a spreadsheet", data: "a,b,,\n1,2,,\n", line: 1,
+			msg: "columns 3 to 4, the last 2, have no name: the header ends in empty columns", hint: "trailing empty columns come from a spreadsheet export"},
+		{name: "trailing empty columns with spaces", data: "a,b, ,  \n", line: 1, msg: "columns 3 to 4, the last 2"},
+		{name: "empty name before trailing ones", data: "a,,b,,\n", line: 1, msg: "column 2 has no name"},
+		{name: "every name empty", data: ",,\n1,2,3\n", line: 1, msg: "column 1 has no name"},
+		{name: "Excel's sep= line then trailing empty columns", data: "sep=;\r\na;b;;\r\n", line: 2, msg: "columns 3 to 4"},
+		{name: "sep= line names an unsupported delimiter", data: "sep=:\na:b\n", line: 1, msg: `names the delimiter ':' (sep=:), which is not supported`, hint: "sep= line"},
+		{name: "sep= line contradicts csv.delimiter", data: "sep=;\na;b\n", opts: CSVOptions{Delimiter: ","}, line: 1,
+			msg: `the file's first line says the delimiter is ';' (sep=;) but csv.delimiter is ','`, hint: `set csv.delimiter to auto or ';'`},
+		{name: "only a sep= line", data: "sep=,\r\n\r\n", msg: "holds only its sep= line", hint: "after sep="},
+		{name: "Excel .xlsx", data: "PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", msg: "looks like an Excel .xlsx file", hint: "save it as CSV"},
+		{name: "Excel .xls", data: "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00\x00", msg: "looks like an old Excel .xls file", hint: "CSV UTF-8"},
+		{name: "gzip", data: "\x1F\x8B\x08\x00", msg: "gzip-compressed", hint: "gunzip"},
+		{name: "PDF", data: "%PDF-1.7\n", msg: "PDF document", hint: "export the data as CSV"},
+		{name: "NUL bytes", data: "\n\nid,n\x00\x00\x01\x02\xff\n", line: 3, msg: "NUL bytes where its header should be: it is not CSV text", hint: "utf-16le"},
+		{name: "SQLite database", data: "SQLite format 3\x00\x10\x00\x01\x01", line: 1, msg: "not CSV text"},
+		{name: "UTF-16 read as UTF-8", data: string(rdToUTF16("id,name\n", false, false)), opts: CSVOptions{Encoding: "utf-8"}, line: 1, msg: "NUL bytes"},
+		{name: "NUL after a sep= line", data: "sep=,\n\x00id,name\n", line: 2, msg: "NUL bytes"},
 		{name: "undecidable delimiter", data: "a,b|c\n1,2|3\n", msg: `cannot tell whether the delimiter is ',' or '|'`, hint: "csv.delimiter"},
 		{name: "unknown encoding", data: "a\n", opts: CSVOptions{Encoding: "ebcdic"}, msg: `unsupported csv.encoding "ebcdic"`, hint: "windows-1252"},
 		{name: "unknown delimiter", data: "a\n", opts: CSVOptions{Delimiter: "::"}, msg: `unsupported csv.delimiter "::"`, hint: "tab"},

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -13,27 +14,65 @@ import (
 // fix them and feed the file back as it is: the input's header plus an error column, then each record's
 // Raw values unchanged plus the reason it was rejected.
 //
-// The file has the input's delimiter, encoding, byte-order mark (if the input had one) and line ends.
-// A value is quoted when it holds a quote, a line break or any of the delimiters "auto" chooses among, so
-// that reading the file back decides the same delimiter. The error column is named "error", or
-// "error_2", "error_3"… when the header already has that name (a rejects file fed back, say). A reason
+// The file has the input's delimiter, encoding, byte-order mark (if the input had one), Excel "sep=" line
+// (if the input had one) and line ends. A value is quoted when it holds a quote, a line break or any of
+// the delimiters "auto" chooses among, so that reading the file back decides the same delimiter. A reason
 // starting with = + - @ (or their full-width forms), a tab or a carriage return is written after a ' so
-// that a spreadsheet does not run it as a formula;
-// in a single-byte encoding, a character of it the encoding lacks becomes '?'. Values are never changed.
+// that a spreadsheet does not run it as a formula; in a single-byte encoding, a character of it the
+// encoding lacks becomes '?'. Values are never changed.
+//
+// # The error column
+//
+// The error column is named "error", or "error_2", "error_3"… when the header already has that name.
+// When the input is itself a rejects file, its error column is replaced rather than another one added:
+// that is when the header has more than one column and its last is named exactly as this writer would
+// name an error column added to the others ("error" after id,name; "error_2" after id,error), and the
+// mapping does not read it (see [WithMapper]; a mapping that names the column makes it data, and the
+// error column is added after it). Each record's value in that column, the reason of the earlier run, is
+// then dropped for the new reason: a record with the header's number of values loses its last one, and
+// so does a record with another number of values, since every line of a rejects file ends in its reason.
+// An input whose own last column is named "error" and is not mapped is taken for a rejects file.
+//
+// # Records that cannot be read
 //
 // A record rejected for a number of fields other than the header's keeps its own number of values, so
 // its reason is not under the error column; fed back unchanged, it is rejected again, as it should be.
+//
+// A record rejected for its quoting (ErrQuote), or for its length (ErrRecordTooLong), is one line of the
+// file as the reader met it, not values: it is written back byte for byte as it was, in the input's
+// encoding, followed by the delimiter and the reason, quoted. The line stays as broken as it was, and
+// is rejected again for its quoting until the user fixes it; the reason, quoted and starting with a
+// letter (a ' is put before one that starts with a quote, the delimiter or a line break; line breaks in
+// it become spaces), breaks a quote the line leaves open, so that it cannot run into the lines after
+// it. Such a line keeps the reasons of earlier runs in it: they are part of its bytes. A line longer
+// than the record limit, whose bytes the reader does not keep, is written as its reason alone.
 type RejectsWriter struct {
-	w    *bufio.Writer
-	d    Dialect
-	enc  rdEncoding
-	line []byte // the record being written, in the encoding (WTF-8 for UTF-16)
-	u16  []byte
-	err  error
+	w       *bufio.Writer
+	d       Dialect
+	enc     rdEncoding
+	ncols   int  // the input header's number of columns
+	replace bool // the input's last column is a rejects file's error column: replace it
+	line    []byte
+	u16     []byte
+	err     error
 }
 
-// NewRejectsWriter writes the header (and the byte-order mark) to w, buffered: call Flush at the end.
-func NewRejectsWriter(w io.Writer, d Dialect, header []string) (*RejectsWriter, error) {
+// RejectsOption is an option of [NewRejectsWriter].
+type RejectsOption func(*rejectsOptions)
+
+type rejectsOptions struct {
+	mapper *Mapper
+}
+
+// WithMapper gives NewRejectsWriter the mapping bound to the input's header, so that a last column that
+// the mapping reads is never taken for the error column of an earlier rejects file.
+func WithMapper(mp *Mapper) RejectsOption {
+	return func(o *rejectsOptions) { o.mapper = mp }
+}
+
+// NewRejectsWriter writes the header (and the byte-order mark and sep= line) to w, buffered: call
+// Flush at the end.
+func NewRejectsWriter(w io.Writer, d Dialect, header []string, opts ...RejectsOption) (*RejectsWriter, error) {
 	enc, auto, ok := rdParseEncoding(d.Encoding)
 	if !ok || auto || enc == rdEncodingAny {
 		return nil, fmt.Errorf("rejects writer: dialect encoding %q is not one Reader reports", d.Encoding)
@@ -41,7 +80,12 @@ func NewRejectsWriter(w io.Writer, d Dialect, header []string) (*RejectsWriter, 
 	if _, auto, ok := rdParseDelimiter(string(d.Delimiter)); !ok || auto {
 		return nil, fmt.Errorf("rejects writer: dialect delimiter %q is not one Reader reports", d.Delimiter)
 	}
-	rw := &RejectsWriter{w: bufio.NewWriter(w), d: d, enc: enc}
+	var o rejectsOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	rw := &RejectsWriter{w: bufio.NewWriter(w), d: d, enc: enc, ncols: len(header)}
+	rw.replace = rdIsErrorColumn(header) && (o.mapper == nil || !o.mapper.readsColumn(len(header)-1))
 	if d.BOM {
 		switch enc {
 		case rdUTF8:
@@ -52,11 +96,22 @@ func NewRejectsWriter(w io.Writer, d Dialect, header []string) (*RejectsWriter, 
 			rw.w.Write(rdBOM16BE)
 		}
 	}
+	if d.Sep {
+		rw.line = append(rw.line[:0], "sep="...)
+		rw.line = utf8.AppendRune(rw.line, d.Delimiter)
+		if err := rw.endLine(); err != nil {
+			return rw, err
+		}
+	}
 	rw.line = rw.line[:0]
-	for i, name := range header {
+	names := header
+	if rw.replace {
+		names = header[:len(header)-1]
+	}
+	for i, name := range names {
 		rw.appendCell(i, enc.appendText(nil, name))
 	}
-	rw.appendCell(len(header), enc.appendText(nil, rdErrorColumn(header)))
+	rw.appendCell(len(names), enc.appendText(nil, rdErrorColumn(names)))
 	return rw, rw.endLine()
 }
 
@@ -77,20 +132,69 @@ func rdErrorColumn(header []string) string {
 	return name
 }
 
+// rdIsErrorColumn reports whether the last column of header is named as RejectsWriter names the error
+// column it adds to the others, in a header of more than one column: the header of a rejects file.
+func rdIsErrorColumn(header []string) bool {
+	n := len(header)
+	return n > 1 && header[n-1] == rdErrorColumn(header[:n-1])
+}
+
 // Write writes rec's Raw values and reason, the text of the error column (UTF-8).
 func (w *RejectsWriter) Write(rec *Record, reason string) error {
 	if w.err != nil {
 		return w.err
 	}
-	w.line = w.line[:0]
-	for i, v := range rec.Raw {
-		w.appendCell(i, []byte(v))
-	}
 	if r, _ := utf8.DecodeRuneInString(reason); strings.ContainsRune("=+-@\t\r＝＋－＠", r) {
 		reason = "'" + reason
 	}
-	w.appendCell(len(rec.Raw), w.enc.appendText(nil, reason))
+	w.line = w.line[:0]
+	if rdUnreadable(rec) {
+		w.appendBrokenLine(rec.Raw, reason)
+		return w.endLine()
+	}
+	raw := rec.Raw
+	if w.replace && len(raw) > 0 {
+		raw = raw[:len(raw)-1] // the reason of the run that wrote the input
+	}
+	for i, v := range raw {
+		w.appendCell(i, []byte(v))
+	}
+	w.appendCell(len(raw), w.enc.appendText(nil, reason))
 	return w.endLine()
+}
+
+// rdUnreadable reports whether rec is a line the reader could not split into values (broken quoting,
+// a record too long) but kept as it is.
+func rdUnreadable(rec *Record) bool {
+	return len(rec.Raw) > 0 && (errors.Is(rec.Err, ErrQuote) || errors.Is(rec.Err, ErrRecordTooLong))
+}
+
+// appendBrokenLine writes the line of a record that cannot be read — its Raw values are the line split
+// at each delimiter — as it was, then the delimiter and the reason, always quoted, on the same line.
+// The reason starts with a character that closes a quote the line leaves open, and makes it a quoting
+// error on this line: not a quote (which would be an escaped one), not the delimiter nor a line break
+// (which would end the quoted field cleanly).
+func (w *RejectsWriter) appendBrokenLine(raw []string, reason string) {
+	delim := string(w.d.Delimiter)
+	for i, v := range raw {
+		if i > 0 {
+			w.line = append(w.line, delim...)
+		}
+		w.line = append(w.line, v...)
+	}
+	reason = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ").Replace(reason)
+	if reason == "" || reason[0] == '"' || strings.HasPrefix(reason, delim) {
+		reason = "'" + reason
+	}
+	w.line = append(w.line, delim...)
+	w.line = append(w.line, '"')
+	for _, c := range w.enc.appendText(nil, reason) {
+		if c == '"' {
+			w.line = append(w.line, '"')
+		}
+		w.line = append(w.line, c)
+	}
+	w.line = append(w.line, '"')
 }
 
 // Flush writes what is buffered to the underlying writer.

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -24,8 +27,7 @@ func rdWriteRejects(t testing.TB, d Dialect, header []string, recs []*Record, re
 }
 
 // TestRejectsRoundTrip writes every record of every fixture to a rejects file and reads it back with the
-// fixture's own options ("auto" mostly): same dialect, the header plus "error", the same raw values
-// (so the same values) and the reason.
+// fixture's own options ("auto" mostly): see rdCheckRejects.
 func TestRejectsRoundTrip(t *testing.T) {
 	rdEachReadable(t, func(t *testing.T, fx rdFixture, r *Reader, recs []*Record) {
 		reason := func(rec *Record) string {
@@ -35,32 +37,166 @@ func TestRejectsRoundTrip(t *testing.T) {
 			return fmt.Sprintf("=row %d: ü", rec.Row)
 		}
 		out := rdWriteRejects(t, r.Dialect(), r.Header(), recs, reason)
+		rdCheckRejects(t, r, recs, out, fx.opts, reason)
+	})
+}
 
-		back, got, err := rdReadAll(t, out, fx.opts, 0)
-		require.NoError(t, err)
-		assert.Equal(t, r.Dialect(), back.Dialect())
-		assert.Equal(t, append(r.Header(), "error"), back.Header())
-		require.Len(t, got, len(recs))
-		for i, rec := range recs {
-			g := got[i]
-			n := len(rec.Raw)
-			require.Len(t, g.Raw, n+1, "row %d", rec.Row)
-			assert.Equal(t, rec.Raw, g.Raw[:n], "row %d raw", rec.Row)
-			want := reason(rec)
-			if want[0] == '=' {
-				want = "'" + want
-			}
-			assert.Equal(t, want, g.Fields[n], "row %d reason", rec.Row)
-			if rec.Err == nil {
-				assert.NoError(t, g.Err)
-				assert.Equal(t, rec.Fields, g.Fields[:n], "row %d fields", rec.Row)
+// rdCheckRejects reads back out, the rejects file of recs (read by r), with opts and checks it: the same
+// dialect; the header, with its error column added, or replaced when the input was a rejects file; then
+// one record for each of recs: its raw values (less its last, the earlier reason, when the error column
+// is replaced) and the reason, and a record of the header's width read without error as it was; or, for
+// a line that could not be read, the same line followed by the reason, rejected again for its quoting.
+func rdCheckRejects(t testing.TB, r *Reader, recs []*Record, out []byte, opts CSVOptions, reason func(*Record) string) {
+	t.Helper()
+	d, header := r.Dialect(), r.Header()
+	back, got, err := rdReadAll(t, out, opts, 0)
+	require.NoError(t, err)
+	require.Equal(t, d, back.Dialect())
+	replace := rdIsErrorColumn(header)
+	if replace {
+		require.Equal(t, header, back.Header(), "the error column is replaced")
+	} else {
+		require.Equal(t, append(slices.Clone(header), rdErrorColumn(header)), back.Header())
+	}
+	require.Len(t, got, len(recs), "one record for each")
+	delim := string(d.Delimiter)
+	for i, rec := range recs {
+		g := got[i]
+		raw := rec.Raw
+		if !r.enc.asciiCompatible() {
+			raw = slices.Clone(raw)
+			for j, v := range raw {
+				raw[j] = strings.ReplaceAll(v, string([]byte{rdBadUTF16}), "\uFFFD") // a lone last byte cannot be written back
 			}
 		}
+		want := reason(rec)
+		if r, _ := utf8.DecodeRuneInString(want); want != "" && strings.ContainsRune("=+-@\t\r＝＋－＠", r) {
+			want = "'" + want
+		}
+		if rdUnreadable(rec) {
+			require.Error(t, g.Err, "row %d: a broken line is never accepted", rec.Row)
+			if !errors.Is(g.Err, ErrQuote) {
+				require.ErrorIs(t, g.Err, ErrRecordTooLong, "row %d is rejected again for its quoting", rec.Row)
+			}
+			line := strings.Join(g.Raw, delim)
+			require.True(t, strings.HasPrefix(line, strings.Join(raw, delim)+delim+`"`), "row %d: the line as it was, then the reason:\n%q\n%q", rec.Row, raw, line)
+			continue
+		}
+		if replace && len(raw) > 0 {
+			raw = raw[:len(raw)-1]
+		}
+		if r.enc.asciiCompatible() {
+			want = string(r.enc.appendText(nil, want))
+		}
+		require.Len(t, g.Raw, len(raw)+1, "row %d", rec.Row)
+		for j, v := range raw {
+			require.Equal(t, v, g.Raw[j], "row %d, value %d", rec.Row, j+1)
+		}
+		require.Equal(t, want, g.Raw[len(raw)], "row %d reason", rec.Row)
+		if rec.Err == nil {
+			require.NoError(t, g.Err, "row %d", rec.Row)
+			require.Equal(t, rec.Fields[:len(raw)], g.Fields[:len(raw)], "row %d fields", rec.Row)
+		}
+	}
+}
+
+// TestRejectsFedBack feeds each fixture's rejects file back, as a user would, and writes its rejects: the
+// error column is replaced, not added to, so that the second file is the first again, except that a line
+// that could not be read keeps the earlier reason among its bytes.
+func TestRejectsFedBack(t *testing.T) {
+	rdEachReadable(t, func(t *testing.T, fx rdFixture, r *Reader, recs []*Record) {
+		reason := func(rec *Record) string { return fmt.Sprintf("row %d: rejected", rec.Row) }
+		first := rdWriteRejects(t, r.Dialect(), r.Header(), recs, reason)
+		r2, recs2, err := rdReadAll(t, first, fx.opts, 0)
+		require.NoError(t, err)
+		second := rdWriteRejects(t, r2.Dialect(), r2.Header(), recs2, reason)
+		rdCheckRejects(t, r2, recs2, second, fx.opts, reason)
+		if !slices.ContainsFunc(recs, rdUnreadable) {
+			assert.Equal(t, string(first), string(second))
+			return
+		}
+		assert.Equal(t, r.Header(), r2.Header()[:len(r.Header())], "no second error column")
+		assert.Equal(t, len(r2.Header()), len(rdReadHeader(t, second, fx.opts)))
 	})
+}
+
+func rdReadHeader(t *testing.T, data []byte, opts CSVOptions) []string {
+	t.Helper()
+	r, _, err := rdReadAll(t, data, opts, 0)
+	require.NoError(t, err)
+	return r.Header()
+}
+
+// TestRejectsBrokenQuoting: a line rejected for its quoting comes back in rejects.csv as it was, so that
+// fed back unfixed it is rejected again, never imported with its quotes as data.
+func TestRejectsBrokenQuoting(t *testing.T) {
+	tests := []struct {
+		name string
+		opts CSVOptions
+		in   []byte
+		want []byte // the rejects file, with each rejected record's reason as the reader gave it
+	}{
+		{
+			name: "a quote inside a quoted field",
+			in:   []byte("id,first,last,email\n1,Ada,Obi,a@x.co\n4,Di,\"Uz\"o,d@x.co\n5,Eze,Okon,e@x.co\n"),
+			want: []byte("id,first,last,email,error\n" +
+				"4,Di,\"Uz\"o,d@x.co,\"line 3, column 3 (last): quoted field not closed properly (double each quote inside a quoted field: \"\"a \"\"\"\"b\"\"\"\" c\"\")\"\n"),
+		},
+		{
+			name: "a bare quote",
+			in:   []byte("id;name\n1;Ada \"Queen\" Obi\n"),
+			want: []byte("id;name;error\n" +
+				"1;Ada \"Queen\" Obi;\"line 2, column 2 (name): quote inside a field that is not quoted (quote the whole field and double the quotes inside: \"\"a \"\"\"\"b\"\"\"\" c\"\")\"\n"),
+		},
+		{
+			name: "a quote never closed: the reason closes it on the same line",
+			in:   []byte("id,name\n3,\"Chidi\n4,Dayo\n5,\"Emeka, \"\"E\"\"\"\n"),
+			want: []byte("id,name,error\n" +
+				"3,\"Chidi,\"line 2: quoted field not closed properly (the record that starts here breaks on line 4); only this line is rejected\"\n"),
+		},
+		{
+			name: "windows-1252 bytes and CRLF kept",
+			opts: CSVOptions{Encoding: "windows-1252"},
+			in:   []byte("id;name\r\n1;\"Ren\xe9e\" \xc9\r\n"),
+			want: []byte("id;name;error\r\n" +
+				"1;\"Ren\xe9e\" \xc9;\"line 2, column 2 (name): quoted field not closed properly (double each quote inside a quoted field: \"\"a \"\"\"\"b\"\"\"\" c\"\")\"\r\n"),
+		},
+		{
+			name: "utf-16 with a BOM",
+			in:   rdToUTF16("id,name\n1,\"Zoë\"x\n", true, true),
+			want: rdToUTF16("id,name,error\n"+
+				"1,\"Zoë\"x,\"line 2, column 2 (name): quoted field not closed properly (double each quote inside a quoted field: \"\"a \"\"\"\"b\"\"\"\" c\"\")\"\n", true, true),
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, recs, err := rdReadAll(t, tt.in, tt.opts, 0)
+			require.NoError(t, err)
+			var bad []*Record
+			for _, rec := range recs {
+				if rec.Err != nil {
+					bad = append(bad, rec)
+				}
+			}
+			out := rdWriteRejects(t, r.Dialect(), r.Header(), bad, func(rec *Record) string { return rec.Err.Error() })
+			assert.Equal(t, tt.want, out)
+
+			// Fed back unfixed, each line is rejected again for its quoting, and nothing is read as values.
+			_, again, err := rdReadAll(t, out, tt.opts, 0)
+			require.NoError(t, err)
+			require.Len(t, again, len(bad))
+			for _, rec := range again {
+				assert.ErrorIs(t, rec.Err, ErrQuote, "row %d", rec.Row)
+			}
+		})
+	}
 }
 
 func TestRejectsWriterBytes(t *testing.T) {
 	rec := func(raw ...string) *Record { return &Record{Raw: raw} }
+	broken := func(kind error, raw ...string) *Record {
+		return &Record{Raw: raw, Err: &RecordError{Kind: kind, Reason: "broken"}}
+	}
 	tests := []struct {
 		name   string
 		d      Dialect
@@ -102,11 +238,92 @@ func TestRejectsWriterBytes(t *testing.T) {
 			want:   []byte("\"a,b\"|c|error\n\"1;2\"|\"3\t4\"|\"r|s\"\n\"\"\"q\"\"\"||\"r|s\"\n"),
 		},
 		{
-			name:   "an error column already there",
+			name:   "an error column already there, not last",
+			d:      Dialect{Delimiter: ',', Encoding: "utf-8"},
+			header: []string{"id", "Error", "note"},
+			recs:   []*Record{rec("1", "E42", "n")},
+			reason: "x",
+			want:   []byte("id,Error,note,error_2\n1,E42,n,x\n"),
+		},
+		{
+			name:   "a rejects file's error column is replaced",
+			d:      Dialect{Delimiter: ';', Encoding: "utf-8"},
+			header: []string{"id", "name", "error"},
+			recs:   []*Record{rec("1", "Ada", "old reason"), rec("2", "old reason"), rec("3", "Eze", "x", "old reason")},
+			reason: "new reason",
+			want:   []byte("id;name;error\n1;Ada;new reason\n2;new reason\n3;Eze;x;new reason\n"),
+		},
+		{
+			name:   "a rejects file of a file with an error column",
 			d:      Dialect{Delimiter: ',', Encoding: "utf-8"},
 			header: []string{"id", "Error", "error_2"},
+			recs:   []*Record{rec("1", "E42", "old")},
+			reason: "new",
+			want:   []byte("id,Error,error_2\n1,E42,new\n"),
+		},
+		{
+			name:   "a column named error that is not last is data",
+			d:      Dialect{Delimiter: ',', Encoding: "utf-8"},
+			header: []string{"error", "id"},
+			recs:   []*Record{rec("E42", "1")},
 			reason: "x",
-			want:   []byte("id,Error,error_2,error_3\n"),
+			want:   []byte("error,id,error_2\nE42,1,x\n"),
+		},
+		{
+			name:   "a single column named error is data",
+			d:      Dialect{Delimiter: ',', Encoding: "utf-8"},
+			header: []string{"error"},
+			recs:   []*Record{rec("E42")},
+			reason: "x",
+			want:   []byte("error,error_2\nE42,x\n"),
+		},
+		{
+			name:   "a last column Error in another case is data",
+			d:      Dialect{Delimiter: ',', Encoding: "utf-8"},
+			header: []string{"id", "Error"},
+			recs:   []*Record{rec("1", "E42")},
+			reason: "x",
+			want:   []byte("id,Error,error_2\n1,E42,x\n"),
+		},
+		{
+			name:   "Excel's sep= line written back",
+			d:      Dialect{Delimiter: ';', Encoding: "utf-8", BOM: true, Sep: true, CRLF: true},
+			header: []string{"id", "name"},
+			recs:   []*Record{rec("1", "a;b")},
+			reason: "bad",
+			want:   []byte("\uFEFFsep=;\r\nid;name;error\r\n1;\"a;b\";bad\r\n"),
+		},
+		{
+			name:   "Excel's sep= line in utf-16",
+			d:      Dialect{Delimiter: '\t', Encoding: "utf-16le", BOM: true, Sep: true},
+			header: []string{"id"},
+			recs:   []*Record{rec("1")},
+			reason: "bad",
+			want:   rdToUTF16("sep=\t\nid\terror\n1\tbad\n", false, true),
+		},
+		{
+			name:   "a broken line as it was, the reason always quoted",
+			d:      Dialect{Delimiter: ',', Encoding: "utf-8"},
+			header: []string{"id", "name", "note"},
+			recs:   []*Record{broken(ErrQuote, "3", "\"Chidi", "x"), broken(ErrRecordTooLong, "4", "\"Dayo")},
+			reason: "plain",
+			want:   []byte("id,name,note,error\n3,\"Chidi,x,\"plain\"\n4,\"Dayo,\"plain\"\n"),
+		},
+		{
+			name:   "a broken line's reason cannot end the quote it closes",
+			d:      Dialect{Delimiter: ';', Encoding: "utf-8"},
+			header: []string{"id", "name"},
+			recs:   []*Record{broken(ErrQuote, "3", "\"Chidi")},
+			reason: "\"q\"\r\n;x",
+			want:   []byte("id;name;error\n3;\"Chidi;\"'\"\"q\"\" ;x\"\n"),
+		},
+		{
+			name:   "a broken line in a rejects file keeps its bytes",
+			d:      Dialect{Delimiter: ',', Encoding: "utf-8"},
+			header: []string{"id", "name", "error"},
+			recs:   []*Record{broken(ErrQuote, "3", "\"Chidi", "\"old\"")},
+			reason: "new",
+			want:   []byte("id,name,error\n3,\"Chidi,\"old\",\"new\"\n"),
 		},
 		{
 			name:   "formulas are not run",
@@ -165,4 +382,31 @@ func TestRejectsWriterReportsWriteErrors(t *testing.T) {
 	err = w.Flush()
 	assert.ErrorContains(t, err, "write rejects: disk full")
 	assert.Equal(t, err, w.Write(&Record{Raw: []string{"2"}}, "y"), "errors stick")
+}
+
+// TestRejectsWriterWithMapper: a last column "error" that the mapping reads, alone or in a template, is
+// the user's data: the error column is added after it. One the mapping does not read is replaced.
+func TestRejectsWriterWithMapper(t *testing.T) {
+	header := []string{"Id", "Name", "error"}
+	tests := []struct {
+		name, fields, want string
+	}{
+		{"column", "  legacy_error: {column: Error}\n", "Id,Name,error,error_2\n1,Ada,E42,new\n"},
+		{"template", "  note: {template: \"{Name}: {error}\"}\n", "Id,Name,error,error_2\n1,Ada,E42,new\n"},
+		{"not read", "  name: {column: Name}\n", "Id,Name,error\n1,Ada,new\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse("m.yaml", []byte(minimalMapping+tt.fields))
+			require.NoError(t, err)
+			mp, err := m.Compile(header)
+			require.NoError(t, err)
+			var buf bytes.Buffer
+			w, err := NewRejectsWriter(&buf, Dialect{Delimiter: ',', Encoding: "utf-8"}, header, WithMapper(mp))
+			require.NoError(t, err)
+			require.NoError(t, w.Write(&Record{Raw: []string{"1", "Ada", "E42"}}, "new"))
+			require.NoError(t, w.Flush())
+			assert.Equal(t, tt.want, buf.String())
+		})
+	}
 }
