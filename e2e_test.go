@@ -827,3 +827,31 @@ func TestSandboxCommand(t *testing.T) {
 
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 }
+
+// TestRunNeverWritesOverTheUsersFiles: an --out that holds other files, or the input itself, is refused
+// before anything is written.
+func TestRunNeverWritesOverTheUsersFiles(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{})
+	j := newJob(t, 5)
+	// The input is called rejects.csv and the job directory is its own folder.
+	input := filepath.Join(j.dir, "rejects.csv")
+	require.NoError(t, os.Rename(j.input, input))
+	before, err := os.ReadFile(input)
+	require.NoError(t, err)
+	for _, cmd := range []string{"run", "validate"} {
+		args := []string{cmd, "--mapping", j.mapping, "--out", j.dir, input}
+		if cmd == "run" {
+			args = append([]string{cmd, "--api-url", sb.URL}, args[1:]...)
+		}
+		r := run(t, keyEnv(sb), args...)
+		assert.Equal(t, 2, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "hint:")
+		after, err := os.ReadFile(input)
+		require.NoError(t, err)
+		assert.Equal(t, before, after, "%s left the input alone", cmd)
+	}
+	assert.Zero(t, sb.Server.Stats().Requests)
+	_, err = os.Stat(filepath.Join(j.dir, "checkpoint"))
+	assert.True(t, os.IsNotExist(err), "no job created among the user's files")
+}

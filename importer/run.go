@@ -153,6 +153,9 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	defer r.client.CloseIdleConnections()
 
 	r.dir = JobDir(o.Input, o.Out)
+	if err := checkpoint.CheckDir(r.dir, o.Input); err != nil {
+		return nil, wrapInput(err, "")
+	}
 	lock, err := checkpoint.LockDir(r.dir)
 	if err != nil {
 		return nil, wrapInput(err, "")
@@ -189,6 +192,17 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	r.j, r.st = j, st
 	if st.Repaired != "" {
 		r.log.Warn("journal repaired after a crash; the rows it lost will be sent again with the same idempotency keys", "detail", st.Repaired)
+	}
+	// The ids of the job's runs before a --restart answer for rows the API now says exist without an id.
+	ids, err := checkpoint.PreviousIDs(r.dir, binding.APIURL)
+	if err != nil {
+		return nil, wrapInput(err, "")
+	}
+	if note := ids.Note(); note != "" {
+		r.log.Warn("some customer ids kept from before a --restart cannot be used", "detail", note)
+	}
+	if ids.Len() > 0 {
+		r.previous = ids.Lookup
 	}
 	if st.Complete {
 		if s, err := ReadSummary(r.dir); err == nil && r.filesPresent() && sameCarry(r.dir, r.carry.names) {

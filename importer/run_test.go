@@ -322,16 +322,27 @@ func TestRunIsBoundToItsInputMappingAndAPI(t *testing.T) {
 	assert.Equal(t, 5, api.sb.Stats().Replays)
 
 	// With another mapping the bodies differ: the API refuses the reused keys, and the rows are the
-	// customers the first run created.
-	o2.Restart = true
+	// customers the first run created, with the ids kept from before the restart (no --lookup needed).
+	o2.Restart, o2.Lookup, o2.APIURL = true, false, o3.APIURL
 	sum, err = Run(context.Background(), o2)
 	require.NoError(t, err)
 	assert.Equal(t, 0, sum.ExitCode)
 	after = readResults(t, out)
 	for i := range before {
 		assert.Equal(t, "existing", after[i].Status)
+		assert.Equal(t, before[i].CustomerID, after[i].CustomerID, "the id kept from before --restart")
+	}
+	lookups := api.sb.Stats().Lookups
+
+	// And again with --lookup: the API's own answer.
+	o2.Lookup = true
+	_, err = Run(context.Background(), o2)
+	require.NoError(t, err)
+	after = readResults(t, out)
+	for i := range before {
 		assert.Equal(t, before[i].CustomerID, after[i].CustomerID, "found with --lookup")
 	}
+	assert.Greater(t, api.sb.Stats().Lookups, lookups)
 	assert.Zero(t, api.sb.Stats().DuplicateCustomers)
 }
 

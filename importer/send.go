@@ -101,7 +101,7 @@ func (r *runner) existingWithoutID(intake, reqCtx context.Context, out checkpoin
 			out.CustomerID = res.id
 			return r.settle(out, true)
 		}
-		note = "the customer exists; the lookup did not find it"
+		note = "the customer exists, but the lookup did not find it (an API without the lookup answers so too: then drop --lookup)"
 	}
 	if id, ok := r.earlier(out.Ref); ok {
 		out.CustomerID, note = id, ""

@@ -41,6 +41,9 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	}
 	defer src.Close()
 	dir := JobDir(o.Input, o.Out)
+	if err := checkpoint.CheckDir(dir, o.Input); err != nil {
+		return nil, wrapInput(err, "")
+	}
 	lock, err := checkpoint.LockDir(dir)
 	if err != nil {
 		return nil, wrapInput(err, "")
