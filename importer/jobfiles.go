@@ -50,7 +50,7 @@ func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 	if err != nil {
 		return err
 	}
-	jw, err := mapping.NewRejectsWriter(rejects, rd.Dialect(), header)
+	jw, err := mapping.NewRejectsWriter(rejects, rd.Dialect(), header, mapping.WithMapper(f.src.mapper))
 	if err != nil {
 		return err
 	}

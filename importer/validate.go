@@ -62,7 +62,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 		return nil, wrapInput(err, "")
 	}
 	defer abortUnlessCommitted(rejects, &err)
-	jw, err := mapping.NewRejectsWriter(rejects, src.rd.Dialect(), src.rd.Header())
+	jw, err := mapping.NewRejectsWriter(rejects, src.rd.Dialect(), src.rd.Header(), mapping.WithMapper(src.mapper))
 	if err != nil {
 		return nil, err
 	}
