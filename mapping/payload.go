@@ -10,6 +10,11 @@ import (
 	"unicode/utf8"
 )
 
+// MaxRefLen is the longest external_reference, in bytes, that a row may have. Zentra documents no limit;
+// references are identifiers (tens of bytes), and this bound keeps a wrong column or a runaway quoted field
+// from becoming an Idempotency-Key, a journal entry and a name in every log line.
+const MaxRefLen = 256
+
 // Payload is one row's request: its external_reference and the JSON object to send.
 type Payload struct {
 	Ref  string
@@ -246,8 +251,15 @@ func (mp *Mapper) Map(row []string) (Payload, error) {
 		}
 	}
 	var ref string
-	if vals[mp.ref].state == valuePresent {
-		ref = vals[mp.ref].text
+	if v := &vals[mp.ref]; v.state == valuePresent {
+		if len(v.text) > MaxRefLen {
+			// Not an identifier: a wrong column, or a whole record run together by broken quoting.
+			// Refused here, it is one bad row; sent, it would be a key, a journal entry and a log name.
+			problems = append(problems, mp.fields[mp.ref].problem(fmt.Sprintf(
+				"%d bytes long, over the %d an external_reference may have: check which column the mapping uses", len(v.text), MaxRefLen)))
+		} else {
+			ref = v.text
+		}
 	}
 	if len(problems) > 0 {
 		return Payload{Ref: ref}, &RowError{Problems: problems}

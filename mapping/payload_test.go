@@ -3,6 +3,7 @@ package mapping
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -231,6 +232,17 @@ func TestMapRefOnError(t *testing.T) {
 	p, err = mp.Map([]string{" ", "x"})
 	require.Error(t, err)
 	assert.Empty(t, p.Ref)
+}
+
+func TestMapRefLength(t *testing.T) {
+	mp := testMapper(t, "  v: {column: V}\n", "V")
+	longest := strings.Repeat("é", MaxRefLen/2)
+	p, err := mp.Map([]string{longest, "x"})
+	require.NoError(t, err)
+	assert.Equal(t, longest, p.Ref)
+	p, err = mp.Map([]string{longest + "x", ""})
+	assert.EqualError(t, err, fmt.Sprintf("v (column V): required but empty; external_reference (column Id): 257 bytes long, over the %d an external_reference may have: check which column the mapping uses", MaxRefLen))
+	assert.Empty(t, p.Ref, "too long to name the row in logs")
 }
 
 // TestMapProblemsHaveNoValues: a row's error names fields and columns, never what the row holds.
