@@ -344,6 +344,30 @@ func TestRunIsBoundToItsInputMappingAndAPI(t *testing.T) {
 	}
 	assert.Greater(t, api.sb.Stats().Lookups, lookups)
 	assert.Zero(t, api.sb.Stats().DuplicateCustomers)
+
+	// A new job directory knows no earlier ids: a refused key proves nothing, so without --lookup the rows
+	// are failed, saying why and what settles them; --retry-failed --lookup then does.
+	o4 := o2
+	o4.Out, o4.Restart, o4.Lookup = filepath.Join(dir, "job4"), false, false
+	sum, err = Run(context.Background(), o4)
+	require.NoError(t, err)
+	assert.Equal(t, 1, sum.ExitCode)
+	assert.Equal(t, 5, sum.Counts["failed"])
+	for _, l := range readResults(t, o4.Out) {
+		assert.Equal(t, "failed", l.Status)
+		assert.Empty(t, l.CustomerID)
+		assert.Contains(t, l.Error, "Idempotency-Key")
+		assert.Contains(t, l.Error, "--lookup")
+	}
+	o4.RetryFailed, o4.Lookup = true, true
+	sum, err = Run(context.Background(), o4)
+	require.NoError(t, err)
+	assert.Equal(t, 0, sum.ExitCode)
+	for i, l := range readResults(t, o4.Out) {
+		assert.Equal(t, "existing", l.Status)
+		assert.Equal(t, before[i].CustomerID, l.CustomerID)
+	}
+	assert.Zero(t, api.sb.Stats().DuplicateCustomers)
 }
 
 func TestRunRefusesASecondRunOnTheSameJob(t *testing.T) {

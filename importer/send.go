@@ -44,10 +44,12 @@ func (r *runner) send(intake, reqCtx context.Context, jb job) error {
 			}
 		}
 	case errors.As(err, &rowErr) && strings.EqualFold(rowErr.Code, codeKeyReused):
-		// The key was used before with another body: an earlier run sent this reference with other values
-		// (the mapping or the data changed since), and the API created the customer then.
+		// The key was used before with another body: an earlier request sent this reference with other
+		// values (the mapping or the data changed since). Whether it created the customer depends on whether
+		// the API keeps keys of refused requests too, which Zentra does not document: the row is existing
+		// only when an id says so.
 		out.HTTPStatus, out.Status = rowErr.HTTPStatus, checkpoint.StatusExisting
-		return r.existingWithoutID(intake, reqCtx, out, "an earlier request for this reference, with other values, created the customer")
+		return r.existingWithoutID(intake, reqCtx, out, keyReusedNote)
 	case errors.As(err, &rowErr):
 		out.HTTPStatus, out.Error = rowErr.HTTPStatus, redactValues(err.Error(), jb.body)
 		out.Status = checkpoint.StatusRejected
@@ -75,9 +77,17 @@ func (r *runner) settle(o checkpoint.Outcome, ok bool) error {
 	return r.fail.settle(o, ok, r.record)
 }
 
+// keyReusedNote explains a row whose Idempotency-Key the API refused and whose customer no id confirms.
+const keyReusedNote = "the API refused the Idempotency-Key: an earlier request for this reference carried other values, " +
+	"and whether it created the customer is unknown. Look the reference up in Zentra, or run again with " +
+	"--retry-failed and --lookup (where the API has one) or --idempotency-header '' (the API's uniqueness of " +
+	"external_reference then decides)"
+
 // existingWithoutID finishes a row the API says exists without saying its id: the id comes from --lookup,
-// else from the job's own earlier runs (kept across --restart), else the row says why it has none.
-func (r *runner) existingWithoutID(intake, reqCtx context.Context, out checkpoint.Outcome, why string) error {
+// else from the job's own earlier runs (kept across --restart), else the row says why it has none. unsure
+// is set when the API's answer does not prove the customer exists (a refused Idempotency-Key): without an
+// id the row is then failed, with unsure as its reason, for --retry-failed.
+func (r *runner) existingWithoutID(intake, reqCtx context.Context, out checkpoint.Outcome, unsure string) error {
 	note := "the customer exists; the API's answer did not include its id (see --lookup)"
 	if r.o.Lookup {
 		var res struct {
@@ -106,8 +116,9 @@ func (r *runner) existingWithoutID(intake, reqCtx context.Context, out checkpoin
 	if id, ok := r.earlier(out.Ref); ok {
 		out.CustomerID, note = id, ""
 	}
-	if why != "" && out.CustomerID == "" {
-		note = why + "; " + note
+	if unsure != "" && out.CustomerID == "" {
+		out.Status, note = checkpoint.StatusFailed, unsure
+		r.probs.failed(out.Row, out.Ref, out.HTTPStatus, out.Attempts)
 	}
 	out.Error = note
 	return r.settle(out, true)
