@@ -72,10 +72,12 @@ func (p *problemLog) failed(row int, ref string, status, attempts int) {
 // failFast aborts a run whose first requests all fail: a wrong URL, a mapping the tenant refuses, an API
 // that is down. One success settles it; after that no number of bad rows stops the run.
 //
-// Until it is settled, the outcomes of rows that failed are held rather than recorded: if the run is then
-// aborted, those rows stay in flight and the same command sends them again once the cause is fixed,
-// instead of leaving them failed or rejected by a tenant that was not ready. The first success records
-// them all.
+// Until it is settled, the outcomes of rows that failed for want of an answer (network, 5xx) are held
+// rather than recorded: if the run is then aborted, those rows stay in flight and the same command sends
+// them again once the API is back, instead of leaving them failed. The API's own judgements of rows (400,
+// 422) are recorded at once, aborted or not: they are final answers, they reach rejects.csv where the user
+// can see what the tenant requires, and a file that starts with 20 bad rows does not stop every run at
+// the same place.
 type failFast struct {
 	mu        sync.Mutex
 	limit     int
@@ -136,7 +138,8 @@ func (f *failFast) abort(what string) error {
 	return &Error{Kind: KindAborted, Err: fmt.Errorf("%s (%s)", what, strings.Join(parts, ", ")), Hint: hint}
 }
 
-// settle records o, or holds it while nothing has succeeded yet. ok says the row itself succeeded.
+// settle records o, or holds it while nothing has succeeded yet and o failed for want of an answer. ok
+// says the row itself succeeded.
 func (f *failFast) settle(o checkpoint.Outcome, ok bool, record func(checkpoint.Outcome) error) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -151,34 +154,25 @@ func (f *failFast) settle(o checkpoint.Outcome, ok bool, record func(checkpoint.
 			}
 			f.held = f.held[1:]
 		}
-		return record(o)
+	case o.Status != checkpoint.StatusFailed:
+		// The API judged the row: recorded whatever comes next.
 	case f.tripped:
 		return nil // the run is aborting: the row stays in flight
+	default:
+		f.held = append(f.held, o)
+		return nil
 	}
-	f.held = append(f.held, o)
-	return nil
+	return record(o)
 }
 
-// finish decides the held outcomes of a run that ended without a single success: rows the API judged
-// (400, 422) are recorded as such; if any row failed for want of an answer (network, 5xx), every request
-// failed and the run is aborted, with its rows left to be sent again.
-func (f *failFast) finish(record func(checkpoint.Outcome) error) error {
+// finish ends a run that had no success: if rows failed for want of an answer (network, 5xx), every
+// request failed, and the run is aborted with those rows left to be sent again.
+func (f *failFast) finish() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.succeeded || f.tripped || len(f.held) == 0 {
 		return nil
 	}
-	for _, o := range f.held {
-		if o.Status == checkpoint.StatusFailed {
-			f.tripped = true
-			return f.abort("every request failed")
-		}
-	}
-	for len(f.held) > 0 {
-		if err := record(f.held[0]); err != nil {
-			return err
-		}
-		f.held = f.held[1:]
-	}
-	return nil
+	f.tripped = true
+	return f.abort("every request failed")
 }

@@ -117,27 +117,28 @@ func TestFailFastHoldsOutcomesUntilSettled(t *testing.T) {
 	var recorded []int
 	record := func(o checkpoint.Outcome) error { recorded = append(recorded, o.Row); return nil }
 
-	t.Run("a success records what was held, in order", func(t *testing.T) {
+	t.Run("the API's judgements are recorded at once; failures wait for a success", func(t *testing.T) {
 		recorded = nil
 		f := &failFast{limit: 20}
 		require.NoError(t, f.settle(failed(3), false, record))
 		require.NoError(t, f.settle(rejected(1), false, record))
-		assert.Empty(t, recorded)
+		assert.Equal(t, []int{1}, recorded)
 		require.NoError(t, f.settle(checkpoint.Outcome{Row: 2, Status: checkpoint.StatusCreated}, true, record))
-		assert.Equal(t, []int{3, 1, 2}, recorded)
+		assert.Equal(t, []int{1, 3, 2}, recorded)
 		require.NoError(t, f.settle(failed(4), false, record))
-		assert.Equal(t, []int{3, 1, 2, 4}, recorded, "settled: recorded at once")
-		assert.NoError(t, f.finish(record))
+		assert.Equal(t, []int{1, 3, 2, 4}, recorded, "settled: recorded at once")
+		assert.NoError(t, f.finish())
 	})
-	t.Run("tripped: held rows stay in flight", func(t *testing.T) {
+	t.Run("tripped: failed rows stay in flight, judged rows are recorded", func(t *testing.T) {
 		recorded = nil
 		f := &failFast{limit: 2}
 		require.NoError(t, f.settle(failed(1), false, record))
 		require.NoError(t, f.observe(false, "no answer"))
 		require.Error(t, f.observe(false, "no answer"))
 		require.NoError(t, f.settle(failed(2), false, record))
-		assert.NoError(t, f.finish(record))
-		assert.Empty(t, recorded)
+		require.NoError(t, f.settle(rejected(3), false, record))
+		assert.NoError(t, f.finish(), "the trip already said it")
+		assert.Equal(t, []int{3}, recorded)
 	})
 	t.Run("a small run whose requests all failed aborts", func(t *testing.T) {
 		recorded = nil
@@ -146,7 +147,7 @@ func TestFailFastHoldsOutcomesUntilSettled(t *testing.T) {
 		for row := 1; row <= 3; row++ {
 			require.NoError(t, f.settle(failed(row), false, record))
 		}
-		err := f.finish(record)
+		err := f.finish()
 		require.Error(t, err)
 		assert.Equal(t, KindAborted, KindOf(err))
 		assert.Contains(t, err.Error(), "every request failed")
@@ -157,7 +158,7 @@ func TestFailFastHoldsOutcomesUntilSettled(t *testing.T) {
 		f := &failFast{limit: 20}
 		require.NoError(t, f.settle(rejected(1), false, record))
 		require.NoError(t, f.settle(rejected(2), false, record))
-		assert.NoError(t, f.finish(record))
+		assert.NoError(t, f.finish())
 		assert.Equal(t, []int{1, 2}, recorded)
 	})
 }

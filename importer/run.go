@@ -362,7 +362,7 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 	}
 	runErr := g.Wait()
 	if runErr == nil && ctx.Err() == nil {
-		runErr = r.fail.finish(r.record)
+		runErr = r.fail.finish()
 	}
 	if runErr == nil && ctx.Err() != nil {
 		runErr = &Error{Kind: KindInterrupted, Err: ErrInterrupted,

@@ -532,6 +532,43 @@ func TestRunAbortedByFailFastLeavesItsRowsToResume(t *testing.T) {
 	assert.Zero(t, sum.Counts["failed"])
 }
 
+// TestRunWhoseFirstRowsTheAPIRefuses: a file whose first 20 rows the API refuses trips the fail-fast check,
+// but those rows are the API's verdict: recorded as rejected (in rejects.csv, with the API's reason), so
+// that the same command goes on from row 21 instead of stopping at the same place every night.
+func TestRunWhoseFirstRowsTheAPIRefuses(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, 40, nil)
+	out := filepath.Join(dir, "job")
+	o := api.options(input, m, out)
+	o.Workers, o.FailFast = 1, 20
+	o.Transport = &faultTransport{next: http.DefaultTransport, fault: func(_ *http.Request, body []byte) *http.Response {
+		var n int
+		if _, err := fmt.Sscanf(string(body[bytes.Index(body, []byte(`"crm-`))+5:]), "%d", &n); err == nil && n <= 20 {
+			return answer(422, nil, `{"success":false,"error":{"code":"missing_required_field","field":"phone","message":"phone is required"}}`)
+		}
+		return nil
+	}}
+	_, err := Run(context.Background(), o)
+	require.Error(t, err)
+	assert.Equal(t, KindAborted, KindOf(err))
+	assert.Contains(t, err.Error(), "the first 20 requests all failed (422 missing_required_field ×20)")
+	lines := readResults(t, out)
+	require.Len(t, lines, 20, "the rows sent, each with the API's verdict")
+	for _, l := range lines {
+		assert.Equal(t, "rejected", l.Status, "row %d", l.Row)
+		assert.Contains(t, l.Error, "phone is required")
+	}
+
+	sum, err := Run(context.Background(), o)
+	require.NoError(t, err)
+	assert.Equal(t, 1, sum.ExitCode)
+	assert.Equal(t, 20, sum.Counts["created"])
+	assert.Equal(t, 20, sum.Counts["rejected"])
+	rejects, err := os.ReadFile(filepath.Join(out, RejectsFile))
+	require.NoError(t, err)
+	assert.Equal(t, 21, strings.Count(string(rejects), "\n"), "the header and the 20 refused rows")
+}
+
 // TestRunLookupIsPacedAndRetried: a lookup that meets a 429 and a 503 is paced and retried like a create,
 // and the row gets its id.
 func TestRunLookupIsPacedAndRetried(t *testing.T) {

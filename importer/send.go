@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -18,7 +19,7 @@ import (
 // It returns only run-fatal errors. No request is sent once intake has ended; a request already sent runs
 // under reqCtx. A row left without an outcome (interrupted, or the run aborted) stays in flight in the
 // journal and is sent again, with the same Idempotency-Key, when the job resumes.
-func (r *runner) send(intake, reqCtx context.Context, jb job) error {
+func (r *runner) send(intake, reqCtx context.Context, jb job) (err error) {
 	if err := r.j.Start(jb.row, jb.offset, jb.end); err != nil {
 		return journalError(err)
 	}
@@ -30,6 +31,11 @@ func (r *runner) send(intake, reqCtx context.Context, jb job) error {
 	})
 	if t.stopped {
 		return t.fatal // nil when interrupted: the row stays in flight
+	}
+	if t.abort != nil {
+		// The answer tripped the fail-fast check: settled like any other (a verdict on the row is recorded,
+		// a failure stays in flight), then the run stops.
+		defer func() { err = cmp.Or(err, t.abort) }()
 	}
 	out := checkpoint.Outcome{Row: jb.row, Offset: jb.offset, End: jb.end, Ref: jb.ref, Attempts: t.requests}
 	var rowErr *zentra.RowError
@@ -137,7 +143,8 @@ type tried struct {
 	requests int
 	err      error // the last answer's error; nil on success
 	stopped  bool  // no outcome: intake ended, the request was cut off, or the run must stop (fatal)
-	fatal    error // why the run must stop, when it must
+	fatal    error // why the run must stop at once, when it must
+	abort    error // why the run must stop once this answer is settled (the fail-fast check tripped)
 }
 
 // try sends one request through the pacer until it has an answer worth keeping: a success, a refusal of
@@ -183,8 +190,7 @@ func (r *runner) try(intake, reqCtx context.Context, failFast bool, do func(cont
 		}
 		if failFast {
 			ok := err == nil || isKeyReused(err)
-			if ferr := r.fail.observe(ok, reasonKey(err)); ferr != nil {
-				t.stopped, t.fatal = true, ferr
+			if t.abort = r.fail.observe(ok, reasonKey(err)); t.abort != nil {
 				return t
 			}
 		}
