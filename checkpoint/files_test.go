@@ -78,6 +78,17 @@ func TestAtomicFileFailures(t *testing.T) {
 	})
 }
 
+// ownContent is what the job itself would have written in a file of this name.
+func ownContent(name string) string {
+	switch name {
+	case ResultsFile:
+		return resultsHead + "\n"
+	case SummaryFile:
+		return ourSummary("run")
+	}
+	return "x"
+}
+
 func TestResetForgetsTheJob(t *testing.T) {
 	dir := t.TempDir()
 	l, err := LockDir(dir)
@@ -85,7 +96,7 @@ func TestResetForgetsTheJob(t *testing.T) {
 	defer l.Unlock()
 	writeJournal(t, dir, []op{startOp(1), outcomeOp(testOutcome(1, StatusCreated, 0))})
 	for _, name := range []string{ResultsFile, RejectsFile, SummaryFile, ".results.csv" + tempMark + "1", "input.csv"} {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(ownContent(name)), 0o600))
 	}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, DamagedFile), []byte(magic+"damaged"), 0o600))
 	require.NoError(t, Reset(dir))
@@ -114,7 +125,7 @@ func TestJobFilesLeaveForeignFilesAlone(t *testing.T) {
 	require.NoError(t, err)
 	writeJournal(t, dir, []op{startOp(1), outcomeOp(testOutcome(1, StatusCreated, 0))})
 	for _, name := range []string{ResultsFile, RejectsFile, SummaryFile} {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("x"), 0o600))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(ownContent(name)), 0o600))
 	}
 	require.NoError(t, Reset(dir))
 	require.NoError(t, l.Unlock())

@@ -2,6 +2,7 @@ package checkpoint
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -95,7 +96,8 @@ func CheckDir(dir, input string) error {
 	if err != nil {
 		return fmt.Errorf("job directory: %w", err)
 	}
-	var foreign []string
+	var foreign, unproven []string
+	proven := false // the directory holds a journal or a summary of this tool: its job files are its own
 	for _, e := range entries {
 		name := e.Name()
 		if !isJobFile(name) && !isTemp(name) {
@@ -106,8 +108,20 @@ func CheckDir(dir, input string) error {
 		if err != nil {
 			return err
 		}
-		if why != "" {
+		switch {
+		case why != "":
 			foreign = append(foreign, showName(name)+" ("+why+")")
+		case name == JournalFile || name == SummaryFile:
+			proven = true
+		case name == ResultsFile || name == RejectsFile || name == InferredMappingFile:
+			unproven = append(unproven, showName(name))
+		}
+	}
+	if !proven {
+		// results.csv, rejects.csv and mapping.inferred.yaml hold nothing that says who wrote them: without
+		// a journal or a summary beside them, they are taken for the user's.
+		for _, name := range unproven {
+			foreign = append(foreign, name+" (not beside a checkpoint or summary.json of zentra-import)")
 		}
 	}
 	return foreignError(dir, foreign)
@@ -165,14 +179,22 @@ func notOurs(dir, name string) (string, error) {
 	if !fi.Mode().IsRegular() {
 		return "not a regular file", nil
 	}
-	var head [64]byte
+	var head [128]byte
 	var n int
-	if name == LockFile || name == JournalFile || name == DamagedFile || name == PreviousFile {
+	if name == LockFile || name == JournalFile || name == DamagedFile || name == PreviousFile || name == ResultsFile {
 		if n, err = readHead(path, head[:]); err != nil {
 			return "", fmt.Errorf("job directory: %w", err)
 		}
 	}
 	switch name {
+	case ResultsFile:
+		if !bytes.HasPrefix(head[:n], []byte(strings.Join(resultColumns, ","))) {
+			return "not a results file of zentra-import", nil
+		}
+	case SummaryFile:
+		if !isSummary(path, fi.Size()) {
+			return "not a summary of zentra-import", nil
+		}
 	case LockFile:
 		// A pid and a newline; a reader may meet a longer pid's tail while the holder rewrites it.
 		if fi.Size() > int64(len(head)) || len(bytes.Trim(head[:n], "0123456789 \n")) > 0 {
@@ -186,6 +208,36 @@ func notOurs(dir, name string) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// IsJobDir reports whether dir holds a job of this tool: a journal, or the summary.json `validate` leaves.
+func IsJobDir(dir string) bool {
+	for _, name := range []string{JournalFile, SummaryFile} {
+		if why, err := notOurs(dir, name); err != nil || why != "" {
+			return false
+		}
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// isSummary reports whether path holds a summary.json this tool wrote: a JSON object naming the command
+// ("run" or "validate") and the input's SHA-256, and not larger than a summary can be.
+func isSummary(path string, size int64) bool {
+	if size > 1<<20 {
+		return false
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var s struct {
+		Command  string `json:"command"`
+		InputSHA string `json:"input_sha256"`
+	}
+	return json.Unmarshal(b, &s) == nil && (s.Command == "run" || s.Command == "validate") && len(s.InputSHA) == 64
 }
 
 func readHead(path string, b []byte) (int, error) {

@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -47,12 +48,19 @@ func assertContent(t *testing.T, path, want string) {
 	assert.Equal(t, want, string(b), path)
 }
 
+var resultsHead = "row,external_reference,status,customer_id,http_status,attempts,error"
+
+// ourSummary is the start of a summary.json this tool writes.
+func ourSummary(command string) string {
+	return `{"command": "` + command + `", "input": "in.csv", "input_sha256": "` + strings.Repeat("ab", 32) + `", "rows": 3}`
+}
+
 // allJobFiles is a directory holding every kind of job file, as runs leave them.
 func allJobFiles() []entry {
 	return []entry{
 		{name: LockFile, content: "4242\n"}, {name: JournalFile, content: magic + "\x00\x01rest"},
 		{name: DamagedFile, content: magic}, {name: PreviousFile, content: magic + "\x00\x01"},
-		{name: ResultsFile, content: "row\n"}, {name: RejectsFile, content: "a,error\n"}, {name: SummaryFile, content: "{}"},
+		{name: ResultsFile, content: resultsHead + "\n"}, {name: RejectsFile, content: "a,error\n"}, {name: SummaryFile, content: ourSummary("run")},
 		{name: InferredMappingFile, content: "columns:\n"}, {name: ".results.csv" + tempMark + "12345", content: "half"},
 		{name: ".checkpoint-index" + tempMark + "9"},
 	}
@@ -89,6 +97,18 @@ func TestCheckDir(t *testing.T) {
 		{name: "a previous file that is not a journal", entries: []entry{{name: PreviousFile, content: "ZIJ!"}},
 			foreign: []string{PreviousFile + " (not a zentra-import journal)"}},
 		{name: "a name that does not print", entries: []entry{{name: "a\nb"}}, foreign: []string{`"a\nb"`}},
+		// Files of the user's that happen to have the job files' names (QA: results.csv written over).
+		{name: "the user's own results, rejects and summary", entries: []entry{{name: ResultsFile, content: "my data\n"},
+			{name: RejectsFile, content: "keep\n"}, {name: SummaryFile, content: `{"my": 1}`}},
+			foreign: []string{ResultsFile + " (not a results file of zentra-import)", SummaryFile + " (not a summary of zentra-import)",
+				RejectsFile + " (not beside a checkpoint or summary.json of zentra-import)"}},
+		{name: "a summary of another tool", entries: []entry{{name: SummaryFile, content: `{"command": "export", "input_sha256": "x"}`}},
+			foreign: []string{SummaryFile + " (not a summary of zentra-import)"}},
+		{name: "rejects without a checkpoint or summary", entries: []entry{{name: RejectsFile, content: "a,error\n"}, {name: LockFile, content: "1\n"}},
+			foreign: []string{RejectsFile + " (not beside a checkpoint or summary.json of zentra-import)"}},
+		{name: "what validate leaves", entries: []entry{{name: RejectsFile, content: "a,error\n"}, {name: SummaryFile, content: ourSummary("validate")}}},
+		{name: "what an interrupted first run leaves", entries: []entry{{name: LockFile, content: "1\n"}, {name: JournalFile, content: magic},
+			{name: ResultsFile, content: resultsHead + ",Branch\n1,a,created,cus_1,201,1,,IKJ\n"}, {name: InferredMappingFile, content: "fields:\n"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
