@@ -854,4 +854,61 @@ func TestRunNeverWritesOverTheUsersFiles(t *testing.T) {
 	assert.Zero(t, sb.Server.Stats().Requests)
 	_, err = os.Stat(filepath.Join(j.dir, "checkpoint"))
 	assert.True(t, os.IsNotExist(err), "no job created among the user's files")
+
+	// A folder of the user's whose files have the job files' names (QA: results.csv was written over).
+	mine := filepath.Join(t.TempDir(), "mine")
+	require.NoError(t, os.Mkdir(mine, 0o700))
+	own := map[string]string{"results.csv": "my data\n", "summary.json": `{"my": 1}`, "rejects.csv": "keep\n"}
+	for name, content := range own {
+		require.NoError(t, os.WriteFile(filepath.Join(mine, name), []byte(content), 0o600))
+	}
+	r := run(t, keyEnv(sb), "run", "--api-url", sb.URL, "--mapping", j.mapping, "--out", mine, input)
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "not a results file of zentra-import")
+	for name, content := range own {
+		b, err := os.ReadFile(filepath.Join(mine, name))
+		require.NoError(t, err)
+		assert.Equal(t, content, string(b), name)
+	}
+	assert.Zero(t, sb.Server.Stats().Requests)
+}
+
+// TestRejectsFedBackWhereTheyLie: importing a job's rejects.csv from inside its job directory, with the
+// default --out, makes a job beside the first one, and the first job still runs as before (QA: it was
+// refused with exit 2 for holding the second job's directory).
+func TestRejectsFedBackWhereTheyLie(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{})
+	j := newJob(t, 6)
+	j.rows[2][3] = "not-an-email"
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	require.NoError(t, w.Write([]string{"Customer Id", "First Name", "Last Name", "E-mail", "Mobile", "Country"}))
+	require.NoError(t, w.WriteAll(j.rows))
+	require.NoError(t, os.WriteFile(j.input, b.Bytes(), 0o600))
+	first := []string{"run", "--api-url", sb.URL, "--mapping", j.mapping, j.input}
+	r := run(t, keyEnv(sb), first...)
+	require.Equal(t, 1, r.code, r.stderr)
+	jobDir := filepath.Join(j.dir, "customers.import")
+	files := func() map[string]string {
+		m := map[string]string{}
+		for _, name := range []string{"results.csv", "rejects.csv", "summary.json"} {
+			b, err := os.ReadFile(filepath.Join(jobDir, name))
+			require.NoError(t, err)
+			m[name] = string(b)
+		}
+		return m
+	}
+	before := files()
+
+	r = run(t, keyEnv(sb), "run", "--api-url", sb.URL, "--mapping", j.mapping, filepath.Join(jobDir, "rejects.csv"))
+	assert.Equal(t, 1, r.code, "the row is still bad: %s", r.stderr)
+	assert.FileExists(t, filepath.Join(j.dir, "customers.rejects.import", "results.csv"))
+	assert.NoDirExists(t, filepath.Join(jobDir, "rejects.import"))
+
+	requests := sb.Server.Stats().Requests
+	r = run(t, keyEnv(sb), first...)
+	assert.Equal(t, 1, r.code, "the same exit code as before: %s", r.stderr)
+	assert.Equal(t, before, files(), "the finished job's files are as they were")
+	assert.Equal(t, requests, sb.Server.Stats().Requests, "nothing sent")
 }

@@ -2,7 +2,9 @@ package importer
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/sandbox"
 	"github.com/zentra/zentra-import/zentra"
 )
 
@@ -105,6 +108,17 @@ func TestJobDir(t *testing.T) {
 	for in, want := range cases {
 		assert.Equal(t, want, JobDir(in[0], in[1]), "%v", in)
 	}
+
+	// A rejects.csv fed back from its job directory gets a job beside that directory, not inside it.
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, 3, map[int][]string{2: {"2", "name2", "not-an-email", ""}})
+	_, err := Run(context.Background(), api.options(input, m, JobDir(input, "")))
+	require.NoError(t, err)
+	rejects := filepath.Join(dir, "in.import", RejectsFile)
+	assert.Equal(t, filepath.Join(dir, "in.rejects.import"), JobDir(rejects, ""))
+	t.Chdir(filepath.Join(dir, "in.import"))
+	assert.Equal(t, filepath.Join(dir, "in.rejects.import"), JobDir(RejectsFile, ""))
+	assert.Equal(t, "elsewhere", JobDir(RejectsFile, "elsewhere"))
 }
 
 func TestFailFastHoldsOutcomesUntilSettled(t *testing.T) {

@@ -217,7 +217,10 @@ func sameCarry(dir string, names []string) bool {
 	return true
 }
 
-// JobDir is the default job directory of an input: FILE with .csv replaced by .import, beside it.
+// JobDir is the job directory of an input: out when given, else FILE with .csv replaced by .import, beside
+// it. An input inside a job directory (a rejects.csv fed back as it lies) gets its job beside that
+// directory, not inside it, where it would be a foreign entry of the first job: customers.import/rejects.csv
+// → customers.rejects.import.
 func JobDir(input, out string) string {
 	if out != "" {
 		return out
@@ -225,6 +228,12 @@ func JobDir(input, out string) string {
 	base := input
 	if ext := filepath.Ext(base); strings.EqualFold(ext, ".csv") || strings.EqualFold(ext, ".txt") {
 		base = strings.TrimSuffix(base, ext)
+	}
+	if dir := filepath.Dir(input); checkpoint.IsJobDir(dir) {
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
+		return filepath.Join(filepath.Dir(dir), strings.TrimSuffix(filepath.Base(dir), ".import")+"."+filepath.Base(base)+".import")
 	}
 	return base + ".import"
 }

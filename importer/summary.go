@@ -137,7 +137,7 @@ func (s *Summary) Print(w io.Writer) {
 		}
 	}
 	if n := s.Counts["rejected"]; n > 0 {
-		fmt.Fprintf(&b, "  %s rejected: fix them in %s and import that file\n", plural(n, "row"), filepath.Join(s.JobDir, RejectsFile))
+		fmt.Fprintf(&b, "  %s rejected: they are in %s; fix a copy of it and import that\n", plural(n, "row"), filepath.Join(s.JobDir, RejectsFile))
 	}
 	if n := s.Counts["failed"]; n > 0 && s.Command == "run" {
 		fmt.Fprintf(&b, "  %s failed on the API's side: run the same command with --retry-failed to send them again\n", plural(n, "row"))
