@@ -22,7 +22,9 @@ var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 5, Base: 500 * time.Millisecon
 
 // Backoff is the wait before attempt number next (2 for the first retry): "full jitter", a uniform draw
 // in [0, min(Cap, Base·2^(next-2))), which spreads the retries of many workers apart. A server's own
-// Retry-After, when it names one, is waited instead if it is longer.
+// Retry-After, when it names one, is waited instead if it is longer, up to serverWaitFactor×Cap (five
+// minutes by default): a 503 that asks for hours must not hold a worker, silent, for hours; the row fails
+// after its attempts and --retry-failed takes it later.
 func (p RetryPolicy) Backoff(next int, serverSays time.Duration) time.Duration {
 	ceiling := p.Cap
 	if n := next - 2; n < 30 {
@@ -35,8 +37,11 @@ func (p RetryPolicy) Backoff(next int, serverSays time.Duration) time.Duration {
 		jitter = rand.Float64
 	}
 	d := time.Duration(jitter() * float64(ceiling))
-	return max(d, serverSays)
+	return max(d, min(serverSays, serverWaitFactor*p.Cap))
 }
+
+// serverWaitFactor bounds a server's Retry-After on a failed request, in multiples of Cap.
+const serverWaitFactor = 10
 
 // Retry reports whether a row that has used attempts requests may try again.
 func (p RetryPolicy) Retry(attempts int) bool {

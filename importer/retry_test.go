@@ -23,6 +23,7 @@ func TestRetryPolicyBackoff(t *testing.T) {
 		{name: "capped", next: 10, jitter: 0.5, want: 500 * time.Millisecond},
 		{name: "huge attempt numbers stay capped", next: 200, jitter: 0.5, want: 500 * time.Millisecond},
 		{name: "the server's Retry-After wins when longer", next: 2, jitter: 0.5, serverSays: 3 * time.Second, want: 3 * time.Second},
+		{name: "up to ten times the cap", next: 2, jitter: 0.5, serverSays: 48 * time.Hour, want: 10 * time.Second},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
