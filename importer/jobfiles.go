@@ -116,8 +116,8 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 	files := &jobFiles{dir: r.dir, src: r.src, carry: r.carry}
 	filesErr := files.write(r.j)
 
-	if !r.eof && r.counted != nil {
-		<-r.counted // the total, for the rows still pending
+	if r.counted != nil {
+		<-r.counted // the total, for the rows still pending; and no goroutine reads the input after Run
 	}
 	if now, grew := r.src.grew(); grew {
 		r.log.Warn("the input changed while it was imported: only the bytes it had at the start were read, and the job stays bound to them; import the new file with another --out",

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -131,6 +132,7 @@ type runner struct {
 	probs  *problemLog
 
 	counted  chan struct{}                   // closed once the input's rows are counted (the progress total)
+	left     atomic.Int64                    // rows handed to workers that ended without an outcome
 	eof      bool                            // the producer read the whole input
 	lastRow  int                             // the last row the producer read
 	previous func(ref string) (string, bool) // ids an earlier run recorded, kept across --restart
@@ -351,6 +353,7 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 		g.Go(func() error {
 			for jb := range jobs {
 				if intake.Err() != nil {
+					r.left.Add(1)
 					continue // not started: the row is read again on resume
 				}
 				if err := r.send(intake, reqCtx, jb); err != nil {
@@ -361,10 +364,12 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 		})
 	}
 	runErr := g.Wait()
-	if runErr == nil && ctx.Err() == nil {
+	// A signal that came after the last row had its outcome interrupted nothing: the run is complete.
+	interrupted := ctx.Err() != nil && (!r.eof || r.left.Load() > 0)
+	if runErr == nil && !interrupted {
 		runErr = r.fail.finish()
 	}
-	if runErr == nil && ctx.Err() != nil {
+	if runErr == nil && interrupted {
 		runErr = &Error{Kind: KindInterrupted, Err: ErrInterrupted,
 			Hint: "run the same command again to resume: " + o.ResumeCommand}
 	}

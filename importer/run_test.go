@@ -439,6 +439,29 @@ func TestRunInterruptedLeavesRowsToResume(t *testing.T) {
 
 // TestRunInterruptedDuringA429Pause checks that a signal does not wait out a pause: no request is sent
 // after it, and the run ends without the minute the API asked for.
+// TestRunSignalledAfterTheLastRow: a signal that comes once every row has its answer interrupts nothing:
+// the run is complete (exit 0, not 130), and nothing is left to resume.
+func TestRunSignalledAfterTheLastRow(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, 5, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := api.options(input, m, filepath.Join(dir, "job"))
+	o.Workers = 1
+	o.Transport = &faultTransport{next: http.DefaultTransport, fault: func(_ *http.Request, body []byte) *http.Response {
+		if bytes.Contains(body, []byte(`"crm-5"`)) {
+			cancel() // the signal, while the last row's answer is on its way
+			return answer(201, nil, `{"data":{"id":"cus_last"}}`)
+		}
+		return nil
+	}}
+	sum, err := Run(ctx, o)
+	require.NoError(t, err)
+	assert.Equal(t, 0, sum.ExitCode)
+	assert.True(t, sum.Complete)
+	assert.Equal(t, 5, sum.Counts["created"])
+}
+
 func TestRunInterruptedDuringA429Pause(t *testing.T) {
 	sbCfg := sandbox.Config{Key: "sk_sandbox_importer_test"}
 	sb, err := sandbox.New(sbCfg)

@@ -30,7 +30,7 @@ func (r *runner) send(intake, reqCtx context.Context, jb job) (err error) {
 		return err
 	})
 	if t.stopped {
-		return t.fatal // nil when interrupted: the row stays in flight
+		return r.leftInFlight(t.fatal)
 	}
 	if t.abort != nil {
 		// The answer tripped the fail-fast check: settled like any other (a verdict on the row is recorded,
@@ -107,7 +107,7 @@ func (r *runner) existingWithoutID(intake, reqCtx context.Context, out checkpoin
 		out.Attempts += t.requests
 		switch {
 		case t.stopped:
-			return t.fatal // the row stays in flight; the next run asks again
+			return r.leftInFlight(t.fatal) // the next run asks again
 		case t.err != nil:
 			// The id exists but could not be had: failed, so that --retry-failed asks again.
 			out.Status = checkpoint.StatusFailed
@@ -136,6 +136,13 @@ func (r *runner) earlier(ref string) (string, bool) {
 		return "", false
 	}
 	return r.previous(ref)
+}
+
+// leftInFlight notes a row that ends this run without an outcome (it stays in flight in the journal and
+// is sent again on resume) and returns fatal, the reason the run must stop, if any.
+func (r *runner) leftInFlight(fatal error) error {
+	r.left.Add(1)
+	return fatal
 }
 
 // tried is how a request with its retries ended.
