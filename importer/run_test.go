@@ -331,6 +331,8 @@ func TestRunIsBoundToItsInputMappingAndAPI(t *testing.T) {
 	for i := range before {
 		assert.Equal(t, "existing", after[i].Status)
 		assert.Equal(t, before[i].CustomerID, after[i].CustomerID, "the id kept from before --restart")
+		assert.Contains(t, after[i].Error, "with other values", "says the new values did not reach Zentra")
+		assert.Contains(t, after[i].Error, "not updated")
 	}
 	lookups := api.sb.Stats().Lookups
 
@@ -631,5 +633,6 @@ func TestRunLookupIsPacedAndRetried(t *testing.T) {
 	for _, l := range readResults(t, filepath.Join(dir, "job")) {
 		assert.Equal(t, "existing", l.Status)
 		assert.Equal(t, ids[l.ExternalReference], l.CustomerID, "row %d: %s", l.Row, l.Error)
+		assert.Contains(t, l.Error, "already in Zentra (409)", "row %d", l.Row)
 	}
 }

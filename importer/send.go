@@ -44,7 +44,7 @@ func (r *runner) send(intake, reqCtx context.Context, jb job) (err error) {
 	case err == nil:
 		out.HTTPStatus, out.CustomerID, out.Status = res.HTTPStatus, res.ID, checkpoint.StatusCreated
 		if res.Existing {
-			out.Status = checkpoint.StatusExisting
+			out.Status, out.Error = checkpoint.StatusExisting, existedNote
 			if res.ID == "" {
 				return r.existingWithoutID(intake, reqCtx, out, "")
 			}
@@ -83,6 +83,13 @@ func (r *runner) settle(o checkpoint.Outcome, ok bool) error {
 	return r.fail.settle(o, ok, r.record)
 }
 
+// The error column of an existing row says why it was not created, and that it was not updated: the API
+// answers a create, never an update, so values that changed since are not in Zentra.
+const (
+	existedNote     = "already in Zentra (409): created by an earlier request or another system; not updated with this row's values"
+	keyReusedIDNote = "created by an earlier request for this reference with other values (the mapping or the data changed since); not updated with this row's values"
+)
+
 // keyReusedNote explains a row whose Idempotency-Key the API refused and whose customer no id confirms.
 const keyReusedNote = "the API refused the Idempotency-Key: an earlier request for this reference carried other values, " +
 	"and whether it created the customer is unknown. Look the reference up in Zentra, or run again with " +
@@ -94,6 +101,10 @@ const keyReusedNote = "the API refused the Idempotency-Key: an earlier request f
 // is set when the API's answer does not prove the customer exists (a refused Idempotency-Key): without an
 // id the row is then failed, with unsure as its reason, for --retry-failed.
 func (r *runner) existingWithoutID(intake, reqCtx context.Context, out checkpoint.Outcome, unsure string) error {
+	found := existedNote
+	if unsure != "" {
+		found = keyReusedIDNote
+	}
 	note := "the customer exists; the API's answer did not include its id (see --lookup)"
 	if r.o.Lookup {
 		var res struct {
@@ -114,13 +125,13 @@ func (r *runner) existingWithoutID(intake, reqCtx context.Context, out checkpoin
 			out.Error = "the customer exists; looking up its id failed: " + t.err.Error()
 			return r.settle(out, true)
 		case res.found:
-			out.CustomerID = res.id
+			out.CustomerID, out.Error = res.id, found
 			return r.settle(out, true)
 		}
 		note = "the customer exists, but the lookup did not find it (an API without the lookup answers so too: then drop --lookup)"
 	}
 	if id, ok := r.earlier(out.Ref); ok {
-		out.CustomerID, note = id, ""
+		out.CustomerID, note = id, found
 	}
 	if unsure != "" && out.CustomerID == "" {
 		out.Status, note = checkpoint.StatusFailed, unsure
