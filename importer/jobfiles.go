@@ -25,6 +25,7 @@ type jobFiles struct {
 	carry   carried
 	counts  map[string]int
 	outcome int // rows with an outcome
+	noID    int // existing rows without a customer id
 }
 
 func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
@@ -86,6 +87,9 @@ func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 		}
 		f.counts[o.Status.String()]++
 		f.outcome++
+		if o.Status == checkpoint.StatusExisting && o.CustomerID == "" {
+			f.noID++
+		}
 		return nil
 	})
 	if err != nil {
@@ -138,7 +142,7 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 		Command: "run", Input: o.Input, InputSHA: binding.InputSHA256, InputLen: binding.InputSize,
 		Mapping: binding.MappingHash, APIURL: binding.APIURL, JobDir: r.dir,
 		Started: r.started, Finished: now, Seconds: now.Sub(r.started).Seconds(),
-		Rows: rows, Counts: files.counts, MaxRows: o.MaxRows,
+		Rows: rows, Counts: files.counts, ExistingWithoutID: files.noID, MaxRows: o.MaxRows,
 		Resumed: !r.st.Fresh, AlreadyDone: int(r.rep.base), Resent: r.st.InFlight,
 		Processed: int(r.c.done()), Requests: r.c.requests.Load(), Retries: r.c.retries.Load(),
 		RateLimited: r.c.rateLimited.Load(), Repaired: r.st.Repaired,

@@ -607,6 +607,16 @@ func TestRunLookupIsPacedAndRetried(t *testing.T) {
 		require.NoError(t, err)
 		resp.Body.Close()
 	}
+	// Without --lookup, the rows are existing without their ids, and the summary says so.
+	noLookup := api.options(input, m, filepath.Join(dir, "job-without-lookup"))
+	sum, err := Run(context.Background(), noLookup)
+	require.NoError(t, err)
+	assert.Equal(t, 4, sum.ExistingWithoutID)
+	var text bytes.Buffer
+	sum.Print(&text)
+	assert.Contains(t, text.String(), "4 existing rows without a customer id")
+	assert.Contains(t, text.String(), "--restart --lookup")
+
 	var gets atomic.Int32
 	o := api.options(input, m, filepath.Join(dir, "job"))
 	o.Lookup = true
@@ -622,9 +632,10 @@ func TestRunLookupIsPacedAndRetried(t *testing.T) {
 		}
 		return nil
 	}}
-	sum, err := Run(context.Background(), o)
+	sum, err = Run(context.Background(), o)
 	require.NoError(t, err)
 	assert.Equal(t, 4, sum.Counts["existing"])
+	assert.Zero(t, sum.ExistingWithoutID)
 	assert.Equal(t, int64(1), sum.RateLimited, "the lookup's 429 paused everyone")
 	ids := map[string]string{}
 	for _, c := range api.sb.Customers() {

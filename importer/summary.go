@@ -30,6 +30,8 @@ type Summary struct {
 	Rows     int            `json:"rows"`     // data rows in the input (or in the trial, with --max-rows)
 	Counts   map[string]int `json:"counts"`   // created, existing, failed, rejected, pending
 	Complete bool           `json:"complete"` // every row has an outcome
+	// Existing rows whose customer id the API did not give (a 409 without it, and no --lookup).
+	ExistingWithoutID int `json:"existing_without_id"`
 
 	// This run.
 	Resumed       bool    `json:"resumed"`         // an earlier run of this job had done some rows
@@ -138,6 +140,9 @@ func (s *Summary) Print(w io.Writer) {
 	}
 	if n := s.Counts["rejected"]; n > 0 {
 		fmt.Fprintf(&b, "  %s rejected: they are in %s; fix a copy of it and import that\n", plural(n, "row"), filepath.Join(s.JobDir, RejectsFile))
+	}
+	if n := s.ExistingWithoutID; n > 0 {
+		fmt.Fprintf(&b, "  %s without a customer id: the API said they exist but not their id; where it has a lookup, run again with --restart --lookup (nothing is created twice)\n", plural(n, "existing row"))
 	}
 	if n := s.Counts["failed"]; n > 0 && s.Command == "run" {
 		fmt.Fprintf(&b, "  %s failed on the API's side: run the same command with --retry-failed to send them again\n", plural(n, "row"))
