@@ -119,21 +119,29 @@ func (f *failFast) abort(what string) error {
 		n int
 	}
 	var rs []kv
-	apiRefused := true
+	apiRefused, noID, timedOut := true, true, false
 	for k, n := range f.reasons {
 		rs = append(rs, kv{k, n})
-		if !strings.HasPrefix(k, "4") {
-			apiRefused = false
-		}
+		apiRefused = apiRefused && strings.HasPrefix(k, "4")
+		noID = noID && strings.HasPrefix(k, "2")
+		timedOut = timedOut || k == zentra.CodeTimeout
 	}
 	sort.Slice(rs, func(i, j int) bool { return rs[i].n > rs[j].n || rs[i].n == rs[j].n && rs[i].k < rs[j].k })
 	var parts []string
 	for _, r := range rs {
 		parts = append(parts, fmt.Sprintf("%s ×%d", r.k, r.n))
 	}
-	hint := "the API is unreachable or failing: check --api-url and the network, then run the same command again to resume"
-	if apiRefused {
-		hint = "the API refuses the rows as mapped: compare the mapping with the fields your tenant's identity program requires (the API's code and field are in the log above), then run again with --restart"
+	again := "; the rows are not marked failed: the same command sends them again, with the same keys"
+	var hint string
+	switch {
+	case apiRefused:
+		hint = "the API refuses the rows as mapped: compare the mapping with the fields your tenant's identity program requires (the API's code and field are in the log above and in rejects.csv), then run again with --restart"
+	case noID:
+		hint = "the API answers success without a customer id where it is looked for: the customers may exist; give the id's path with --id-path" + again
+	case timedOut:
+		hint = "requests timed out: check --api-url and the network, or give a slow API more time with --timeout" + again
+	default:
+		hint = "the API is unreachable or failing: check --api-url and the network" + again
 	}
 	return &Error{Kind: KindAborted, Err: fmt.Errorf("%s (%s)", what, strings.Join(parts, ", ")), Hint: hint}
 }

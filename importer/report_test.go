@@ -27,6 +27,8 @@ func TestFailFast(t *testing.T) {
 		{name: "all of the first requests fail on the network", outcomes: repeat("no answer", 5), wantAbort: true, wantHint: "unreachable", wantMsg: "no answer ×5"},
 		{name: "the API refuses every row", outcomes: repeat("422 missing_required_field", 5), wantAbort: true, wantHint: "mapping", wantMsg: "422 missing_required_field ×5"},
 		{name: "mixed causes are listed most common first", outcomes: append(repeat("503 service_unavailable", 3), "no answer", "no answer", "422 invalid_format"), wantAbort: true, wantMsg: "503 service_unavailable ×3, no answer ×2"},
+		{name: "success answers without an id", outcomes: repeat("201 no_customer_id", 5), wantAbort: true, wantHint: "--id-path", wantMsg: "201 no_customer_id ×5"},
+		{name: "timeouts", outcomes: append(repeat("timeout", 3), "no answer", "no answer"), wantAbort: true, wantHint: "--timeout", wantMsg: "timeout ×3"},
 		{name: "one success settles it", outcomes: append(append(repeat("no answer", 4), ""), repeat("no answer", 30)...)},
 		{name: "a success first", outcomes: append([]string{""}, repeat("422 invalid_format", 30)...)},
 		{name: "fewer failures than the limit", outcomes: repeat("no answer", 4)},
