@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/zentra/zentra-import/checkpoint"
 	"github.com/zentra/zentra-import/zentra"
@@ -273,15 +275,21 @@ func reasonKey(err error) string {
 
 // redactValues removes the row's own values from an API message before it is kept: an API may repeat
 // what it refuses ("email ada@example.com is invalid"), and the message goes to results.csv, which the
-// finance team reads, and to the journal. The values themselves are in rejects.csv.
+// finance team reads, and to the journal. The values themselves are in rejects.csv. Matching ignores case
+// and runs of spaces (the client collapses them in messages), covers numbers as well as text, and finds a
+// phone number the API wrote in another format by its digits.
 func redactValues(msg string, body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
 	var v any
-	if json.Unmarshal(body, &v) != nil {
+	if dec.Decode(&v) != nil {
 		return msg
 	}
 	var values []string
+	phones := map[string]bool{} // the last 7 digits of every value holding 7 or more
 	var walk func(any)
 	walk = func(v any) {
+		var s string
 		switch v := v.(type) {
 		case map[string]any:
 			for k, x := range v {
@@ -289,30 +297,64 @@ func redactValues(msg string, body []byte) string {
 					walk(x)
 				}
 			}
+			return
 		case []any:
 			for _, x := range v {
 				walk(x)
 			}
+			return
 		case string:
-			values = append(values, v)
-			if d := digitsOf(v); len(d) >= 7 && d != v {
-				// A phone number in another format: all its digits, or its national part.
-				values = append(values, d, d[len(d)-7:])
-				if len(d) > 10 {
-					values = append(values, d[len(d)-10:])
-				}
-			}
+			s = strings.Join(strings.Fields(v), " ")
+		case json.Number:
+			s = string(v)
+		default:
+			return
+		}
+		if len(s) >= 3 {
+			values = append(values, s)
+		}
+		if d := digitsOf(s); len(d) >= 7 {
+			phones[d[len(d)-7:]] = true
 		}
 	}
 	walk(v)
 	sort.Slice(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
 	for _, val := range values {
-		if len(strings.TrimSpace(val)) < 3 {
-			continue
+		if len(val) <= len(msg) {
+			msg = replaceFold(msg, val)
 		}
-		msg = regexp.MustCompile("(?i)"+regexp.QuoteMeta(val)).ReplaceAllString(msg, "…")
+	}
+	if len(phones) > 0 {
+		msg = phoneLike.ReplaceAllStringFunc(msg, func(run string) string {
+			if d := digitsOf(run); len(d) >= 7 && phones[d[len(d)-7:]] {
+				return redacted
+			}
+			return run
+		})
 	}
 	return msg
+}
+
+// redacted stands for a value taken out of a message.
+const redacted = "…"
+
+// phoneLike matches a run of digits with the separators phone numbers are written with.
+var phoneLike = regexp.MustCompile(`\+?\(?[0-9][0-9 ()./-]*[0-9]`)
+
+// replaceFold replaces every occurrence of val in msg, ignoring case, with redacted.
+func replaceFold(msg, val string) string {
+	var b strings.Builder
+	for i := 0; i < len(msg); {
+		if len(msg)-i >= len(val) && strings.EqualFold(msg[i:i+len(val)], val) {
+			b.WriteString(redacted)
+			i += len(val)
+			continue
+		}
+		_, size := utf8.DecodeRuneInString(msg[i:])
+		b.WriteString(msg[i : i+size])
+		i += size
+	}
+	return b.String()
 }
 
 func digitsOf(s string) string {
