@@ -209,6 +209,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	if st.Complete {
 		if s, err := ReadSummary(r.dir); err == nil && r.filesPresent() && sameCarry(r.dir, r.carry.names) {
 			r.log.Info("the job is already finished: nothing to send; its files are unchanged", "job", r.dir)
+			s.Unchanged = true
 			return s, nil
 		}
 		// Finished, but a job file is missing or --carry changed: rebuild the files, sending nothing.

@@ -183,6 +183,9 @@ func TestRunRetriesThenFailsThenRetryFailed(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, sum.ExitCode, "the same exit code")
 	assert.Equal(t, requests, api.sb.Stats().Requests)
+	var text bytes.Buffer
+	sum.Print(&text)
+	assert.Contains(t, text.String(), "nothing sent now", "the figures shown are the last run's, and it says so")
 
 	// The API recovers; --retry-failed sends the two failed rows and nothing else.
 	down.Store(false)

@@ -36,7 +36,7 @@ type Summary struct {
 	// This run.
 	Resumed       bool    `json:"resumed"`         // an earlier run of this job had done some rows
 	AlreadyDone   int     `json:"already_done"`    // rows done before this run started
-	Resent        int     `json:"resent"`          // rows in flight at the interruption, sent again
+	Resent        int     `json:"resent"`          // rows in flight when the last run stopped, sent again
 	Processed     int     `json:"processed"`       // outcomes this run made durable
 	Requests      int64   `json:"requests"`        // HTTP requests sent
 	Retries       int64   `json:"retries"`         // requests beyond the first of a row
@@ -51,6 +51,10 @@ type Summary struct {
 	Stopped       string  `json:"stopped,omitempty"` // why the run stopped early, if it did
 
 	ExitCode int `json:"exit_code"`
+
+	// Unchanged is set, not saved, when this run found the job finished and sent nothing: the summary is
+	// the last run's, and says so.
+	Unchanged bool `json:"-"`
 }
 
 // SummaryFile is the name of the summary in a job directory.
@@ -96,6 +100,9 @@ func ReadSummary(dir string) (*Summary, error) {
 func (s *Summary) Print(w io.Writer) {
 	var b strings.Builder
 	took := time.Duration(s.Seconds * float64(time.Second)).Round(100 * time.Millisecond)
+	if s.Unchanged {
+		fmt.Fprintf(&b, "already finished on %s: nothing sent now, the job files are unchanged; the run that finished it:\n", s.Finished.Local().Format("2006-01-02 15:04"))
+	}
 	switch {
 	case s.Command == "validate":
 		fmt.Fprintf(&b, "validated %s: %d rows in %s\n", s.Input, s.Rows, took)
@@ -133,7 +140,7 @@ func (s *Summary) Print(w io.Writer) {
 		if s.Resumed {
 			fmt.Fprintf(&b, "  resumed: %s already done", plural(s.AlreadyDone, "row"))
 			if s.Resent > 0 {
-				fmt.Fprintf(&b, "; %s in flight at the interruption sent again with the same keys", plural(s.Resent, "row"))
+				fmt.Fprintf(&b, "; %s in flight when the last run stopped (started, perhaps sent) sent again with the same keys", plural(s.Resent, "row"))
 			}
 			b.WriteString("\n")
 		}
