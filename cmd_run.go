@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"sort"
 	"strings"
@@ -15,6 +16,9 @@ import (
 	"github.com/zentra/zentra-import/sandbox"
 	"github.com/zentra/zentra-import/zentra"
 )
+
+// envLogFormat sets --log-format; it also says how to report errors found before the flags are checked.
+const envLogFormat = "ZENTRA_LOG_FORMAT"
 
 // sandboxDemoLimit is the in-process sandbox's plan for `run --sandbox`: high enough that the samples
 // import in seconds, low enough that the pacing shows.
@@ -44,15 +48,16 @@ ZENTRA_LOG_FORMAT (a flag given on the command line wins).`,
 		Args: exactlyOneFile,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			vars := map[string]string{"rate": "ZENTRA_RATE", "workers": "ZENTRA_WORKERS",
-				"log-format": "ZENTRA_LOG_FORMAT", "secret-key-file": "ZENTRA_SECRET_KEY_FILE"}
+				"log-format": envLogFormat, "secret-key-file": "ZENTRA_SECRET_KEY_FILE"}
 			if !f.sandbox {
 				vars["api-url"] = "ZENTRA_API_URL" // --sandbox names the API on the command line
 			}
-			if err := applyEnv(cmd.Flags(), env.getenv, vars); err != nil {
+			err := applyEnv(cmd.Flags(), env.getenv, vars)
+			env.setLogFormat(f.logFormat) // the log format is read first: a bad variable is reported in it
+			if err != nil {
 				env.finish(nil, err)
 				return nil
 			}
-			env.logFormat = f.logFormat
 			opts, err := f.options(env, args[0])
 			if err != nil {
 				env.finish(nil, err)
@@ -67,7 +72,9 @@ ZENTRA_LOG_FORMAT (a flag given on the command line wins).`,
 				defer sb.Close()
 				opts.APIURL, opts.Key, opts.APIIdentity = sb.URL, zentra.Secret(sb.Key), "sandbox (in-process)"
 				if !f.quiet {
-					fmt.Fprintf(env.stderr, "sandbox: serving the Zentra API contract in-process at %s (plan %d/min); nothing leaves this machine\n", sb.URL, sandboxDemoLimit)
+					env.say(slog.LevelInfo,
+						fmt.Sprintf("sandbox: serving the Zentra API contract in-process at %s (plan %d/min); nothing leaves this machine", sb.URL, sandboxDemoLimit),
+						"sandbox: serving the Zentra API contract in-process; nothing leaves this machine", "url", sb.URL, "plan_per_minute", sandboxDemoLimit)
 				}
 			}
 			sum, err := importer.Run(cmd.Context(), opts)
@@ -169,7 +176,8 @@ func secretKey(file string, env *environment) (zentra.Secret, error) {
 		return "", &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("--secret-key-file %s: want the key alone on one line", file)}
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		fmt.Fprintf(env.stderr, "zentra-import: warning: %s is readable by other users; run chmod 600 %s\n", file, file)
+		env.say(slog.LevelWarn, fmt.Sprintf("zentra-import: warning: %s is readable by other users; run chmod 600 %s", file, file),
+			"the secret key file is readable by other users; run chmod 600 on it", "path", file)
 	}
 	return zentra.Secret(k), nil
 }

@@ -912,3 +912,73 @@ func TestRejectsFedBackWhereTheyLie(t *testing.T) {
 	assert.Equal(t, before, files(), "the finished job's files are as they were")
 	assert.Equal(t, requests, sb.Server.Stats().Requests, "nothing sent")
 }
+
+// requireJSONLines checks that every line of a --log-format json run's stderr is a JSON log record, and
+// returns the records.
+func requireJSONLines(t *testing.T, stderr string) []map[string]any {
+	t.Helper()
+	var recs []map[string]any
+	for _, line := range strings.Split(strings.TrimRight(stderr, "\n"), "\n") {
+		var rec map[string]any
+		require.NoError(t, json.Unmarshal([]byte(line), &rec), "every line a log collector reads is JSON: %q", line)
+		require.Contains(t, rec, "msg", line)
+		recs = append(recs, rec)
+	}
+	return recs
+}
+
+// recordWith returns the first record whose message contains msg.
+func recordWith(t *testing.T, recs []map[string]any, msg string) map[string]any {
+	t.Helper()
+	for _, rec := range recs {
+		if strings.Contains(fmt.Sprint(rec["msg"]), msg) {
+			return rec
+		}
+	}
+	t.Fatalf("no record %q among %v", msg, recs)
+	return nil
+}
+
+// TestRunJSONLogsEveryLine: with --log-format json, what the run itself says (the in-process sandbox,
+// the inferred mapping, a key file's warning, the signal, the summary, a usage error) is a record too.
+func TestRunJSONLogsEveryLine(t *testing.T) {
+	t.Parallel()
+	t.Run("inferred mapping and in-process sandbox", func(t *testing.T) {
+		t.Parallel()
+		out := filepath.Join(t.TempDir(), "job")
+		r := run(t, nil, "run", "--sandbox", "--log-format", "json", "--out", out, "samples/customers.csv")
+		require.Equal(t, 1, r.code, r.stderr)
+		recs := requireJSONLines(t, r.stderr)
+		recordWith(t, recs, "nothing leaves this machine")
+		inferred := recordWith(t, recs, "no --mapping given")
+		assert.Equal(t, filepath.Join(out, "mapping.inferred.yaml"), inferred["saved_as"])
+		assert.Contains(t, inferred["mapping"], "external_reference:", "the mapping is an attribute of the record")
+		sum := recordWith(t, recs, "summary")["summary"].(map[string]any)
+		assert.EqualValues(t, 1, sum["exit_code"])
+	})
+	t.Run("interrupted, with a key file others can read", func(t *testing.T) {
+		t.Parallel()
+		sb := startSandbox(t, sandbox.Config{Latency: 2 * time.Millisecond})
+		j := newJob(t, 300)
+		keyFile := filepath.Join(t.TempDir(), "key")
+		require.NoError(t, os.WriteFile(keyFile, []byte(sb.Key+"\n"), 0o644))
+		p := start(t, nil, j.args(sb, "--rate", "200/s", "--workers", "4", "--log-format", "json", "--secret-key-file", keyFile)...)
+		p.waitFor(t, func() bool { return sb.Server.Stats().Creates >= 40 })
+		p.signal(t, syscall.SIGINT)
+		require.Equal(t, 130, p.exitCode(), p.stderr.String())
+		recs := requireJSONLines(t, p.stderr.String())
+		assert.NotContains(t, p.stderr.String(), sb.Key)
+		recordWith(t, recs, "readable by other users")
+		recordWith(t, recs, "stopping: no new rows")
+		assert.Contains(t, recordWith(t, recs, "interrupted")["hint"], "run the same command again to resume")
+	})
+	t.Run("usage error", func(t *testing.T) {
+		t.Parallel()
+		r := run(t, nil, "run", "--log-format", "json", "--colour", "x.csv")
+		require.Equal(t, 2, r.code, r.stderr)
+		recordWith(t, requireJSONLines(t, r.stderr), "unknown flag")
+		r = run(t, []string{"ZENTRA_LOG_FORMAT=json", "ZENTRA_WORKERS=eight"}, "run", "--sandbox", "x.csv")
+		require.Equal(t, 2, r.code, r.stderr)
+		recordWith(t, requireJSONLines(t, r.stderr), "ZENTRA_WORKERS")
+	})
+}

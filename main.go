@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -55,16 +56,18 @@ func exitCode(sum *importer.Summary, err error) int {
 }
 
 func main() {
-	ctx, stop := interruptContext(os.Stderr)
-	code := runMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	env := newEnvironment(os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	ctx, stop := interruptContext(env)
+	code := env.run(ctx)
 	stop()
 	os.Exit(code)
 }
 
 // interruptContext is cancelled by the first SIGINT or SIGTERM: the run stops taking rows, lets requests
 // in flight finish and writes its files. A second signal exits at once; the journal's records are
-// self-checking, so whatever was written stays consistent.
-func interruptContext(stderr io.Writer) (context.Context, func()) {
+// self-checking, so whatever was written stays consistent. What it says goes through env, so that with
+// --log-format json it is a log record too.
+func interruptContext(env *environment) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -74,29 +77,15 @@ func interruptContext(stderr io.Writer) (context.Context, func()) {
 		case <-ctx.Done():
 			return
 		}
-		fmt.Fprintln(stderr, "zentra-import: stopping: no new rows; requests in flight may finish (signal again to stop at once)")
+		const stopping = "stopping: no new rows; requests in flight may finish (signal again to stop at once)"
+		env.say(slog.LevelWarn, "zentra-import: "+stopping, stopping)
 		cancel()
 		<-sigs
-		fmt.Fprintln(stderr, "zentra-import: stopped at once; the checkpoint is consistent: run the same command again to resume")
+		const stopped = "stopped at once; the checkpoint is consistent: run the same command again to resume"
+		env.say(slog.LevelWarn, "zentra-import: "+stopped, stopped)
 		os.Exit(exitInterrupted)
 	}()
 	return ctx, func() { signal.Stop(sigs); cancel() }
-}
-
-// runMain runs one command line and returns the exit code.
-func runMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	env := &environment{stdout: stdout, stderr: stderr, args: args, getenv: os.Getenv}
-	root := newRootCmd(env)
-	root.SetArgs(args)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return exitCode(env.summary, env.err)
-	}
-	// cobra's own errors: an unknown command or flag, a missing argument.
-	printError(stderr, &importer.Error{Kind: importer.KindInput, Err: err, Hint: "see `zentra-import " + commandName(args) + " -h`"})
-	return exitUsage
 }
 
 // environment is what the commands share: where to write, the process's arguments and environment, and
@@ -105,17 +94,68 @@ type environment struct {
 	stdout, stderr io.Writer
 	args           []string
 	getenv         func(string) string
-	logFormat      string // "json": the summary and the error are JSON log records too
-	summary        *importer.Summary
-	err            error
+	// jsonLogs: --log-format json, so every line on stderr is a JSON log record, the summary and the
+	// error included. Atomic: the signal handler reads it while the command runs.
+	jsonLogs atomic.Bool
+	summary  *importer.Summary
+	err      error
+}
+
+func newEnvironment(args []string, stdout, stderr io.Writer, getenv func(string) string) *environment {
+	return &environment{stdout: stdout, stderr: stderr, args: args, getenv: getenv}
+}
+
+// run runs the command line and returns the exit code.
+func (e *environment) run(ctx context.Context) int {
+	root := newRootCmd(e)
+	root.SetArgs(e.args)
+	root.SetOut(e.stdout)
+	root.SetErr(e.stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitCode(e.summary, e.err)
+	}
+	// cobra's own errors: an unknown command or flag, a missing argument. The command's --log-format (or
+	// its variable) still says how to report them, when it was read before the error.
+	if cmd, _, ferr := root.Find(e.args); ferr == nil {
+		if fl := cmd.Flags().Lookup("log-format"); fl != nil {
+			format := fl.Value.String()
+			if v := e.getenv(envLogFormat); !fl.Changed && v != "" {
+				format = v
+			}
+			e.setLogFormat(format)
+		}
+	}
+	e.finish(nil, &importer.Error{Kind: importer.KindInput, Err: err, Hint: "see `zentra-import " + commandName(e.args) + " -h`"})
+	return exitUsage
+}
+
+// setLogFormat is the --log-format of the command that runs; anything but json is text.
+func (e *environment) setLogFormat(format string) { e.jsonLogs.Store(format == "json") }
+
+// jsonLog is the logger of the messages main itself writes with --log-format json, nil with text.
+func (e *environment) jsonLog() *slog.Logger {
+	if !e.jsonLogs.Load() {
+		return nil
+	}
+	return slog.New(slog.NewJSONHandler(e.stderr, nil))
+}
+
+// say tells the person running the command something: line as it is, or with --log-format json a
+// record of msg at level, with attrs (key, value pairs) beside it.
+func (e *environment) say(level slog.Level, line, msg string, attrs ...any) {
+	if log := e.jsonLog(); log != nil {
+		log.Log(context.Background(), level, msg, attrs...)
+		return
+	}
+	fmt.Fprintln(e.stderr, line)
 }
 
 // finish records a command's outcome and reports it on stderr: the summary, then the error with its hint.
 // With --log-format json both are log records, so that a log collector reads every line.
 func (e *environment) finish(sum *importer.Summary, err error) {
 	e.summary, e.err = sum, err
-	if e.logFormat == "json" {
-		log := slog.New(slog.NewJSONHandler(e.stderr, nil))
+	if log := e.jsonLog(); log != nil {
 		if sum != nil {
 			log.Info("summary", "summary", sum)
 		}

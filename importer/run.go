@@ -282,7 +282,12 @@ func (r *runner) showInferred() {
 	if err != nil {
 		r.log.Warn("could not save the inferred mapping", "path", path, "err", err)
 	}
-	if !r.o.Quiet {
+	switch {
+	case r.o.Quiet:
+	case strings.EqualFold(r.o.LogFormat, "json"): // one record: every line of a JSON log is JSON
+		r.log.Info("no --mapping given: using the mapping inferred from the input; edit it and pass --mapping to change it",
+			"input", r.o.Input, "saved_as", path, "mapping", string(r.src.inferred))
+	default:
 		fmt.Fprintf(r.rep, "no --mapping given: using this mapping inferred from %s (saved as %s; edit it and pass --mapping to change it)\n%s\n",
 			r.o.Input, path, strings.TrimRight(string(r.src.inferred), "\n"))
 	}
