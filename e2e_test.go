@@ -326,24 +326,31 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	return out
 }
 
-func TestRunInterruptedBySIGTERMResumes(t *testing.T) {
+// TestRunInterruptedBySignalResumes stops a run with SIGTERM (a service manager) or SIGHUP (an ssh
+// session dropped): it writes the job files, prints the command that resumes, and exits 130.
+func TestRunInterruptedBySignalResumes(t *testing.T) {
 	t.Parallel()
-	sb := startSandbox(t, sandbox.Config{Latency: 2 * time.Millisecond})
-	j := newJob(t, 300)
-	args := j.args(sb, "--rate", "200/s", "--workers", "4")
-	p := start(t, keyEnv(sb), args...)
-	p.waitFor(t, func() bool { return sb.Server.Stats().Creates >= 40 })
-	p.signal(t, syscall.SIGTERM)
-	assert.Equal(t, 130, p.exitCode(), p.stderr.String())
-	assert.Contains(t, p.stderr.String(), "hint: run the same command again to resume: zentra-import run")
-	done := len(j.results(t))
-	assert.Positive(t, done, "results.csv written on interruption")
-	assert.Less(t, done, 300)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			t.Parallel()
+			sb := startSandbox(t, sandbox.Config{Latency: 2 * time.Millisecond})
+			j := newJob(t, 300)
+			args := j.args(sb, "--rate", "200/s", "--workers", "4")
+			p := start(t, keyEnv(sb), args...)
+			p.waitFor(t, func() bool { return sb.Server.Stats().Creates >= 40 })
+			p.signal(t, sig)
+			assert.Equal(t, 130, p.exitCode(), p.stderr.String())
+			assert.Contains(t, p.stderr.String(), "hint: run the same command again to resume: zentra-import run")
+			done := len(j.results(t))
+			assert.Positive(t, done, "results.csv written on interruption")
+			assert.Less(t, done, 300)
 
-	r := run(t, keyEnv(sb), args...)
-	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "resuming")
-	requireExactlyOnce(t, j, sb)
+			r := run(t, keyEnv(sb), args...)
+			require.Equal(t, 0, r.code, r.stderr)
+			assert.Contains(t, r.stderr, "resuming")
+			requireExactlyOnce(t, j, sb)
+		})
+	}
 }
 
 // TestRunSecondSignalStopsAtOnce interrupts twice while requests are slow: the run exits at once, and the

@@ -29,7 +29,7 @@ import (
 //	2    usage, mapping, input or job-directory error; nothing was sent
 //	3    aborted: the API refused the key or the tenant, every request failed, or the journal
 //	     could not be written; resumable
-//	130  interrupted; resumable
+//	130  interrupted (SIGINT, SIGTERM or SIGHUP); resumable
 const (
 	exitOK          = 0
 	exitRowProblems = 1
@@ -63,14 +63,14 @@ func main() {
 	os.Exit(code)
 }
 
-// interruptContext is cancelled by the first SIGINT or SIGTERM: the run stops taking rows, lets requests
-// in flight finish and writes its files. A second signal exits at once; the journal's records are
+// interruptContext is cancelled by the first SIGINT, SIGTERM or SIGHUP (a terminal or an ssh session
+// that went away): the run stops taking rows, lets requests in flight finish and writes its files. A second signal exits at once; the journal's records are
 // self-checking, so whatever was written stays consistent. What it says goes through env, so that with
 // --log-format json it is a log record too.
 func interruptContext(env *environment) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		select {
 		case <-sigs:
