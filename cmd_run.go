@@ -30,6 +30,18 @@ type runFlags struct {
 	sandbox, retryFailed, restart, quiet, lookup                              bool
 	workers, maxAttempts, maxRows                                             int
 	timeout, drain, progressEvery                                             time.Duration
+
+	// fromEnv maps the flags that took their value from the environment to the variable, so that a
+	// problem with the value names where it came from.
+	fromEnv map[string]string
+}
+
+// source names where a flag's value came from: "--secret-key-file", or "ZENTRA_SECRET_KEY_FILE".
+func (f *runFlags) source(flag string) string {
+	if v, ok := f.fromEnv[flag]; ok {
+		return v
+	}
+	return "--" + flag
 }
 
 func newRunCmd(env *environment) *cobra.Command {
@@ -52,7 +64,8 @@ ZENTRA_LOG_FORMAT (a flag given on the command line wins).`,
 			if !f.sandbox {
 				vars["api-url"] = "ZENTRA_API_URL" // --sandbox names the API on the command line
 			}
-			err := applyEnv(cmd.Flags(), env.getenv, vars)
+			var err error
+			f.fromEnv, err = applyEnv(cmd.Flags(), env.getenv, vars)
 			env.setLogFormat(f.logFormat) // the log format is read first: a bad variable is reported in it
 			if err != nil {
 				env.finish(nil, err)
@@ -149,31 +162,38 @@ func (f *runFlags) options(env *environment, input string) (importer.RunOptions,
 	if f.sandbox {
 		return o, nil
 	}
-	o.Key, err = secretKey(f.keyFile, env)
+	o.Key, err = secretKey(f.keyFile, f.source("secret-key-file"), env)
 	return o, err
 }
 
-// secretKey reads the key from --secret-key-file, else ZENTRA_SECRET_KEY. It is never a flag's value: those
-// show in `ps` and in shell history.
-func secretKey(file string, env *environment) (zentra.Secret, error) {
+// secretKey reads the key from the file named by --secret-key-file (or ZENTRA_SECRET_KEY_FILE: fileSource
+// says which), else from ZENTRA_SECRET_KEY. It is never a flag's value: those show in `ps` and in shell
+// history. Both given is refused: which one wins would be a guess, and the wrong key a surprise.
+func secretKey(file, fileSource string, env *environment) (zentra.Secret, error) {
+	envKey := strings.TrimSpace(env.getenv("ZENTRA_SECRET_KEY"))
 	if file == "" {
-		if k := strings.TrimSpace(env.getenv("ZENTRA_SECRET_KEY")); k != "" {
-			return zentra.Secret(k), nil
+		if envKey != "" {
+			return zentra.Secret(envKey), nil
 		}
 		return "", &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("no secret key"),
 			Hint: "export ZENTRA_SECRET_KEY=sk_… or pass --secret-key-file PATH; to try without a key, use --sandbox"}
 	}
+	if envKey != "" {
+		return "", &importer.Error{Kind: importer.KindInput,
+			Err:  fmt.Errorf("two secret keys: ZENTRA_SECRET_KEY and %s are both set", fileSource),
+			Hint: fmt.Sprintf("give the key one way: unset ZENTRA_SECRET_KEY, or drop %s", fileSource)}
+	}
 	fi, err := os.Stat(file)
 	if err != nil {
-		return "", &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("--secret-key-file: %w", err)}
+		return "", &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("%s: %w", fileSource, err)}
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return "", &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("--secret-key-file: %w", err)}
+		return "", &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("%s: %w", fileSource, err)}
 	}
 	k := strings.TrimSpace(string(b))
 	if k == "" || strings.ContainsAny(k, "\n\r\t ") {
-		return "", &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("--secret-key-file %s: want the key alone on one line", file)}
+		return "", &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("%s %s: want the key alone on one line", fileSource, file)}
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		env.say(slog.LevelWarn, fmt.Sprintf("zentra-import: warning: %s is readable by other users; run chmod 600 %s", file, file),
@@ -182,13 +202,15 @@ func secretKey(file string, env *environment) (zentra.Secret, error) {
 	return zentra.Secret(k), nil
 }
 
-// applyEnv gives flags not set on the command line the value of their environment variable.
-func applyEnv(fl *pflag.FlagSet, getenv func(string) string, vars map[string]string) error {
+// applyEnv gives flags not set on the command line the value of their environment variable (vars maps
+// flag names to variables). It returns the flags it set, with their variables.
+func applyEnv(fl *pflag.FlagSet, getenv func(string) string, vars map[string]string) (map[string]string, error) {
 	names := make([]string, 0, len(vars))
 	for name := range vars {
 		names = append(names, name)
 	}
 	sort.Strings(names)
+	set := map[string]string{}
 	for _, name := range names {
 		v := vars[name]
 		if fl.Changed(name) {
@@ -196,12 +218,13 @@ func applyEnv(fl *pflag.FlagSet, getenv func(string) string, vars map[string]str
 		}
 		if val := getenv(v); val != "" {
 			if err := fl.Set(name, val); err != nil {
-				return &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("%s=%q: %v", v, val, err),
+				return set, &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("%s=%q: %v", v, val, err),
 					Hint: fmt.Sprintf("%s sets --%s; see `zentra-import run -h`", v, name)}
 			}
+			set[name] = v
 		}
 	}
-	return nil
+	return set, nil
 }
 
 func exactlyOneFile(cmd *cobra.Command, args []string) error {

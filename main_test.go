@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -62,14 +66,54 @@ func TestApplyEnv(t *testing.T) {
 
 	fl, w, r := newFlags()
 	require.NoError(t, fl.Parse([]string{"--rate", "5/s"}))
-	require.NoError(t, applyEnv(fl, func(k string) string { return env[k] }, vars))
+	set, err := applyEnv(fl, func(k string) string { return env[k] }, vars)
+	require.NoError(t, err)
 	assert.Equal(t, 12, *w, "the environment fills a flag not given")
 	assert.Equal(t, "5/s", *r, "a flag given on the command line wins")
+	assert.Equal(t, map[string]string{"workers": "ZENTRA_WORKERS"}, set, "which flags the environment set")
 
 	fl, _, _ = newFlags()
 	require.NoError(t, fl.Parse(nil))
-	err := applyEnv(fl, func(k string) string { return map[string]string{"ZENTRA_WORKERS": "eight"}[k] }, vars)
+	_, err = applyEnv(fl, func(k string) string { return map[string]string{"ZENTRA_WORKERS": "eight"}[k] }, vars)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `ZENTRA_WORKERS="eight"`)
 	assert.Equal(t, importer.KindInput, importer.KindOf(err))
+}
+
+// runInProcess runs a command line as main does, with the given environment, and returns the exit code
+// and what was written to stderr. For command lines refused before anything is sent.
+func runInProcess(t *testing.T, vars map[string]string, args ...string) (int, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	env := newEnvironment(args, &stdout, &stderr, func(k string) string { return vars[k] })
+	return env.run(context.Background()), stderr.String()
+}
+
+func TestSecretKeyGivenTwiceIsRefused(t *testing.T) {
+	const key = "sk_sandbox_not_to_be_printed"
+	keyFile := filepath.Join(t.TempDir(), "key")
+	require.NoError(t, os.WriteFile(keyFile, []byte(key+"\n"), 0o600))
+	input := filepath.Join(t.TempDir(), "in.csv")
+	require.NoError(t, os.WriteFile(input, []byte("id,email\n1,a@example.com\n"), 0o600))
+	cases := []struct {
+		name string
+		vars map[string]string
+		args []string
+		want string
+	}{
+		{name: "variable and flag", vars: map[string]string{"ZENTRA_SECRET_KEY": key},
+			args: []string{"--secret-key-file", keyFile}, want: "ZENTRA_SECRET_KEY and --secret-key-file"},
+		{name: "variable and file variable", vars: map[string]string{"ZENTRA_SECRET_KEY": key, "ZENTRA_SECRET_KEY_FILE": keyFile},
+			want: "ZENTRA_SECRET_KEY and ZENTRA_SECRET_KEY_FILE"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"run", "--api-url", "http://127.0.0.1:9", "--out", filepath.Join(t.TempDir(), "job")}, tc.args...)
+			code, stderr := runInProcess(t, tc.vars, append(args, input)...)
+			assert.Equal(t, exitUsage, code, stderr)
+			assert.Contains(t, stderr, tc.want)
+			assert.Contains(t, stderr, "hint:")
+			assert.NotContains(t, stderr, key)
+		})
+	}
 }
