@@ -131,15 +131,23 @@ func (f *runFlags) options(env *environment, input string) (importer.RunOptions,
 	o.Retry = importer.DefaultRetryPolicy
 	o.Retry.MaxAttempts = f.maxAttempts
 	usage := func(format string, args ...any) error {
-		return &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf(format, args...), Hint: "see `zentra-import run -h`"}
+		return &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf(format, args...), Hint: runHelpHint}
+	}
+	// bad refuses the value of a flag that the environment can set, naming where the value came from.
+	bad := func(flag, value, format string, args ...any) error {
+		given, hint := "--"+flag+" "+value, runHelpHint
+		if v, ok := f.fromEnv[flag]; ok {
+			given, hint = v+"="+value, envHint(v, flag)
+		}
+		return &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("%s: "+format, append([]any{given}, args...)...), Hint: hint}
 	}
 	var err error
 	if o.Rate, err = importer.ParseRate(f.rate); err != nil {
-		return o, usage("--rate: %v", err)
+		return o, bad("rate", shellQuote(f.rate), "%v", err)
 	}
 	switch {
 	case f.workers < 1 || f.workers > 256:
-		return o, usage("--workers %d: want 1 to 256", f.workers)
+		return o, bad("workers", fmt.Sprint(f.workers), "want 1 to 256")
 	case f.maxAttempts < 1:
 		return o, usage("--max-attempts %d: want at least 1", f.maxAttempts)
 	case f.maxRows < 0:
@@ -149,7 +157,7 @@ func (f *runFlags) options(env *environment, input string) (importer.RunOptions,
 	case f.timeout <= 0:
 		return o, usage("--timeout %s: want a positive duration such as 30s", f.timeout)
 	case f.logFormat != "text" && f.logFormat != "json":
-		return o, usage("--log-format %q: want text or json", f.logFormat)
+		return o, bad("log-format", shellQuote(f.logFormat), "want text or json")
 	case f.sandbox && f.apiURL != "":
 		return o, usage("--sandbox and --api-url both name the API; give one")
 	}
@@ -202,6 +210,13 @@ func secretKey(file, fileSource string, env *environment) (zentra.Secret, error)
 	return zentra.Secret(k), nil
 }
 
+const runHelpHint = "see `zentra-import run -h`"
+
+// envHint is the hint for a bad value in an environment variable: which flag it sets.
+func envHint(variable, flag string) string {
+	return fmt.Sprintf("%s sets --%s; %s", variable, flag, runHelpHint)
+}
+
 // applyEnv gives flags not set on the command line the value of their environment variable (vars maps
 // flag names to variables). It returns the flags it set, with their variables.
 func applyEnv(fl *pflag.FlagSet, getenv func(string) string, vars map[string]string) (map[string]string, error) {
@@ -218,8 +233,7 @@ func applyEnv(fl *pflag.FlagSet, getenv func(string) string, vars map[string]str
 		}
 		if val := getenv(v); val != "" {
 			if err := fl.Set(name, val); err != nil {
-				return set, &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("%s=%q: %v", v, val, err),
-					Hint: fmt.Sprintf("%s sets --%s; see `zentra-import run -h`", v, name)}
+				return set, &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("%s=%q: %v", v, val, err), Hint: envHint(v, name)}
 			}
 			set[name] = v
 		}

@@ -117,3 +117,36 @@ func TestSecretKeyGivenTwiceIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestBadValueNamesItsSource: a value refused after it was parsed names the variable it came from, or
+// the flag when it was given on the command line.
+func TestBadValueNamesItsSource(t *testing.T) {
+	input := filepath.Join(t.TempDir(), "in.csv")
+	require.NoError(t, os.WriteFile(input, []byte("id,email\n1,a@example.com\n"), 0o600))
+	cases := []struct {
+		name       string
+		vars       map[string]string
+		args       []string
+		want, hint string
+	}{
+		{name: "workers from the environment", vars: map[string]string{"ZENTRA_WORKERS": "0"},
+			want: "ZENTRA_WORKERS=0: want 1 to 256", hint: "ZENTRA_WORKERS sets --workers"},
+		{name: "workers on the command line", args: []string{"--workers", "0"}, want: "--workers 0: want 1 to 256"},
+		{name: "flag wins over a bad variable", vars: map[string]string{"ZENTRA_WORKERS": "0"}, args: []string{"--workers", "300"},
+			want: "--workers 300: want 1 to 256"},
+		{name: "rate from the environment", vars: map[string]string{"ZENTRA_RATE": "abc"},
+			want: `ZENTRA_RATE=abc: rate "abc"`, hint: "ZENTRA_RATE sets --rate"},
+		{name: "rate on the command line", args: []string{"--rate", "abc"}, want: `--rate abc: rate "abc"`},
+		{name: "log format from the environment", vars: map[string]string{"ZENTRA_LOG_FORMAT": "xml"},
+			want: "ZENTRA_LOG_FORMAT=xml: want text or json", hint: "ZENTRA_LOG_FORMAT sets --log-format"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"run", "--sandbox", "--out", filepath.Join(t.TempDir(), "job")}, tc.args...)
+			code, stderr := runInProcess(t, tc.vars, append(args, input)...)
+			assert.Equal(t, exitUsage, code, stderr)
+			assert.Contains(t, stderr, "zentra-import: "+tc.want)
+			assert.Contains(t, stderr, "hint: "+tc.hint)
+		})
+	}
+}
