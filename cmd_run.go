@@ -156,6 +156,8 @@ func (f *runFlags) options(env *environment, input string) (importer.RunOptions,
 		return o, usage("--progress-interval %s: want a positive duration such as 10s", f.progressEvery)
 	case f.timeout <= 0:
 		return o, usage("--timeout %s: want a positive duration such as 30s", f.timeout)
+	case f.drain < 0:
+		return o, usage("--drain %s: want a positive duration such as 10s, or 0 for the --timeout", f.drain)
 	case f.logFormat != "text" && f.logFormat != "json":
 		return o, bad("log-format", shellQuote(f.logFormat), "want text or json")
 	case f.sandbox && f.apiURL != "":

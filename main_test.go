@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/spf13/pflag"
@@ -147,6 +148,53 @@ func TestBadValueNamesItsSource(t *testing.T) {
 			assert.Equal(t, exitUsage, code, stderr)
 			assert.Contains(t, stderr, "zentra-import: "+tc.want)
 			assert.Contains(t, stderr, "hint: "+tc.hint)
+		})
+	}
+}
+
+// TestNegativeCountsAndDurationsAreRefused: a negative --drain or --show is a mistake, not a default.
+func TestNegativeCountsAndDurationsAreRefused(t *testing.T) {
+	input := filepath.Join(t.TempDir(), "in.csv")
+	require.NoError(t, os.WriteFile(input, []byte("id,email\n1,a@example.com\n"), 0o600))
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{name: "drain", args: []string{"run", "--sandbox", "--drain", "-1s"}, want: "--drain -1s"},
+		{name: "show", args: []string{"validate", "--show", "-1"}, want: "--show -1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "job")
+			code, stderr := runInProcess(t, nil, append(tc.args, "--out", out, input)...)
+			assert.Equal(t, exitUsage, code, stderr)
+			assert.Contains(t, stderr, "zentra-import: "+tc.want)
+			assert.Contains(t, stderr, "hint:")
+			_, err := os.Stat(out)
+			assert.True(t, os.IsNotExist(err), "nothing done")
+		})
+	}
+}
+
+// TestValidateShowZeroPrintsCountsOnly: --show 0 prints no problem rows, only the counts.
+func TestValidateShowZeroPrintsCountsOnly(t *testing.T) {
+	input := filepath.Join(t.TempDir(), "in.csv")
+	require.NoError(t, os.WriteFile(input, []byte("id,email\n1,a@example.com\n2,not-an-email\n3,\n"), 0o600))
+	mappingFile := filepath.Join(t.TempDir(), "m.yaml")
+	require.NoError(t, os.WriteFile(mappingFile, []byte("fields:\n  external_reference: {column: id}\n  email: {column: email, validate: email}\n"), 0o600))
+	for _, show := range []struct {
+		flag string
+		rows int
+	}{{"0", 0}, {"1", 1}, {"10", 2}} {
+		t.Run("show "+show.flag, func(t *testing.T) {
+			code, stderr := runInProcess(t, nil, "validate", "--mapping", mappingFile, "--show", show.flag, "--out", filepath.Join(t.TempDir(), "v"), input)
+			assert.Equal(t, exitRowProblems, code, stderr)
+			assert.Equal(t, show.rows, strings.Count("\n"+stderr, "\nrow "), stderr)
+			assert.Contains(t, stderr, "valid 1 · rejected 2")
+			if show.rows == 0 {
+				assert.NotContains(t, stderr, "more rows with problems", "the counts only")
+			}
 		})
 	}
 }

@@ -17,7 +17,7 @@ type ValidateOptions struct {
 	Input   string
 	Mapping string // "" infers one, as run does
 	Out     string // the job directory; "" as run's default
-	Show    int    // how many problem rows to print; 0 means 10
+	Show    int    // how many problem rows to print; 0: none, the counts only
 	Stderr  io.Writer
 	Clock   Clock
 }
@@ -25,9 +25,6 @@ type ValidateOptions struct {
 // Validate reads the whole input with the same mapping and rules as run, writes rejects.csv and
 // summary.json to the job directory, prints the first problems, and sends nothing.
 func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
-	if o.Show <= 0 {
-		o.Show = 10
-	}
 	if o.Clock == nil {
 		o.Clock = SystemClock{}
 	}
@@ -98,7 +95,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 			return nil, err
 		}
 	}
-	if bad > o.Show {
+	if bad > o.Show && o.Show > 0 {
 		fmt.Fprintf(o.Stderr, "… and %d more rows with problems (all in %s)\n", bad-o.Show, filepath.Join(dir, RejectsFile))
 	}
 	if err = jw.Flush(); err != nil {
