@@ -126,7 +126,7 @@ func (f *runFlags) options(env *environment, input string) (importer.RunOptions,
 		Timeout: f.timeout, MaxRows: f.maxRows, RetryFailed: f.retryFailed, Restart: f.restart,
 		IdempotencyHeader: f.idemHeader, Lookup: f.lookup, Drain: f.drain, ProgressEvery: f.progressEvery,
 		Stderr: env.stderr, Terminal: isTerminal(env.stderr), Quiet: f.quiet, LogFormat: f.logFormat,
-		ResumeCommand: resumeCommand(env.args),
+		ResumeCommand: resumeCommand(env.prog, env.args),
 	}
 	o.Retry = importer.DefaultRetryPolicy
 	o.Retry.MaxAttempts = f.maxAttempts
@@ -266,11 +266,14 @@ func isTerminal(w any) bool {
 }
 
 // resumeCommand is the command line to print for resuming: the same command, as the user can type it,
-// without --restart (which would throw away the progress it is meant to resume).
-func resumeCommand(args []string) string {
-	prog := "zentra-import"
-	if strings.Contains(os.Args[0], "go-build") {
+// without --restart (which would throw away the progress it is meant to resume). prog is the program as
+// it was invoked (os.Args[0]: `./zi`, `zentra-import`, a path); a binary in Go's build cache was started
+// by `go run`, whose path is of no use again.
+func resumeCommand(prog string, args []string) string {
+	if strings.Contains(prog, "go-build") {
 		prog = "go run ."
+	} else {
+		prog = shellQuote(prog)
 	}
 	parts := []string{prog}
 	for _, a := range args {

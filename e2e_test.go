@@ -340,7 +340,8 @@ func TestRunInterruptedBySignalResumes(t *testing.T) {
 			p.waitFor(t, func() bool { return sb.Server.Stats().Creates >= 40 })
 			p.signal(t, sig)
 			assert.Equal(t, 130, p.exitCode(), p.stderr.String())
-			assert.Contains(t, p.stderr.String(), "hint: run the same command again to resume: zentra-import run")
+			// The program as it was invoked (here the test's build of zentra-import), so that it can be pasted.
+			assert.Contains(t, p.stderr.String(), "hint: run the same command again to resume: "+binary+" run ")
 			done := len(j.results(t))
 			assert.Positive(t, done, "results.csv written on interruption")
 			assert.Less(t, done, 300)

@@ -56,7 +56,7 @@ func exitCode(sum *importer.Summary, err error) int {
 }
 
 func main() {
-	env := newEnvironment(os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	env := newEnvironment(os.Args[0], os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	ctx, stop := interruptContext(env)
 	code := env.run(ctx)
 	stop()
@@ -92,7 +92,8 @@ func interruptContext(env *environment) (context.Context, func()) {
 // the outcome of the command that ran.
 type environment struct {
 	stdout, stderr io.Writer
-	args           []string
+	prog           string   // the program as it was invoked (os.Args[0])
+	args           []string // the arguments after it
 	getenv         func(string) string
 	// jsonLogs: --log-format json, so every line on stderr is a JSON log record, the summary and the
 	// error included. Atomic: the signal handler reads it while the command runs.
@@ -101,8 +102,8 @@ type environment struct {
 	err      error
 }
 
-func newEnvironment(args []string, stdout, stderr io.Writer, getenv func(string) string) *environment {
-	return &environment{stdout: stdout, stderr: stderr, args: args, getenv: getenv}
+func newEnvironment(prog string, args []string, stdout, stderr io.Writer, getenv func(string) string) *environment {
+	return &environment{stdout: stdout, stderr: stderr, prog: prog, args: args, getenv: getenv}
 }
 
 // run runs the command line and returns the exit code.

@@ -39,19 +39,20 @@ func TestExitCodeTable(t *testing.T) {
 
 func TestResumeCommand(t *testing.T) {
 	cases := []struct {
+		prog string // os.Args[0]
 		args []string
 		want string
 	}{
-		{args: []string{"run", "--mapping", "m.yaml", "in.csv"}, want: "zentra-import run --mapping m.yaml in.csv"},
-		{args: []string{"run", "--restart", "--out", "job dir", "in.csv"}, want: "zentra-import run --out 'job dir' in.csv"},
-		{args: []string{"run", "--restart=true", "--carry", "Customer Id,Branch", "o'brien.csv"}, want: `zentra-import run --carry 'Customer Id,Branch' 'o'\''brien.csv'`},
+		{prog: "zentra-import", args: []string{"run", "--mapping", "m.yaml", "in.csv"}, want: "zentra-import run --mapping m.yaml in.csv"},
+		{prog: "zentra-import", args: []string{"run", "--restart", "--out", "job dir", "in.csv"}, want: "zentra-import run --out 'job dir' in.csv"},
+		{prog: "zentra-import", args: []string{"run", "--restart=true", "--carry", "Customer Id,Branch", "o'brien.csv"}, want: `zentra-import run --carry 'Customer Id,Branch' 'o'\''brien.csv'`},
+		{prog: "./zi", args: []string{"run", "--restart", "in.csv"}, want: "./zi run in.csv"},
+		{prog: "/usr/local/bin/zentra-import", args: []string{"run", "in.csv"}, want: "/usr/local/bin/zentra-import run in.csv"},
+		{prog: "/opt/Zentra Tools/zi", args: []string{"run", "in.csv"}, want: "'/opt/Zentra Tools/zi' run in.csv"},
+		{prog: "/tmp/go-build2384120/b001/exe/zentra-import", args: []string{"run", "--sandbox", "in.csv"}, want: "go run . run --sandbox in.csv"},
 	}
 	for _, tc := range cases {
-		got := resumeCommand(tc.args)
-		if got[:6] == "go run" { // under `go test` the binary's path is not go-build's
-			got = "zentra-import" + got[len("go run ."):]
-		}
-		assert.Equal(t, tc.want, got)
+		assert.Equal(t, tc.want, resumeCommand(tc.prog, tc.args), "%s %v", tc.prog, tc.args)
 	}
 }
 
@@ -86,7 +87,7 @@ func TestApplyEnv(t *testing.T) {
 func runInProcess(t *testing.T, vars map[string]string, args ...string) (int, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	env := newEnvironment(args, &stdout, &stderr, func(k string) string { return vars[k] })
+	env := newEnvironment("zentra-import", args, &stdout, &stderr, func(k string) string { return vars[k] })
 	return env.run(context.Background()), stderr.String()
 }
 
