@@ -199,3 +199,36 @@ func TestValidateShowZeroPrintsCountsOnly(t *testing.T) {
 		})
 	}
 }
+
+// TestMappingFileUnreadable: a mapping file that cannot be read at all gets a hint about its path, not
+// one about a line that no message names.
+func TestMappingFileUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "in.csv")
+	require.NoError(t, os.WriteFile(input, []byte("id,email\n1,a@example.com\n"), 0o600))
+	unreadable := filepath.Join(dir, "unreadable.yaml")
+	require.NoError(t, os.WriteFile(unreadable, []byte("fields:\n  external_reference: {column: id}\n"), 0o000))
+	cases := []struct {
+		name, mapping, want, hint string
+		root                      bool // root reads any file: the case cannot happen
+	}{
+		{name: "missing", mapping: filepath.Join(dir, "nope.yaml"), want: "no such file", hint: "check the path given to --mapping"},
+		{name: "a directory", mapping: dir, want: "is a directory", hint: "give --mapping the mapping file itself, not a directory"},
+		{name: "permission denied", mapping: unreadable, want: "permission denied", hint: "readable by the user", root: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.root && os.Geteuid() == 0 {
+				t.Skip("root reads files whatever their permissions")
+			}
+			for _, cmd := range [][]string{{"validate"}, {"run", "--sandbox"}} {
+				args := append(cmd, "--mapping", tc.mapping, "--out", filepath.Join(t.TempDir(), "job"), input)
+				code, stderr := runInProcess(t, nil, args...)
+				assert.Equal(t, exitUsage, code, stderr)
+				assert.Contains(t, stderr, tc.want)
+				assert.Contains(t, stderr, "hint: "+tc.hint)
+				assert.NotContains(t, stderr, "line named above")
+			}
+		})
+	}
+}

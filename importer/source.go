@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/zentra/zentra-import/checkpoint"
 	"github.com/zentra/zentra-import/mapping"
@@ -42,11 +44,7 @@ func openSource(input, mappingFile string) (*source, error) {
 	if mappingFile != "" {
 		m, err := mapping.Load(mappingFile)
 		if err != nil {
-			hint := "fix the mapping file at the line named above; `zentra-import mapping " + input + "` prints a starter mapping"
-			if errors.Is(err, os.ErrNotExist) {
-				hint = "check the path given to --mapping; `zentra-import mapping " + input + " > mapping.yaml` writes a starter one"
-			}
-			return nil, wrapInput(err, hint)
+			return nil, wrapInput(err, mappingHint(err, input))
 		}
 		s.m = m
 	} else {
@@ -78,6 +76,24 @@ func openSource(input, mappingFile string) (*source, error) {
 	}
 	s.rd, s.mapper = rd, mapper
 	return s, nil
+}
+
+// mappingHint says how to fix a mapping file that did not load: its contents, at the line the error names,
+// or, when the file itself could not be read, the path given to --mapping.
+func mappingHint(err error, input string) string {
+	starter := "`zentra-import mapping " + input + " > mapping.yaml` writes a starter one"
+	var pathErr *fs.PathError
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "check the path given to --mapping; " + starter
+	case errors.Is(err, syscall.EISDIR):
+		return "give --mapping the mapping file itself, not a directory; " + starter
+	case errors.Is(err, fs.ErrPermission):
+		return "the mapping file must be readable by the user running the import: check its permissions and the path given to --mapping"
+	case errors.As(err, &pathErr):
+		return "check the file given to --mapping; " + starter
+	}
+	return "fix the mapping file at the line named above; `zentra-import mapping " + input + "` prints a starter mapping"
 }
 
 // reader reads the input from its start, within the bytes it had when it was opened.
