@@ -232,3 +232,22 @@ func TestMappingFileUnreadable(t *testing.T) {
 		})
 	}
 }
+
+// TestValidateRefusesAnImportsJob: validate into an import's job directory is refused with a hint for
+// validate (another --out), not for run.
+func TestValidateRefusesAnImportsJob(t *testing.T) {
+	dir := t.TempDir()
+	input := filepath.Join(dir, "in.csv")
+	require.NoError(t, os.WriteFile(input, []byte("id,email\n1,a@example.com\n"), 0o600))
+	mappingFile := filepath.Join(dir, "m.yaml")
+	require.NoError(t, os.WriteFile(mappingFile, []byte("fields:\n  external_reference: {column: id}\n  email: {column: email}\n"), 0o600))
+	out := filepath.Join(dir, "job")
+	code, stderr := runInProcess(t, nil, "run", "--sandbox", "--quiet", "--mapping", mappingFile, "--out", out, input)
+	require.Equal(t, exitOK, code, stderr)
+
+	code, stderr = runInProcess(t, nil, "validate", "--mapping", mappingFile, "--out", out, input)
+	assert.Equal(t, exitUsage, code, stderr)
+	assert.Contains(t, stderr, "holds an import's checkpoint")
+	assert.Contains(t, stderr, "hint: pass validate another --out")
+	assert.NotContains(t, stderr, "--restart", "a flag of run, which validate has not")
+}

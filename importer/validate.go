@@ -47,7 +47,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	}
 	defer lock.Unlock()
 	if _, err := os.Stat(filepath.Join(dir, checkpoint.JournalFile)); err == nil {
-		return nil, inputError("give validate another --out, or use --restart on the next run",
+		return nil, inputError("pass validate another --out: it writes its rejects.csv and summary.json there",
 			"%s holds an import's checkpoint; validating into it would replace that import's rejects.csv and summary.json", dir)
 	}
 	if src.inferred != nil {
