@@ -125,7 +125,9 @@ func (f *runFlags) options(env *environment, input string) (importer.RunOptions,
 		Input: input, Mapping: f.mapping, Out: f.out, APIURL: f.apiURL, Workers: f.workers,
 		Timeout: f.timeout, MaxRows: f.maxRows, RetryFailed: f.retryFailed, Restart: f.restart,
 		IdempotencyHeader: f.idemHeader, Lookup: f.lookup, Drain: f.drain, ProgressEvery: f.progressEvery,
-		Stderr: env.stderr, Terminal: isTerminal(env.stderr), Quiet: f.quiet, LogFormat: f.logFormat,
+		Stderr: env.stderr, Quiet: f.quiet, LogFormat: f.logFormat,
+		// A JSON log is records only, on a terminal too: progress comes as records, not as a bar.
+		Terminal:      isTerminal(env.stderr) && f.logFormat != "json",
 		ResumeCommand: resumeCommand(env.prog, env.args),
 	}
 	o.Retry = importer.DefaultRetryPolicy
