@@ -82,6 +82,14 @@ func TestApplyEnv(t *testing.T) {
 	assert.Equal(t, importer.KindInput, importer.KindOf(err))
 }
 
+// writeFile writes a small file readable by its owner only and returns its path.
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	path := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+	return path
+}
+
 // runInProcess runs a command line as main does, with the given environment, and returns the exit code
 // and what was written to stderr. For command lines refused before anything is sent.
 func runInProcess(t *testing.T, vars map[string]string, args ...string) (int, string) {
@@ -93,10 +101,8 @@ func runInProcess(t *testing.T, vars map[string]string, args ...string) (int, st
 
 func TestSecretKeyGivenTwiceIsRefused(t *testing.T) {
 	const key = "sk_sandbox_not_to_be_printed"
-	keyFile := filepath.Join(t.TempDir(), "key")
-	require.NoError(t, os.WriteFile(keyFile, []byte(key+"\n"), 0o600))
-	input := filepath.Join(t.TempDir(), "in.csv")
-	require.NoError(t, os.WriteFile(input, []byte("id,email\n1,a@example.com\n"), 0o600))
+	keyFile := writeFile(t, t.TempDir(), "key", key+"\n")
+	input := writeFile(t, t.TempDir(), "in.csv", "id,email\n1,a@example.com\n")
 	cases := []struct {
 		name string
 		vars map[string]string
@@ -123,8 +129,7 @@ func TestSecretKeyGivenTwiceIsRefused(t *testing.T) {
 // TestBadValueNamesItsSource: a value refused after it was parsed names the variable it came from, or
 // the flag when it was given on the command line.
 func TestBadValueNamesItsSource(t *testing.T) {
-	input := filepath.Join(t.TempDir(), "in.csv")
-	require.NoError(t, os.WriteFile(input, []byte("id,email\n1,a@example.com\n"), 0o600))
+	input := writeFile(t, t.TempDir(), "in.csv", "id,email\n1,a@example.com\n")
 	cases := []struct {
 		name       string
 		vars       map[string]string
@@ -155,8 +160,7 @@ func TestBadValueNamesItsSource(t *testing.T) {
 
 // TestNegativeCountsAndDurationsAreRefused: a negative --drain or --show is a mistake, not a default.
 func TestNegativeCountsAndDurationsAreRefused(t *testing.T) {
-	input := filepath.Join(t.TempDir(), "in.csv")
-	require.NoError(t, os.WriteFile(input, []byte("id,email\n1,a@example.com\n"), 0o600))
+	input := writeFile(t, t.TempDir(), "in.csv", "id,email\n1,a@example.com\n")
 	cases := []struct {
 		name string
 		args []string
@@ -180,10 +184,8 @@ func TestNegativeCountsAndDurationsAreRefused(t *testing.T) {
 
 // TestValidateShowZeroPrintsCountsOnly: --show 0 prints no problem rows, only the counts.
 func TestValidateShowZeroPrintsCountsOnly(t *testing.T) {
-	input := filepath.Join(t.TempDir(), "in.csv")
-	require.NoError(t, os.WriteFile(input, []byte("id,email\n1,a@example.com\n2,not-an-email\n3,\n"), 0o600))
-	mappingFile := filepath.Join(t.TempDir(), "m.yaml")
-	require.NoError(t, os.WriteFile(mappingFile, []byte("fields:\n  external_reference: {column: id}\n  email: {column: email, validate: email}\n"), 0o600))
+	input := writeFile(t, t.TempDir(), "in.csv", "id,email\n1,a@example.com\n2,not-an-email\n3,\n")
+	mappingFile := writeFile(t, t.TempDir(), "m.yaml", "fields:\n  external_reference: {column: id}\n  email: {column: email, validate: email}\n")
 	for _, show := range []struct {
 		flag string
 		rows int
@@ -204,8 +206,7 @@ func TestValidateShowZeroPrintsCountsOnly(t *testing.T) {
 // one about a line that no message names.
 func TestMappingFileUnreadable(t *testing.T) {
 	dir := t.TempDir()
-	input := filepath.Join(dir, "in.csv")
-	require.NoError(t, os.WriteFile(input, []byte("id,email\n1,a@example.com\n"), 0o600))
+	input := writeFile(t, dir, "in.csv", "id,email\n1,a@example.com\n")
 	unreadable := filepath.Join(dir, "unreadable.yaml")
 	require.NoError(t, os.WriteFile(unreadable, []byte("fields:\n  external_reference: {column: id}\n"), 0o000))
 	cases := []struct {
@@ -237,10 +238,8 @@ func TestMappingFileUnreadable(t *testing.T) {
 // validate (another --out), not for run.
 func TestValidateRefusesAnImportsJob(t *testing.T) {
 	dir := t.TempDir()
-	input := filepath.Join(dir, "in.csv")
-	require.NoError(t, os.WriteFile(input, []byte("id,email\n1,a@example.com\n"), 0o600))
-	mappingFile := filepath.Join(dir, "m.yaml")
-	require.NoError(t, os.WriteFile(mappingFile, []byte("fields:\n  external_reference: {column: id}\n  email: {column: email}\n"), 0o600))
+	input := writeFile(t, dir, "in.csv", "id,email\n1,a@example.com\n")
+	mappingFile := writeFile(t, dir, "m.yaml", "fields:\n  external_reference: {column: id}\n  email: {column: email}\n")
 	out := filepath.Join(dir, "job")
 	code, stderr := runInProcess(t, nil, "run", "--sandbox", "--quiet", "--mapping", mappingFile, "--out", out, input)
 	require.Equal(t, exitOK, code, stderr)
