@@ -96,6 +96,15 @@ func rdNULInHeader(text []byte, sepLen int) (int, bool) {
 	return 1 + bytes.Count(head[:start+i], []byte{'\n'}), true
 }
 
+// rdCROnly reports whether text, the start of the file in an ASCII-compatible form, ends its lines
+// with CR alone, as classic Mac OS wrote them: a CR with more after it, and no LF anywhere. The csv
+// parser would read such a file as one line. A CR that only ends the whole file is a line end like any
+// other (a one-line file).
+func rdCROnly(text []byte) bool {
+	i := bytes.IndexByte(text, '\r')
+	return i >= 0 && bytes.IndexByte(text, '\n') < 0 && len(bytes.Trim(text[i:], "\r")) > 0
+}
+
 // rdExcelSep recognises Excel's delimiter hint: a first line "sep=X" (sep in any case, X one character,
 // nothing else on the line), which is neither the header nor a row. It returns X and the length of the
 // line with its line end, or 0 when text does not start with one. text is the start of the file, after

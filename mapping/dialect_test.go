@@ -111,3 +111,21 @@ func TestSniffLooksAtTheFirstRecordsOnly(t *testing.T) {
 	require.Nil(t, p)
 	assert.Equal(t, byte(';'), got)
 }
+
+func TestCROnly(t *testing.T) {
+	tests := []struct {
+		text string
+		want bool
+	}{
+		{"Id,First Name,Email\r1,Ada,a@x.ng\r2,Bo,b@x.ng\r", true},
+		{"id\r1", true},
+		{"id,name\r\n1,Ada\r\n", false},
+		{"id,name\n1,Ada\r", false},
+		{"id,name\r", false},   // a one-line file ending in CR
+		{"id,name\r\r", false}, // and blank lines
+		{"id,name", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, rdCROnly([]byte(tt.text)), "%q", tt.text)
+	}
+}

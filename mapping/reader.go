@@ -57,6 +57,10 @@ type Record struct {
 // row, so the header is line 2. A csv.delimiter other than X is an *InputError, as is an X that is not
 // one of , ; tab |. Dialect.Sep records the line, and the rejects file has it too.
 //
+// A file whose lines end in CR alone (classic Mac OS: a CR and no LF in the first 64 KiB) is an
+// *InputError saying how to convert it: records read with CR line ends would not keep the byte offsets
+// that resuming relies on.
+//
 // A file that is not text is refused before anything else, with an *InputError saying what it looks
 // like: an Excel .xlsx (any ZIP archive) or .xls file, a gzip file or a PDF by their first bytes, and
 // any other file with a NUL byte where its header should be, within the first KiB (no text has one
@@ -203,6 +207,12 @@ func rdNewReader(f io.ReadSeeker, name string, opts CSVOptions, maxRecord int64)
 		var d rdUTF16
 		d.reset(bytes.NewReader(body), 0, enc == rdUTF16BE)
 		text, _ = io.ReadAll(&d) // reading a bytes.Reader cannot fail
+	}
+	if rdCROnly(text) {
+		// Reading it would need CR as the line end, and Offset/End would then no longer be where the
+		// records of a resumed run start: refused, with how to convert it.
+		return nil, &InputError{File: name, Msg: "the file uses CR-only line endings (classic Mac OS), which are not supported",
+			Fix: `convert it to LF or CRLF (e.g. tr '\r' '\n' < FILE.csv > FIXED.csv)`}
 	}
 	sepDelim, sepLen, problem := rdExcelSep(text, eof)
 	if problem != nil {
