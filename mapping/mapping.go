@@ -76,6 +76,10 @@ import (
 // row without a reference must be rejected, not given a shared one (or none). require_one_of names
 // fields of which at least one must be present in each row (for example a contact: email or phone).
 //
+// A value read from the file that holds a control character other than tab, CR and LF (a NUL, an
+// escape, a C1 control U+0080 to U+009F) is the field's problem, named by the character's code point;
+// an external_reference may hold no control character at all, tabs and line breaks included.
+//
 // # Transforms
 //
 //   - trim: removes surrounding white space, including no-break and zero-width spaces and a stray BOM.

@@ -76,6 +76,8 @@ type compiledField struct {
 	defRaw  bool
 	segs    []string // the target's path
 	keys    [][]byte // `"segment":` for each segment of the path
+	isRef   bool     // the field is external_reference
+	latin1  bool     // the mapping reads the file as ISO-8859-1 (for the hint about C1 controls)
 }
 
 // compiledPart is a template's literal text, or its column (index and header name) when column >= 0.
@@ -110,6 +112,8 @@ type mapperScratch struct {
 // and the closest match.
 func (m *Mapping) Compile(header []string) (*Mapper, error) {
 	mp := &Mapper{ncols: len(header), ref: -1}
+	enc, _, _ := rdParseEncoding(m.csv.Encoding)
+	latin1 := enc == rdISO88591
 	var errs MappingErrors
 	resolve := func(name string, pos mappingPos) int {
 		i, err := ResolveColumn(header, name)
@@ -125,6 +129,7 @@ func (m *Mapping) Compile(header []string) (*Mapper, error) {
 		f := &mp.fields[i]
 		f.fieldSpec = spec
 		f.segs = strings.Split(spec.target, ".")
+		f.isRef, f.latin1 = spec.target == "external_reference", latin1
 		for _, seg := range f.segs {
 			f.keys = append(f.keys, append(appendJSONString(nil, seg), ':'))
 			mp.fixedLen += len(seg) + 5 // quotes, colon, comma and an object's braces at most
@@ -285,6 +290,10 @@ func (f *compiledField) eval(row []string, out *fieldValue) (FieldProblem, bool)
 		out.state = valueFailed
 		return f.problem("not valid text in UTF-8 (check the file's encoding, csv: encoding in the mapping)"), false
 	}
+	if reason := f.controlReason(s); reason != "" {
+		out.state = valueFailed
+		return f.problem(reason), false
+	}
 	var text, reason string
 	var empty bool
 	if f.split == "" {
@@ -360,6 +369,47 @@ func (f *compiledField) list(s string) (text string, empty bool, reason string) 
 		return "", true, ""
 	}
 	return string(append(b, ']')), false, ""
+}
+
+// controlReason says why s, valid UTF-8, cannot be sent because of a control character in it, or "".
+// No value may hold a C0 control other than tab, CR and LF (NUL, the padding of legacy exports, among
+// them) nor a C1 control (U+0080 to U+009F): they are not text, and the API would store them. An
+// external_reference, an identifier that names the row in logs and files, may hold no control at all.
+// The reason names the character's code point, never the value.
+func (f *compiledField) controlReason(s string) string {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		var r rune
+		switch {
+		case c < 0x20 && (f.isRef || c != '\t' && c != '\r' && c != '\n'), f.isRef && c == 0x7F:
+			r = rune(c)
+		case c == 0xC2 && i+1 < len(s) && s[i+1] < 0xA0: // U+0080 to U+009F, as s is valid UTF-8
+			r = rune(s[i+1])
+		default:
+			continue
+		}
+		var what string
+		switch r {
+		case 0:
+			what = "a NUL character (U+0000)"
+		case '\t':
+			what = "a tab"
+		case '\r', '\n':
+			what = "a line break"
+		default:
+			what = fmt.Sprintf("the control character U+%04X", r)
+		}
+		switch {
+		case r >= 0x80 && f.latin1:
+			return "has " + what + ": the file looks like Windows-1252 read as ISO-8859-1: set csv.encoding: windows-1252"
+		case r >= 0x80:
+			return "has " + what + ", a C1 control, not text (was the file converted from Windows-1252 as if it were ISO-8859-1?): fix the value in the file"
+		case f.isRef:
+			return "has " + what + ", which an external_reference may not hold: fix the value in the file"
+		}
+		return "has " + what + ", which is not text: remove it from the value in the file"
+	}
+	return ""
 }
 
 func (f *compiledField) problem(reason string) FieldProblem {

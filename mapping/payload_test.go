@@ -195,16 +195,72 @@ func TestMapEscapesJSON(t *testing.T) {
 	mp := testMapper(t, "  v: {column: V}\n", "V")
 	for _, in := range []string{`quote " and \ backslash`, "tab\tnewline\n\rbell\a\x00", "<script>&amp;", "line\u2028para\u2029",
 		"é中文🙂", "\x7f"} {
-		p, err := mp.Map([]string{"r1", in})
-		require.NoError(t, err)
-		require.True(t, json.Valid(p.Body), "%q", p.Body)
-		var got, want struct{ V string }
-		require.NoError(t, json.Unmarshal(p.Body, &got))
-		std, err := json.Marshal(map[string]string{"V": in}) // encoding/json's reading of the same text
+		// Map refuses the controls of "bell\a\x00" (TestMapRejectsControls); the JSON writer escapes them anyway.
+		body := appendJSONString(nil, in)
+		if p, err := mp.Map([]string{"r1", in}); !strings.ContainsAny(in, "\a\x00") {
+			require.NoError(t, err)
+			require.Equal(t, `{"external_reference":"r1","v":`+string(body)+`}`, string(p.Body))
+		}
+		require.True(t, json.Valid(body), "%q", body)
+		var got, want string
+		require.NoError(t, json.Unmarshal(body, &got))
+		std, err := json.Marshal(in) // encoding/json's reading of the same text
 		require.NoError(t, err)
 		require.NoError(t, json.Unmarshal(std, &want))
-		assert.Equal(t, want.V, got.V)
-		assert.NotContains(t, string(p.Body), "\u2028")
+		assert.Equal(t, want, got)
+		assert.NotContains(t, string(body), "\u2028")
+	}
+}
+
+// TestMapRejectsControls: control characters are the field's problem, named by code point, never sent.
+func TestMapRejectsControls(t *testing.T) {
+	const notText = ", which is not text: remove it from the value in the file"
+	const c1 = ", a C1 control, not text (was the file converted from Windows-1252 as if it were ISO-8859-1?): fix the value in the file"
+	const notInRef = ", which an external_reference may not hold: fix the value in the file"
+	tests := []struct {
+		name   string
+		csv    string // the mapping's csv: section, if any
+		ref    string // the mapping's external_reference source
+		id, v  string
+		reason string // "" when the row is sent
+	}{
+		{name: "tab, CR and LF are text", id: "r1", v: "a\tb\r\nc"},
+		{name: "DEL is left to the API", id: "r1", v: "a\x7fb"},
+		{name: "NUL", id: "r1", v: "Ada\x00\x00", reason: "v (column V): has a NUL character (U+0000)" + notText},
+		{name: "escape", id: "r1", v: "\x1b[31mAda", reason: "v (column V): has the control character U+001B" + notText},
+		{name: "Ctrl-Z", id: "r1", v: "Ada\x1a", reason: "v (column V): has the control character U+001A" + notText},
+		{name: "C1 in UTF-8", id: "r1", v: "caf\u0092s", reason: "v (column V): has the control character U+0092" + c1},
+		{name: "C1 first and last", id: "r1", v: "\u0080x\u009f", reason: "v (column V): has the control character U+0080" + c1},
+		{name: "not C1: no-break space", id: "r1", v: "a\u00a0b"},
+		{name: "C1 read as ISO-8859-1", csv: "csv: {encoding: latin1}\n", id: "r1", v: "it\u0092s",
+			reason: "v (column V): has the control character U+0092: the file looks like Windows-1252 read as ISO-8859-1: set csv.encoding: windows-1252"},
+		{name: "reference with a tab inside", id: "r\t1", v: "x", reason: "external_reference (column Id): has a tab" + notInRef},
+		{name: "reference with a line break inside", id: "r\n1", v: "x", reason: "external_reference (column Id): has a line break" + notInRef},
+		{name: "reference with DEL", id: "r1\x7f2", v: "x", reason: "external_reference (column Id): has the control character U+007F" + notInRef},
+		{name: "reference from a template", ref: `{template: "crm-{Id}"}`, id: "1\x002", v: "x",
+			reason: "external_reference (column Id): has a NUL character (U+0000)" + notInRef},
+		{name: "reference with C1 read as ISO-8859-1", csv: "csv: {encoding: iso-8859-1}\n", id: "1\u00852", v: "x",
+			reason: "external_reference (column Id): has the control character U+0085: the file looks like Windows-1252 read as ISO-8859-1: set csv.encoding: windows-1252"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ref := tt.ref
+			if ref == "" {
+				ref = "{column: Id}"
+			}
+			m, err := Parse("m.yaml", []byte(tt.csv+"fields:\n  external_reference: "+ref+"\n  v: {column: V}\n"))
+			require.NoError(t, err)
+			mp, err := m.Compile([]string{"Id", "V"})
+			require.NoError(t, err)
+			p, err := mp.Map([]string{tt.id, tt.v})
+			if tt.reason == "" {
+				require.NoError(t, err)
+				assert.True(t, json.Valid(p.Body))
+				return
+			}
+			assert.EqualError(t, err, tt.reason)
+			assert.Nil(t, p.Body)
+		})
 	}
 }
 
