@@ -48,8 +48,12 @@ var (
 	rdBOM16BE = []byte{0xFE, 0xFF}
 )
 
-// rdSniffProblem is a problem deciding the dialect, with how to fix it.
-type rdSniffProblem struct{ msg, hint string }
+// rdSniffProblem is a problem deciding the dialect, with how to fix it, and the line it is on (0: the
+// whole file).
+type rdSniffProblem struct {
+	msg, hint string
+	line      int
+}
 
 // rdSignatures are the first bytes of files that people give for a CSV file but that are not text.
 var rdSignatures = []struct {
@@ -68,7 +72,7 @@ var rdSignatures = []struct {
 func rdNotText(prefix []byte) *rdSniffProblem {
 	for _, s := range rdSignatures {
 		if bytes.HasPrefix(prefix, []byte(s.magic)) {
-			return &rdSniffProblem{s.msg, s.hint}
+			return &rdSniffProblem{s.msg, s.hint, 0}
 		}
 	}
 	return nil
@@ -132,7 +136,7 @@ func rdExcelSep(text []byte, complete bool) (byte, int, *rdSniffProblem) {
 	if _, auto, ok := rdParseDelimiter(string(d)); !ok || auto {
 		return 0, 0, &rdSniffProblem{
 			fmt.Sprintf("the file's first line names the delimiter %q (sep=%c), which is not supported", d, d),
-			"use ,  ; tab or | as the delimiter, and change or remove the sep= line",
+			"use ,  ; tab or | as the delimiter, and change or remove the sep= line", 0,
 		}
 	}
 	return d, 5 + n, nil
@@ -150,7 +154,7 @@ func rdDetectEncoding(prefix []byte, eof bool, want rdEncoding, auto bool) (rdEn
 	bomLen := 0
 	switch {
 	case bytes.HasPrefix(prefix, []byte{0xFF, 0xFE, 0, 0}), bytes.HasPrefix(prefix, []byte{0, 0, 0xFE, 0xFF}):
-		return 0, 0, &rdSniffProblem{"the file is UTF-32, which is not supported", "save it as UTF-8 (or UTF-16) and try again"}
+		return 0, 0, &rdSniffProblem{"the file is UTF-32, which is not supported", "save it as UTF-8 (or UTF-16) and try again", 0}
 	case bytes.HasPrefix(prefix, rdBOM8):
 		bom, bomLen = rdUTF8, len(rdBOM8)
 	case bytes.HasPrefix(prefix, rdBOM16LE):
@@ -164,7 +168,7 @@ func rdDetectEncoding(prefix []byte, eof bool, want rdEncoding, auto bool) (rdEn
 		}
 		return 0, 0, &rdSniffProblem{
 			fmt.Sprintf("the file begins with a %s byte-order mark but csv.encoding is %s", bom.label(), want),
-			fmt.Sprintf("set csv.encoding to auto or %s", bom),
+			fmt.Sprintf("set csv.encoding to auto or %s", bom), 0,
 		}
 	}
 	guess, looks16 := rdLooksUTF16(prefix)
@@ -174,13 +178,25 @@ func rdDetectEncoding(prefix []byte, eof bool, want rdEncoding, auto bool) (rdEn
 		if looks16 {
 			hint = "set csv.encoding to " + guess.String()
 		}
-		return 0, 0, &rdSniffProblem{"csv.encoding is utf-16 but the file has no byte-order mark to tell the byte order", hint}
+		return 0, 0, &rdSniffProblem{"csv.encoding is utf-16 but the file has no byte-order mark to tell the byte order", hint, 0}
+	case !auto && (want == rdWindows1252 || want == rdISO88591):
+		// Valid UTF-8 with multi-byte characters is no single-byte text: read as one, "José" would be
+		// sent as "JosÃ©". Refused like a byte-order mark that contradicts the option.
+		if line, ok := rdUTF8Multibyte(prefix, eof); ok {
+			return 0, 0, &rdSniffProblem{
+				msg: fmt.Sprintf("csv.encoding is %s but the file looks like UTF-8: this line has a UTF-8 character, which %s would read as two or three others",
+					want, want.label()),
+				hint: "remove csv.encoding from the mapping (auto reads UTF-8) or set it to utf-8",
+				line: line,
+			}
+		}
+		return want, 0, nil
 	case !auto:
 		return want, 0, nil
 	case looks16:
 		return 0, 0, &rdSniffProblem{
 			fmt.Sprintf("the file looks like %s text without a byte-order mark", guess.label()),
-			"set csv.encoding to " + guess.String(),
+			"set csv.encoding to " + guess.String(), 0,
 		}
 	}
 	if rdMostlyUTF8(prefix, eof) {
@@ -212,10 +228,28 @@ func rdLooksUTF16(p []byte) (rdEncoding, bool) {
 	return 0, false
 }
 
+// rdUTF8Multibyte reports whether p is valid UTF-8 that has at least one multi-byte character, and the
+// line of the first.
+func rdUTF8Multibyte(p []byte, eof bool) (int, bool) {
+	valid, invalid, first := rdScanUTF8(p, eof)
+	if invalid > 0 || valid == 0 {
+		return 0, false
+	}
+	return 1 + bytes.Count(p[:first], []byte{'\n'}), true
+}
+
 // rdMostlyUTF8 reports whether p has no invalid UTF-8, or more valid multi-byte characters than invalid
-// bytes. A sequence cut by the end of the prefix (when the file goes on) does not count.
+// bytes.
 func rdMostlyUTF8(p []byte, eof bool) bool {
-	valid, invalid := 0, 0
+	valid, invalid, _ := rdScanUTF8(p, eof)
+	return invalid == 0 || valid > invalid
+}
+
+// rdScanUTF8 counts the valid multi-byte characters of p and its invalid bytes, and finds where the
+// first valid one starts (-1 if none). A sequence cut by the end of the prefix (when the file goes on)
+// does not count.
+func rdScanUTF8(p []byte, eof bool) (valid, invalid, first int) {
+	first = -1
 	for i := 0; i < len(p); {
 		if p[i] < utf8.RuneSelf {
 			i++
@@ -228,11 +262,14 @@ func rdMostlyUTF8(p []byte, eof bool) bool {
 			}
 			invalid++
 		} else {
+			if first < 0 {
+				first = i
+			}
 			valid++
 		}
 		i += size
 	}
-	return invalid == 0 || valid > invalid
+	return valid, invalid, first
 }
 
 // rdSniffRecords is how many records the delimiter sniffer looks at.
@@ -278,7 +315,7 @@ func rdSniffDelimiter(text []byte, complete bool) (byte, *rdSniffProblem) {
 		return 0, &rdSniffProblem{
 			fmt.Sprintf("cannot tell whether the delimiter is %s or %s: both split the header into %d columns and the rows alike",
 				rdDelimName(best.d), rdDelimName(second.d), best.header+1),
-			"set csv.delimiter in the mapping file",
+			"set csv.delimiter in the mapping file", 0,
 		}
 	}
 	return best.d, nil

@@ -52,6 +52,10 @@ type Record struct {
 // *InputError, as is a file that is empty or holds only blank lines. Empty names at the end of the
 // header (a,b,,) are said to come from a spreadsheet export, which is where they come from.
 //
+// A csv.encoding of windows-1252 or iso-8859-1 on a file whose first 64 KiB are valid UTF-8 with
+// multi-byte characters is an *InputError naming the line of the first: read in a single-byte
+// encoding, each such character would be sent as two or three others ("José" as "JosÃ©").
+//
 // A first line "sep=X" (after any byte-order mark; sep in any case, X one character, nothing else on the
 // line) is Excel's hint of the delimiter: X is the delimiter, and the line is neither the header nor a
 // row, so the header is line 2. A csv.delimiter other than X is an *InputError, as is an X that is not
@@ -193,7 +197,7 @@ func rdNewReader(f io.ReadSeeker, name string, opts CSVOptions, maxRecord int64)
 	}
 	enc, bomLen, problem := rdDetectEncoding(prefix, eof, want, autoEnc)
 	if problem != nil {
-		return nil, &InputError{File: name, Msg: problem.msg, Fix: problem.hint}
+		return nil, &InputError{File: name, Line: problem.line, Msg: problem.msg, Fix: problem.hint}
 	}
 	body := prefix[bomLen:]
 	if len(body) == 0 {

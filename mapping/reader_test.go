@@ -369,6 +369,8 @@ func TestReaderInputErrors(t *testing.T) {
 		{name: "unknown encoding", data: "a\n", opts: CSVOptions{Encoding: "ebcdic"}, msg: `unsupported csv.encoding "ebcdic"`, hint: "windows-1252"},
 		{name: "unknown delimiter", data: "a\n", opts: CSVOptions{Delimiter: "::"}, msg: `unsupported csv.delimiter "::"`, hint: "tab"},
 		{name: "UTF-16 without BOM", data: string(rdToUTF16("a,b\n1,2\n", true, false)), msg: "looks like UTF-16BE", hint: "utf-16be"},
+		{name: "explicit windows-1252 on a UTF-8 file", data: "id,name\n1,Ada\n2,Jos\xc3\xa9\n", opts: CSVOptions{Encoding: "windows-1252"}, line: 3,
+			msg: "csv.encoding is windows-1252 but the file looks like UTF-8", hint: "remove csv.encoding from the mapping (auto reads UTF-8) or set it to utf-8"},
 		{name: "BOM contradicts the encoding", data: string(rdToUTF16("a\n", false, true)), opts: CSVOptions{Encoding: "utf-8"},
 			msg: "UTF-16LE byte-order mark but csv.encoding is utf-8", hint: "utf-16le"},
 		{name: "header not valid in the encoding", data: "a,\xff\n", opts: CSVOptions{Encoding: "utf-8"}, line: 1, msg: "column 2 of the header has bytes not valid UTF-8"},
