@@ -73,7 +73,9 @@ import (
 //
 // external_reference is required and is the row's identity: the request's idempotency key derives from
 // it. It must come from a column or template and may have neither a default nor optional: true, since a
-// row without a reference must be rejected, not given a shared one (or none). require_one_of names
+// row without a reference must be rejected, not given a shared one (or none). It is always trimmed of
+// surrounding white space, whatever its source, so that " 7 " and "7" are one reference (and a
+// duplicate); other fields keep their spaces unless a trim says otherwise. require_one_of names
 // fields of which at least one must be present in each row (for example a contact: email or phone).
 //
 // A value read from the file that holds a control character other than tab, CR and LF (a NUL, an

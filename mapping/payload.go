@@ -285,6 +285,11 @@ func (f *compiledField) eval(row []string, out *fieldValue) (FieldProblem, bool)
 	} else {
 		s, emptyColumns = f.render(row)
 	}
+	if f.isRef {
+		// The reference is an identifier: " 7 " and "7" are the same row's, for the duplicate check and
+		// the idempotency key alike, whatever the source (a template already trims each column).
+		s = trimFieldValue(s)
+	}
 	if !utf8.ValidString(s) {
 		// The reader decodes the file's encoding and rejects bytes invalid in it; other sources must too.
 		out.state = valueFailed

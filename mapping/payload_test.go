@@ -290,6 +290,50 @@ func TestMapRefOnError(t *testing.T) {
 	assert.Empty(t, p.Ref)
 }
 
+// TestMapRefTrimmed: external_reference is sent, and compared for duplicates, without surrounding
+// white space, whatever its source; other fields keep theirs.
+func TestMapRefTrimmed(t *testing.T) {
+	tests := []struct {
+		name, ref, id, want string
+	}{
+		{"column", "{column: Id}", " 7 ", "7"},
+		{"column with tabs and line breaks", "{column: Id}", "\t7\r\n", "7"},
+		{"column with a no-break space", "{column: Id}", "\u00a07", "7"},
+		{"column with a transform", "{column: Id, transform: [upper]}", " c7 ", "C7"},
+		{"template", `{template: "crm-{Id}"}`, " 7 ", "crm-7"},
+		{"template with spaces of its own", `{template: " crm-{Id} "}`, "7", "crm-7"},
+		{"inner spaces are kept", "{column: Id}", " a b ", "a b"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse("m.yaml", []byte("fields:\n  external_reference: "+tt.ref+"\n  v: {column: V}\n"))
+			require.NoError(t, err)
+			mp, err := m.Compile([]string{"Id", "V"})
+			require.NoError(t, err)
+			p, err := mp.Map([]string{tt.id, " x "})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, p.Ref)
+			var body struct {
+				Ref string `json:"external_reference"`
+				V   string `json:"v"`
+			}
+			require.NoError(t, json.Unmarshal(p.Body, &body))
+			assert.Equal(t, tt.want, body.Ref)
+			assert.Equal(t, " x ", body.V, "other fields keep their spaces")
+		})
+	}
+	// Rows "1" and " 1 " are duplicates.
+	mp := testMapper(t, "  v: {column: V}\n", "V")
+	seen := NewSeen()
+	for row, id := range []string{"1", " 1 "} {
+		p, err := mp.Map([]string{id, "x"})
+		require.NoError(t, err)
+		first, dup := seen.Check(p.Ref, row+1)
+		assert.Equal(t, row == 1, dup, "row %d", row+1)
+		assert.Equal(t, 1, first)
+	}
+}
+
 func TestMapRefLength(t *testing.T) {
 	mp := testMapper(t, "  v: {column: V}\n", "V")
 	longest := strings.Repeat("é", MaxRefLen/2)
