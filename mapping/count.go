@@ -3,7 +3,7 @@ package mapping
 import "io"
 
 // CountRows counts the data records of the file at path read in dialect d, by the same rules as Next
-// (blank lines are not rows; a quoted field may span lines; a record with broken quoting counts as Next
+// (blank lines and lines without data are not rows; a quoted field may span lines; a record with broken quoting counts as Next
 // splits it), without decoding the values: a fast total for progress. A zero Delimiter or an empty
 // Encoding is decided from the file, as "auto" would.
 func CountRows(path string, d Dialect) (int, error) {

@@ -28,7 +28,7 @@ const (
 // holds what could be decoded (invalid bytes as U+FFFD, maybe another number of values) and Raw what the
 // file says, for rejects.csv. Fields and Raw may share their backing array: treat both as read-only.
 type Record struct {
-	Row    int      // 1-based data record number: the header and blank lines are not rows
+	Row    int      // 1-based data record number: the header, blank lines and lines without data are not rows
 	Line   int      // 1-based line of the file the record starts on
 	Offset int64    // where the record starts in the file (SeekRecord(Offset, Row) reads it again)
 	End    int64    // where the next one starts (SeekRecord(End, Row+1) reads on from there)
@@ -75,7 +75,10 @@ type Record struct {
 // # Records
 //
 // Next yields one Record per data record: blank lines are skipped and are not rows; a quoted field may
-// span lines; the last line need not end in a line break. A record that cannot be read cleanly is still
+// span lines; the last line need not end in a line break. A record that holds no data is skipped like a
+// blank line: every field empty or white space (a line of spaces, or of delimiters only, as a
+// spreadsheet leaves below its data), or a DOS end-of-file mark (Ctrl-Z, 0x1A) alone on the last line.
+// CountRows and SeekRecord skip them alike, so row numbers do not depend on where reading started. A record that cannot be read cleanly is still
 // a Record, rejected through its Err and never the end of the file:
 //
 //   - a number of fields other than the header's (ErrFieldCount);
@@ -569,6 +572,16 @@ func (r *Reader) readRaw() (rdRaw, error) {
 			if end < 0 {
 				return rdRaw{}, r.lostPosition()
 			}
+			if r.header != nil {
+				skip, err := r.noData(fields, end)
+				if err != nil {
+					return rdRaw{}, err
+				}
+				if skip {
+					from = end // like a blank line: not a row, and part of the next record's span
+					continue
+				}
+			}
 			r.pos = end
 			return rdRaw{fields: fields, line: r.lineBase + line, off: start, end: end}, nil
 		case err == io.EOF:
@@ -580,6 +593,41 @@ func (r *Reader) readRaw() (rdRaw, error) {
 		}
 		return rdRaw{}, fmt.Errorf("read %s: %w", r.name, err)
 	}
+}
+
+// noData reports whether a data record holds no data, and so is skipped like a blank line: every field
+// empty or white space (a line of spaces, or of delimiters only, as a spreadsheet leaves below its
+// data), or a DOS end-of-file mark (Ctrl-Z) alone on the last line. end is where the record ends.
+func (r *Reader) noData(fields []string, end int64) (bool, error) {
+	if len(fields) == 1 && fields[0] == "\x1a" {
+		return r.atEnd(end)
+	}
+	for _, f := range fields {
+		for i := 0; i < len(f); i++ {
+			switch f[i] {
+			case ' ', '\t', '\r', '\n', '\v', '\f':
+			default:
+				return false, nil
+			}
+		}
+	}
+	return true, nil
+}
+
+// atEnd reports whether file offset end is the end of the file, leaving the file where it was.
+func (r *Reader) atEnd(end int64) (bool, error) {
+	cur, err := r.f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", r.name, err)
+	}
+	size, err := r.f.Seek(0, io.SeekEnd)
+	if err == nil {
+		_, err = r.f.Seek(cur, io.SeekStart)
+	}
+	if err != nil {
+		return false, fmt.Errorf("read %s: %w", r.name, err)
+	}
+	return end == size, nil
 }
 
 // quoteProblem describes a csv.ParseError about quotes, met in field nField (0-based) of the record.

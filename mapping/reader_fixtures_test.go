@@ -121,6 +121,19 @@ func rdFixtures() []rdFixture {
 				"2,Bola\n" +
 				"   \n" +
 				"3,Chidi\n\n\n")},
+		{name: "no-data-lines.csv", data: []byte(crlf(
+			"id,name,email,phone,city\n"+
+				",,,,\n"+
+				"1,Ada,ada@example.com,,Lagos\n"+
+				" \t \n"+
+				",,,,\n"+
+				"2,\"Bola\nAde\",,,\n"+
+				"\"\",\" \",,,\n"+
+				"3,Chidi,,,\n"+
+				",,,,\n,,,,\n") + "\x1a")},
+		{name: "no-data-lines-1252.csv", opts: CSVOptions{Delimiter: ";"}, data: rdCat(rdTo1252(
+			"id;name\n;\n1;Zoë\n  ;  \n2;Chloé\n"), []byte("\x1a\n"))},
+		{name: "no-data-lines-utf16le.csv", data: rdToUTF16(crlf("id,name\n , \n1,Adébáyọ̀\n,\n\n2,Ngozi\n")+"\x1a", false, true)},
 		{name: "no-final-newline.csv", data: []byte("id,name\n1,Ada\n2,Bola")},
 		{name: "no-final-newline-cr.csv", data: []byte("id,name\r\n1,Ada\r\n2,Bola\r")},
 		{name: "bad-quotes.csv", data: []byte(

@@ -190,11 +190,49 @@ func TestReaderRecords(t *testing.T) {
 			want: []want{{row: 1, line: 3, fields: []string{"1", "2"}}, {row: 2, line: 6, fields: []string{"3", "4"}}},
 		},
 		{
-			name: "a line of spaces is a record",
-			data: "a,b\n  \n1,2\n",
+			name: "a line of white space is skipped like a blank line",
+			data: "a,b\n  \n1,2\n \t \r\n3,4\n",
+			want: []want{{row: 1, line: 3, fields: []string{"1", "2"}}, {row: 2, line: 5, fields: []string{"3", "4"}}},
+		},
+		{
+			name: "a line of delimiters only is skipped",
+			data: "a,b,c,d,e\n1,2,3,4,5\n,,,,\n, ,,\t,\n\"\",,\" \",,\n6,7,8,9,0\n,,,,\n,,,,\n",
+			want: []want{{row: 1, line: 2, fields: []string{"1", "2", "3", "4", "5"}}, {row: 2, line: 6, fields: []string{"6", "7", "8", "9", "0"}}},
+		},
+		{
+			name: "a line of delimiters with more or fewer fields is skipped too",
+			data: "a,b,c\n,\n1,2,3\n,,,,,,\n",
+			want: []want{{row: 1, line: 3, fields: []string{"1", "2", "3"}}},
+		},
+		{
+			name: "a line with one value among empty fields is a row",
+			data: "a,b,c\n,x,\n",
+			want: []want{{row: 1, line: 2, fields: []string{"", "x", ""}}},
+		},
+		{
+			name: "Ctrl-Z alone on the last line is skipped",
+			data: "a,b\r\n1,2\r\n\x1a",
+			want: []want{{row: 1, line: 2, fields: []string{"1", "2"}}},
+		},
+		{
+			name: "Ctrl-Z alone on the last line, with a line end",
+			data: "a,b\n1,2\n\x1a\n",
+			want: []want{{row: 1, line: 2, fields: []string{"1", "2"}}},
+		},
+		{
+			name: "Ctrl-Z alone on a line that is not the last is a row",
+			data: "a,b\n\x1a\n1,2\n",
 			want: []want{
-				{row: 1, line: 2, fields: []string{"  "}, kind: ErrFieldCount, msg: "line 2: 1 field, header has 2"},
+				{row: 1, line: 2, fields: []string{"\x1a"}, kind: ErrFieldCount, msg: "line 2: 1 field, header has 2"},
 				{row: 2, line: 3, fields: []string{"1", "2"}},
+			},
+		},
+		{
+			name: "a quote problem after a skipped line names its own line",
+			data: "a,b\n , \n1,x\"y\n2,z\n",
+			want: []want{
+				{row: 1, line: 3, fields: []string{"1", "x\"y"}, kind: ErrQuote, msg: "line 3, column 2 (b): quote inside a field that is not quoted"},
+				{row: 2, line: 4, fields: []string{"2", "z"}},
 			},
 		},
 		{
@@ -263,9 +301,9 @@ func TestReaderRecords(t *testing.T) {
 			want: []want{{row: 1, line: 2, fields: []string{"", "\"", "x,\"y\""}}},
 		},
 		{
-			name: "all-empty row is a row",
+			name: "a row of empty fields alone is no row",
 			data: "a,b\n,\n",
-			want: []want{{row: 1, line: 2, fields: []string{"", ""}}},
+			want: []want{},
 		},
 		{
 			name: "spaces around values are kept",
