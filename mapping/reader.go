@@ -589,7 +589,7 @@ func (r *Reader) readRaw() (rdRaw, error) {
 		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) && (pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote) {
-			return r.rejectFirstLine(start, from, r.lineBase+pe.StartLine, r.quoteProblem(pe, len(fields)))
+			return r.rejectFirstLine(start, from, r.lineBase+pe.StartLine, r.quoteProblem(pe, len(fields)), pe)
 		}
 		return rdRaw{}, fmt.Errorf("read %s: %w", r.name, err)
 	}
@@ -705,8 +705,8 @@ func rdSize(n int64) string {
 }
 
 // rejectFirstLine rejects the first line of the record at start (the parser began on it at from), which
-// is line line, and goes on after it.
-func (r *Reader) rejectFirstLine(start, from int64, line int, p *RecordError) (rdRaw, error) {
+// is line line, for the quoting problem pe, and goes on after it.
+func (r *Reader) rejectFirstLine(start, from int64, line int, p *RecordError, pe *csv.ParseError) (rdRaw, error) {
 	s, err := r.scanLine(from)
 	if err != nil {
 		return rdRaw{}, err
@@ -714,7 +714,39 @@ func (r *Reader) rejectFirstLine(start, from int64, line int, p *RecordError) (r
 	if s.eof {
 		return rdRaw{}, r.lostPosition()
 	}
+	if pe.Line == pe.StartLine {
+		if reason := rdSpaceByQuote(pe, s.text, byte(r.d.Delimiter)); reason != "" {
+			p.Reason = reason
+		}
+	}
 	return r.rejectScanned(start, line, s, p)
+}
+
+// rdSpaceByQuote recognises the commonest broken quoting, a space between a quote and the delimiter
+// (1, "Ada, Jr",Obi or 2,"Bo" ,Obi), from the error pe on line text, and returns its reason; "" when it
+// is something else. pe.Column is the 1-based byte of the quote that the parser stopped at.
+func rdSpaceByQuote(pe *csv.ParseError, text []byte, delim byte) string {
+	q := pe.Column - 1
+	if q < 0 || q >= len(text) || text[q] != '"' {
+		return ""
+	}
+	blank := func(b []byte) bool { return len(b) > 0 && len(bytes.Trim(b, " \t")) == 0 }
+	const fix = ` (remove it: write the quote right next to the delimiter, ,"a, b",)`
+	switch pe.Err {
+	case csv.ErrBareQuote: // a quote after other text in a field: is that text white space only?
+		if blank(text[bytes.LastIndexByte(text[:q], delim)+1 : q]) {
+			return "a space before the opening quote" + fix
+		}
+	case csv.ErrQuote: // the closing quote is followed by something other than the delimiter
+		rest := text[q+1:]
+		if i := bytes.IndexByte(rest, delim); i >= 0 {
+			rest = rest[:i]
+		}
+		if blank(rest) {
+			return "a space after the closing quote" + fix
+		}
+	}
+	return ""
 }
 
 func (r *Reader) rejectScanned(start int64, line int, s rdScan, p *RecordError) (rdRaw, error) {

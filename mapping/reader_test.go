@@ -278,6 +278,27 @@ func TestReaderRecords(t *testing.T) {
 			},
 		},
 		{
+			name: "a space next to a quote is named as such",
+			data: "a,b,c\n1, \"Ada, Jr\",Obi\n2,\"Bo\" ,Obi\n3,x,\"Chi\" \t\n4,  \"Di\",x\n5,\"Ed\" x,y\n6,x \"Fe\",y\n",
+			want: []want{
+				{row: 1, line: 2, fields: []string{"1", " \"Ada", " Jr\"", "Obi"}, kind: ErrQuote,
+					msg: `line 2, column 2 (b): a space before the opening quote (remove it: write the quote right next to the delimiter, ,"a, b",)`},
+				{row: 2, line: 3, fields: []string{"2", "\"Bo\" ", "Obi"}, kind: ErrQuote,
+					msg: `line 3, column 2 (b): a space after the closing quote (remove it: write the quote right next to the delimiter, ,"a, b",)`},
+				{row: 3, line: 4, fields: []string{"3", "x", "\"Chi\" \t"}, kind: ErrQuote, msg: "line 4, column 3 (c): a space after the closing quote"},
+				{row: 4, line: 5, fields: []string{"4", "  \"Di\"", "x"}, kind: ErrQuote, msg: "line 5, column 2 (b): a space before the opening quote"},
+				{row: 5, line: 6, fields: []string{"5", "\"Ed\" x", "y"}, kind: ErrQuote, msg: "line 6, column 2 (b): quoted field not closed properly"},
+				{row: 6, line: 7, fields: []string{"6", "x \"Fe\"", "y"}, kind: ErrQuote, msg: "line 7, column 2 (b): quote inside a field that is not quoted"},
+			},
+		},
+		{
+			name: "a space before a quote with another delimiter",
+			data: "a;b\n1; \"Ada; Jr\"\n",
+			want: []want{
+				{row: 1, line: 2, fields: []string{"1", " \"Ada", " Jr\""}, kind: ErrQuote, msg: "line 2, column 2 (b): a space before the opening quote"},
+			},
+		},
+		{
 			name: "stray quote in a multi-line record rejects its first line",
 			data: "a,b\n1,\"x\n2,\"y\"z\n3,w\n",
 			want: []want{
