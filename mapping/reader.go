@@ -292,7 +292,7 @@ func (r *Reader) readHeader() error {
 		if !ok {
 			return &InputError{File: r.name, Line: raw.line,
 				Msg: fmt.Sprintf("column %d of the header has bytes not valid %s", i+1, r.enc.label()),
-				Fix: rdEncodingFix(r.enc)}
+				Fix: rdEncodingFix(r.enc, r.d.BOM)}
 		}
 		names[i] = strings.TrimSpace(s)
 	}
@@ -366,7 +366,7 @@ func (r *Reader) Next() (*Record, error) {
 			Reason: fmt.Sprintf("%s, header has %d", rdPlural(len(fields), "field"), len(r.header))}
 	case bad > 0:
 		rec.Err = &RecordError{Row: rec.Row, Line: rec.Line, Column: bad, Name: r.header[bad-1], Kind: ErrEncoding,
-			Reason: rdEncodingReason(r.enc)}
+			Reason: rdEncodingReason(r.enc, r.d.BOM)}
 	}
 	return rec, nil
 }
@@ -403,17 +403,26 @@ func (r *Reader) decodeFields(raw []string) ([]string, int) {
 	return out, bad
 }
 
-func rdEncodingReason(e rdEncoding) string {
-	switch e {
-	case rdWindows1252:
+// rdMixedEncodings is the advice for bytes not valid UTF-8 in a file that begins with a UTF-8 byte-order
+// mark: the mark says UTF-8 (and another csv.encoding is refused), so the file mixes encodings.
+const rdMixedEncodings = "the file begins with a UTF-8 byte-order mark, so it mixes encodings: export it again as UTF-8, or fix these bytes"
+
+func rdEncodingReason(e rdEncoding, bom bool) string {
+	switch {
+	case e == rdWindows1252:
 		return "bytes not valid Windows-1252 (0x81, 0x8D, 0x8F, 0x90 and 0x9D are undefined; is the file UTF-8 or ISO-8859-1?)"
-	case rdUTF16LE, rdUTF16BE:
+	case !e.asciiCompatible():
 		return "bytes not valid " + e.label() + " (an unpaired surrogate, or a character cut by the end of the file)"
+	case bom:
+		return "bytes not valid UTF-8 (" + rdMixedEncodings + ")"
 	}
 	return "bytes not valid UTF-8 (set csv.encoding: windows-1252 if the file is Windows-1252)"
 }
 
-func rdEncodingFix(e rdEncoding) string {
+func rdEncodingFix(e rdEncoding, bom bool) string {
+	if e == rdUTF8 && bom {
+		return rdMixedEncodings
+	}
 	if e == rdUTF8 {
 		return "set csv.encoding to the file's encoding (windows-1252 or iso-8859-1 for a Windows export)"
 	}

@@ -254,6 +254,15 @@ func TestReaderRecords(t *testing.T) {
 			},
 		},
 		{
+			name: "invalid UTF-8 after a UTF-8 byte-order mark: the file mixes encodings",
+			data: "\uFEFFid,E-mail\n1,Ren\xe9e\n2,ok\n",
+			want: []want{
+				{row: 1, line: 2, fields: []string{"1", "Ren\uFFFDe"}, kind: ErrEncoding,
+					msg: "line 2, column 2 (E-mail): bytes not valid UTF-8 (the file begins with a UTF-8 byte-order mark, so it mixes encodings: export it again as UTF-8, or fix these bytes)"},
+				{row: 2, line: 3, fields: []string{"2", "ok"}},
+			},
+		},
+		{
 			name: "undefined Windows-1252 bytes",
 			data: "id;name\n1;\x8d\n2;\x8f\x90\n3;\xe9\n",
 			opts: CSVOptions{Encoding: "cp1252"},
@@ -433,6 +442,8 @@ func TestReaderInputErrors(t *testing.T) {
 		{name: "BOM contradicts the encoding", data: string(rdToUTF16("a\n", false, true)), opts: CSVOptions{Encoding: "utf-8"},
 			msg: "UTF-16LE byte-order mark but csv.encoding is utf-8", hint: "utf-16le"},
 		{name: "header not valid in the encoding", data: "a,\xff\n", opts: CSVOptions{Encoding: "utf-8"}, line: 1, msg: "column 2 of the header has bytes not valid UTF-8"},
+		{name: "header not valid UTF-8 after a UTF-8 byte-order mark", data: "\uFEFFa,\xe9\n", line: 1, msg: "column 2 of the header has bytes not valid UTF-8",
+			hint: "the file begins with a UTF-8 byte-order mark, so it mixes encodings: export it again as UTF-8, or fix these bytes"},
 		{name: "header with a broken quote", data: "a,\"b\"c\n", line: 1, msg: "cannot read the header"},
 		{name: "header longer than the limit", data: strings.Repeat("a", 100) + "\n", line: 1, msg: "line longer than 64 bytes"},
 	}
