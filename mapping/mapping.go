@@ -101,8 +101,10 @@ import (
 //   - digits: keeps only the ASCII digits 0-9.
 //   - phone: the number in E.164 (+2348031234567) via libphonenumber. Numbers written without a country
 //     code ("0803 123 4567", "(0803) 123-4567", and in Nigeria "2348031234567") are read in the field's
-//     region; "+…" numbers in any. A number that is not valid for its region, or that has letters in it
-//     (a vanity number, an extension), is the row's problem.
+//     region; "+…" numbers in any. Excel's text markers ('08031234567 and ="08031234567") and a tel:
+//     prefix are removed first. A number that is not valid for its region, or that has letters in it
+//     (a vanity number, an extension), is the row's problem; an extension ("ext 12", "x12") is named
+//     as such, since E.164 cannot hold it.
 //   - {date: LAYOUT} or {date: [LAYOUT, …]}: a date written in one of the layouts (tried in order, the
 //     first that matches wins) becomes YYYY-MM-DD. A layout is written with DD (day), MM (month), YYYY
 //     (year), YY (two-digit year: 69-99 are 1969-1999, 00-68 are 2000-2068) and MMM (month name such as Jan

@@ -36,6 +36,7 @@ var fuzzReasons = []string{
 	"too long (at most 3 characters)",
 	"not a valid email address",
 	"not a valid phone number for region NG",
+	"has an extension, which E.164 cannot hold: put it in another field",
 	"not a valid date in any of the forms DD/MM/YYYY, YYYY-MM-DD, D MMM YY",
 	"not an integer",
 	"not a number (write digits with a dot for decimals: 1234.50)",

@@ -2,6 +2,7 @@ package mapping
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -66,6 +67,9 @@ func (t *transformStep) apply(s, region string) (string, string) {
 	case transformPhone:
 		e164, ok := phoneE164(s, region)
 		if !ok {
+			if phoneExtension.MatchString(phoneText(s)) {
+				return "", "has an extension, which E.164 cannot hold: put it in another field"
+			}
 			if region == "" {
 				return "", "not a valid international phone number (set region: to read numbers without a country code)"
 			}
@@ -284,8 +288,28 @@ func lettersFollow(rs []rune, n int) bool {
 	return true
 }
 
+// phoneExtension matches a number followed by an extension: "0803 123 4567 ext 12", "…x12", "…ext. 5",
+// "…#5".
+var phoneExtension = regexp.MustCompile(`(?i)^[0-9+()./\s-]*[0-9][\s,;]*(ext(ension)?\.?|x\.?|#)\s*[0-9]{1,7}$`)
+
+// phoneText strips what spreadsheets and links wrap a number in: a tel: URI scheme and Excel's text
+// markers, a leading apostrophe ('08031234567) and a formula of a string (="08031234567"), which keep
+// a spreadsheet from dropping the leading zero.
+func phoneText(s string) string {
+	s = trimFieldValue(s)
+	if len(s) > 3 && strings.HasPrefix(s, `="`) && strings.HasSuffix(s, `"`) {
+		s = trimFieldValue(s[2 : len(s)-1])
+	}
+	s = strings.TrimPrefix(s, "'")
+	if len(s) > 4 && strings.EqualFold(s[:4], "tel:") {
+		s = s[4:]
+	}
+	return s
+}
+
 // phoneE164 returns s in E.164 if it is a valid number, read in region when it has no country code.
 func phoneE164(s, region string) (e164 string, ok bool) {
+	s = phoneText(s)
 	defer func() {
 		// The library is a port of a large codebase; an input it cannot cope with is an invalid number,
 		// never a crashed import.
