@@ -142,6 +142,24 @@ func rdExcelSep(text []byte, complete bool) (byte, int, *rdSniffProblem) {
 	return d, 5 + n, nil
 }
 
+// rdSepContradicted checks the delimiter sep of a sep= line against text, the file after that line: a
+// header without sep, where another delimiter splits it and the rows alike, says the line is wrong (left
+// from another export, or written by hand). Every column would be unknown; it is refused instead. A
+// header without any delimiter is a single column, which a sep= line does not contradict.
+func rdSepContradicted(text []byte, sep byte, complete bool) *rdSniffProblem {
+	if counts := rdCountDelims(text, sep, complete); len(counts) == 0 || counts[0] > 0 {
+		return nil
+	}
+	d, problem := rdSniffDelimiter(text, complete)
+	if problem != nil || d == sep || rdCountDelims(text, d, complete)[0] == 0 {
+		return nil
+	}
+	return &rdSniffProblem{
+		fmt.Sprintf("the sep= line says %s but the header has none; the file uses %s", rdDelimName(sep), rdDelimName(d)),
+		fmt.Sprintf("fix or remove the sep= line (sep=%c, or no line: the delimiter is then found from the file)", d), 0,
+	}
+}
+
 // rdDetectEncoding decides the encoding from the first bytes of the file (all of it when eof) and the
 // csv.encoding option, and returns the length of the byte-order mark to skip.
 //

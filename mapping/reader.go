@@ -59,7 +59,8 @@ type Record struct {
 // A first line "sep=X" (after any byte-order mark; sep in any case, X one character, nothing else on the
 // line) is Excel's hint of the delimiter: X is the delimiter, and the line is neither the header nor a
 // row, so the header is line 2. A csv.delimiter other than X is an *InputError, as is an X that is not
-// one of , ; tab |. Dialect.Sep records the line, and the rejects file has it too.
+// one of , ; tab |, and so is a line whose X the header does not have while another delimiter splits the
+// header and the rows. Dialect.Sep records the line, and the rejects file has it too.
 //
 // A file whose lines end in CR alone (classic Mac OS: a CR and no LF in the first 64 KiB) is an
 // *InputError saying how to convert it: records read with CR line ends would not keep the byte offsets
@@ -237,6 +238,9 @@ func rdNewReader(f io.ReadSeeker, name string, opts CSVOptions, maxRecord int64)
 			Msg: fmt.Sprintf("the file's first line says the delimiter is %s (sep=%c) but csv.delimiter is %s", rdDelimName(sepDelim), sepDelim, rdDelimName(byte(delim))),
 			Fix: fmt.Sprintf("set csv.delimiter to auto or %s", rdDelimName(sepDelim))}
 	case sepLen > 0:
+		if problem := rdSepContradicted(text[sepLen:], sepDelim, eof); problem != nil {
+			return nil, &InputError{File: name, Line: 1, Msg: problem.msg, Fix: problem.hint}
+		}
 		delim = rune(sepDelim)
 	case autoDelim:
 		d, problem := rdSniffDelimiter(text, eof)

@@ -157,6 +157,7 @@ func rdFixtures() []rdFixture {
 		{name: "excel-sep-bom-comma.csv", data: []byte("\uFEFFSEP=,\nid,name\n1,Ada;Obi\n")},
 		{name: "excel-sep-utf16le.csv", data: rdToUTF16(crlf("sep=\t\nid\tname\n1\tAdébáyọ̀\n"), false, true)},
 		{name: "nul-in-values.csv", data: []byte("id,name\n1,Ada\x00\x00\x00\n2,\x00\n")},
+		{name: "excel-sep-single-column.csv", data: []byte("sep=;\nemail\nada@example.com\nbola@example.com\n")},
 		{name: "excel-sep-lookalike.csv", data: []byte("sep=;x,name\n1,Ada\n")},
 		// Problems with the file as a whole.
 		{name: "empty.csv", data: []byte{}},
