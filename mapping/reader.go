@@ -365,6 +365,14 @@ func (r *Reader) Next() (*Record, error) {
 	case raw.problem != nil:
 		raw.problem.Row = rec.Row
 		rec.Err = raw.problem
+	case r.truncatedUTF16(raw.fields):
+		// Before the count of fields: a lone byte after the last line break is a record of one field.
+		p := &RecordError{Row: rec.Row, Line: rec.Line, Kind: ErrEncoding,
+			Reason: "the file ends in half a UTF-16 character (an odd number of bytes): it was cut short; export or copy it again"}
+		if len(fields) == len(r.header) {
+			p.Column, p.Name = len(fields), r.header[len(fields)-1]
+		}
+		rec.Err = p
 	case len(fields) != len(r.header):
 		rec.Err = &RecordError{Row: rec.Row, Line: rec.Line, Kind: ErrFieldCount,
 			Reason: fmt.Sprintf("%s, header has %d", rdPlural(len(fields), "field"), len(r.header))}
@@ -373,6 +381,16 @@ func (r *Reader) Next() (*Record, error) {
 			Reason: rdEncodingReason(r.enc, r.d.BOM)}
 	}
 	return rec, nil
+}
+
+// truncatedUTF16 reports whether a record of a UTF-16 file holds the byte the decoder puts for a lone
+// byte at the end of the file (no UTF-16 text decodes to it).
+func (r *Reader) truncatedUTF16(raw []string) bool {
+	if r.enc.asciiCompatible() || len(raw) == 0 {
+		return false
+	}
+	last := raw[len(raw)-1]
+	return len(last) > 0 && last[len(last)-1] == rdBadUTF16
 }
 
 func rdPlural(n int, what string) string {

@@ -368,6 +368,31 @@ func TestReaderRecords(t *testing.T) {
 	}
 }
 
+// TestReaderTruncatedUTF16: an odd byte at the end of a UTF-16 file is named as a file cut short, on the
+// line it is on, whether it follows the last line break or ends a value.
+func TestReaderTruncatedUTF16(t *testing.T) {
+	const reason = "the file ends in half a UTF-16 character (an odd number of bytes): it was cut short; export or copy it again"
+	tests := []struct {
+		name  string
+		data  []byte
+		where string
+	}{
+		{"after the last line break, LE", append(rdToUTF16("id,name\r\n1,Ada\r\n", false, true), 'x'), "line 3"},
+		{"after the last line break, BE", append(rdToUTF16("id,name\n1,Ada\n", true, true), 0), "line 3"},
+		{"in the last value", append(rdToUTF16("id,name\r\n1,Ada", false, true), 'x'), "line 2, column 2 (name)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, recs, err := rdReadAll(t, tt.data, CSVOptions{}, 0)
+			require.NoError(t, err)
+			last := recs[len(recs)-1]
+			require.ErrorIs(t, last.Err, ErrEncoding)
+			assert.Equal(t, tt.where+": "+reason, last.Err.Error())
+			rdCheckResume(t, tt.data, CSVOptions{}, 0, recs, len(recs))
+		})
+	}
+}
+
 func TestReaderOffsetsAreFileOffsets(t *testing.T) {
 	tests := []struct {
 		name string
