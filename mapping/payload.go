@@ -562,8 +562,12 @@ func appendJSONString(b []byte, s string) []byte {
 func convertValue(s string, t valueType) (string, string) {
 	switch t {
 	case typeInteger:
-		if n, ok := jsonInteger(trimFieldValue(s)); ok {
+		n, ok, outOfRange := jsonInteger(trimFieldValue(s))
+		switch {
+		case ok:
 			return n, ""
+		case outOfRange:
+			return "", "out of range (an integer is from -9223372036854775808 to 9223372036854775807: use type: number, or string for an identifier)"
 		}
 		return "", "not an integer"
 	case typeNumber:
@@ -584,16 +588,21 @@ func convertValue(s string, t valueType) (string, string) {
 }
 
 // jsonInteger checks a decimal integer that fits in 64 bits and returns it without a plus sign or
-// leading zeros.
-func jsonInteger(s string) (string, bool) {
-	n, err := strconv.ParseInt(s, 10, 64)
+// leading zeros. outOfRange says that s is a decimal integer, but too large for 64 bits.
+func jsonInteger(s string) (n string, ok, outOfRange bool) {
+	v, err := strconv.ParseInt(s, 10, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		// ParseInt stops at the overflow: the rest must be digits too.
+		digits := strings.TrimLeft(s, "+-")
+		return "", false, len(s)-len(digits) <= 1 && strings.Trim(digits, "0123456789") == ""
+	}
 	if err != nil || strings.ContainsAny(s, "_") {
-		return "", false
+		return "", false, false
 	}
-	if canonical := strconv.FormatInt(n, 10); canonical != s {
-		return canonical, true
+	if canonical := strconv.FormatInt(v, 10); canonical != s {
+		return canonical, true, false
 	}
-	return s, true
+	return s, true, false
 }
 
 // jsonNumber checks a decimal number ([-+]digits[.digits][e[-+]digits]) and returns it in JSON's

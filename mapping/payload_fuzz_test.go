@@ -39,6 +39,7 @@ var fuzzReasons = []string{
 	"has an extension, which E.164 cannot hold: put it in another field",
 	"not a valid date in any of the forms DD/MM/YYYY, YYYY-MM-DD, D MMM YY",
 	"not an integer",
+	"out of range (an integer is from -9223372036854775808 to 9223372036854775807: use type: number, or string for an identifier)",
 	"not a number (write digits with a dot for decimals: 1234.50)",
 	"not a boolean (true or false, yes or no, 1 or 0)",
 	"does not match the pattern [A-Z]{2}[0-9]*",
