@@ -121,7 +121,7 @@ import (
 //     HTML's pattern attribute, so ^ and $ are not needed.
 //   - {length: {min: N, max: M}}: the number of characters (Unicode code points); either bound may be left out.
 //   - {one_of: [A, B, …]}: exactly one of the values, case-sensitively; {one_of: {values: [A, B], ignore_case:
-//     true}} compares without regard to case.
+//     true}} compares without regard to case and sends the value as the list spells it ("m" → "M").
 type Mapping struct {
 	name         string
 	csv          CSVOptions

@@ -736,7 +736,7 @@ func itemReason(i int, reason string) string { return "item " + strconv.Itoa(i) 
 // checkValue runs the field's validators and type conversion on s, returning the first problem.
 func (f *fieldSpec) checkValue(s string) string {
 	for i := range f.validators {
-		if reason := f.validators[i].check(s); reason != "" {
+		if _, reason := f.validators[i].check(s); reason != "" {
 			return reason
 		}
 	}

@@ -342,7 +342,7 @@ func (f *compiledField) value(s string) (text string, empty bool, reason string)
 		return "", true, ""
 	}
 	for i := range f.validators {
-		if reason := f.validators[i].check(s); reason != "" {
+		if s, reason = f.validators[i].check(s); reason != "" {
 			return "", false, reason
 		}
 	}

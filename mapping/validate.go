@@ -37,49 +37,56 @@ type validator struct {
 
 	min, max int // length bounds in runes; -1 when absent
 
-	values     []string            // one_of, as written
-	ignoreCase bool                // one_of compares case-insensitively
-	set        map[string]struct{} // one_of values (lowercased when ignoreCase)
+	values     []string          // one_of, as written
+	ignoreCase bool              // one_of compares case-insensitively
+	set        map[string]string // one_of values (lowercased when ignoreCase) → as listed
 }
 
-// check returns "" when s passes, else the row problem's reason, which never contains s.
-func (v *validator) check(s string) string {
+// check returns the value to send and "" when s passes, else the row problem's reason, which never
+// contains s. The value is s, except that one_of with ignore_case gives the listed spelling ("M" for
+// "m"), so that the API receives one spelling of each value.
+func (v *validator) check(s string) (string, string) {
 	switch v.kind {
 	case validateEmail:
 		if !validEmail(s) {
-			return "not a valid email address"
+			return "", "not a valid email address"
 		}
 	case validateRegex:
 		if !v.re.MatchString(s) {
-			return "does not match the pattern " + v.pattern
+			return "", "does not match the pattern " + v.pattern
 		}
 	case validateLength:
 		n := utf8.RuneCountInString(s)
 		if v.min >= 0 && n < v.min {
-			return fmt.Sprintf("too short (at least %d characters)", v.min)
+			return "", fmt.Sprintf("too short (at least %d characters)", v.min)
 		}
 		if v.max >= 0 && n > v.max {
-			return fmt.Sprintf("too long (at most %d characters)", v.max)
+			return "", fmt.Sprintf("too long (at most %d characters)", v.max)
 		}
 	case validateOneOf:
 		key := s
 		if v.ignoreCase {
 			key = strings.ToLower(s)
 		}
-		if _, ok := v.set[key]; !ok {
-			return "not one of the allowed values (" + v.describeValues() + ")"
+		listed, ok := v.set[key]
+		if !ok {
+			return "", "not one of the allowed values (" + v.describeValues() + ")"
 		}
+		return listed, ""
 	}
-	return ""
+	return s, ""
 }
 
 func (v *validator) prepareOneOf() {
-	v.set = make(map[string]struct{}, len(v.values))
+	v.set = make(map[string]string, len(v.values))
 	for _, s := range v.values {
+		key := s
 		if v.ignoreCase {
-			s = strings.ToLower(s)
+			key = strings.ToLower(s)
 		}
-		v.set[s] = struct{}{}
+		if _, dup := v.set[key]; !dup { // the first spelling listed is the one sent
+			v.set[key] = s
+		}
 	}
 }
 

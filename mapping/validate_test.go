@@ -21,10 +21,12 @@ func TestEmailValidator(t *testing.T) {
 	}
 	v := validator{kind: validateEmail}
 	for _, s := range valid {
-		assert.Empty(t, v.check(s), s)
+		_, reason := v.check(s)
+		assert.Empty(t, reason, s)
 	}
 	for _, s := range invalid {
-		assert.Equal(t, "not a valid email address", v.check(s), s)
+		_, reason := v.check(s)
+		assert.Equal(t, "not a valid email address", reason, s)
 	}
 }
 
