@@ -156,7 +156,7 @@ func rdSepContradicted(text []byte, sep byte, complete bool) *rdSniffProblem {
 	}
 	return &rdSniffProblem{
 		fmt.Sprintf("the sep= line says %s but the header has none; the file uses %s", rdDelimName(sep), rdDelimName(d)),
-		fmt.Sprintf("fix or remove the sep= line (sep=%c, or no line: the delimiter is then found from the file)", d), 0,
+		fmt.Sprintf("fix the sep= line (sep=%c) or remove it: without it the delimiter is found from the file", d), 0,
 	}
 }
 

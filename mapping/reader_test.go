@@ -446,7 +446,7 @@ func TestReaderInputErrors(t *testing.T) {
 		{name: "sep= line contradicts csv.delimiter", data: "sep=;\na;b\n", opts: CSVOptions{Delimiter: ","}, line: 1,
 			msg: `the file's first line says the delimiter is ';' (sep=;) but csv.delimiter is ','`, hint: `set csv.delimiter to auto or ';'`},
 		{name: "sep= line names a delimiter the header does not have", data: "sep=;\nid,name,email,phone,city\n1,Ada,a@x.ng,0803,Lagos\n", line: 1,
-			msg: `the sep= line says ';' but the header has none; the file uses ','`, hint: "fix or remove the sep= line (sep=,"},
+			msg: `the sep= line says ';' but the header has none; the file uses ','`, hint: "fix the sep= line (sep=,) or remove it"},
 		{name: "sep= line says tab, the file uses semicolons", data: "sep=\t\r\na;b\r\n1;2\r\n", line: 1,
 			msg: `the sep= line says tab but the header has none; the file uses ';'`},
 		{name: "only a sep= line", data: "sep=,\r\n\r\n", msg: "holds only its sep= line", hint: "after sep="},
