@@ -264,7 +264,12 @@ type proc struct {
 
 func start(t *testing.T, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{cmd: command(env, args...), done: make(chan struct{})}
+	return startCmd(t, command(env, args...))
+}
+
+func startCmd(t *testing.T, cmd *exec.Cmd) *proc {
+	t.Helper()
+	p := &proc{cmd: cmd, done: make(chan struct{})}
 	p.cmd.Stderr = &p.stderr
 	require.NoError(t, p.cmd.Start())
 	go func() { p.err = p.cmd.Wait(); close(p.done) }()
@@ -352,6 +357,24 @@ func TestRunInterruptedBySignalResumes(t *testing.T) {
 			requireExactlyOnce(t, j, sb)
 		})
 	}
+}
+
+// TestRunUnderNohupOutlivesTheSession: started with SIGHUP ignored, as nohup starts it, the run keeps
+// going when the session's SIGHUP comes (a review found that handling SIGHUP had overridden nohup).
+func TestRunUnderNohupOutlivesTheSession(t *testing.T) {
+	t.Parallel()
+	sh, err := exec.LookPath("sh")
+	require.NoError(t, err)
+	sb := startSandbox(t, sandbox.Config{Latency: 2 * time.Millisecond})
+	j := newJob(t, 200)
+	cmd := command(keyEnv(sb), j.args(sb, "--rate", "200/s", "--workers", "4")...)
+	// The shell ignores SIGHUP, and exec keeps a signal ignored: what nohup does.
+	cmd.Path, cmd.Args = sh, append([]string{"sh", "-c", `trap "" HUP; exec "$@"`, "sh"}, cmd.Args...)
+	p := startCmd(t, cmd)
+	p.waitFor(t, func() bool { return sb.Server.Stats().Creates >= 40 })
+	p.signal(t, syscall.SIGHUP)
+	assert.Equal(t, 0, p.exitCode(), p.stderr.String())
+	requireExactlyOnce(t, j, sb)
 }
 
 // TestRunSecondSignalStopsAtOnce interrupts twice while requests are slow: the run exits at once, and the

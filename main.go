@@ -64,13 +64,18 @@ func main() {
 }
 
 // interruptContext is cancelled by the first SIGINT, SIGTERM or SIGHUP (a terminal or an ssh session
-// that went away): the run stops taking rows, lets requests in flight finish and writes its files. A second signal exits at once; the journal's records are
-// self-checking, so whatever was written stays consistent. What it says goes through env, so that with
-// --log-format json it is a log record too.
+// that went away): the run stops taking rows, lets requests in flight finish and writes its files. A
+// second signal exits at once; the journal's records are self-checking, so whatever was written stays
+// consistent. What it says goes through env, so that with --log-format json it is a log record too.
+//
+// A signal the process was started with ignored stays ignored: `nohup zentra-import run … &` must outlive
+// the session (SIGHUP), and a job a shell put in the background must not stop at the terminal's Ctrl-C.
 func interruptContext(env *environment) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	if handled := handledSignals(); len(handled) > 0 { // Notify with no signal would relay them all
+		signal.Notify(sigs, handled...)
+	}
 	go func() {
 		select {
 		case <-sigs:
@@ -86,6 +91,17 @@ func interruptContext(env *environment) (context.Context, func()) {
 		os.Exit(exitInterrupted)
 	}()
 	return ctx, func() { signal.Stop(sigs); cancel() }
+}
+
+// handledSignals are the stop signals that the process was not started with ignored.
+func handledSignals() []os.Signal {
+	var handled []os.Signal
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM, syscall.SIGHUP} {
+		if !signal.Ignored(sig) {
+			handled = append(handled, sig)
+		}
+	}
+	return handled
 }
 
 // environment is what the commands share: where to write, the process's arguments and environment, and
