@@ -72,8 +72,9 @@ func (e *DirError) Hint() string {
 // in it. It refuses, with a *DirError, an existing directory that holds entries other than the job's own
 // files (lock, checkpoint, checkpoint.damaged, checkpoint.previous, results.csv, rejects.csv, summary.json,
 // mapping.inferred.yaml and temporary files), counting as foreign a file with one of those names that is
-// not a regular file, a lock file that holds more than a pid, and a checkpoint that is not a journal. It
-// also refuses an input that is one of those files in dir, whatever else dir holds (input "" is not
+// not a regular file, a lock file that holds more than a pid, a checkpoint that is not a journal, a
+// results.csv without the results header, a summary.json this tool did not write, and a rejects.csv or
+// mapping.inferred.yaml with no lock, non-empty checkpoint or summary beside it. It also refuses an input that is one of those files in dir, whatever else dir holds (input "" is not
 // checked). A missing directory, an empty one or one holding only job files is fine. CheckDir changes
 // nothing; call it before LockDir.
 func CheckDir(dir, input string) error {
@@ -97,7 +98,10 @@ func CheckDir(dir, input string) error {
 		return fmt.Errorf("job directory: %w", err)
 	}
 	var foreign, unproven []string
-	proven := false // the directory holds a journal or a summary of this tool: its job files are its own
+	// The directory holds a lock, a journal or a summary of this tool: its job files are its own. The lock
+	// is there from the moment a run or validate takes the directory, before the journal or summary exist,
+	// so a crash in between does not leave a directory that every later run refuses.
+	proven := false
 	for _, e := range entries {
 		name := e.Name()
 		if !isJobFile(name) && !isTemp(name) {
@@ -111,17 +115,19 @@ func CheckDir(dir, input string) error {
 		switch {
 		case why != "":
 			foreign = append(foreign, showName(name)+" ("+why+")")
-		case name == JournalFile || name == SummaryFile:
+		case name == LockFile || name == SummaryFile:
 			proven = true
+		case name == JournalFile:
+			proven = proven || nonEmpty(dir, name) // an empty file named checkpoint proves nothing
 		case name == ResultsFile || name == RejectsFile || name == InferredMappingFile:
 			unproven = append(unproven, showName(name))
 		}
 	}
 	if !proven {
 		// results.csv, rejects.csv and mapping.inferred.yaml hold nothing that says who wrote them: without
-		// a journal or a summary beside them, they are taken for the user's.
+		// a lock, journal or summary beside them, they are taken for the user's.
 		for _, name := range unproven {
-			foreign = append(foreign, name+" (not beside a checkpoint or summary.json of zentra-import)")
+			foreign = append(foreign, name+" (not beside a lock, checkpoint or summary.json of zentra-import)")
 		}
 	}
 	return foreignError(dir, foreign)
@@ -208,6 +214,11 @@ func notOurs(dir, name string) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+func nonEmpty(dir, name string) bool {
+	fi, err := os.Stat(filepath.Join(dir, name))
+	return err == nil && fi.Size() > 0
 }
 
 // IsJobDir reports whether dir holds a job of this tool: a journal, or the summary.json `validate` leaves.
