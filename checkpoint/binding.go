@@ -16,6 +16,11 @@ type Binding struct {
 	InputSHA256 string // hex SHA-256 of the input file's bytes
 	MappingHash string // hex hash of the normalised mapping
 	APIURL      string // base URL of the API; trailing slashes do not matter
+	// Rules names the version of the rules that number, read and map rows (mapping.RulesVersion). A job
+	// is resumed only under the rules that started it: other rules could number rows or derive references
+	// differently, and the journal's rows would no longer be the input's. A journal from before Rules was
+	// recorded has "".
+	Rules string
 }
 
 // Fingerprint returns the size and the hex SHA-256 of a file's bytes, streaming it once.
@@ -56,9 +61,16 @@ func (e *BindingError) Error() string {
 
 // Hint says how a user gets out.
 func (e *BindingError) Hint() string {
-	return "to resume that job, run it with its original input, mapping and API URL; " +
+	return "to resume that job, run it with its original input, mapping and API URL (and the zentra-import that started it, if its reading rules changed); " +
 		"to import this input separately, give it another job directory with --out; " +
 		"to forget that job's progress and start over here, add --restart"
+}
+
+func rulesName(r string) string {
+	if r == "" {
+		return "those of an earlier version"
+	}
+	return "version " + r
 }
 
 func shortHash(h string) string {
@@ -86,6 +98,9 @@ func (old Binding) diff(b Binding) []Change {
 	}
 	if !sameAPI(old.APIURL, b.APIURL) {
 		c = append(c, Change{"API URL", old.APIURL, b.APIURL})
+	}
+	if old.Rules != b.Rules {
+		c = append(c, Change{"zentra-import's reading rules", rulesName(old.Rules), rulesName(b.Rules)})
 	}
 	return c
 }

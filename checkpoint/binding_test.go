@@ -31,6 +31,8 @@ func TestBindingChangeIsRefusedAndNamed(t *testing.T) {
 			[]string{"mapping"}, []string{"was 2c26b46b68ff", "now ffffffffffff"}},
 		{"API URL", other(func(b *Binding) { b.APIURL = "https://api.usezentra.com" }),
 			[]string{"API URL"}, []string{"was https://sandbox.api.usezentra.com", "now https://api.usezentra.com"}},
+		{"reading rules: a journal from before they were recorded", other(func(b *Binding) { b.Rules = "2" }),
+			[]string{"zentra-import's reading rules"}, []string{"was those of an earlier version, now version 2"}},
 		{"everything", Binding{InputSize: 1, InputSHA256: "aa", MappingHash: "bb", APIURL: "http://127.0.0.1:9"},
 			[]string{"input", "mapping", "API URL"}, []string{"http://127.0.0.1:9"}},
 	}
@@ -61,6 +63,27 @@ func TestBindingChangeIsRefusedAndNamed(t *testing.T) {
 			assert.Equal(t, before, after, "a refused journal is not touched")
 		})
 	}
+}
+
+// TestBindingRulesRoundTrip: a journal records the reading rules it was started under, and is resumed
+// only under the same ones (a review resumed an old job with a binary that numbered rows differently, and
+// a row was never sent).
+func TestBindingRulesRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	b := testBinding
+	b.Rules = "2"
+	j, _, err := Open(dir, b, Options{})
+	require.NoError(t, err)
+	require.NoError(t, j.Close())
+	j, _, err = Open(dir, b, Options{})
+	require.NoError(t, err, "the same rules resume")
+	require.NoError(t, j.Close())
+	b.Rules = "3"
+	_, _, err = Open(dir, b, Options{})
+	var be *BindingError
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, []Change{{"zentra-import's reading rules", "version 2", "version 3"}}, be.Changes)
+	assert.Contains(t, be.Hint(), "the zentra-import that started it")
 }
 
 func TestBindingToleratesTrailingSlashAndHexCase(t *testing.T) {

@@ -85,6 +85,9 @@ func appendHeaderRecord(dst []byte, s salt, b Binding) []byte {
 	dst = appendString(dst, b.InputSHA256)
 	dst = appendString(dst, b.MappingHash)
 	dst = appendString(dst, b.APIURL)
+	if b.Rules != "" { // absent in journals from before it was recorded, which decode as ""
+		dst = appendString(dst, b.Rules)
+	}
 	return endRecord(dst, start, s)
 }
 
@@ -238,6 +241,9 @@ func decodeHeader(p []byte) (Binding, error) {
 		InputSHA256: string(d.bytes()),
 		MappingHash: string(d.bytes()),
 		APIURL:      string(d.bytes()),
+	}
+	if len(d.b) > 0 && !d.bad {
+		b.Rules = string(d.bytes())
 	}
 	if !d.done() || size > 1<<62 {
 		return Binding{}, errPayload

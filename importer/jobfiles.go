@@ -71,6 +71,11 @@ func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 		if rec.Row != o.Row {
 			return fmt.Errorf("the journal has row %d that %s does not", o.Row, f.src.path)
 		}
+		if rec.Offset != o.Offset {
+			// The same number, another row: the job was read under rules that numbered rows otherwise.
+			return fmt.Errorf("the journal's row %d starts at byte %d of %s, but the input's row %d starts at byte %d: the job was read under other rules; start it again with --restart",
+				o.Row, o.Offset, f.src.path, rec.Row, rec.Offset)
+		}
 		for i, idx := range f.carry.idx {
 			carry[i] = ""
 			if idx < len(rec.Fields) {

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -201,9 +200,14 @@ func TestRedactValues(t *testing.T) {
 	}
 	assert.Equal(t, "as is", redactValues("as is", []byte("not json")))
 
-	// A huge value costs a scan, not a regular expression per value (a review found 1.5 s for 800 KB).
-	huge := strings.Repeat("x", 800<<10)
-	start := time.Now()
-	assert.Equal(t, "short message", redactValues("short message", []byte(`{"a":"`+huge+`"}`)))
-	t.Logf("800 KiB value: %v", time.Since(start))
+	assert.Equal(t, "short message", redactValues("short message", []byte(`{"a":"`+strings.Repeat("x", 800<<10)+`"}`)))
+}
+
+// BenchmarkRedactValues: a row with an 800 KiB value and an API message to clean (a review measured
+// 1.5 s an answer when each value compiled a regular expression).
+func BenchmarkRedactValues(b *testing.B) {
+	body := []byte(`{"external_reference":"crm-1","email":"ada@example.ng","phone":"+2348031234567","note":"` + strings.Repeat("x", 800<<10) + `"}`)
+	for b.Loop() {
+		redactValues("email ada@example.ng is invalid; phone +234 803 123 4567 unreachable", body)
+	}
 }

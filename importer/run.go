@@ -179,7 +179,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	if api == "" {
 		api = r.client.BaseURL()
 	}
-	binding := checkpoint.Binding{InputSize: size, InputSHA256: sum, MappingHash: src.m.Hash(), APIURL: api}
+	binding := checkpoint.Binding{InputSize: size, InputSHA256: sum, MappingHash: src.m.Hash(), APIURL: api, Rules: mapping.RulesVersion}
 	r.seen = mapping.NewSeen()
 	j, st, err := checkpoint.Open(r.dir, binding, checkpoint.Options{
 		CommitEvery: o.CommitEvery,
@@ -398,6 +398,9 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 func (r *runner) produce(intake context.Context, jobs chan<- job) error {
 	for {
 		if intake.Err() != nil {
+			// Stopped between rows: whether any row was left unread decides if the run was interrupted.
+			_, err := r.src.rd.Next()
+			r.eof = errors.Is(err, io.EOF)
 			return nil
 		}
 		rec, err := r.src.rd.Next()

@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/mapping"
 	"github.com/zentra/zentra-import/sandbox"
 	"github.com/zentra/zentra-import/zentra"
 )
@@ -442,8 +443,58 @@ func TestRunInterruptedLeavesRowsToResume(t *testing.T) {
 	assert.Zero(t, api.sb.Stats().DuplicateCustomers)
 }
 
-// TestRunInterruptedDuringA429Pause checks that a signal does not wait out a pause: no request is sent
-// after it, and the run ends without the minute the API asked for.
+// TestRunRefusesAJournalWhoseRowsAreNotTheInputs: a journal whose row 1 starts elsewhere than the input's
+// row 1 (a job numbered under other reading rules) is not taken for this input's: the rebuild of the job
+// files says so instead of listing one row's outcome against another's values.
+func TestRunRefusesAJournalWhoseRowsAreNotTheInputs(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, 3, nil)
+	out := filepath.Join(dir, "job")
+	size, sum, err := checkpoint.Fingerprint(input)
+	require.NoError(t, err)
+	mp, err := mapping.Load(m)
+	require.NoError(t, err)
+	content, err := os.ReadFile(input)
+	require.NoError(t, err)
+	lines := bytes.SplitAfter(content, []byte("\n"))
+	row1End := int64(len(lines[0]) + len(lines[1]))
+	j, _, err := checkpoint.Open(out, checkpoint.Binding{InputSize: size, InputSHA256: sum, MappingHash: mp.Hash(),
+		APIURL: api.srv.URL, Rules: mapping.RulesVersion}, checkpoint.Options{})
+	require.NoError(t, err)
+	// Row 1 as another numbering would have had it: it started at the header's first byte.
+	require.NoError(t, j.Record(checkpoint.Outcome{Row: 1, Offset: 0, End: row1End, Ref: "crm-1", Status: checkpoint.StatusCreated, CustomerID: "cus_x"}))
+	require.NoError(t, j.Close())
+
+	_, err = Run(context.Background(), api.options(input, m, out))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "the journal's row 1 starts at byte 0")
+	assert.Contains(t, err.Error(), "--restart")
+}
+
+// TestRunSignalledWithRowsQueued: the input is read to its end, but rows handed to the workers were not
+// started when the signal came: the run is interrupted (130), and those rows are left for the resume.
+func TestRunSignalledWithRowsQueued(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, 5, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := api.options(input, m, filepath.Join(dir, "job"))
+	o.Workers = 1 // rows 4 and 5 wait in the queue while row 3 is sent
+	o.Transport = &faultTransport{next: http.DefaultTransport, fault: func(_ *http.Request, body []byte) *http.Response {
+		if bytes.Contains(body, []byte(`"crm-3"`)) {
+			cancel() // the signal, while row 3's answer is on its way
+			return answer(201, nil, `{"data":{"id":"cus_3"}}`)
+		}
+		return nil
+	}}
+	sum, err := Run(ctx, o)
+	require.Error(t, err)
+	assert.Equal(t, KindInterrupted, KindOf(err))
+	assert.Equal(t, 130, sum.ExitCode)
+	assert.Equal(t, 3, sum.Counts["created"])
+	assert.Equal(t, 2, sum.Counts["pending"])
+}
+
 // TestRunSignalledAfterTheLastRow: a signal that comes once every row has its answer interrupts nothing:
 // the run is complete (exit 0, not 130), and nothing is left to resume.
 func TestRunSignalledAfterTheLastRow(t *testing.T) {
@@ -467,6 +518,8 @@ func TestRunSignalledAfterTheLastRow(t *testing.T) {
 	assert.Equal(t, 5, sum.Counts["created"])
 }
 
+// TestRunInterruptedDuringA429Pause checks that a signal does not wait out a pause: no request is sent
+// after it, and the run ends without the minute the API asked for.
 func TestRunInterruptedDuringA429Pause(t *testing.T) {
 	sbCfg := sandbox.Config{Key: "sk_sandbox_importer_test"}
 	sb, err := sandbox.New(sbCfg)

@@ -10,6 +10,15 @@ import (
 	"unicode/utf8"
 )
 
+// RulesVersion names the rules by which rows are numbered, read and mapped. Bump it with any change that
+// alters, for the same input and mapping file, a row's number, its reference or its body: a job started
+// under other rules is then refused on resume (the journal's rows would no longer be the input's rows, or
+// would be asked with other Idempotency-Keys) instead of being continued.
+//
+// Version 2: lines without data are skipped like blank lines; external_reference is trimmed; one_of with
+// ignore_case sends the value as the list spells it.
+const RulesVersion = "2"
+
 // MaxRefLen is the longest external_reference, in bytes, that a row may have. Zentra documents no limit;
 // references are identifiers (tens of bytes), and this bound keeps a wrong column or a runaway quoted field
 // from becoming an Idempotency-Key, a journal entry and a name in every log line.
