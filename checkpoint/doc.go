@@ -26,9 +26,9 @@
 // own), and an input that is one of those files in the directory (by path, or the same file through a
 // link). A file under a job's name counts as the job's own only if it is a regular file, and, for "lock",
 // holds a pid at most, for the checkpoint files starts like a journal, for results.csv starts with the
-// results header, and for summary.json is a summary this tool wrote; rejects.csv and mapping.inferred.yaml,
-// which carry no such mark, count as the job's only beside a lock, a non-empty checkpoint or a summary (a
-// user's own folder of files with those names is not a job directory). Nothing in this package deletes,
+// results header, and for summary.json is a summary this tool wrote; and every job file counts as the
+// job's only beside a lock or a non-empty checkpoint (a user's own folder of files with those names, or
+// with a copied summary.json, is not a job directory). Nothing in this package deletes,
 // truncates or writes a file that is not the job's own: LockDir refuses a foreign "lock", Reset a foreign
 // checkpoint file, with a *DirError, changing nothing.
 //

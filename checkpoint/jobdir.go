@@ -74,7 +74,7 @@ func (e *DirError) Hint() string {
 // mapping.inferred.yaml and temporary files), counting as foreign a file with one of those names that is
 // not a regular file, a lock file that holds more than a pid, a checkpoint that is not a journal, a
 // results.csv without the results header, a summary.json this tool did not write, and a rejects.csv or
-// mapping.inferred.yaml with no lock, non-empty checkpoint or summary beside it. It also refuses an input that is one of those files in dir, whatever else dir holds (input "" is not
+// mapping.inferred.yaml with no lock or non-empty checkpoint beside it. It also refuses an input that is one of those files in dir, whatever else dir holds (input "" is not
 // checked). A missing directory, an empty one or one holding only job files is fine. CheckDir changes
 // nothing; call it before LockDir.
 func CheckDir(dir, input string) error {
@@ -98,9 +98,10 @@ func CheckDir(dir, input string) error {
 		return fmt.Errorf("job directory: %w", err)
 	}
 	var foreign, unproven []string
-	// The directory holds a lock, a journal or a summary of this tool: its job files are its own. The lock
-	// is there from the moment a run or validate takes the directory, before the journal or summary exist,
-	// so a crash in between does not leave a directory that every later run refuses.
+	// The directory holds a lock or a journal of this tool: its job files are its own. The lock is there
+	// from the moment a run or validate takes the directory (and stays, emptied, after it), before any
+	// other file, so a crash does not leave a directory that every later run refuses. A summary.json proves
+	// nothing: it is a file users copy around.
 	proven := false
 	for _, e := range entries {
 		name := e.Name()
@@ -115,19 +116,18 @@ func CheckDir(dir, input string) error {
 		switch {
 		case why != "":
 			foreign = append(foreign, showName(name)+" ("+why+")")
-		case name == LockFile || name == SummaryFile:
+		case name == LockFile:
 			proven = true
 		case name == JournalFile:
 			proven = proven || nonEmpty(dir, name) // an empty file named checkpoint proves nothing
-		case name == ResultsFile || name == RejectsFile || name == InferredMappingFile:
+		case name == ResultsFile || name == RejectsFile || name == InferredMappingFile || name == SummaryFile:
 			unproven = append(unproven, showName(name))
 		}
 	}
 	if !proven {
-		// results.csv, rejects.csv and mapping.inferred.yaml hold nothing that says who wrote them: without
-		// a lock, journal or summary beside them, they are taken for the user's.
+		// Without a lock or journal beside them, job files are taken for the user's.
 		for _, name := range unproven {
-			foreign = append(foreign, name+" (not beside a lock, checkpoint or summary.json of zentra-import)")
+			foreign = append(foreign, name+" (not beside a lock or checkpoint of zentra-import)")
 		}
 	}
 	return foreignError(dir, foreign)
@@ -221,17 +221,22 @@ func nonEmpty(dir, name string) bool {
 	return err == nil && fi.Size() > 0
 }
 
-// IsJobDir reports whether dir holds a job of this tool: a journal, or the summary.json `validate` leaves.
+// IsJobDir reports whether dir holds a job of this tool (a run's or a validate's): a lock or a journal.
 func IsJobDir(dir string) bool {
-	for _, name := range []string{JournalFile, SummaryFile} {
+	for _, name := range []string{LockFile, JournalFile} {
 		if why, err := notOurs(dir, name); err != nil || why != "" {
 			return false
 		}
-		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+		if name == LockFile && exists(dir, name) || nonEmpty(dir, name) {
 			return true
 		}
 	}
 	return false
+}
+
+func exists(dir, name string) bool {
+	_, err := os.Lstat(filepath.Join(dir, name))
+	return err == nil
 }
 
 // isSummary reports whether path holds a summary.json this tool wrote: a JSON object naming the command
