@@ -65,7 +65,7 @@ func (p *problemLog) apiRejected(row int, ref string, e *zentra.RowError) {
 
 func (p *problemLog) failed(row int, ref string, status, attempts int) {
 	if p.next() {
-		p.log.Warn("row failed after its retries", "row", row, "external_reference", ref, "last_status", status, "attempts", attempts)
+		p.log.Warn("row failed (its error is in results.csv; --retry-failed sends it again)", "row", row, "external_reference", ref, "last_status", status, "attempts", attempts)
 	}
 }
 

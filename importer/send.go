@@ -22,12 +22,12 @@ import (
 // under reqCtx. A row left without an outcome (interrupted, or the run aborted) stays in flight in the
 // journal and is sent again, with the same Idempotency-Key, when the job resumes.
 func (r *runner) send(intake, reqCtx context.Context, jb job) (err error) {
-	if err := r.j.Start(jb.row, jb.offset, jb.end); err != nil {
-		return journalError(err)
-	}
 	key := IdempotencyKey(jb.ref)
 	var res *zentra.Created
-	t := r.try(intake, reqCtx, true, func(ctx context.Context) (err error) {
+	// The row is in flight from its first request on, not while it waits for the pacer: a run stopped
+	// before that counts it as never sent.
+	start := func() error { return r.j.Start(jb.row, jb.offset, jb.end) }
+	t := r.try(intake, reqCtx, start, func(ctx context.Context) (err error) {
 		res, err = r.client.Create(ctx, key, jb.body)
 		return err
 	})
@@ -66,7 +66,6 @@ func (r *runner) send(intake, reqCtx context.Context, jb job) (err error) {
 			if rowErr.Code == zentra.CodeNoCustomerID {
 				out.Error += " (see --id-path)"
 			}
-			r.probs.failed(jb.row, jb.ref, rowErr.HTTPStatus, t.requests)
 		} else {
 			r.probs.apiRejected(jb.row, jb.ref, rowErr)
 		}
@@ -75,7 +74,6 @@ func (r *runner) send(intake, reqCtx context.Context, jb job) (err error) {
 		if errors.As(err, &retry) {
 			out.HTTPStatus = retry.HTTPStatus
 		}
-		r.probs.failed(jb.row, jb.ref, out.HTTPStatus, t.requests)
 	}
 	return r.settle(out, t.err == nil)
 }
@@ -113,7 +111,7 @@ func (r *runner) existingWithoutID(intake, reqCtx context.Context, out checkpoin
 			id    string
 			found bool
 		}
-		t := r.try(intake, reqCtx, false, func(ctx context.Context) (err error) {
+		t := r.try(intake, reqCtx, nil, func(ctx context.Context) (err error) {
 			res.id, res.found, err = r.client.Lookup(ctx, out.Ref)
 			return err
 		})
@@ -137,7 +135,6 @@ func (r *runner) existingWithoutID(intake, reqCtx context.Context, out checkpoin
 	}
 	if unsure != "" && out.CustomerID == "" {
 		out.Status, note = checkpoint.StatusFailed, unsure
-		r.probs.failed(out.Row, out.Ref, out.HTTPStatus, out.Attempts)
 	}
 	out.Error = note
 	return r.settle(out, true)
@@ -169,15 +166,23 @@ type tried struct {
 
 // try sends one request through the pacer until it has an answer worth keeping: a success, a refusal of
 // the row, or a transient failure that outlasted the retry policy. 429s pause every worker and do not
-// count as attempts. When failFast is set, every answer also feeds the check that aborts a run whose
-// first requests all fail.
-func (r *runner) try(intake, reqCtx context.Context, failFast bool, do func(context.Context) error) tried {
+// count as attempts. A create passes start, which records the row in flight before its first request;
+// its answers also feed the check that aborts a run whose first requests all fail. A lookup passes nil.
+func (r *runner) try(intake, reqCtx context.Context, start func() error, do func(context.Context) error) tried {
 	var t tried
 	failures := 0
+	failFast := start != nil
 	for {
 		if err := r.pacer.Wait(intake); err != nil {
 			t.stopped = true // interrupted (or aborted) before this attempt
 			return t
+		}
+		if t.requests == 0 && start != nil {
+			if err := start(); err != nil {
+				r.pacer.Done(0, false) // the slot Wait gave is not used
+				t.stopped, t.fatal = true, journalError(err)
+				return t
+			}
 		}
 		t.requests++
 		r.c.requests.Add(1)
@@ -240,9 +245,14 @@ func isKeyReused(err error) bool {
 	return errors.As(err, &rowErr) && strings.EqualFold(rowErr.Code, codeKeyReused)
 }
 
+// record makes an outcome durable, and logs a failed row as it is recorded (not before: while the
+// fail-fast check holds a failure, the row is not failed, and an aborted run leaves it to be sent again).
 func (r *runner) record(o checkpoint.Outcome) error {
 	if err := r.j.Record(o); err != nil {
 		return journalError(err)
+	}
+	if o.Status == checkpoint.StatusFailed {
+		r.probs.failed(o.Row, o.Ref, o.HTTPStatus, o.Attempts)
 	}
 	return nil
 }
