@@ -105,7 +105,7 @@ func (r *runner) existingWithoutID(intake, reqCtx context.Context, out checkpoin
 	if unsure != "" {
 		found = keyReusedIDNote
 	}
-	note := "the customer exists; the API's answer did not include its id (see --lookup)"
+	note := "the customer exists, not updated with this row's values; the API's answer did not include its id (see --lookup)"
 	if r.o.Lookup {
 		var res struct {
 			id    string
@@ -128,7 +128,7 @@ func (r *runner) existingWithoutID(intake, reqCtx context.Context, out checkpoin
 			out.CustomerID, out.Error = res.id, found
 			return r.settle(out, true)
 		}
-		note = "the customer exists, but the lookup did not find it (an API without the lookup answers so too: then drop --lookup)"
+		note = "the customer exists, not updated with this row's values, but the lookup did not find it (an API without the lookup answers so too: then drop --lookup)"
 	}
 	if id, ok := r.earlier(out.Ref); ok {
 		out.CustomerID, note = id, found

@@ -105,9 +105,9 @@ func (s *Summary) Print(w io.Writer) {
 	}
 	switch {
 	case s.Command == "validate":
-		fmt.Fprintf(&b, "validated %s: %d rows in %s\n", s.Input, s.Rows, took)
+		fmt.Fprintf(&b, "validated %s: %s in %s\n", s.Input, plural(s.Rows, "row"), took)
 	case s.Complete:
-		fmt.Fprintf(&b, "imported %s: %d rows in %s\n", s.Input, s.Rows, took)
+		fmt.Fprintf(&b, "imported %s: %s in %s\n", s.Input, plural(s.Rows, "row"), took)
 	case s.MaxRows > 0 && s.Stopped == "":
 		fmt.Fprintf(&b, "trial of %s: the first %d rows in %s\n", s.Input, s.Rows, took)
 	default:
@@ -152,7 +152,7 @@ func (s *Summary) Print(w io.Writer) {
 		fmt.Fprintf(&b, "  %s without a customer id: the API said they exist but not their id; where it has a lookup, run again with --restart --lookup (nothing is created twice)\n", plural(n, "existing row"))
 	}
 	if n := s.Counts["failed"]; n > 0 && s.Command == "run" {
-		fmt.Fprintf(&b, "  %s failed on the API's side: run the same command with --retry-failed to send them again\n", plural(n, "row"))
+		fmt.Fprintf(&b, "  %s failed on the API's side: run the same command with --retry-failed to send them again (the error column says when more is needed, e.g. a refused Idempotency-Key)\n", plural(n, "row"))
 	}
 	fmt.Fprintf(&b, "  job files in %s\n", s.JobDir)
 	_, _ = io.WriteString(w, b.String())
