@@ -1008,6 +1008,12 @@ func TestRunJSONLogsEveryLine(t *testing.T) {
 		r := run(t, nil, "run", "--log-format", "json", "--colour", "x.csv")
 		require.Equal(t, 2, r.code, r.stderr)
 		recordWith(t, requireJSONLines(t, r.stderr), "unknown flag")
+		// The bad flag comes first: parsing stops before --log-format (QA found plain text here).
+		for _, args := range [][]string{{"run", "--colour", "--log-format", "json", "x.csv"}, {"run", "x.csv", "--workers", "x", "--log-format=json"}} {
+			r = run(t, nil, args...)
+			require.Equal(t, 2, r.code, r.stderr)
+			requireJSONLines(t, r.stderr)
+		}
 		r = run(t, []string{"ZENTRA_LOG_FORMAT=json", "ZENTRA_WORKERS=eight"}, "run", "--sandbox", "x.csv")
 		require.Equal(t, 2, r.code, r.stderr)
 		recordWith(t, requireJSONLines(t, r.stderr), "ZENTRA_WORKERS")

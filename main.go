@@ -140,11 +140,30 @@ func (e *environment) run(ctx context.Context) int {
 			if v := e.getenv(envLogFormat); !fl.Changed && v != "" {
 				format = v
 			}
+			if v, ok := logFormatArg(e.args); !fl.Changed && ok {
+				format = v // parsing stopped at an error before it reached --log-format
+			}
 			e.setLogFormat(format)
 		}
 	}
 	e.finish(nil, &importer.Error{Kind: importer.KindInput, Err: err, Hint: "see `zentra-import " + commandName(e.args) + " -h`"})
 	return exitUsage
+}
+
+// logFormatArg finds --log-format's value in args without parsing them, for errors found before it.
+func logFormatArg(args []string) (string, bool) {
+	for i, a := range args {
+		if a == "--" {
+			break
+		}
+		if v, ok := strings.CutPrefix(a, "--log-format="); ok {
+			return v, true
+		}
+		if a == "--log-format" && i+1 < len(args) {
+			return args[i+1], true
+		}
+	}
+	return "", false
 }
 
 // setLogFormat is the --log-format of the command that runs; anything but json is text.
