@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -165,11 +166,11 @@ func (r *reporter) progressAttrs() []any {
 		attrs = append(attrs, slog.Int64("total", total))
 		if left := float64(total - r.base - done); elapsed > 0 && done > 0 && left > 0 {
 			perSec := float64(done) / elapsed
-			attrs = append(attrs, slog.Duration("eta", time.Duration(left/perSec*float64(time.Second)).Round(time.Second)))
+			attrs = append(attrs, slog.Int64("eta_seconds", int64(math.Round(left/perSec))))
 		}
 	}
 	if elapsed > 0 {
-		attrs = append(attrs, slog.String("rows_per_second", fmt.Sprintf("%.1f", float64(done)/elapsed)))
+		attrs = append(attrs, slog.Float64("rows_per_second", math.Round(float64(done)/elapsed*10)/10))
 	}
 	return attrs
 }
