@@ -745,6 +745,15 @@ func TestMappingInference(t *testing.T) {
 	saved, err := os.ReadFile(filepath.Join(out, "mapping.inferred.yaml"))
 	require.NoError(t, err)
 	assert.Contains(t, string(saved), "external_reference:")
+
+	// Its rejects, fed back without --mapping, are too few and too odd to infer from (a duplicate, an
+	// empty id): the hint names the job's own mapping, which then reads them.
+	rejects := filepath.Join(out, "rejects.csv")
+	r = run(t, nil, "run", "--sandbox", rejects)
+	require.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "pass --mapping "+filepath.Join(out, "mapping.inferred.yaml"))
+	r = run(t, nil, "run", "--sandbox", "--mapping", filepath.Join(out, "mapping.inferred.yaml"), rejects)
+	assert.Equal(t, 1, r.code, "the rows are still bad: %s", r.stderr)
 }
 
 func TestSecretKeyFile(t *testing.T) {

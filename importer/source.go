@@ -161,6 +161,12 @@ func inferMapping(input string) (*mapping.Mapping, []byte, error) {
 	}
 	m, annotated, err := mapping.Infer(rd.Header(), samples)
 	if err != nil {
+		if saved := filepath.Join(filepath.Dir(input), checkpoint.InferredMappingFile); checkpoint.IsJobDir(filepath.Dir(input)) && fileExists(saved) {
+			// A rejects.csv fed back from a job that ran on an inferred mapping: its few rows may not show
+			// what the whole file did. The job's own mapping reads it the same way.
+			return nil, annotated, &Error{Kind: KindInput, Err: err,
+				Hint: "this file lies in a job directory whose run inferred its mapping: pass --mapping " + saved + " to read it the same way"}
+		}
 		return nil, annotated, wrapInput(err, "write the mapping yourself: `zentra-import mapping "+input+" > mapping.yaml`, edit its external_reference, then pass --mapping mapping.yaml")
 	}
 	return m, annotated, nil
@@ -252,4 +258,9 @@ func JobDir(input, out string) string {
 		return filepath.Join(filepath.Dir(dir), strings.TrimSuffix(filepath.Base(dir), ".import")+"."+filepath.Base(base)+".import")
 	}
 	return base + ".import"
+}
+
+func fileExists(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }
