@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/importer"
 	"github.com/zentra/zentra-import/sandbox"
 )
 
@@ -600,6 +601,11 @@ func TestSamplesValidate(t *testing.T) {
 	assert.Contains(t, r.stderr, "valid 288 · rejected 12")
 	_, err := os.Stat(filepath.Join(out, "rejects.csv"))
 	assert.NoError(t, err)
+	sum, err := importer.ReadSummary(out)
+	require.NoError(t, err)
+	assert.Equal(t, 300, sum.Rows)
+	assert.Equal(t, 300, sum.Processed, "the rows it checked")
+	assert.Equal(t, 1, sum.ExitCode)
 }
 
 func boolInt(b bool) int {

@@ -37,7 +37,7 @@ type Summary struct {
 	Resumed       bool    `json:"resumed"`         // an earlier run of this job had done some rows
 	AlreadyDone   int     `json:"already_done"`    // rows done before this run started
 	Resent        int     `json:"resent"`          // rows in flight when the last run stopped, sent again
-	Processed     int     `json:"processed"`       // outcomes this run made durable
+	Processed     int     `json:"processed"`       // outcomes this run made durable (validate: rows checked)
 	Requests      int64   `json:"requests"`        // HTTP requests sent
 	Retries       int64   `json:"retries"`         // requests beyond the first of a row
 	RateLimited   int64   `json:"rate_limited"`    // 429 answers

@@ -112,7 +112,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	s := &Summary{
 		Command: "validate", Input: o.Input, InputSHA: sum, InputLen: size, Mapping: src.m.Hash(), JobDir: dir,
 		Started: started, Finished: now, Seconds: now.Sub(started).Seconds(), Rows: rows,
-		Counts: map[string]int{"valid": rows - bad, "rejected": bad}, Complete: true,
+		Counts: map[string]int{"valid": rows - bad, "rejected": bad}, Complete: true, Processed: rows,
 	}
 	if bad > 0 {
 		s.ExitCode = 1
