@@ -8,6 +8,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -127,22 +128,29 @@ func regexMessage(err error) string {
 }
 
 // validEmail is a pragmatic check: one address as net/mail reads it, with no display name, comment or
-// angle brackets, and a domain of at least two labels whose last is not numeric.
+// angle brackets; a local part of at most 64 bytes with no invisible characters (a zero-width space pasted
+// from a web page); and a host name of at least two labels of letters, digits and hyphens (Unicode letters
+// too), each at most 63 bytes, whose last is not numeric. An address literal ([1.2.3.4]) is refused, as
+// mail systems do.
 func validEmail(s string) bool {
 	if len(s) > 254 || strings.ContainsAny(s, " \t\r\n<>") {
 		return false
 	}
 	at := strings.LastIndexByte(s, '@')
-	if at <= 0 {
+	if at <= 0 || at > 64 {
 		return false
 	}
 	addr, err := mail.ParseAddress(s)
 	if err != nil || addr.Name != "" || addr.Address != s {
 		return false
 	}
+	if strings.IndexFunc(s, func(r rune) bool { return unicode.Is(unicode.Cf, r) || !unicode.IsPrint(r) }) >= 0 {
+		return false
+	}
 	labels, tld := 0, ""
 	for l := range strings.SplitSeq(s[at+1:], ".") {
-		if l == "" || l[0] == '-' || l[len(l)-1] == '-' {
+		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' ||
+			strings.IndexFunc(l, func(r rune) bool { return r != '-' && !unicode.IsLetter(r) && !unicode.IsDigit(r) }) >= 0 {
 			return false
 		}
 		labels, tld = labels+1, l

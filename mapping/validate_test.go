@@ -11,13 +11,18 @@ import (
 func TestEmailValidator(t *testing.T) {
 	valid := []string{
 		"ade@example.com", "ade.okafor+crm@mail.example.ng", "a_b-c@sub-domain.example.co.uk", "ADE@EXAMPLE.COM",
-		"o'brien@example.ie",
+		"o'brien@example.ie", strings.Repeat("a", 64) + "@example.com", "ade@" + strings.Repeat("b", 63) + ".com",
+		"chidi@bücher.example", "ade@example.xn--ngbc5azd",
 	}
 	invalid := []string{
 		"", "ade", "ade@", "@example.com", "ade@example", "ade@@example.com", "ade@example.", "ade@.example.com",
 		"ade@example..com", "ade@-example.com", "ade@example.c", "ade@example.123", "Ade <ade@example.com>",
 		"ade@example.com (Ade)", "ade okafor@example.com", "ade@exa mple.com", "ade.@example.com", ".ade@example.com",
 		"ade@example.com,bola@example.com", `"ade okafor"@example.com`, strings.Repeat("a", 250) + "@example.com",
+		// QA: a zero-width space pasted in, a local part or a label over its limit, an address literal, an
+		// underscore in the host name.
+		"a\u200bde@example.com", strings.Repeat("a", 65) + "@example.com", "ade@" + strings.Repeat("b", 64) + ".com",
+		"ade@[1.2.3.4]", "ade@my_host.example.com", "ade@example.com\u00ad",
 	}
 	v := validator{kind: validateEmail}
 	for _, s := range valid {
