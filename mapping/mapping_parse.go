@@ -694,11 +694,7 @@ func (p *mappingParser) checkFieldRules(f *fieldSpec, defNode ast.Node) {
 // rules reject it.
 func (f *fieldSpec) defaultJSON() (string, string) {
 	if f.split == "" {
-		if reason := f.checkValue(f.def); reason != "" {
-			return "", reason
-		}
-		text, _ := convertValue(f.def, f.typ)
-		return text, ""
+		return f.checkValue(f.def)
 	}
 	b := []byte{'['}
 	i := 0
@@ -707,13 +703,13 @@ func (f *fieldSpec) defaultJSON() (string, string) {
 		if isBlankValue(item) {
 			continue
 		}
-		if reason := f.checkValue(item); reason != "" {
+		text, reason := f.checkValue(item)
+		if reason != "" {
 			return "", itemReason(i, reason)
 		}
 		if len(b) > 1 {
 			b = append(b, ',')
 		}
-		text, _ := convertValue(item, f.typ)
 		b = f.appendJSONValue(b, text)
 	}
 	if len(b) == 1 {
@@ -733,17 +729,16 @@ func (f *fieldSpec) appendJSONValue(b []byte, text string) []byte {
 // itemReason prefixes a list item's problem with its place: "item 2: not a valid email address".
 func itemReason(i int, reason string) string { return "item " + strconv.Itoa(i) + ": " + reason }
 
-// checkValue runs the field's validators and type conversion on s, returning the first problem.
-func (f *fieldSpec) checkValue(s string) string {
+// checkValue runs the field's validators and type conversion on s, returning the value to send (one_of
+// with ignore_case gives the listed spelling, as for a row's value) or the first problem.
+func (f *fieldSpec) checkValue(s string) (string, string) {
 	for i := range f.validators {
-		if _, reason := f.validators[i].check(s); reason != "" {
-			return reason
+		var reason string
+		if s, reason = f.validators[i].check(s); reason != "" {
+			return "", reason
 		}
 	}
-	if _, reason := convertValue(s, f.typ); reason != "" {
-		return reason
-	}
-	return ""
+	return convertValue(s, f.typ)
 }
 
 func (p *mappingParser) boolean(n ast.Node, key string) (bool, bool) {

@@ -16,7 +16,7 @@ import (
 // would be asked with other Idempotency-Keys) instead of being continued.
 //
 // Version 2: lines without data are skipped like blank lines; external_reference is trimmed; one_of with
-// ignore_case sends the value as the list spells it.
+// ignore_case sends the value, and the default, as the list spells it.
 const RulesVersion = "2"
 
 // MaxRefLen is the longest external_reference, in bytes, that a row may have. Zentra documents no limit;

@@ -63,7 +63,8 @@ func TestValidators(t *testing.T) {
 			m, err := Parse("m.yaml", []byte(minimalMapping+"  v: {column: V, validate: "+tt.rule+"}\n"))
 			require.NoError(t, err)
 			f := m.fields[1]
-			assert.Equal(t, tt.reason, f.checkValue(tt.value))
+			_, reason := f.checkValue(tt.value)
+			assert.Equal(t, tt.reason, reason)
 		})
 	}
 }
