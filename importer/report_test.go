@@ -180,7 +180,7 @@ func TestFailFastHoldsOutcomesUntilSettled(t *testing.T) {
 }
 
 func TestRedactValues(t *testing.T) {
-	body := []byte(`{"external_reference":"crm-1000001","first_name":"Adaeze  Ngozi","email":"ada@example.ng","phone":"+2348031234567","metadata":{"tags":["vip"],"n":7,"account":90817263}}`)
+	body := []byte(`{"external_reference":"crm-1000001","first_name":"Adaeze  Ngozi","email":"ada@example.ng","phone":"+2348031234567","metadata":{"tags":["vip"],"n":7,"account":90817263,"legacy_id":"1000001"}}`)
 	cases := map[string]string{
 		"email ada@example.ng is invalid":          "email … is invalid",
 		"EMAIL ADA@EXAMPLE.NG is invalid":          "EMAIL … is invalid",
@@ -193,6 +193,7 @@ func TestRedactValues(t *testing.T) {
 		"missing field date_of_birth":              "missing field date_of_birth",
 		"tag vip unknown":                          "tag … unknown",
 		"reference crm-1000001 exists":             "reference crm-1000001 exists",
+		"legacy id 1000001 of crm-1000001 taken":   "legacy id … of crm-1000001 taken",
 		"limit 1000000 reached":                    "limit 1000000 reached",
 	}
 	for msg, want := range cases {

@@ -296,6 +296,7 @@ func redactValues(msg string, body []byte) string {
 		return msg
 	}
 	var values []string
+	var ref string
 	phones := map[string]bool{} // the last 7 digits of every value holding 7 or more
 	var walk func(any)
 	walk = func(v any) {
@@ -305,6 +306,8 @@ func redactValues(msg string, body []byte) string {
 			for k, x := range v {
 				if k != "external_reference" { // the row's name in logs and results, not personal data
 					walk(x)
+				} else if r, ok := x.(string); ok {
+					ref = r
 				}
 			}
 			return
@@ -329,20 +332,31 @@ func redactValues(msg string, body []byte) string {
 	}
 	walk(v)
 	sort.Slice(values, func(i, j int) bool { return len(values[i]) > len(values[j]) })
-	for _, val := range values {
-		if len(val) <= len(msg) {
-			msg = replaceFold(msg, val)
-		}
-	}
-	if len(phones) > 0 {
-		msg = phoneLike.ReplaceAllStringFunc(msg, func(run string) string {
-			if d := digitsOf(run); len(d) >= 7 && phones[d[len(d)-7:]] {
-				return redacted
+	redact := func(msg string) string {
+		for _, val := range values {
+			if len(val) <= len(msg) {
+				msg = replaceFold(msg, val)
 			}
-			return run
-		})
+		}
+		if len(phones) > 0 {
+			msg = phoneLike.ReplaceAllStringFunc(msg, func(run string) string {
+				if d := digitsOf(run); len(d) >= 7 && phones[d[len(d)-7:]] {
+					return redacted
+				}
+				return run
+			})
+		}
+		return msg
 	}
-	return msg
+	if ref == "" {
+		return redact(msg)
+	}
+	// The reference stays whole even where another value (a legacy id it was built from) is part of it.
+	parts := strings.Split(msg, ref)
+	for i := range parts {
+		parts[i] = redact(parts[i])
+	}
+	return strings.Join(parts, ref)
 }
 
 // redacted stands for a value taken out of a message.
