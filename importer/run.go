@@ -358,7 +358,8 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 	for range o.Workers {
 		g.Go(func() error {
 			for jb := range jobs {
-				if intake.Err() != nil {
+				// ctx too: the signal's context is done at once, intake a moment later (AfterFunc).
+				if intake.Err() != nil || ctx.Err() != nil {
 					r.left.Add(1)
 					continue // not started: the row is read again on resume
 				}
