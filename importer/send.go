@@ -86,7 +86,7 @@ func (r *runner) settle(o checkpoint.Outcome, ok bool) error {
 // The error column of an existing row says why it was not created, and that it was not updated: the API
 // answers a create, never an update, so values that changed since are not in Zentra.
 const (
-	existedNote     = "already in Zentra (409): created by an earlier request or another system; not updated with this row's values"
+	existedNote     = "already in Zentra (409): created by an earlier request for this reference (perhaps this row's own, whose answer was lost) or by another system; a create does not update it"
 	keyReusedIDNote = "created by an earlier request for this reference with other values (the mapping or the data changed since); not updated with this row's values"
 )
 
