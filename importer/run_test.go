@@ -563,17 +563,23 @@ func (d *downTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return d.next.RoundTrip(req)
 }
 
+// downJob is a job of n rows against an API that is down until tr.down is cleared.
+func downJob(t *testing.T, n int) (tr *downTransport, o RunOptions) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, n, nil)
+	tr = &downTransport{next: http.DefaultTransport}
+	tr.down.Store(true)
+	o = api.options(input, m, filepath.Join(dir, "job"))
+	o.Transport = tr
+	return tr, o
+}
+
 // TestRunWhoseRequestsAllFailIsResumable: a small job against an API that is down fails every request,
 // fewer than the fail-fast count: the run is aborted (exit 3), no row is marked failed, and the same
 // command finishes the job once the API is back.
 func TestRunWhoseRequestsAllFailIsResumable(t *testing.T) {
-	api := newTestAPI(t, sandbox.Config{})
-	dir, input, m := testInput(t, 3, nil)
-	out := filepath.Join(dir, "job")
-	tr := &downTransport{next: http.DefaultTransport}
-	tr.down.Store(true)
-	o := api.options(input, m, out)
-	o.Transport = tr
+	tr, o := downJob(t, 3)
+	out := o.Out
 	sum, err := Run(context.Background(), o)
 	require.Error(t, err)
 	assert.Equal(t, KindAborted, KindOf(err))
@@ -592,13 +598,9 @@ func TestRunWhoseRequestsAllFailIsResumable(t *testing.T) {
 // TestRunAbortedByFailFastLeavesItsRowsToResume: the first requests all fail, the run stops, and the rows
 // it tried are not left failed: the same command sends them once the API works.
 func TestRunAbortedByFailFastLeavesItsRowsToResume(t *testing.T) {
-	api := newTestAPI(t, sandbox.Config{})
-	dir, input, m := testInput(t, 40, nil)
-	out := filepath.Join(dir, "job")
-	tr := &downTransport{next: http.DefaultTransport}
-	tr.down.Store(true)
-	o := api.options(input, m, out)
-	o.Transport, o.FailFast, o.Workers = tr, 5, 1
+	tr, o := downJob(t, 40)
+	out := o.Out
+	o.FailFast, o.Workers = 5, 1
 	o.Retry.MaxAttempts = 1
 	_, err := Run(context.Background(), o)
 	require.Error(t, err)
