@@ -852,16 +852,11 @@ func (p *mappingParser) parseRequireOneOf(e *ast.MappingValueNode) []string {
 func (p *mappingParser) parseTransforms(n ast.Node) []transformStep {
 	var steps []transformStep
 	for _, item := range p.list(n) {
-		name, arg, ok := p.namedItem(item, "transform", `write for example transform: [trim, title] or [trim, {date: "DD/MM/YYYY"}]`)
+		k, arg, ok := p.namedItem(item, "transform", transformNames[:], `write for example transform: [trim, title] or [trim, {date: "DD/MM/YYYY"}]`)
 		if !ok {
 			continue
 		}
-		k, known := kindByName(transformNames[:], name)
 		kind := transformKind(k)
-		if !known {
-			p.errAt(item, "transforms are "+strings.Join(transformNames[1:], ", "), "unknown transform %q%s", name, didYouMean(name, transformNames[1:]))
-			continue
-		}
 		step := transformStep{kind: kind}
 		switch {
 		case kind == transformDate && arg == nil:
@@ -884,7 +879,7 @@ func (p *mappingParser) parseTransforms(n ast.Node) []transformStep {
 			p.errAt(item, "write transform: [phone] and region: NG on the field", "the phone transform takes no argument; its region is the field's region:")
 			continue
 		case arg != nil:
-			p.errAt(item, "write it as a plain name: "+name, "the %s transform takes no argument", name)
+			p.errAt(item, "write it as a plain name: "+transformNames[kind], "the %s transform takes no argument", transformNames[kind])
 			continue
 		}
 		steps = append(steps, step)
@@ -892,8 +887,24 @@ func (p *mappingParser) parseTransforms(n ast.Node) []transformStep {
 	return steps
 }
 
-// namedItem reads a transform or validator: a plain name, or a one-key mapping {name: argument}.
-func (p *mappingParser) namedItem(item ast.Node, what, hint string) (name string, arg ast.Node, ok bool) {
+// namedItem reads a transform or validator, a plain name or a one-key mapping {name: argument}, and
+// returns its index in names (names[0] is the zero kind, never a valid name), naming an unknown one with
+// the closest known.
+func (p *mappingParser) namedItem(item ast.Node, what string, names []string, hint string) (kind int, arg ast.Node, ok bool) {
+	name, arg, ok := p.itemName(item, what, hint)
+	if !ok {
+		return 0, nil, false
+	}
+	kind, known := kindByName(names, name)
+	if !known {
+		p.errAt(item, what+"s are "+strings.Join(names[1:], ", "), "unknown %s %q%s", what, name, didYouMean(name, names[1:]))
+		return 0, nil, false
+	}
+	return kind, arg, true
+}
+
+// itemName splits a transform or validator item into its name and argument.
+func (p *mappingParser) itemName(item ast.Node, what, hint string) (name string, arg ast.Node, ok bool) {
 	d := p.deref(item)
 	if d == nil {
 		return "", nil, false
@@ -927,17 +938,11 @@ func (p *mappingParser) namedItem(item ast.Node, what, hint string) (name string
 func (p *mappingParser) parseValidators(n ast.Node) []validator {
 	var vs []validator
 	for _, item := range p.list(n) {
-		name, arg, ok := p.namedItem(item, "validator", `write for example validate: email or validate: [{length: {max: 50}}]`)
+		k, arg, ok := p.namedItem(item, "validator", validatorNames[:], `write for example validate: email or validate: [{length: {max: 50}}]`)
 		if !ok {
 			continue
 		}
-		k, known := kindByName(validatorNames[:], name)
-		kind := validatorKind(k)
-		if !known {
-			p.errAt(item, "validators are "+strings.Join(validatorNames[1:], ", "), "unknown validator %q%s", name, didYouMean(name, validatorNames[1:]))
-			continue
-		}
-		if v, ok := p.validatorArg(item, kind, arg); ok {
+		if v, ok := p.validatorArg(item, validatorKind(k), arg); ok {
 			vs = append(vs, v)
 		}
 	}
