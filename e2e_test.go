@@ -255,6 +255,38 @@ func TestRunKilledAndResumed(t *testing.T) {
 	}
 }
 
+// TestRunKilledDuringRetryFailed: kill -9 while --retry-failed sends the failed rows again (their in-flight
+// record is made durable before each request, since they already had an outcome); the job still ends with
+// every row once, with the sandbox's ids, and nothing created twice, dropped answers included.
+func TestRunKilledDuringRetryFailed(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{FailRate: 0.4, DropRate: 0.05, Latency: time.Millisecond, Seed: 11})
+	j := newJob(t, 200)
+	r := run(t, keyEnv(sb), j.args(sb, "--rate", "5000/s", "--workers", "6", "--max-attempts", "1")...)
+	require.Equal(t, 1, r.code, r.stderr)
+	failed := 0
+	for _, l := range j.results(t) {
+		if l.Status == "failed" {
+			failed++
+		}
+	}
+	require.Greater(t, failed, 20, "enough failed rows to interrupt their retry")
+
+	retry := j.args(sb, "--rate", "200/s", "--workers", "4", "--retry-failed", "--max-attempts", "2") // backoff stays under a second
+	creates := sb.Server.Stats().Creates
+	p := start(t, keyEnv(sb), retry...)
+	p.waitFor(t, func() bool { return sb.Server.Stats().Creates >= creates+5 })
+	p.signal(t, syscall.SIGKILL)
+	require.Equal(t, -1, p.exitCode(), "killed")
+	for range 30 { // the sandbox keeps failing 40% of requests: retry until none is left failed
+		if r = run(t, keyEnv(sb), retry...); r.code == 0 {
+			break
+		}
+	}
+	require.Equal(t, 0, r.code, r.stderr)
+	requireExactlyOnce(t, j, sb)
+}
+
 // proc is the binary running in the background.
 type proc struct {
 	cmd    *exec.Cmd
