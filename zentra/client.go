@@ -181,7 +181,8 @@ func (c *Client) Create(ctx context.Context, idemKey string, body []byte) (*Crea
 	if err != nil {
 		return nil, err
 	}
-	return c.created(a)
+	res, err := c.created(a)
+	return res, c.scrubTyped(err)
 }
 
 // Lookup asks GET /api/v1/identity/customers?external_reference=ref for the customer of a reference.
@@ -197,7 +198,8 @@ func (c *Client) Lookup(ctx context.Context, ref string) (id string, found bool,
 	if err != nil {
 		return "", false, err
 	}
-	return c.found(a)
+	id, found, err = c.found(a)
+	return id, found, c.scrubTyped(err)
 }
 
 // found turns an answer into the result of a lookup.
@@ -317,8 +319,8 @@ func (c *Client) created(a *answer) (*Created, error) {
 // failure builds the error of an answer classified as a row, retry or fatal failure.
 func (c *Client) failure(cls class, a *answer) error {
 	r := a.reply
-	code := c.redact(strings.ToLower(r.code))
-	msg := c.redact(r.message)
+	code := strings.ToLower(r.code)
+	msg := r.message
 	if msg == "" {
 		msg = r.problem
 	}
@@ -334,7 +336,7 @@ func (c *Client) failure(cls class, a *answer) error {
 	if code == "" && a.status >= 200 && a.status < 300 {
 		code = CodeInvalidAnswer
 	}
-	return &RowError{HTTPStatus: a.status, Code: code, Field: c.redact(r.field), Message: msg}
+	return &RowError{HTTPStatus: a.status, Code: code, Field: r.field, Message: msg}
 }
 
 // minRedact is the shortest key that is searched for in texts: shorter keys would match ordinary words
@@ -353,6 +355,32 @@ func (c *Client) redact(s string) string {
 func (c *Client) scrub(err error) error {
 	if text := err.Error(); text != c.redact(redactKeys(text)) {
 		return &scrubbed{text: c.redact(redactKeys(text)), err: err}
+	}
+	return err
+}
+
+// scrubTyped removes the key, whatever its shape, from every text of an error an answer produced: the
+// API's code, field and message, the description of an unreadable answer (its Content-Type), a hint that
+// quotes a redirect's Location. It is the one place this is done, as the error leaves the client.
+func (c *Client) scrubTyped(err error) error {
+	clean := func(s string) string { return c.redact(redactKeys(s)) }
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case *RowError:
+		e.Code, e.Field, e.Message = clean(e.Code), clean(e.Field), clean(e.Message)
+	case *RetryableError:
+		e.Code, e.Message = clean(e.Code), clean(e.Message)
+		if e.Err != nil {
+			e.Err = c.scrub(e.Err)
+		}
+	case *FatalError:
+		e.Code, e.Message, e.Hint = clean(e.Code), clean(e.Message), clean(e.Hint)
+		if e.Err != nil {
+			e.Err = c.scrub(e.Err)
+		}
+	default:
+		return c.scrub(err)
 	}
 	return err
 }

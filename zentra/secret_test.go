@@ -112,6 +112,38 @@ func TestKeyNeverShown(t *testing.T) {
 	require.Error(t, err)
 	assertNoKey(t, "transport error with an unprefixed key", err)
 	assertNoKey(t, "client with an unprefixed key", c3)
+
+	// An unprefixed key echoed where no API text is: the Content-Type of an unreadable answer, the path of
+	// a redirect's Location (a review found both shown whole).
+	for _, tc := range []struct {
+		status int
+		header string
+	}{{502, "Content-Type"}, {200, "Content-Type"}, {301, "Location"}, {503, "Content-Type"}} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if tc.header == "Location" {
+				w.Header().Set("Location", "https://x.example/"+token)
+			} else {
+				w.Header().Set("Content-Type", "text/"+token)
+			}
+			w.WriteHeader(tc.status)
+			fmt.Fprint(w, "<html>"+token+"</html>")
+		}))
+		c4, err := zentra.New(zentra.Config{Key: zentra.Secret(odd), BaseURL: srv.URL, Observe: func(zentra.RateLimit) {}})
+		require.NoError(t, err)
+		_, err = c4.Create(context.Background(), "k", []byte(`{}`))
+		require.Error(t, err, "%d", tc.status)
+		assertNoKey(t, fmt.Sprintf("%d with the key in %s", tc.status, tc.header), err)
+		var fatal *zentra.FatalError
+		if errors.As(err, &fatal) {
+			assert.NotContains(t, fatal.Hint, secretPart)
+		}
+		_, _, err = c4.Lookup(context.Background(), "r")
+		if err != nil {
+			assertNoKey(t, fmt.Sprintf("lookup: %d with the key in %s", tc.status, tc.header), err)
+		}
+		srv.Close()
+	}
 }
 
 func TestRowErrorLogOmitsMessage(t *testing.T) {
