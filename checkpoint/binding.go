@@ -30,10 +30,20 @@ func Fingerprint(path string) (size int64, sha256hex string, err error) {
 		return 0, "", fmt.Errorf("fingerprint input: %w", err)
 	}
 	defer f.Close()
-	h := sha256.New()
-	size, err = io.CopyBuffer(h, f, make([]byte, 1<<20))
+	size, sha256hex, err = FingerprintOf(f)
 	if err != nil {
 		return 0, "", fmt.Errorf("fingerprint input %s: %w", path, err)
+	}
+	return size, sha256hex, nil
+}
+
+// FingerprintOf returns the size and the hex SHA-256 of what r holds, for a Binding: the importer passes
+// the bytes its input had when the run started.
+func FingerprintOf(r io.Reader) (size int64, sha256hex string, err error) {
+	h := sha256.New()
+	size, err = io.CopyBuffer(h, r, make([]byte, 1<<20))
+	if err != nil {
+		return 0, "", err
 	}
 	return size, hex.EncodeToString(h.Sum(nil)), nil
 }

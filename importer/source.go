@@ -1,9 +1,7 @@
 package importer
 
 import (
-	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -103,11 +101,11 @@ func (s *source) reader() (*mapping.Reader, error) {
 
 // fingerprint is the size and SHA-256 of the bytes the job reads.
 func (s *source) fingerprint() (int64, string, error) {
-	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(s.f, 0, s.size)); err != nil {
+	size, sum, err := checkpoint.FingerprintOf(io.NewSectionReader(s.f, 0, s.size))
+	if err != nil {
 		return 0, "", fmt.Errorf("read %s: %w", s.path, err)
 	}
-	return s.size, hex.EncodeToString(h.Sum(nil)), nil
+	return size, sum, nil
 }
 
 // grew reports, after a run, whether the file changed size while it was read.
