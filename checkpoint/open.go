@@ -92,17 +92,20 @@ func create(dir, path string, b Binding, opts Options, t tuning) (*Journal, *Sta
 	return newJournal(dir, path, f, int64(len(buf)), s, 0, st, opts, t), st, nil
 }
 
-// writeSyncRename writes a whole temporary file, makes it durable and renames it to path.
+// writeSyncRename writes a whole temporary file, makes it durable and renames it to path. f stays open
+// for the caller only on success; on failure it is closed (and removed if the rename did not happen).
 func writeSyncRename(f *os.File, buf []byte, path string) error {
 	_, err := f.Write(buf)
 	if err == nil {
 		err = f.Sync()
 	}
 	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err == nil {
-		return syncDir(filepath.Dir(path))
+		if err = os.Rename(f.Name(), path); err == nil {
+			if err = syncDir(filepath.Dir(path)); err != nil {
+				f.Close() // renamed: the journal is in place, but not known durable; the next Open reads it
+			}
+			return err
+		}
 	}
 	f.Close()
 	os.Remove(f.Name())
