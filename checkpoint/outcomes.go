@@ -186,8 +186,11 @@ func (j *Journal) Outcomes(fn func(Outcome) error) error {
 func rewrite(path string, f *os.File, size int64, s salt, skipDamage bool, t tuning) (*os.File, int64, int, error) {
 	sc := newScanner(f, size, s, preludeSize)
 	hdr, _, ok, err := sc.next()
-	if err != nil || !ok {
-		return nil, 0, 0, fmt.Errorf("rewrite checkpoint: header unreadable: %v", err)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("rewrite checkpoint: header unreadable: %w", err)
+	}
+	if !ok {
+		return nil, 0, 0, errors.New("rewrite checkpoint: header damaged")
 	}
 	b, _ := decodeHeader(hdr.payload)
 	l, err := findLatest(filepath.Dir(path), path, f, size, s, !skipDamage, t)

@@ -332,9 +332,6 @@ func keepIDs(dir string) (readable bool, err error) {
 	if fromJournal == 0 {
 		return true, nil
 	}
-	if b.err != nil {
-		return true, b.err
-	}
 	// The ids to write are the last of each reference; their offsets in the blob, in order, say which
 	// record of the sources each one came from, the sources being read again in the same order.
 	b.dedup()
