@@ -25,7 +25,7 @@ type Client struct {
 	base       string
 	createURL  string
 	lookupURL  string
-	idemHeader string
+	idemHeader string // canonical form, set once
 	idPaths    []string
 	timeout    time.Duration
 	userAgent  string
@@ -60,7 +60,7 @@ func New(cfg Config) (*Client, error) {
 	c := &Client{
 		key:        func() Secret { return cfg.Key },
 		base:       u.String(),
-		idemHeader: cfg.IdempotencyHeader,
+		idemHeader: http.CanonicalHeaderKey(cfg.IdempotencyHeader),
 		idPaths:    defaultIDPaths,
 		timeout:    cfg.Timeout,
 		userAgent:  cfg.UserAgent,
@@ -175,7 +175,7 @@ func (c *Client) Create(ctx context.Context, idemKey string, body []byte) (*Crea
 			return nil, &FatalError{Code: CodeInvalidRequest, Message: "the idempotency key has characters a header cannot carry",
 				Hint: "this is a bug in the caller: idempotency keys must be printable ASCII"}
 		}
-		req.Header[http.CanonicalHeaderKey(c.idemHeader)] = []string{idemKey}
+		req.Header[c.idemHeader] = []string{idemKey}
 	}
 	a, err := c.do(ctx, req)
 	if err != nil {
