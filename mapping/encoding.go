@@ -188,20 +188,19 @@ const rdBadUTF16 = 0xFF
 // rawAt answers for any decoded offset just after a '\n', at the start or at the end of the stream —
 // exactly the places where a csv record can end.
 type rdUTF16 struct {
-	r      io.Reader
-	be     bool
-	start  int64  // raw offset where decoding began
-	in     []byte // raw bytes read, in[ini:inj] not yet decoded
-	ini    int
-	inj    int
-	eof    bool  // r is exhausted
-	raw    int64 // raw offset just after the last decoded code unit
-	out    []byte
-	outi   int
-	dec    int64 // decoded bytes produced (delivered or pending in out)
-	marks  []rdMark
-	mhead  int
-	broken bool // rawAt was asked for an offset it cannot map
+	r     io.Reader
+	be    bool
+	start int64  // raw offset where decoding began
+	in    []byte // raw bytes read, in[ini:inj] not yet decoded
+	ini   int
+	inj   int
+	eof   bool  // r is exhausted
+	raw   int64 // raw offset just after the last decoded code unit
+	out   []byte
+	outi  int
+	dec   int64 // decoded bytes produced (delivered or pending in out)
+	marks []rdMark
+	mhead int
 }
 
 type rdMark struct{ dec, raw int64 }
@@ -214,7 +213,7 @@ func (d *rdUTF16) reset(r io.Reader, start int64, bigEndian bool) {
 	d.r, d.be, d.start, d.raw = r, bigEndian, start, start
 	d.ini, d.inj, d.eof = 0, 0, false
 	d.out, d.outi, d.dec = d.out[:0], 0, 0
-	d.marks, d.mhead, d.broken = d.marks[:0], 0, false
+	d.marks, d.mhead = d.marks[:0], 0
 }
 
 func (d *rdUTF16) Read(p []byte) (int, error) {
@@ -322,7 +321,6 @@ func (d *rdUTF16) rawAt(dec int64) int64 {
 	if d.eof && d.ini == d.inj && dec == d.dec {
 		return d.raw
 	}
-	d.broken = true
 	return -1
 }
 

@@ -127,7 +127,6 @@ type Mapping struct {
 	csv          CSVOptions
 	fields       []*fieldSpec // in the order of the file
 	requireOneOf []string
-	requirePos   mappingPos
 }
 
 // maxMappingSize bounds what Load and Parse read: a mapping file is a page or two of YAML (a hundred

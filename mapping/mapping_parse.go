@@ -152,7 +152,6 @@ func (p *mappingParser) parse(data []byte) *Mapping {
 	m.fields = p.parseFields(fieldsNode)
 	if requireNode != nil {
 		m.requireOneOf = p.parseRequireOneOf(requireNode)
-		m.requirePos = nodePos(requireNode)
 	}
 	return m
 }

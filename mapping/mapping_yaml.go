@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -234,26 +235,6 @@ func yamlText(s string) string {
 	return yamlQuoted(s)
 }
 
-// yamlQuoted writes s as a double-quoted YAML scalar, escaping what YAML requires and what a reader
-// would not see (control and format characters).
-func yamlQuoted(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r < 0x20 || (r >= 0x7f && r <= 0x9f) || r == '\u2028' || r == '\u2029' || r == '\ufeff' || r == '\u200b':
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
+// yamlQuoted writes s as a double-quoted YAML scalar. Go's escapes (\n, \t, \xXX, \uXXXX, \UXXXXXXXX) are
+// YAML's too, and strconv.Quote escapes every control and format character a reader would not see.
+func yamlQuoted(s string) string { return strconv.Quote(s) }

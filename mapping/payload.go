@@ -605,7 +605,7 @@ func jsonInteger(s string) (n string, ok, outOfRange bool) {
 		digits := strings.TrimLeft(s, "+-")
 		return "", false, len(s)-len(digits) <= 1 && strings.Trim(digits, "0123456789") == ""
 	}
-	if err != nil || strings.ContainsAny(s, "_") {
+	if err != nil { // ParseInt refuses "1_000" in base 10
 		return "", false, false
 	}
 	if canonical := strconv.FormatInt(v, 10); canonical != s {

@@ -50,7 +50,6 @@ type RejectsWriter struct {
 	w       *bufio.Writer
 	d       Dialect
 	enc     rdEncoding
-	ncols   int  // the input header's number of columns
 	replace bool // the input's last column is a rejects file's error column: replace it
 	line    []byte
 	u16     []byte
@@ -84,7 +83,7 @@ func NewRejectsWriter(w io.Writer, d Dialect, header []string, opts ...RejectsOp
 	for _, opt := range opts {
 		opt(&o)
 	}
-	rw := &RejectsWriter{w: bufio.NewWriter(w), d: d, enc: enc, ncols: len(header)}
+	rw := &RejectsWriter{w: bufio.NewWriter(w), d: d, enc: enc}
 	rw.replace = rdIsErrorColumn(header) && (o.mapper == nil || !o.mapper.readsColumn(len(header)-1))
 	if d.BOM {
 		switch enc {
