@@ -328,7 +328,13 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 	r.counted = make(chan struct{})
 	go func() {
 		defer close(r.counted)
-		if n, err := mapping.CountRows(o.Input, r.src.rd.Dialect()); err == nil {
+		// A reader of its own over the same bytes the job reads (not the path: a file still being
+		// written would count rows the job never sees).
+		rd, err := r.src.reader()
+		if err != nil {
+			return
+		}
+		if n, err := rd.CountRest(); err == nil {
 			r.rep.setTotal(n)
 		}
 	}()

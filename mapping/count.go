@@ -16,8 +16,12 @@ func CountRows(path string, d Dialect) (int, error) {
 		return 0, err
 	}
 	defer r.Close()
-	return r.countRest()
+	return r.CountRest()
 }
+
+// CountRest counts the records from the reader's position to the end, by the rules of CountRows, and
+// leaves the reader there.
+func (r *Reader) CountRest() (int, error) { return r.countRest() }
 
 // countRest counts the records from the current position to the end.
 func (r *Reader) countRest() (int, error) {
