@@ -230,7 +230,7 @@ func TestRunKilledAndResumed(t *testing.T) {
 			kills := 0
 			for target := 0; kills < 5; {
 				target += 10 + rng.IntN(rows/6)
-				if target >= rows-10 {
+				if target >= rows-60 { // leave the run time to be killed, however loaded the machine
 					break
 				}
 				p := start(t, keyEnv(sb), args...)
@@ -272,7 +272,7 @@ func TestRunKilledDuringRetryFailed(t *testing.T) {
 	}
 	require.Greater(t, failed, 20, "enough failed rows to interrupt their retry")
 
-	retry := j.args(sb, "--rate", "200/s", "--workers", "4", "--retry-failed", "--max-attempts", "2") // backoff stays under a second
+	retry := j.args(sb, "--rate", "50/s", "--workers", "4", "--retry-failed", "--max-attempts", "2") // backoff stays under a second; still running at the kill
 	creates := sb.Server.Stats().Creates
 	p := start(t, keyEnv(sb), retry...)
 	p.waitFor(t, func() bool { return sb.Server.Stats().Creates >= creates+5 })
@@ -373,7 +373,8 @@ func TestRunInterruptedBySignalResumes(t *testing.T) {
 			t.Parallel()
 			sb := startSandbox(t, sandbox.Config{Latency: 2 * time.Millisecond})
 			j := newJob(t, 300)
-			args := j.args(sb, "--rate", "200/s", "--workers", "4")
+			// 50/s: the signal comes at row 40 of 300, with five seconds of rows left however loaded the machine.
+			args := j.args(sb, "--rate", "50/s", "--workers", "4")
 			p := start(t, keyEnv(sb), args...)
 			p.waitFor(t, func() bool { return sb.Server.Stats().Creates >= 40 })
 			p.signal(t, sig)
@@ -400,7 +401,7 @@ func TestRunUnderNohupOutlivesTheSession(t *testing.T) {
 	require.NoError(t, err)
 	sb := startSandbox(t, sandbox.Config{Latency: 2 * time.Millisecond})
 	j := newJob(t, 200)
-	cmd := command(keyEnv(sb), j.args(sb, "--rate", "200/s", "--workers", "4")...)
+	cmd := command(keyEnv(sb), j.args(sb, "--rate", "50/s", "--workers", "4")...) // still running at the SIGHUP
 	// The shell ignores SIGHUP, and exec keeps a signal ignored: what nohup does.
 	cmd.Path, cmd.Args = sh, append([]string{"sh", "-c", `trap "" HUP; exec "$@"`, "sh"}, cmd.Args...)
 	p := startCmd(t, cmd)
