@@ -151,7 +151,7 @@
 // latest record offset (8 bytes a row) into a temporary index file through a write-back cache of 16 pages
 // of 8,192 rows, then reads the index in row order and fetches each record through 8 read windows of
 // 64 KiB (one per rising run of offsets). Memory stays at a few MiB whatever the number of rows (the
-// benchmark measures 6–7 MiB of heap in use at the peak for a million rows, garbage included).
+// benchmark measures 4–6 MiB of heap in use at the peak for a million rows, garbage included).
 //
 // # Compaction
 //

@@ -237,6 +237,7 @@ func TestPacerFollowsATokenBucket(t *testing.T) {
 				assert.GreaterOrEqual(t, u, 0.80, "window %d used %.1f%% of the refill rate", i, 100*u)
 			}
 			assert.LessOrEqual(t, srv.limited, 2, "429s against a bucket")
+			t.Logf("share of the refill rate used, each steady window: %.1f%% (429s: %d)", percents(use), srv.limited) // BENCHMARKS.md
 		})
 	}
 }
@@ -411,4 +412,13 @@ func TestPacerAdoptsAPlanChange(t *testing.T) {
 		assert.GreaterOrEqual(t, u, 0.97, "window %d after the upgrade", i)
 	}
 	assert.Equal(t, 1000, p.Stats().AnnouncedMax)
+}
+
+// percents turns shares into percentages, for a log line.
+func percents(use []float64) []float64 {
+	out := make([]float64, len(use))
+	for i, u := range use {
+		out[i] = 100 * u
+	}
+	return out
 }
