@@ -343,16 +343,15 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 	// row is started and no request is sent after it, but requests in flight get o.Drain to finish before
 	// they are cancelled too.
 	g, gctx := errgroup.WithContext(context.WithoutCancel(ctx))
-	intake, stopIntake := context.WithCancel(gctx)
+	// intake is ctx's child, so a signal stops it at once; a run-fatal error stops it through gctx.
+	intake, stopIntake := context.WithCancel(ctx)
 	defer stopIntake()
+	defer context.AfterFunc(gctx, stopIntake)()
 	reqCtx, cancelReq := context.WithCancel(gctx)
 	defer cancelReq()
 	stopDrain := context.AfterFunc(ctx, func() {
-		stopIntake()
-		go func() {
-			_ = o.Clock.Sleep(reqCtx, o.Drain)
-			cancelReq()
-		}()
+		_ = o.Clock.Sleep(reqCtx, o.Drain)
+		cancelReq()
 	})
 	defer stopDrain()
 
@@ -364,8 +363,7 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 	for range o.Workers {
 		g.Go(func() error {
 			for jb := range jobs {
-				// ctx too: the signal's context is done at once, intake a moment later (AfterFunc).
-				if intake.Err() != nil || ctx.Err() != nil {
+				if intake.Err() != nil {
 					r.left.Add(1)
 					continue // not started: the row is read again on resume
 				}

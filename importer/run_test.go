@@ -495,6 +495,74 @@ func TestRunSignalledWithRowsQueued(t *testing.T) {
 	assert.Equal(t, 2, sum.Counts["pending"])
 }
 
+// TestRunResumedRejectsTheSameDuplicates: a reference first seen before an interruption is still known
+// after it: the resumed run rejects its later duplicate as one run would, without sending it.
+func TestRunResumedRejectsTheSameDuplicates(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, 20, map[int][]string{15: {"3", "name15", "user15@example.com", ""}})
+	out := filepath.Join(dir, "job")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := api.options(input, m, out)
+	o.Workers = 1
+	o.Transport = &faultTransport{next: http.DefaultTransport, fault: func(_ *http.Request, body []byte) *http.Response {
+		if bytes.Contains(body, []byte(`"crm-8"`)) {
+			cancel() // interrupted after row 3 is done, before row 15 is read
+		}
+		return nil
+	}}
+	_, err := Run(ctx, o)
+	require.Equal(t, KindInterrupted, KindOf(err))
+
+	o.Transport = nil
+	sum, err := Run(context.Background(), o)
+	require.NoError(t, err)
+	assert.Equal(t, 1, sum.Counts["rejected"])
+	l := readResults(t, out)[14]
+	assert.Equal(t, "rejected", l.Status)
+	assert.Equal(t, "external_reference: duplicate of row 3", l.Error)
+	assert.Empty(t, l.HTTPStatus, "never sent")
+	assert.Zero(t, api.sb.Stats().DuplicateCustomers)
+}
+
+// hangTransport holds every request until the request's context ends, after calling onRequest.
+type hangTransport struct{ onRequest func() }
+
+func (h *hangTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	h.onRequest()
+	<-req.Context().Done()
+	return nil, req.Context().Err()
+}
+
+// TestRunDrainIsBounded: after a signal, a request that never answers is cut off once --drain has passed
+// (SPEC: requests in flight finish, bounded); the row stays in flight for the resume.
+func TestRunDrainIsBounded(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, 3, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := api.options(input, m, filepath.Join(dir, "job"))
+	o.Workers, o.Drain = 1, 50*time.Millisecond
+	o.Transport = &hangTransport{onRequest: cancel} // the signal comes while the first request hangs
+	type result struct {
+		sum *Summary
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		sum, err := Run(ctx, o)
+		done <- result{sum, err}
+	}()
+	select {
+	case r := <-done:
+		require.Error(t, r.err)
+		assert.Equal(t, KindInterrupted, KindOf(r.err))
+		assert.Equal(t, 3, r.sum.Counts["pending"], "the cut-off row is left for the resume")
+	case <-time.After(30 * time.Second):
+		t.Fatal("a request in flight outlived --drain")
+	}
+}
+
 // TestRunSignalledAfterTheLastRow: a signal that comes once every row has its answer interrupts nothing:
 // the run is complete (exit 0, not 130), and nothing is left to resume.
 func TestRunSignalledAfterTheLastRow(t *testing.T) {
