@@ -62,6 +62,9 @@ type ResultLine struct {
 // resultColumns are results.csv's fixed columns, in order.
 var resultColumns = []string{"row", "external_reference", "status", "customer_id", "http_status", "attempts", "error"}
 
+// ResultColumns returns results.csv's fixed columns, in order; the --carry columns follow them.
+func ResultColumns() []string { return slices.Clone(resultColumns) }
+
 // ResultsWriter writes results.csv: the fixed columns through gocsv, then the --carry columns.
 type ResultsWriter struct {
 	cw    *csv.Writer

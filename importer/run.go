@@ -154,13 +154,9 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	}
 	defer r.client.CloseIdleConnections()
 
-	r.dir = JobDir(o.Input, o.Out)
-	if err := checkpoint.CheckDir(r.dir, o.Input); err != nil {
-		return nil, wrapInput(err, "")
-	}
-	lock, err := checkpoint.LockDir(r.dir)
-	if err != nil {
-		return nil, wrapInput(err, "")
+	var lock *checkpoint.Lock
+	if r.dir, lock, err = openJobDir(o.Input, o.Out); err != nil {
+		return nil, err
 	}
 	defer lock.Unlock()
 	if o.Restart {
@@ -270,7 +266,7 @@ func (r *runner) newClient() error {
 }
 
 func (r *runner) showInferred() {
-	path := filepath.Join(r.dir, "mapping.inferred.yaml")
+	path := filepath.Join(r.dir, checkpoint.InferredMappingFile)
 	f, err := checkpoint.CreateAtomic(path)
 	if err == nil {
 		if _, err = f.Write(r.src.inferred); err == nil {

@@ -192,7 +192,7 @@ type carried struct {
 
 // resultColumns are the fixed columns of results.csv; a carried column of the same name is written as
 // input_<name>, so that no two columns of results.csv share a name.
-var resultColumns = []string{"row", "external_reference", "status", "customer_id", "http_status", "attempts", "error"}
+var resultColumns = checkpoint.ResultColumns()
 
 // resolveCarry finds the --carry columns in the header.
 func resolveCarry(header []string, carry []string) (carried, error) {
@@ -235,6 +235,20 @@ func sameCarry(dir string, names []string) bool {
 		}
 	}
 	return true
+}
+
+// openJobDir finds the job directory of input (see JobDir), makes sure nothing of the user's is in it, and
+// locks it: what run and validate both do before they write anything.
+func openJobDir(input, out string) (string, *checkpoint.Lock, error) {
+	dir := JobDir(input, out)
+	if err := checkpoint.CheckDir(dir, input); err != nil {
+		return "", nil, wrapInput(err, "")
+	}
+	lock, err := checkpoint.LockDir(dir)
+	if err != nil {
+		return "", nil, wrapInput(err, "")
+	}
+	return dir, lock, nil
 }
 
 // JobDir is the job directory of an input: out when given, else FILE with .csv replaced by .import, beside

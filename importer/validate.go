@@ -37,13 +37,9 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 		return nil, err
 	}
 	defer src.Close()
-	dir := JobDir(o.Input, o.Out)
-	if err := checkpoint.CheckDir(dir, o.Input); err != nil {
-		return nil, wrapInput(err, "")
-	}
-	lock, err := checkpoint.LockDir(dir)
+	dir, lock, err := openJobDir(o.Input, o.Out)
 	if err != nil {
-		return nil, wrapInput(err, "")
+		return nil, err
 	}
 	defer lock.Unlock()
 	if _, err := os.Stat(filepath.Join(dir, checkpoint.JournalFile)); err == nil {
