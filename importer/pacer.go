@@ -91,10 +91,9 @@ type Pacer struct {
 	mu       sync.Mutex
 	ceiling  float64 // requests/s from --rate; 0: none
 	plan     Rate    // the plan limit (default, or announced by the headers)
-	window   time.Duration
-	headers  bool // a Limit/Remaining/Reset triple has been seen
-	bucket   bool // the headers describe a token bucket, not a fixed window
-	evidence int  // observations that contradicted a fixed window
+	headers  bool    // a Limit/Remaining/Reset triple has been seen
+	bucket   bool    // the headers describe a token bucket, not a fixed window
+	evidence int     // observations that contradicted a fixed window
 
 	reset       time.Time // end of the current fixed window
 	confirmed   bool      // reset was announced by the API (not predicted from the window's length)
@@ -118,7 +117,6 @@ type Pacer struct {
 type PacerStats struct {
 	Pauses       int           // 429 pauses
 	Paused       time.Duration // total time paused by 429s
-	WindowWaits  int           // waits for a window's budget to come back
 	AnnouncedMax int           // the largest X-RateLimit-Limit seen
 	Window       time.Duration // the window length in use
 	Bucket       bool          // the API behaves as a token bucket
@@ -138,7 +136,6 @@ func NewPacer(cfg PacerConfig) *Pacer {
 		clock:   clock,
 		ceiling: cfg.Ceiling.PerSecond(),
 		plan:    plan,
-		window:  plan.Per,
 	}
 	p.lim = rate.NewLimiter(rate.Limit(p.steadyRate()), 1)
 	return p
@@ -201,10 +198,9 @@ func (p *Pacer) acquire(now time.Time) (time.Duration, bool) {
 		p.roll(now)
 		avail := p.available(now)
 		if avail < 1 {
-			p.stats.WindowWaits++
 			switch {
 			case p.bucket:
-				return max(time.Duration((1-avail)/p.refillPerSecond()*float64(time.Second)), time.Millisecond), false
+				return max(time.Duration((1-avail)/p.plan.PerSecond()*float64(time.Second)), time.Millisecond), false
 			case p.remaining > 0 && p.outstanding > 0:
 				// The API may have room for more once the answers in flight tell us; look again soon.
 				return max(min(p.rollAt().Sub(now), answerPoll), time.Microsecond), false
@@ -217,7 +213,7 @@ func (p *Pacer) acquire(now time.Time) (time.Duration, bool) {
 			// request sent later would reach the server in the next window. Spacing for one request more
 			// than is left puts the last one half a step before the end rather than on it.
 			end := p.offset.surelyBefore(p.reset)
-			left := max((end.Sub(now) - min(p.rtt, p.window/4)).Seconds(), 0.001)
+			left := max((end.Sub(now) - min(p.rtt, p.plan.Per/4)).Seconds(), 0.001)
 			r = (avail + 1) / left
 			if p.ceiling == 0 && r < p.steadyRate() {
 				// Never slower than the plan's own pace: the budget keeps us inside the window.
@@ -259,15 +255,11 @@ func (p *Pacer) steadyRate() float64 {
 	return p.plan.PerSecond()
 }
 
-func (p *Pacer) refillPerSecond() float64 {
-	return float64(p.plan.N) / p.window.Seconds()
-}
-
 // available is the number of requests the server still accepts, as a lower bound.
 func (p *Pacer) available(now time.Time) float64 {
 	avail := float64(p.remaining - p.outstanding)
 	if p.bucket {
-		avail += now.Sub(p.observed).Seconds() * p.refillPerSecond()
+		avail += now.Sub(p.observed).Seconds() * p.plan.PerSecond()
 		if limit := float64(p.plan.N - p.outstanding); avail > limit {
 			avail = limit
 		}
@@ -286,7 +278,7 @@ func (p *Pacer) roll(now time.Time) {
 		p.lastReset = p.reset
 	}
 	for !p.offset.surelyAfter(p.reset).After(now) {
-		p.reset = p.reset.Add(p.window)
+		p.reset = p.reset.Add(p.plan.Per)
 	}
 	p.confirmed = false
 	p.remaining = p.plan.N
@@ -376,7 +368,6 @@ func (p *Pacer) setWindow(o Observation, now time.Time) {
 	if !prev.IsZero() {
 		if w := o.Reset.Sub(prev); w >= time.Second && w <= 24*time.Hour && (p.learned == 0 || w < p.learned) {
 			p.learned = w
-			p.window = w
 			p.plan.Per = w
 		}
 	}
@@ -404,14 +395,13 @@ func (p *Pacer) learnBucketWindow(o Observation, now time.Time) {
 	}
 	if p.learned == 0 || w < p.learned {
 		p.learned = w
-		p.window = w
 		p.plan.Per = w
 	}
 }
 
 func (p *Pacer) adoptLimit(limit int) {
 	p.stats.AnnouncedMax = max(p.stats.AnnouncedMax, limit)
-	p.plan = Rate{N: limit, Per: p.window}
+	p.plan.N = limit
 }
 
 // RateLimited pauses every worker after a 429 until the moment the API names: the reset time when it
@@ -463,6 +453,6 @@ func (p *Pacer) Stats() PacerStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := p.stats
-	s.Window = p.window
+	s.Window = p.plan.Per
 	return s
 }
