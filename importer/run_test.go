@@ -525,6 +525,41 @@ func TestRunResumedRejectsTheSameDuplicates(t *testing.T) {
 	assert.Zero(t, api.sb.Stats().DuplicateCustomers)
 }
 
+// TestRunFinishedJobRebuildsWhatIsMissing: a finished job sends nothing again, but rebuilds a job file that
+// was deleted, and results.csv when --carry asks for other columns.
+func TestRunFinishedJobRebuildsWhatIsMissing(t *testing.T) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, 4, map[int][]string{2: {"2", "name2", "not-an-email", ""}})
+	out := filepath.Join(dir, "job")
+	o := api.options(input, m, out)
+	_, err := Run(context.Background(), o)
+	require.NoError(t, err)
+	rejects, err := os.ReadFile(filepath.Join(out, RejectsFile))
+	require.NoError(t, err)
+	requests := api.sb.Stats().Requests
+
+	require.NoError(t, os.Remove(filepath.Join(out, RejectsFile)))
+	sum, err := Run(context.Background(), o)
+	require.NoError(t, err)
+	assert.Equal(t, 1, sum.ExitCode)
+	again, err := os.ReadFile(filepath.Join(out, RejectsFile))
+	require.NoError(t, err, "rejects.csv rebuilt")
+	assert.Equal(t, rejects, again)
+
+	o.Carry = []string{"First Name"}
+	_, err = Run(context.Background(), o)
+	require.NoError(t, err)
+	f, err := os.Open(filepath.Join(out, ResultsFile))
+	require.NoError(t, err)
+	defer f.Close()
+	var names []string
+	carry, err := checkpoint.ScanResults(f, func(l checkpoint.ResultLine) error { names = append(names, l.Carry[0]); return nil })
+	require.NoError(t, err)
+	assert.Equal(t, []string{"First Name"}, carry)
+	assert.Equal(t, []string{"name1", "name2", "name3", "name4"}, names)
+	assert.Equal(t, requests, api.sb.Stats().Requests, "nothing sent")
+}
+
 // hangTransport holds every request until the request's context ends, after calling onRequest.
 type hangTransport struct{ onRequest func() }
 
