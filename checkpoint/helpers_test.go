@@ -24,6 +24,8 @@ func TestMain(m *testing.M) {
 		os.Exit(childLocker())
 	case "outcomes":
 		os.Exit(childOutcomes())
+	case "compactor":
+		os.Exit(childCompactor())
 	default:
 		fmt.Fprintln(os.Stderr, "unknown child mode", os.Getenv(childEnv))
 		os.Exit(2)

@@ -200,3 +200,78 @@ func runWriterChild(t *testing.T, dir string, run int, kill bool, rng *rand.Rand
 	}
 	return lines, finished, errBuf.String()
 }
+
+// compactRows is the size of the job whose compaction is killed: large enough that rewriting it takes
+// tens of milliseconds, the window the kills aim at.
+const compactRows = 20000
+
+// childCompactor finishes the job in ZI_CHECKPOINT_DIR, which compacts its journal, and says so.
+func childCompactor() int {
+	j, _, err := Open(os.Getenv("ZI_CHECKPOINT_DIR"), testBinding, Options{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := j.Finish(compactRows, 0); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := j.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println("FINISHED")
+	return 0
+}
+
+// TestSIGKILLDuringCompaction kills a child while Finish compacts a journal in which every row was
+// recorded three times (a job resumed and retried), at random moments, many times. Whatever the moment,
+// the journal then opens with every row's latest outcome, and finishing it again completes the job.
+func TestSIGKILLDuringCompaction(t *testing.T) {
+	kills := 20
+	if testing.Short() {
+		kills = 8
+	}
+	var ops []op
+	for run := range 3 {
+		for r := 1; r <= compactRows; r++ {
+			ops = append(ops, startOp(r), outcomeOp(testOutcome(r, statusFor(r), run)))
+		}
+	}
+	template := t.TempDir()
+	writeJournal(t, template, ops)
+	journal, err := os.ReadFile(journalPath(template))
+	require.NoError(t, err)
+
+	rng := rand.New(rand.NewPCG(7, 7))
+	compacted := 0
+	for k := range kills {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(journalPath(dir), journal, 0o600))
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), childEnv+"=compactor", "ZI_CHECKPOINT_DIR="+dir)
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		require.NoError(t, cmd.Start())
+		time.Sleep(time.Duration(rng.IntN(150_000)) * time.Microsecond) // from before Open to after Finish
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		if strings.Contains(out.String(), "FINISHED") {
+			compacted++
+		}
+
+		j, st := openT(t, dir, Options{}, defaultTuning)
+		n := 0
+		require.NoError(t, j.Outcomes(func(o Outcome) error {
+			n++
+			require.Equal(t, testOutcome(o.Row, statusFor(o.Row), 2), o, "kill %d: row %d keeps its latest outcome", k, o.Row)
+			return nil
+		}))
+		require.Equal(t, compactRows, n, "kill %d: every row", k)
+		require.NoError(t, j.Finish(compactRows, 0))
+		require.NoError(t, j.Close())
+		_, st = openT(t, dir, Options{}, defaultTuning)
+		assert.True(t, st.Complete, "kill %d", k)
+	}
+	t.Logf("%d kills, %d of them after the compaction had finished", kills, compacted)
+}
