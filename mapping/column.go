@@ -35,6 +35,13 @@ func (e *ColumnError) Hint() string {
 	return "the header's columns are: " + quoteList(e.Header, ", ")
 }
 
+// sameColumnName is the one rule by which two column names are the same: equal but for case (Unicode
+// simple folding) and surrounding spaces. The reader refuses a header with two such names; the mapping,
+// --carry and the rejects file's error column match names by it.
+func sameColumnName(a, b string) bool {
+	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+}
+
 // ResolveColumn returns the index of name in header. Names match the way the mapping file matches them:
 // case-insensitively, ignoring spaces around either side. When two header columns match, the one spelled
 // exactly like name wins; if none is, the name is ambiguous. The error is a *ColumnError.
@@ -43,11 +50,10 @@ func ResolveColumn(header []string, name string) (int, error) {
 	found := -1
 	var same []string
 	for i, h := range header {
-		h = strings.TrimSpace(h)
-		if !strings.EqualFold(h, want) {
+		if !sameColumnName(h, want) {
 			continue
 		}
-		if h == want {
+		if strings.TrimSpace(h) == want {
 			return i, nil
 		}
 		if found < 0 {

@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"strings"
+
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -60,5 +62,17 @@ func TestEditDistance(t *testing.T) {
 	} {
 		assert.Equal(t, tt.want, editDistance(tt.a, tt.b), "%q %q", tt.a, tt.b)
 		assert.Equal(t, tt.want, editDistance(tt.b, tt.a), "%q %q", tt.b, tt.a)
+	}
+}
+
+// TestColumnNamesOneRule: the names the reader accepts as different are the names ResolveColumn tells
+// apart (a review found "I,İ" refused as duplicates by the reader, yet "İ" unknown to ResolveColumn).
+func TestColumnNamesOneRule(t *testing.T) {
+	r, err := NewReader(strings.NewReader("I,İ,ı\n1,2,3\n"), "t.csv", CSVOptions{})
+	require.NoError(t, err)
+	for i, h := range r.Header() {
+		col, err := ResolveColumn(r.Header(), h)
+		require.NoError(t, err)
+		assert.Equal(t, i, col, h)
 	}
 }

@@ -71,13 +71,15 @@ func FuzzReader(f *testing.F) {
 			return
 		}
 		header := r.Header()
-		seen := map[string]bool{}
-		for _, h := range header {
+		for i, h := range header {
 			require.NotEmpty(t, h)
 			require.Equal(t, strings.TrimSpace(h), h)
-			key := strings.ToLower(strings.ToUpper(h))
-			require.False(t, seen[key], "duplicate header name %q", h)
-			seen[key] = true
+			for _, earlier := range header[:i] {
+				require.False(t, sameColumnName(earlier, h), "duplicate header name %q", h)
+			}
+			col, err := ResolveColumn(header, h)
+			require.NoError(t, err, "every header name resolves, unambiguously")
+			require.Equal(t, i, col)
 		}
 		recs, err := rdRest(r)
 		require.NoError(t, err)

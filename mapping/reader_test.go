@@ -434,6 +434,8 @@ func TestReaderInputErrors(t *testing.T) {
 		{name: "only blank lines", data: "\r\n\n", msg: "no header"},
 		{name: "duplicate name ignoring case and spaces", data: "\n id ,Email,x, EMAIL\n", line: 2,
 			msg: `duplicate column name "EMAIL" (columns 2 and 4)`, hint: "ignoring case"},
+		{name: "duplicate name by Unicode case folding", data: "Straße,STRASSE,straſse\n", line: 1,
+			msg: `duplicate column name "straſse" (columns 2 and 3)`, hint: "ignoring case"}, // ß is no simple fold of ss
 		{name: "empty name", data: "a,,b\n", line: 1, msg: "column 2 has no name"},
 		{name: "trailing delimiter", data: "a;b;\n", line: 1, msg: "column 3, the last, has no name: the header ends in an empty column", hint: "spreadsheet export"},
 		{name: "trailing empty columns from a spreadsheet", data: "a,b,,\n1,2,,\n", line: 1,

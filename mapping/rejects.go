@@ -118,7 +118,7 @@ func NewRejectsWriter(w io.Writer, d Dialect, header []string, opts ...RejectsOp
 func rdErrorColumn(header []string) string {
 	taken := func(name string) bool {
 		for _, h := range header {
-			if strings.EqualFold(strings.TrimSpace(h), name) {
+			if sameColumnName(h, name) {
 				return true
 			}
 		}
