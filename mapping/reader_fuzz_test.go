@@ -90,6 +90,12 @@ func FuzzReader(f *testing.F) {
 			require.Greater(t, rec.End, rec.Offset)
 			require.LessOrEqual(t, rec.End, int64(len(data)))
 			require.Greater(t, rec.Line, line)
+			if !strings.HasPrefix(r.Dialect().Encoding, "utf-16") {
+				// The line is counted independently of the reader's bookkeeping: it is a line of the
+				// record's own bytes (a review's oracle).
+				require.GreaterOrEqual(t, rec.Line, 1+bytes.Count(data[:rec.Offset], []byte("\n")), "row %d", rec.Row)
+				require.LessOrEqual(t, rec.Line, 1+bytes.Count(data[:rec.End-1], []byte("\n")), "row %d", rec.Row)
+			}
 			for _, v := range rec.Fields {
 				require.True(t, utf8.ValidString(v))
 			}
