@@ -471,14 +471,20 @@ func TestRunRefusesAJournalWhoseRowsAreNotTheInputs(t *testing.T) {
 	assert.Contains(t, err.Error(), "--restart")
 }
 
+// signalJob is a job of n rows (with override, as testInput) whose run the returned cancel interrupts, as
+// a signal would.
+func signalJob(t *testing.T, n int, override map[int][]string) (context.Context, context.CancelFunc, RunOptions, *testAPI) {
+	api := newTestAPI(t, sandbox.Config{})
+	dir, input, m := testInput(t, n, override)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return ctx, cancel, api.options(input, m, filepath.Join(dir, "job")), api
+}
+
 // TestRunSignalledWithRowsQueued: the input is read to its end, but rows handed to the workers were not
 // started when the signal came: the run is interrupted (130), and those rows are left for the resume.
 func TestRunSignalledWithRowsQueued(t *testing.T) {
-	api := newTestAPI(t, sandbox.Config{})
-	dir, input, m := testInput(t, 5, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	o := api.options(input, m, filepath.Join(dir, "job"))
+	ctx, cancel, o, _ := signalJob(t, 5, nil)
 	o.Workers = 1 // rows 4 and 5 wait in the queue while row 3 is sent
 	o.Transport = &faultTransport{next: http.DefaultTransport, fault: func(_ *http.Request, body []byte) *http.Response {
 		if bytes.Contains(body, []byte(`"crm-3"`)) {
@@ -498,12 +504,8 @@ func TestRunSignalledWithRowsQueued(t *testing.T) {
 // TestRunResumedRejectsTheSameDuplicates: a reference first seen before an interruption is still known
 // after it: the resumed run rejects its later duplicate as one run would, without sending it.
 func TestRunResumedRejectsTheSameDuplicates(t *testing.T) {
-	api := newTestAPI(t, sandbox.Config{})
-	dir, input, m := testInput(t, 20, map[int][]string{15: {"3", "name15", "user15@example.com", ""}})
-	out := filepath.Join(dir, "job")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	o := api.options(input, m, out)
+	ctx, cancel, o, api := signalJob(t, 20, map[int][]string{15: {"3", "name15", "user15@example.com", ""}})
+	out := o.Out
 	o.Workers = 1
 	o.Transport = &faultTransport{next: http.DefaultTransport, fault: func(_ *http.Request, body []byte) *http.Response {
 		if bytes.Contains(body, []byte(`"crm-8"`)) {
@@ -572,11 +574,7 @@ func (h *hangTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 // TestRunDrainIsBounded: after a signal, a request that never answers is cut off once --drain has passed
 // (SPEC: requests in flight finish, bounded); the row stays in flight for the resume.
 func TestRunDrainIsBounded(t *testing.T) {
-	api := newTestAPI(t, sandbox.Config{})
-	dir, input, m := testInput(t, 3, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	o := api.options(input, m, filepath.Join(dir, "job"))
+	ctx, cancel, o, _ := signalJob(t, 3, nil)
 	o.Workers, o.Drain = 1, 50*time.Millisecond
 	o.Transport = &hangTransport{onRequest: cancel} // the signal comes while the first request hangs
 	type result struct {
@@ -601,11 +599,7 @@ func TestRunDrainIsBounded(t *testing.T) {
 // TestRunSignalledAfterTheLastRow: a signal that comes once every row has its answer interrupts nothing:
 // the run is complete (exit 0, not 130), and nothing is left to resume.
 func TestRunSignalledAfterTheLastRow(t *testing.T) {
-	api := newTestAPI(t, sandbox.Config{})
-	dir, input, m := testInput(t, 5, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	o := api.options(input, m, filepath.Join(dir, "job"))
+	ctx, cancel, o, _ := signalJob(t, 5, nil)
 	o.Workers = 1
 	o.Transport = &faultTransport{next: http.DefaultTransport, fault: func(_ *http.Request, body []byte) *http.Response {
 		if bytes.Contains(body, []byte(`"crm-5"`)) {
