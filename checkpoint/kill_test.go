@@ -261,6 +261,11 @@ func TestSIGKILLDuringCompaction(t *testing.T) {
 		}
 
 		j, st := openT(t, dir, Options{}, defaultTuning)
+		done := 0
+		for _, c := range st.Counts {
+			done += c
+		}
+		require.Equal(t, compactRows, done, "kill %d: the recovered state counts every row done", k)
 		n := 0
 		require.NoError(t, j.Outcomes(func(o Outcome) error {
 			n++
