@@ -16,7 +16,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -329,29 +328,18 @@ func TestRunWarnsOfALastRowWithoutLineBreak(t *testing.T) {
 	requireExactlyOnce(t, j, sb)
 }
 
-var (
-	changeCrashOnce sync.Once
-	changeCrashBin  string
-	changeCrashErr  error
-)
-
 // changeCrashBinary builds zentra-import with the crashpoint tag: ZI_CRASHPOINT then names a step of
 // the journal's rewrite where the process kills itself with SIGKILL.
 func changeCrashBinary(t *testing.T) string {
 	t.Helper()
-	changeCrashOnce.Do(func() {
-		changeCrashBin = filepath.Join(filepath.Dir(binary), "zentra-import-crashpoint")
-		args := []string{"build", "-tags", "crashpoint", "-o", changeCrashBin}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
-		if err != nil {
-			changeCrashErr = fmt.Errorf("build with -tags crashpoint: %v\n%s", err, out)
-		}
-	})
-	require.NoError(t, changeCrashErr)
-	return changeCrashBin
+	bin := filepath.Join(t.TempDir(), "zentra-import-crashpoint")
+	args := []string{"build", "-tags", "crashpoint", "-o", bin}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	out, err := exec.Command("go", append(args, ".")...).CombinedOutput()
+	require.NoError(t, err, "build with -tags crashpoint: %s", out)
+	return bin
 }
 
 // TestRunKilledWhileRebindingAGrownJob: kill -9 at each step of the rebind of a job whose input grew

@@ -282,6 +282,16 @@ func (c *countWriter) write(b []byte, records int) {
 
 // compactIfWorth rewrites the journal when it holds many more records than rows, with nothing queued.
 func (j *Journal) compactIfWorth(rows int) error {
+	return j.rewriteWith(rewriteHow{stage: "compact"}, func() (bool, error) {
+		worth := float64(j.records) > j.tune.compactRatio*float64(rows)+64
+		return worth && len(j.pending) == 0 && j.durable == j.queued && !j.closing, nil
+	}, "finish recorded, but compacting the checkpoint failed") // the old journal is intact and still in use
+}
+
+// rewriteWith rewrites the journal as how says, with Outcomes and other rewrites kept out and j.mu held,
+// if ready says to (it may refuse with an error). failed names what failed when the rewrite did not get
+// to replace the journal.
+func (j *Journal) rewriteWith(how rewriteHow, ready func() (bool, error), failed string) error {
 	j.opMu.Lock()
 	defer j.opMu.Unlock()
 	j.mu.Lock()
@@ -289,18 +299,23 @@ func (j *Journal) compactIfWorth(rows int) error {
 	if j.err != nil {
 		return j.err
 	}
-	if float64(j.records) <= j.tune.compactRatio*float64(rows)+64 || len(j.pending) > 0 || j.durable != j.queued || j.closing {
-		return nil
+	if ok, err := ready(); !ok || err != nil {
+		return err
 	}
-	f, size, records, err := rewrite(j.path, j.f, j.size, j.salt, rewriteHow{stage: "compact"}, j.tune)
+	f, size, records, err := rewrite(j.path, j.f, j.size, j.salt, how, j.tune)
 	if f == nil {
-		// The old journal is intact and still in use: the finish is durable, only the compaction failed.
-		return fmt.Errorf("finish recorded, but compacting the checkpoint failed: %w", err)
+		return fmt.Errorf("%s: %w", failed, err)
 	}
+	return j.adopt(f, size, records, err)
+}
+
+// adopt makes a rewritten journal, renamed into place, the one the Journal writes to; j.mu is held. err
+// is the rewrite's: the new journal is in place but its directory entry may not be durable, which is
+// treated like a failed fsync (sticky).
+func (j *Journal) adopt(f *os.File, size int64, records int, err error) error {
 	j.f.Close()
 	j.f, j.size, j.records = f, size, records
 	if err != nil {
-		// The new journal is in place but its directory entry may not be durable: treat it like a failed fsync.
 		j.err = err
 		j.cond.Broadcast()
 	}

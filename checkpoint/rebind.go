@@ -2,7 +2,6 @@ package checkpoint
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,27 +44,14 @@ func (old Binding) GrowsInto(b Binding) bool {
 // old input, or the new one, bound to b, each whole; the next run resumes from either (from the old one it
 // rebinds again).
 func (j *Journal) Rebind(b Binding) error {
-	j.opMu.Lock()
-	defer j.opMu.Unlock()
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	if j.err != nil {
-		return j.err
-	}
-	if j.queued != 0 || j.closing {
-		return errors.New("checkpoint: Rebind must come right after Open, before anything is recorded")
-	}
-	crashHook("rebind:start")
-	f, size, records, err := rewrite(j.path, j.f, j.size, j.salt, rewriteHow{stage: "rebind", binding: &b, dropFinish: true}, j.tune)
-	if f == nil {
-		return fmt.Errorf("rebind checkpoint to the grown input: %w", err)
-	}
-	j.f.Close()
-	j.f, j.size, j.records = f, size, records
+	err := j.rewriteWith(rewriteHow{stage: "rebind", binding: &b, dropFinish: true}, func() (bool, error) {
+		if j.queued != 0 || j.closing {
+			return false, errors.New("checkpoint: Rebind must come right after Open, before anything is recorded")
+		}
+		crashHook("rebind:start")
+		return true, nil
+	}, "rebind checkpoint to the grown input")
 	if err != nil {
-		// In place, but its directory entry may not be durable: like a failed fsync, nothing more is.
-		j.err = err
-		j.cond.Broadcast()
 		return err
 	}
 	j.prior.Complete, j.prior.TotalRows, j.prior.ExitCode = false, 0, 0
