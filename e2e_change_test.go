@@ -99,14 +99,14 @@ func changeLastName(t *testing.T, sb *sandbox.Running, ref string) string {
 	return got.Data.LastName
 }
 
-// changeMidRun starts a slow run of a 400-row job, lets change alter the input once 40 rows are created,
-// and checks that the run stops, saying so, without marking the job complete and without a customer from
-// bytes that were not the job's; it returns the job and its original bytes.
-func changeMidRun(t *testing.T, cause string, change func(j *job, original []byte)) (*job, *sandbox.Running, []byte) {
+// changeMidRun starts a slow run of a job of n rows, lets change alter the input once 40 rows are
+// created, and checks that the run stops, saying so, without marking the job complete and without a
+// customer from bytes that were not the job's; it returns the job and its original bytes.
+func changeMidRun(t *testing.T, n int, rate, cause string, change func(j *job, original []byte)) (*job, *sandbox.Running, []byte) {
 	t.Helper()
 	sb := startSandbox(t, sandbox.Config{Latency: 2 * time.Millisecond})
-	j, original := changeJob(t, 400)
-	args := j.args(sb, "--rate", "50/s", "--workers", "4")
+	j, original := changeJob(t, n)
+	args := j.args(sb, "--rate", rate, "--workers", "4")
 	p := start(t, keyEnv(sb), args...)
 	p.waitFor(t, func() bool { return sb.Server.Stats().Creates >= 40 })
 	change(j, original)
@@ -119,7 +119,7 @@ func changeMidRun(t *testing.T, cause string, change func(j *job, original []byt
 	s := changeSummary(t, j)
 	assert.False(t, s.Complete, "not complete")
 	assert.Equal(t, 3, s.ExitCode)
-	assert.Less(t, len(sb.Server.Customers()), 400, "stopped before the end")
+	assert.Less(t, len(sb.Server.Customers()), n, "stopped before the end")
 	for ref := range changeRefs(sb) {
 		assert.True(t, strings.HasPrefix(ref, "crm-1"), "customer %s comes from bytes that were not the job's", ref)
 	}
@@ -127,8 +127,8 @@ func changeMidRun(t *testing.T, cause string, change func(j *job, original []byt
 }
 
 // changeNewVersion is another version of the file, as a partner's re-upload: other customers.
-func changeNewVersion(t *testing.T) []byte {
-	return changeCSV(t, changeRows(900001, 400))
+func changeNewVersion(t *testing.T, n int) []byte {
+	return changeCSV(t, changeRows(900001, n))
 }
 
 // changeFinishes puts the job's original bytes back and runs the same command: it finishes the job.
@@ -154,10 +154,10 @@ func TestRunStopsWhenTheInputShrinks(t *testing.T) {
 		t.Run(fmt.Sprintf("retry-failed=%v", retry), func(t *testing.T) {
 			t.Parallel()
 			var partial []byte
-			j, sb, original := changeMidRun(t, "it shrank from ", func(j *job, original []byte) {
+			j, sb, original := changeMidRun(t, 400, "50/s", "it shrank from ", func(j *job, original []byte) {
 				f, err := os.OpenFile(j.input, os.O_WRONLY|os.O_TRUNC, 0)
 				require.NoError(t, err)
-				partial = changeNewVersion(t)[:len(original)/4] // the upload, a quarter done
+				partial = changeNewVersion(t, 400)[:len(original)/4] // the upload, a quarter done
 				_, err = f.Write(partial)
 				require.NoError(t, err)
 				require.NoError(t, f.Close())
@@ -183,11 +183,30 @@ func TestRunStopsWhenTheInputShrinks(t *testing.T) {
 // exit 3, the job is not complete; with the original back, the same command finishes it.
 func TestRunStopsWhenTheInputIsReplaced(t *testing.T) {
 	t.Parallel()
-	j, sb, original := changeMidRun(t, "another file took its place", func(j *job, _ []byte) {
+	j, sb, original := changeMidRun(t, 400, "50/s", "another file took its place", func(j *job, _ []byte) {
 		tmp := j.input + ".upload"
-		require.NoError(t, os.WriteFile(tmp, changeNewVersion(t), 0o600))
+		require.NoError(t, os.WriteFile(tmp, changeNewVersion(t, 400), 0o600))
 		require.NoError(t, os.Rename(tmp, j.input))
 	})
+	changeFinishes(t, j, sb, original)
+}
+
+// TestRunStopsWhenTheInputIsRewrittenInPlace: another version of the same size written over the input
+// (its size does not move) is caught by the check of each 64 KiB block before any row is read from it:
+// the run stops at the second block, exit 3, with no customer of the new version; with the original
+// back, the same command finishes the job.
+func TestRunStopsWhenTheInputIsRewrittenInPlace(t *testing.T) {
+	t.Parallel()
+	j, sb, original := changeMidRun(t, 1200, "200/s", "it was rewritten in place: bytes 65536 to ", func(j *job, original []byte) {
+		other := changeNewVersion(t, 1500)
+		require.GreaterOrEqual(t, len(other), len(original))
+		f, err := os.OpenFile(j.input, os.O_WRONLY, 0)
+		require.NoError(t, err)
+		_, err = f.WriteAt(other[:len(original)], 0) // the same size, other bytes
+		require.NoError(t, err)
+		require.NoError(t, f.Close())
+	})
+	require.Greater(t, len(original), 64<<10, "two blocks")
 	changeFinishes(t, j, sb, original)
 }
 
