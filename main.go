@@ -27,8 +27,8 @@ import (
 //	0    every row is created or existing (validate: every row would be sent)
 //	1    the job finished; some rows are failed or rejected (see rejects.csv)
 //	2    usage, mapping, input or job-directory error; nothing was sent
-//	3    aborted: the API refused the key or the tenant, every request failed, or the journal
-//	     could not be written; resumable
+//	3    aborted: the API refused the key or the tenant, every request failed, the journal could
+//	     not be written, or the input changed while it was read; resumable
 //	130  interrupted (SIGINT, SIGTERM or SIGHUP); resumable
 const (
 	exitOK          = 0

@@ -9,7 +9,11 @@
 // --restart it calls [Reset]. It fingerprints its input ([Fingerprint]), opens the journal with that
 // [Binding] ([Open]) and loads the ids earlier restarts kept ([PreviousIDs]). The [State] says where to
 // resume: seek the input to State.ResumeOffset (row State.ResumeRow) and skip every row for which
-// State.Done is true. For each row sent, [Journal.Start] comes before the request and [Journal.Record]
+// State.Done is true. An input that grew since the journal was written, its first bytes unchanged, is
+// the same job: [JournalBinding] reads the journal's binding, [Binding.GrowsInto] compares it with the
+// run's, and after Open under the old binding [Journal.Rebind] binds the journal to the longer input
+// (State.LastRow, LastOffset and LastEnd let the caller check first that the new bytes do not change the
+// last row it recorded). For each row sent, [Journal.Start] comes before the request and [Journal.Record]
 // after it; a row rejected without being sent is only recorded. [Options.OnDurable] reports outcomes once
 // they are durable; only then do they count. When the whole input has been processed, [Journal.Finish]
 // records it; [Journal.Outcomes] then streams every row's latest outcome in row order for
@@ -161,4 +165,12 @@
 // came after it, so that it stays superseded. The copy is written under a temporary name, synced and
 // renamed over the journal, then the directory is synced: a crash leaves the old journal or the new one,
 // each with the same state.
+//
+// # Rebinding
+//
+// [Journal.Rebind] is the same rewrite with another header (the grown input's size and SHA-256; the
+// mapping, API and rules as they were) and without the finish record: the job is open again, every row
+// keeping its latest record. A crash leaves the old journal, bound to the old bytes (the next run finds
+// the input grown again and rebinds again), or the new one; both are whole. The format does not change:
+// a rebound journal is a version 1 journal whose header names the longer input.
 package checkpoint

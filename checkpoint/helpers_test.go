@@ -26,6 +26,8 @@ func TestMain(m *testing.M) {
 		os.Exit(childOutcomes())
 	case "compactor":
 		os.Exit(childCompactor())
+	case "rebinder":
+		os.Exit(childRebinder())
 	default:
 		fmt.Fprintln(os.Stderr, "unknown child mode", os.Getenv(childEnv))
 		os.Exit(2)

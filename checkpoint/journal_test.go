@@ -122,7 +122,7 @@ func compactNow(t *testing.T, dir string, records int) {
 	t.Helper()
 	j, _ := openT(t, dir, Options{}, tinyTuning)
 	j.mu.Lock()
-	f, size, kept, err := rewrite(j.path, j.f, j.size, j.salt, false, tinyTuning)
+	f, size, kept, err := rewrite(j.path, j.f, j.size, j.salt, rewriteHow{}, tinyTuning)
 	j.mu.Unlock()
 	require.NoError(t, err)
 	require.NoError(t, f.Close())

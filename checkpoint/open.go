@@ -204,7 +204,7 @@ func (r *recovery) run() (*Journal, *State, error) {
 			return nil, nil, fmt.Errorf("repair checkpoint: %w", err)
 		}
 		st.Repaired = describeSkipped(res, r.records)
-		newF, newSize, newRecords, err := rewrite(r.path, r.f, res.end, r.salt, true, r.tune)
+		newF, newSize, newRecords, err := rewrite(r.path, r.f, res.end, r.salt, rewriteHow{stage: "repair", skipDamage: true}, r.tune)
 		if err != nil {
 			if newF != nil {
 				newF.Close()
@@ -230,6 +230,9 @@ func (r *recovery) run() (*Journal, *State, error) {
 func (r *recovery) apply(fr *frame, off int64) error {
 	r.records++
 	rows := &r.st.rows
+	if (fr.typ == recStart || fr.typ == recOutcome) && fr.row >= r.st.LastRow {
+		r.st.LastRow, r.st.LastOffset, r.st.LastEnd = fr.row, fr.offset, fr.end
+	}
 	switch fr.typ {
 	case recStart:
 		rows.set(fr.row, rows.get(fr.row)|nibInFlight)

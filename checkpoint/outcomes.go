@@ -178,12 +178,21 @@ func (j *Journal) Outcomes(fn func(Outcome) error) error {
 	})
 }
 
+// rewriteHow says what a rewrite changes besides compacting: damage it skips (a repair), the binding it
+// writes in the header and whether it drops the finish record (a rebind); stage names it for crashHook.
+type rewriteHow struct {
+	stage      string
+	skipDamage bool
+	binding    *Binding
+	dropFinish bool
+}
+
 // rewrite writes a compacted copy of the journal's first size bytes and renames it over path: the header,
 // then each row's latest record in row order (an outcome followed by an in-flight record keeps one), and
 // the latest finish record — before the rows if outcomes came after it, so that it stays superseded. It
 // returns the new file, open for appending, its size and its number of records. If the rename happened,
 // the new file is returned even with an error (the directory could not be synced).
-func rewrite(path string, f *os.File, size int64, s salt, skipDamage bool, t tuning) (*os.File, int64, int, error) {
+func rewrite(path string, f *os.File, size int64, s salt, how rewriteHow, t tuning) (*os.File, int64, int, error) {
 	sc := newScanner(f, size, s, preludeSize)
 	hdr, _, ok, err := sc.next()
 	if err != nil {
@@ -193,11 +202,17 @@ func rewrite(path string, f *os.File, size int64, s salt, skipDamage bool, t tun
 		return nil, 0, 0, errors.New("rewrite checkpoint: header damaged")
 	}
 	b, _ := decodeHeader(hdr.payload)
-	l, err := findLatest(filepath.Dir(path), path, f, size, s, !skipDamage, t)
+	if how.binding != nil {
+		b = *how.binding
+	}
+	l, err := findLatest(filepath.Dir(path), path, f, size, s, !how.skipDamage, t)
 	if err != nil {
 		return nil, 0, 0, err
 	}
 	defer l.close()
+	if how.dropFinish {
+		l.finish = nil
+	}
 	tmp, err := createTemp(path)
 	if err != nil {
 		return nil, 0, 0, fmt.Errorf("rewrite checkpoint: %w", err)
@@ -233,6 +248,7 @@ func rewrite(path string, f *os.File, size int64, s salt, skipDamage bool, t tun
 		err = tmp.Sync()
 	}
 	if err == nil {
+		crashHook(how.stage + ":synced")
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
@@ -240,6 +256,7 @@ func rewrite(path string, f *os.File, size int64, s salt, skipDamage bool, t tun
 		os.Remove(tmp.Name())
 		return nil, 0, 0, fmt.Errorf("rewrite checkpoint: %w", err)
 	}
+	crashHook(how.stage + ":renamed")
 	if err := syncDir(filepath.Dir(path)); err != nil {
 		return tmp, cw.n, cw.records, fmt.Errorf("rewrite checkpoint: %w", err)
 	}
@@ -265,6 +282,16 @@ func (c *countWriter) write(b []byte, records int) {
 
 // compactIfWorth rewrites the journal when it holds many more records than rows, with nothing queued.
 func (j *Journal) compactIfWorth(rows int) error {
+	return j.rewriteWith(rewriteHow{stage: "compact"}, func() (bool, error) {
+		worth := float64(j.records) > j.tune.compactRatio*float64(rows)+64
+		return worth && len(j.pending) == 0 && j.durable == j.queued && !j.closing, nil
+	}, "finish recorded, but compacting the checkpoint failed") // the old journal is intact and still in use
+}
+
+// rewriteWith rewrites the journal as how says, with Outcomes and other rewrites kept out and j.mu held,
+// if ready says to (it may refuse with an error). failed names what failed when the rewrite did not get
+// to replace the journal.
+func (j *Journal) rewriteWith(how rewriteHow, ready func() (bool, error), failed string) error {
 	j.opMu.Lock()
 	defer j.opMu.Unlock()
 	j.mu.Lock()
@@ -272,18 +299,23 @@ func (j *Journal) compactIfWorth(rows int) error {
 	if j.err != nil {
 		return j.err
 	}
-	if float64(j.records) <= j.tune.compactRatio*float64(rows)+64 || len(j.pending) > 0 || j.durable != j.queued || j.closing {
-		return nil
+	if ok, err := ready(); !ok || err != nil {
+		return err
 	}
-	f, size, records, err := rewrite(j.path, j.f, j.size, j.salt, false, j.tune)
+	f, size, records, err := rewrite(j.path, j.f, j.size, j.salt, how, j.tune)
 	if f == nil {
-		// The old journal is intact and still in use: the finish is durable, only the compaction failed.
-		return fmt.Errorf("finish recorded, but compacting the checkpoint failed: %w", err)
+		return fmt.Errorf("%s: %w", failed, err)
 	}
+	return j.adopt(f, size, records, err)
+}
+
+// adopt makes a rewritten journal, renamed into place, the one the Journal writes to; j.mu is held. err
+// is the rewrite's: the new journal is in place but its directory entry may not be durable, which is
+// treated like a failed fsync (sticky).
+func (j *Journal) adopt(f *os.File, size int64, records int, err error) error {
 	j.f.Close()
 	j.f, j.size, j.records = f, size, records
 	if err != nil {
-		// The new journal is in place but its directory entry may not be durable: treat it like a failed fsync.
 		j.err = err
 		j.cond.Broadcast()
 	}

@@ -54,6 +54,11 @@ type State struct {
 	TotalRows, ExitCode int
 	// Repaired describes, in one line, damage found and repaired at Open; "" if there was none.
 	Repaired string
+	// LastRow is the highest row with any record (in flight or an outcome), 0 if none; LastOffset and
+	// LastEnd are its positions in the input. A job whose input grew checks that this row still ends
+	// where it did before it continues with the new rows (see Journal.Rebind).
+	LastRow             int
+	LastOffset, LastEnd int64
 
 	rows        rowTable
 	retryFailed bool

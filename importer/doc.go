@@ -14,6 +14,17 @@
 // the journal failing) stop the pool. At the end, results.csv and rejects.csv are rebuilt from the journal
 // in input order, and summary.json is written.
 //
+// # The input's bytes
+//
+// A job is bound to the bytes its input had when the run opened it. The run hashes them once, whole (the
+// binding) and per 64 KiB block, and every reader of the input (the producer, the progress count, the job
+// files) reads them through a check of each block before any byte of it is parsed: a row is never read
+// from bytes that are not the job's. The producer also watches the file's size, times and inode, and the
+// run looks once more at the end. A file that changed while it was read stops the run with [KindAborted]
+// and the job is not finished; a file that only grew keeps its bound bytes, whose rows are sent except the
+// last record, which may be a row cut by a file still being written. An input that extends the job's
+// bytes (the same SHA-256 over them) continues the job: the journal is rebound to it.
+//
 // # Pacing
 //
 // One [Pacer] serves the whole pool, retries included. It spreads what the API's X-RateLimit-* headers

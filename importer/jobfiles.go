@@ -90,11 +90,7 @@ func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 				return err
 			}
 		}
-		f.counts[o.Status.String()]++
-		f.outcome++
-		if o.Status == checkpoint.StatusExisting && o.CustomerID == "" {
-			f.noID++
-		}
+		f.count(o)
 		return nil
 	})
 	if err != nil {
@@ -110,6 +106,23 @@ func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 		return err
 	}
 	return rejects.Commit()
+}
+
+// tally counts the journal's outcomes as write does, without reading the input or writing a file.
+func (f *jobFiles) tally(j *checkpoint.Journal) error {
+	f.counts = newCounts()
+	return j.Outcomes(func(o checkpoint.Outcome) error {
+		f.count(o)
+		return nil
+	})
+}
+
+func (f *jobFiles) count(o checkpoint.Outcome) {
+	f.counts[o.Status.String()]++
+	f.outcome++
+	if o.Status == checkpoint.StatusExisting && o.CustomerID == "" {
+		f.noID++
+	}
 }
 
 // abortUnlessCommitted removes a temporary file when the function writing it fails.
@@ -128,9 +141,31 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 	if r.counted != nil {
 		<-r.counted // the total, for the rows still pending; and no goroutine reads the input after Run
 	}
-	if now, grew := r.src.grew(); grew {
-		r.log.Warn("the input changed while it was imported: only the bytes it had at the start were read, and the job stays bound to them; import the new file with another --out",
-			"bytes_at_start", r.src.size, "bytes_now", now)
+	// The input must still be the bytes the job is bound to, now that everything was read: a change at any
+	// moment of the run leaves the job incomplete, whatever was sent.
+	changed := r.changed
+	if changed == nil {
+		changed = r.src.settle()
+	}
+	var ce *changedError
+	if errors.As(filesErr, &ce) {
+		// The bound bytes can no longer be read: results.csv and rejects.csv stay as they were (their rows
+		// come from the input); the summary counts from the journal alone.
+		if changed == nil {
+			changed = ce
+		}
+		r.log.Warn("results.csv and rejects.csv were left as they were: the input no longer holds the bytes the job read; the same command rebuilds them once it does", "job", r.dir)
+		files = &jobFiles{dir: r.dir, src: r.src, carry: r.carry}
+		filesErr = files.tally(r.j)
+	}
+	var changeErr error // the run's error if the change is what stopped it: returned, for the exit code
+	if changed != nil {
+		if runErr == nil {
+			runErr = runChangeError(changed)
+			changeErr = runErr
+		} else if !errors.As(runErr, &ce) {
+			r.log.Warn(changed.Error())
+		}
 	}
 	rows := int(r.rep.total.Load())
 	if r.eof {
@@ -192,5 +227,5 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 			return s, journalError(err)
 		}
 	}
-	return s, nil
+	return s, changeErr
 }

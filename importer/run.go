@@ -134,6 +134,8 @@ type runner struct {
 	counted  chan struct{}                   // closed once the input's rows are counted (the progress total)
 	left     atomic.Int64                    // rows handed to workers that ended without an outcome
 	eof      bool                            // the producer read the whole input
+	changed  *changedError                   // the input changed while the producer read it: the run stops
+	stop     context.CancelFunc              // ends the intake (the producer's way to stop the run)
 	lastRow  int                             // the last row the producer read
 	previous func(ref string) (string, bool) // ids an earlier run recorded, kept across --restart
 }
@@ -142,7 +144,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	o := r.o
 	src, err := openSource(o.Input, o.Mapping)
 	if err != nil {
-		return nil, err
+		return nil, runChangeError(err)
 	}
 	defer src.Close()
 	r.src = src
@@ -167,24 +169,20 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	if src.inferred != nil {
 		r.showInferred()
 	}
-	size, sum, err := src.fingerprint()
-	if err != nil {
-		return nil, wrapInput(err, "")
-	}
 	api := o.APIIdentity
 	if api == "" {
 		api = r.client.BaseURL()
 	}
-	binding := checkpoint.Binding{InputSize: size, InputSHA256: sum, MappingHash: src.m.Hash(), APIURL: api, Rules: mapping.RulesVersion}
+	binding := checkpoint.Binding{InputSize: src.size, InputSHA256: src.sum, MappingHash: src.m.Hash(), APIURL: api, Rules: mapping.RulesVersion}
 	r.seen = mapping.NewSeen()
-	j, st, err := checkpoint.Open(r.dir, binding, checkpoint.Options{
+	j, st, err := r.openJournal(binding, checkpoint.Options{
 		CommitEvery: o.CommitEvery,
 		RetryFailed: o.RetryFailed,
 		OnDurable:   r.c.onDurable,
 		SeedRef:     func(ref string, row int) { r.seen.Check(ref, row) },
 	})
 	if err != nil {
-		return nil, wrapInput(err, "")
+		return nil, err
 	}
 	defer j.Close()
 	r.j, r.st = j, st
@@ -342,6 +340,7 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 	// intake is ctx's child, so a signal stops it at once; a run-fatal error stops it through gctx.
 	intake, stopIntake := context.WithCancel(ctx)
 	defer stopIntake()
+	r.stop = stopIntake
 	defer context.AfterFunc(gctx, stopIntake)()
 	reqCtx, cancelReq := context.WithCancel(gctx)
 	defer cancelReq()
@@ -380,6 +379,9 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 		runErr = &Error{Kind: KindInterrupted, Err: ErrInterrupted,
 			Hint: "run the same command again to resume: " + o.ResumeCommand}
 	}
+	if runErr == nil && r.changed != nil {
+		runErr = runChangeError(r.changed)
+	}
 	if err := r.j.Sync(); err != nil && runErr == nil {
 		runErr = journalError(err)
 	}
@@ -409,10 +411,18 @@ func (r *runner) produce(intake context.Context, jobs chan<- job) error {
 			r.eof = true
 			return nil
 		}
+		var changed *changedError
+		if errors.As(err, &changed) {
+			r.inputChanged(changed.at(r.lastRow + 1))
+			return nil
+		}
 		if err != nil {
 			return &Error{Kind: KindAborted, Err: fmt.Errorf("read %s: %w", r.o.Input, err), Hint: "check the input file and run the same command again to resume"}
 		}
 		if r.o.MaxRows > 0 && rec.Row > r.o.MaxRows {
+			return nil
+		}
+		if r.heldBack(rec) {
 			return nil
 		}
 		r.lastRow = rec.Row
@@ -420,6 +430,9 @@ func (r *runner) produce(intake context.Context, jobs chan<- job) error {
 			continue
 		}
 		jb, problem := r.prepare(rec)
+		if rec.End == r.src.size && !r.src.endsInLineBreak(r.src.rd.Dialect()) {
+			r.log.Warn(noLineBreak(rec.Row, rec.Line), "row", rec.Row, "line", rec.Line, "external_reference", jb.ref)
+		}
 		if problem != "" {
 			r.probs.rejected(rec.Row, jb.ref, problem)
 			if err := r.j.Record(checkpoint.Outcome{Row: rec.Row, Offset: rec.Offset, End: rec.End, Ref: jb.ref,

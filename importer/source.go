@@ -10,19 +10,25 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/zentra/zentra-import/checkpoint"
 	"github.com/zentra/zentra-import/mapping"
 )
 
 // source is the input file opened with its mapping: the reader positioned after the header, the compiled
-// mapper, and where the mapping came from. The job reads only the bytes the file had when it was opened:
-// a file still being written (a partner's drop) is imported as it was then, and the job's fingerprint
-// covers exactly those bytes.
+// mapper, and where the mapping came from. The job is bound to the bytes the file had when it was opened
+// and reads only those, each block checked against the hash taken at the start (see bound.go): a file
+// that changes meanwhile is noticed, never read as if it were the same.
 type source struct {
 	path     string
 	f        *os.File
-	size     int64
+	size     int64       // the bound bytes
+	opened   os.FileInfo // the open file's metadata when it was opened
+	sum      string      // SHA-256 (hex) of the bound bytes
+	blocks   []byte      // SHA-256 of each boundBlock bytes of them, concatenated
+	tail     [2]byte     // their last two bytes
+	watched  time.Time   // the producer's last look at the metadata
 	m        *mapping.Mapping
 	mapper   *mapping.Mapper
 	rd       *mapping.Reader
@@ -61,7 +67,11 @@ func openSource(input, mappingFile string) (*source, error) {
 		_ = f.Close()
 		return nil, wrapInput(err, "")
 	}
-	s.f, s.size = f, fi.Size()
+	s.f, s.size, s.opened = f, fi.Size(), fi
+	if err := s.bind(); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
 	rd, err := s.reader()
 	if err != nil {
 		_ = f.Close()
@@ -94,27 +104,9 @@ func mappingHint(err error, input string) string {
 	return "fix the mapping file at the line named above; `zentra-import mapping " + input + "` prints a starter mapping"
 }
 
-// reader reads the input from its start, within the bytes it had when it was opened.
+// reader reads the input from its start, within the bytes it is bound to, checking them as it goes.
 func (s *source) reader() (*mapping.Reader, error) {
-	return mapping.NewReader(io.NewSectionReader(s.f, 0, s.size), s.path, s.m.CSV())
-}
-
-// fingerprint is the size and SHA-256 of the bytes the job reads.
-func (s *source) fingerprint() (int64, string, error) {
-	size, sum, err := checkpoint.FingerprintOf(io.NewSectionReader(s.f, 0, s.size))
-	if err != nil {
-		return 0, "", fmt.Errorf("read %s: %w", s.path, err)
-	}
-	return size, sum, nil
-}
-
-// grew reports, after a run, whether the file changed size while it was read.
-func (s *source) grew() (int64, bool) {
-	fi, err := os.Stat(s.path)
-	if err != nil || fi.Size() == s.size {
-		return 0, false
-	}
-	return fi.Size(), true
+	return mapping.NewReader(s.bound(), s.path, s.m.CSV())
 }
 
 func (s *source) Close() error {

@@ -22,6 +22,13 @@ type ValidateOptions struct {
 	Clock   Clock
 }
 
+// validateChangeError is a change of the input seen by validate: an input error (exit 2), since no verdict
+// holds for bytes that were not read consistently.
+func validateChangeError(c *changedError) error {
+	return &Error{Kind: KindInput, Err: c,
+		Hint: "the counts would not describe any one version of the file: validate it again once it is written whole (an upload or export still running?)"}
+}
+
 // Validate reads the whole input with the same mapping and rules as run, writes rejects.csv and
 // summary.json to the job directory, prints the first problems, and sends nothing.
 func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
@@ -33,6 +40,10 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	}
 	started := o.Clock.Now()
 	src, err := openSource(o.Input, o.Mapping)
+	var changed *changedError
+	if errors.As(err, &changed) {
+		return nil, validateChangeError(changed)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -61,6 +72,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	}
 	seen := mapping.NewSeen()
 	rows, bad := 0, 0
+	var cut *mapping.Record // the last row, when the file ends inside it
 	for {
 		if ctx.Err() != nil {
 			err = &Error{Kind: KindInterrupted, Err: ErrInterrupted, Hint: "validation sends nothing; run it again"}
@@ -70,11 +82,18 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 		if errors.Is(rerr, io.EOF) {
 			break
 		}
+		if errors.As(rerr, &changed) {
+			err = validateChangeError(changed.at(rows + 1))
+			return nil, err
+		}
 		if rerr != nil {
 			err = wrapInput(fmt.Errorf("read %s: %w", o.Input, rerr), "")
 			return nil, err
 		}
 		rows = rec.Row
+		if rec.End == src.size && !src.endsInLineBreak(src.rd.Dialect()) {
+			cut = rec
+		}
 		ref, _, problem := checkRow(src.mapper, seen, rec)
 		if problem == "" {
 			continue
@@ -91,6 +110,15 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 			return nil, err
 		}
 	}
+	// What was read must be the bytes the file still holds: a file that changed meanwhile gets no verdict.
+	if changed := src.settle(); changed != nil {
+		err = validateChangeError(changed)
+		return nil, err
+	}
+	if cut != nil {
+		ref, _, _ := checkRow(src.mapper, mapping.NewSeen(), cut)
+		fmt.Fprintf(o.Stderr, "warning: %s (external_reference %q)\n", noLineBreak(cut.Row, cut.Line), ref)
+	}
 	if bad > o.Show && o.Show > 0 {
 		fmt.Fprintf(o.Stderr, "… and %d more rows with problems (all in %s)\n", bad-o.Show, filepath.Join(dir, RejectsFile))
 	}
@@ -100,13 +128,9 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	if err = rejects.Commit(); err != nil {
 		return nil, err
 	}
-	size, sum, err := src.fingerprint()
-	if err != nil {
-		return nil, err
-	}
 	now := o.Clock.Now()
 	s := &Summary{
-		Command: "validate", Input: o.Input, InputSHA: sum, InputLen: size, Mapping: src.m.Hash(), JobDir: dir,
+		Command: "validate", Input: o.Input, InputSHA: src.sum, InputLen: src.size, Mapping: src.m.Hash(), JobDir: dir,
 		Started: started, Finished: now, Seconds: now.Sub(started).Seconds(), Rows: rows,
 		Counts: map[string]int{"valid": rows - bad, "rejected": bad}, Complete: true, Processed: rows,
 	}
