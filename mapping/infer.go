@@ -255,7 +255,10 @@ func (in *inference) configure(c *inferColumn) {
 	}
 	switch c.target {
 	case "first_name", "last_name", "middle_name":
-		f.transforms = []string{"trim", "title"}
+		// Names go as written: KYC needs legal names as given, and capitalising changes some (van der
+		// Berg, DE LA CRUZ, MacDonald). title is offered, not chosen.
+		f.transforms = []string{"trim"}
+		c.comment = append(c.comment, "sent as written, as KYC needs legal names; to capitalise, use transform: [trim, title]")
 	case "email":
 		f.transforms = []string{"trim", "lower"}
 		f.validate = "email"

@@ -91,7 +91,9 @@ import (
 //     separated by spaces, hyphens, dots, slashes and brackets: "ADÉLÉ OKAFOR-NWOSU" → "Adélé
 //     Okafor-Nwosu". An apostrophe after a single letter starts a part ("o'brien" → "O'Brien", "d'angelo"
 //     → "D'Angelo") but not elsewhere ("ADEBAYO'S" → "Adebayo's"); a leading Mc does too ("MCCARTHY" →
-//     "McCarthy"). Particles such as van or de are capitalised like any other word. A word after the
+//     "McCarthy"). A particle after the first word and before another, written in one case, stays in
+//     lower case: van, von, der, den, ter, ten, de, del, della, di, da, dos, das, la, bin, binti, bint,
+//     ibn, al ("DE LA CRUZ" → "De la Cruz", "LUDWIG VAN BEETHOVEN" → "Ludwig van Beethoven"). A word after the
 //     first that is a Roman numeral from II to XX in one case, maybe followed by a comma or a dot, is
 //     written in upper case ("JOHN III" → "John III"), except VI and XI, which are also names (Vi, Xi).
 //     A Greek sigma that ends a word is written ς ("ΟΔΥΣΣΕΑΣ" → "Οδυσσεας"), and ß, which has no

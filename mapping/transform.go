@@ -194,14 +194,31 @@ func titleCase(s string) string {
 		if end < 0 {
 			end = len(s)
 		}
-		if w := s[:end]; !first && isRomanSuffix(w) {
+		w, rest := s[:end], s[end:]
+		switch {
+		case !first && isRomanSuffix(w):
 			b.WriteString(strings.ToUpper(w))
-		} else {
+		case !first && isParticle(w) && strings.IndexFunc(rest, func(r rune) bool { return !unicode.IsSpace(r) }) >= 0:
+			b.WriteString(strings.ToLower(w))
+		default:
 			titleWord(&b, w)
 		}
-		s = s[end:]
+		s = rest
 	}
 	return b.String()
+}
+
+// nameParticles are the words that stay in lower case inside a name (Ludwig van Beethoven, Juan de la
+// Cruz, Ahmad bin Ali): the prepositions and articles of Dutch, German, Spanish, Portuguese and Italian
+// names, and the Arabic and Malay patronymic links. Le, Du and El are left out: names such as Le Pen and
+// El Amrani are written with capitals.
+var nameParticles = []string{"van", "von", "der", "den", "ter", "ten", "de", "del", "della", "di", "da", "dos", "das", "la", "bin", "binti", "bint", "ibn", "al"}
+
+// isParticle reports whether w is one of nameParticles in one case (DE or de, not De, which is kept as
+// written like any mixed-case word).
+func isParticle(w string) bool {
+	lower := strings.ToLower(w)
+	return len(w) <= 5 && (w == lower || w == strings.ToUpper(w)) && slices.Contains(nameParticles, lower)
 }
 
 // romanSuffixes are the numerals II to XX that follow a name (John Adeyemi III), except VI and XI, which
