@@ -277,8 +277,15 @@ func (in *inference) configure(c *inferColumn) {
 			c.comment = append(c.comment, `no date layout fits the samples: add for example {date: "DD/MM/YYYY"} to transform`)
 			break
 		}
-		f.transforms = []string{"trim", dateTransformYAML(layouts)}
+		// A date of birth is never in the future and rarely before 1900: a two-digit year is read in the
+		// past (45 is 1945, not 2045), and a range refuses what no living customer has.
+		f.transforms = []string{"trim", dateTransformYAML(layouts, true)}
+		f.validate = "{range: {min: 1900-01-01, max: today}}"
 		c.comment = append(c.comment, fmt.Sprintf("date layout from the samples: %d of %d match %s", n, len(c.values), strings.Join(layouts, " or ")))
+		if strings.Contains(f.transforms[1], "pivot: past") {
+			c.comment = append(c.comment, "two-digit years are read as past years (pivot: past)")
+		}
+		c.comment = append(c.comment, "dates before 1900 or after today are rejected")
 	case "country":
 		f.transforms = []string{"trim"}
 		if allCodes(c.values) {
@@ -458,7 +465,7 @@ func (in *inference) writeUnmapped(b *bytes.Buffer) {
 		f := inferField{transforms: []string{"trim"}, optional: true}
 		notes := c.comment
 		if layouts, n := guessDateLayouts(c.values); len(layouts) > 0 && n*10 >= len(c.values)*9 {
-			f.transforms = append(f.transforms, dateTransformYAML(layouts))
+			f.transforms = append(f.transforms, dateTransformYAML(layouts, false))
 			notes = append(notes, fmt.Sprintf("dates: %d of %d samples match %s", n, len(c.values), strings.Join(layouts, " or ")))
 		}
 		note := ""
@@ -602,7 +609,7 @@ func internationalRegion(v string) string {
 
 // inferDateLayouts are the layouts tried on date columns, day-first before month-first when both fit.
 var inferDateLayouts = []string{"YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY", "DD-MM-YYYY", "MM-DD-YYYY", "DD.MM.YYYY",
-	"YYYY/MM/DD", "D MMM YYYY", "DD-MMM-YYYY", "MMM D, YYYY", "DD/MM/YY", "MM/DD/YY", "DD-MMM-YY", "YYYYMMDD"}
+	"YYYY/MM/DD", "D MMM YYYY", "DD-MMM-YYYY", "MMM D, YYYY", "DD/MM/YY", "MM/DD/YY", "DD.MM.YY", "DD-MMM-YY", "YYYYMMDD"}
 
 // guessDateLayouts returns the fewest layouts (at most three) that read the most values, and how many.
 func guessDateLayouts(values []string) ([]string, int) {
@@ -613,7 +620,7 @@ func guessDateLayouts(values []string) ([]string, int) {
 		best, bestN := "", 0
 		for _, text := range inferDateLayouts {
 			l, _ := parseDateLayout(text)
-			n := countValid(left, func(v string) bool { _, ok := l.parse(v); return ok })
+			n := countValid(left, func(v string) bool { _, ok := l.parse(v, datePivot{}, ""); return ok })
 			if n > bestN {
 				best, bestN = text, n
 			}
@@ -624,16 +631,21 @@ func guessDateLayouts(values []string) ([]string, int) {
 		chosen = append(chosen, best)
 		total += bestN
 		l, _ := parseDateLayout(best)
-		left = slices.DeleteFunc(slices.Clone(left), func(v string) bool { _, ok := l.parse(v); return ok })
+		left = slices.DeleteFunc(slices.Clone(left), func(v string) bool { _, ok := l.parse(v, datePivot{}, ""); return ok })
 	}
 	return chosen, total
 }
 
-func dateTransformYAML(layouts []string) string {
-	if len(layouts) == 1 {
-		return "{date: " + yamlText(layouts[0]) + "}"
+// dateTransformYAML writes the date transform of layouts, with pivot: past when past is set and a layout
+// has a two-digit year.
+func dateTransformYAML(layouts []string, past bool) string {
+	step := transformStep{kind: transformDate}
+	for _, text := range layouts {
+		l, _ := parseDateLayout(text) // one of inferDateLayouts
+		step.layouts = append(step.layouts, l)
+		step.pivot.past = step.pivot.past || past && l.hasYY()
 	}
-	return "{date: " + yamlList(layouts) + "}"
+	return step.yaml()
 }
 
 // allCodes reports whether every value is a two- or three-letter code such as NG or NGA.

@@ -39,6 +39,10 @@ func TestInfer(t *testing.T) {
 				{"1", "0012345679", "Bola", "Eze", "08061234567", "", "13/02/1990"},
 				{"2", "0012345680", "Chidi", "Obi", "", "07012345678", "1990-02-14"},
 			}},
+		{name: "two-digit birth years", header: []string{"Customer Id", "Surname", "Birth Date"},
+			samples: [][]string{
+				{"C1", "Okafor", "1.2.45"}, {"C2", "Eze", "12.11.03"}, {"C3", "Obi", "30.06.78"}, {"C4", "Ade", "7.3.51"},
+			}},
 		{name: "no reference", header: []string{"Name", "Balance", "Email"},
 			samples: [][]string{{"Ade Okafor", "100.50", "ade@example.com"}, {"Bola Eze", "7.25", ""}},
 			err:     "no column looks like a unique customer reference"},

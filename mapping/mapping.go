@@ -113,7 +113,10 @@ import (
 //     or January, any case), separated by spaces, / - . or ",": DD/MM/YYYY, MM/DD/YY, YYYY-MM-DD,
 //     D MMM YYYY. DD and MM accept one or two digits (D and M are the same). A time after the date, as
 //     database exports write (1985-03-12 00:00:00), is ignored. Impossible dates (31/02/1990) are the
-//     row's problem.
+//     row's problem. {date: {layout: LAYOUT or [LAYOUT, …], pivot: past}} reads two-digit years so that
+//     no date is after the day of the run (in 2026, 1.2.45 is 1945-02-01 and 4.12.26 is 2026-12-04): what
+//     a date of birth needs. pivot: YYYY reads them into the hundred years from YYYY (pivot: 1930: 30-99
+//     are 1930-1999, 00-29 are 2000-2029).
 //
 // # Validators
 //
@@ -124,6 +127,10 @@ import (
 //   - {length: {min: N, max: M}}: the number of characters (Unicode code points); either bound may be left out.
 //   - {one_of: [A, B, …]}: exactly one of the values, case-sensitively; {one_of: {values: [A, B], ignore_case:
 //     true}} compares without regard to case and sends the value as the list spells it ("m" → "M").
+//   - {range: {min: A, max: B}}: either bound may be left out. Bounds that are dates (YYYY-MM-DD, or
+//     today, the day of the run) need the value to be a date in YYYY-MM-DD, as the date transform writes
+//     it: {range: {min: 1900-01-01, max: today}} refuses a date of birth in the future or before 1900.
+//     Bounds that are numbers need a number.
 type Mapping struct {
 	name         string
 	csv          CSVOptions

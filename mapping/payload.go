@@ -17,7 +17,9 @@ import (
 //
 // Version 2: lines without data are skipped like blank lines; external_reference is trimmed; one_of with
 // ignore_case sends the value, and the default, as the list spells it.
-const RulesVersion = "2"
+//
+// Version 3: title keeps name particles (van, de, la, bin…) in lower case inside a name.
+const RulesVersion = "3"
 
 // MaxRefLen is the longest external_reference, in bytes, that a row may have. Zentra documents no limit;
 // references are identifiers (tens of bytes), and this bound keeps a wrong column or a runaway quoted field
@@ -87,6 +89,7 @@ type compiledField struct {
 	keys    [][]byte // `"segment":` for each segment of the path
 	isRef   bool     // the field is external_reference
 	latin1  bool     // the mapping reads the file as ISO-8859-1 (for the hint about C1 controls)
+	today   string   // the date Compile ran (YYYY-MM-DD), for a date pivot and a range up to today
 }
 
 // compiledPart is a template's literal text, or its column (index and header name) when column >= 0.
@@ -134,9 +137,10 @@ func (m *Mapping) Compile(header []string) (*Mapper, error) {
 		return i
 	}
 	mp.fields = make([]compiledField, len(m.fields))
+	today := todayDate()
 	for i, spec := range m.fields {
 		f := &mp.fields[i]
-		f.fieldSpec = spec
+		f.fieldSpec, f.today = spec, today
 		f.segs = strings.Split(spec.target, ".")
 		f.isRef, f.latin1 = spec.target == "external_reference", latin1
 		for _, seg := range f.segs {
@@ -169,7 +173,7 @@ func (m *Mapping) Compile(header []string) (*Mapper, error) {
 		}
 		f.columns = strings.Join(cols, ", ")
 		if spec.hasDefault {
-			f.defText, _ = spec.defaultJSON() // checked by Parse
+			f.defText, _ = spec.defaultJSON(today) // checked by Parse
 			f.defRaw = spec.typ != typeString || spec.split != ""
 		}
 	}
@@ -342,7 +346,7 @@ func (f *compiledField) eval(row []string, out *fieldValue) (FieldProblem, bool)
 func (f *compiledField) value(s string) (text string, empty bool, reason string) {
 	if !isBlankValue(s) {
 		for i := range f.transforms {
-			if s, reason = f.transforms[i].apply(s, f.region); reason != "" {
+			if s, reason = f.transforms[i].apply(s, f.region, f.today); reason != "" {
 				return "", false, reason
 			}
 		}
@@ -350,12 +354,7 @@ func (f *compiledField) value(s string) (text string, empty bool, reason string)
 	if isBlankValue(s) {
 		return "", true, ""
 	}
-	for i := range f.validators {
-		if s, reason = f.validators[i].check(s); reason != "" {
-			return "", false, reason
-		}
-	}
-	text, reason = convertValue(s, f.typ)
+	text, reason = f.checkValue(s, f.today)
 	return text, false, reason
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -43,14 +44,16 @@ func kindByName(names []string, name string) (int, bool) {
 	return i, i > 0
 }
 
-// transformStep is one transform with its argument (the date layouts).
+// transformStep is one transform with its arguments (the date layouts and pivot).
 type transformStep struct {
 	kind    transformKind
 	layouts []dateLayout
+	pivot   datePivot
 }
 
-// apply transforms s. On failure it returns the row problem's reason, which never contains s.
-func (t *transformStep) apply(s, region string) (string, string) {
+// apply transforms s; region is the field's phone region and today the date of the run (YYYY-MM-DD), for
+// a date pivot. On failure it returns the row problem's reason, which never contains s.
+func (t *transformStep) apply(s, region, today string) (string, string) {
 	switch t.kind {
 	case transformTrim:
 		return trimFieldValue(s), ""
@@ -78,7 +81,7 @@ func (t *transformStep) apply(s, region string) (string, string) {
 		return e164, ""
 	default: // transformDate
 		for i := range t.layouts {
-			if d, ok := t.layouts[i].parse(s); ok {
+			if d, ok := t.layouts[i].parse(s, t.pivot, today); ok {
 				return d, ""
 			}
 		}
@@ -471,10 +474,60 @@ func parseDateLayout(text string) (dateLayout, string) {
 
 var monthNames = [...]string{"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"}
 
-// parse reads s in the layout and returns it as YYYY-MM-DD.
-func (l *dateLayout) parse(s string) (string, bool) {
+// datePivot says which century a two-digit year (YY) is in.
+type datePivot struct {
+	past  bool // the latest year that puts the date not after the run's date
+	start int  // else, when not 0: the first year of the hundred years YY reads into (1930: 30 → 1930, 29 → 2029)
+}
+
+// pivotYear returns the year of a two-digit year yy under the pivot, given the date's month and day and
+// today (YYYY-MM-DD). Without a pivot, 00 to 68 are 2000 to 2068 and 69 to 99 are 1969 to 1999, as POSIX
+// strptime reads them.
+func (pv datePivot) pivotYear(yy, month, day int, today string) int {
+	switch {
+	case pv.past:
+		ty, _ := strconv.Atoi(today[:4])
+		year := ty - ty%100 + yy
+		if year > ty || year == ty && fmt.Sprintf("%02d-%02d", month, day) > today[5:] {
+			year -= 100
+		}
+		return year
+	case pv.start != 0:
+		year := pv.start - pv.start%100 + yy
+		if year < pv.start {
+			year += 100
+		}
+		return year
+	}
+	year := 2000 + yy
+	if year >= 2069 {
+		year -= 100
+	}
+	return year
+}
+
+// String writes the pivot as the mapping file does; "" without one.
+func (pv datePivot) String() string {
+	switch {
+	case pv.past:
+		return "past"
+	case pv.start != 0:
+		return strconv.Itoa(pv.start)
+	}
+	return ""
+}
+
+// hasYY reports whether the layout reads a two-digit year.
+func (l *dateLayout) hasYY() bool {
+	return slices.ContainsFunc(l.items, func(it dateItem) bool { return it.kind == dateYear2 })
+}
+
+// parse reads s in the layout and returns it as YYYY-MM-DD, a two-digit year placed by the pivot (today is
+// the run's date, YYYY-MM-DD).
+func (l *dateLayout) parse(s string, pv datePivot, today string) (string, bool) {
 	s = trimFieldValue(s)
 	year, month, day := 0, 0, 0
+	yy := -1
 	for _, it := range l.items {
 		var ok bool
 		switch it.kind {
@@ -496,26 +549,30 @@ func (l *dateLayout) parse(s string) (string, bool) {
 		case dateYear4:
 			year, s, ok = leadingNumber(s, 4, 4, it.fixed)
 		case dateYear2:
-			year, s, ok = leadingNumber(s, 2, 2, it.fixed)
-			year += 2000
-			if year >= 2069 {
-				year -= 100
-			}
+			yy, s, ok = leadingNumber(s, 2, 2, it.fixed)
 		}
 		if !ok {
 			return "", false
 		}
 	}
+	if yy >= 0 {
+		year = pv.pivotYear(yy, month, day, today)
+	}
 	if !trailingTime(s) || year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) {
 		return "", false
 	}
+	return formatDate(year, month, day), true
+}
+
+// formatDate writes a date as YYYY-MM-DD.
+func formatDate(year, month, day int) string {
 	var b [10]byte
 	putDigits(b[0:4], year)
 	b[4] = '-'
 	putDigits(b[5:7], month)
 	b[7] = '-'
 	putDigits(b[8:10], day)
-	return string(b[:]), true
+	return string(b[:])
 }
 
 // minDigits is the fewest digits a day or month is written with: 1, or 2 when it is fixed.

@@ -65,7 +65,7 @@ func TestTransforms(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			step := transformStep{kind: tt.transform}
-			got, reason := step.apply(tt.in, "")
+			got, reason := step.apply(tt.in, "", "2026-12-04")
 			assert.Empty(t, reason)
 			assert.Equal(t, tt.want, got)
 		})
@@ -110,7 +110,7 @@ func TestPhoneTransform(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			step := transformStep{kind: transformPhone}
-			got, reason := step.apply(tt.in, tt.region)
+			got, reason := step.apply(tt.in, tt.region, "2026-12-04")
 			assert.Equal(t, tt.want, got)
 			assert.Equal(t, tt.reason, reason)
 		})
@@ -170,11 +170,46 @@ func TestDateTransform(t *testing.T) {
 				require.Empty(t, msg)
 				step.layouts = append(step.layouts, l)
 			}
-			got, reason := step.apply(tt.in, "")
+			got, reason := step.apply(tt.in, "", "2026-12-04")
 			assert.Equal(t, tt.want, got)
 			if tt.want == "" {
 				assert.Contains(t, reason, "not a valid date in ")
 				assert.NotContains(t, reason, tt.in)
+			}
+		})
+	}
+}
+
+func TestDatePivot(t *testing.T) {
+	const today = "2026-12-04"
+	tests := []struct {
+		name  string
+		pivot datePivot
+		in    string
+		want  string
+	}{
+		{"no pivot: 00-68 are 20xx", datePivot{}, "1.2.45", "2045-02-01"},
+		{"no pivot: 69-99 are 19xx", datePivot{}, "1.2.69", "1969-02-01"},
+		{"past: a future year is the century before", datePivot{past: true}, "1.2.45", "1945-02-01"},
+		{"past: this century when not in the future", datePivot{past: true}, "1.2.05", "2005-02-01"},
+		{"past: this year, earlier today", datePivot{past: true}, "4.12.26", "2026-12-04"},
+		{"past: this year, tomorrow", datePivot{past: true}, "5.12.26", "1926-12-05"},
+		{"past: 99", datePivot{past: true}, "31.12.99", "1999-12-31"},
+		{"past: 00", datePivot{past: true}, "1.1.00", "2000-01-01"},
+		{"past: leap day in a leap year", datePivot{past: true}, "29.2.28", "1928-02-29"},
+		{"window from 1930: 30 is 1930", datePivot{start: 1930}, "1.2.30", "1930-02-01"},
+		{"window from 1930: 29 is 2029", datePivot{start: 1930}, "1.2.29", "2029-02-01"},
+		{"past: still an impossible date", datePivot{past: true}, "31.2.45", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, msg := parseDateLayout("D.M.YY")
+			require.Empty(t, msg)
+			step := transformStep{kind: transformDate, layouts: []dateLayout{l}, pivot: tt.pivot}
+			got, reason := step.apply(tt.in, "", today)
+			assert.Equal(t, tt.want, got)
+			if tt.want == "" {
+				assert.Equal(t, "not a valid date in the form D.M.YY", reason)
 			}
 		})
 	}
