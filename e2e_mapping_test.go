@@ -145,3 +145,32 @@ func TestBirthDatesInThePastOnly(t *testing.T) {
 	assert.NotContains(t, v.stderr, "1850", "the reason never holds the value")
 	assert.False(t, strings.Contains(v.stderr, "row 2"), "1950 is fine: %s", v.stderr)
 }
+
+// TestReferencesWithLostLeadingZeros: a spreadsheet turned 0001085 into 1085; pad_left makes them one
+// reference again, so the second is a duplicate and not a second customer. The same run strips mailto:
+// from an email copied from a link and reads a 00-prefixed international number.
+func TestReferencesWithLostLeadingZeros(t *testing.T) {
+	t.Parallel()
+	rec := startBodyRecorder(t)
+	dir := t.TempDir()
+	input := filepath.Join(dir, "refs.csv")
+	require.NoError(t, os.WriteFile(input, []byte("Account,Name,Email,Phone\n"+
+		"0001085,Ada,mailto:ada@example.com,0044 20 7946 0000\n1085,Ada,ada@example.com,\n0002001,Bola,bola@example.com,\n"), 0o600))
+	m := filepath.Join(dir, "m.yaml")
+	require.NoError(t, os.WriteFile(m, []byte("fields:\n"+
+		"  external_reference: {column: Account, transform: [trim, {pad_left: {width: 7, char: \"0\"}}, {replace: {regex: \"^\", with: \"acct-\"}}]}\n"+
+		"  first_name: {column: Name}\n"+
+		"  email: {column: Email, transform: [trim], validate: email}\n"+
+		"  phone: {column: Phone, transform: [phone], region: NG, optional: true}\n"), 0o600))
+	r := run(t, []string{"ZENTRA_SECRET_KEY=" + rec.key}, "run", "--api-url", rec.url, "--mapping", m, "--out", filepath.Join(dir, "job"), input)
+	require.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "row=2 external_reference=acct-0001085")
+	assert.Contains(t, r.stderr, "external_reference: duplicate of row 1")
+	body := rec.body(t, "acct-0001085")
+	assert.Equal(t, "ada@example.com", body["email"], "mailto: is not sent")
+	assert.Equal(t, "+442079460000", body["phone"])
+	assert.True(t, rec.sent("acct-0002001"))
+	rec.mu.Lock()
+	assert.Len(t, rec.bodies, 2, "two customers, not three")
+	rec.mu.Unlock()
+}

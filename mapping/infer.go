@@ -217,7 +217,7 @@ func (in *inference) byValues() {
 			continue
 		}
 		switch {
-		case !in.taken("email") && countValid(c.values, validEmail)*10 >= len(c.values)*9:
+		case !in.taken("email") && countValid(c.values, isEmail)*10 >= len(c.values)*9:
 			c.target, c.how = "email", "from its values (email addresses)"
 		case !in.taken("phone") && looksLikePhones(c.values):
 			if _, n := guessRegion(c.values); n*10 >= len(c.values)*9 {
@@ -262,7 +262,7 @@ func (in *inference) configure(c *inferColumn) {
 	case "email":
 		f.transforms = []string{"trim", "lower"}
 		f.validate = "email"
-		if n := countValid(lowerAll(c.values), validEmail); n < len(c.values) {
+		if n := countValid(lowerAll(c.values), isEmail); n < len(c.values) {
 			c.comment = append(c.comment, countOf(len(c.values)-n, len(c.values))+" not a valid email address")
 		}
 	case "phone":

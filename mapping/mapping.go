@@ -104,7 +104,9 @@ import (
 //   - phone: the number in E.164 (+2348031234567) via libphonenumber. Numbers written without a country
 //     code ("0803 123 4567", "(0803) 123-4567", and in Nigeria "2348031234567") are read in the field's
 //     region; "+…" numbers in any. Excel's text markers ('08031234567 and ="08031234567") and a tel:
-//     prefix are removed first. A number that is not valid for its region, or that has letters in it
+//     prefix are removed first. A number that begins with 00 and is not valid in the region as it is
+//     is read with + for the 00, the international prefix of most countries ("0044 20 7946 0000" →
+//     +442079460000). A number that is not valid for its region, or that has letters in it
 //     (a vanity number, an extension), is the row's problem; an extension ("ext 12", "x12") is named
 //     as such, since E.164 cannot hold it.
 //   - {date: LAYOUT} or {date: [LAYOUT, …]}: a date written in one of the layouts (tried in order, the
@@ -118,10 +120,21 @@ import (
 //     a date of birth needs. pivot: YYYY reads them into the hundred years from YYYY (pivot: 1930: 30-99
 //     are 1930-1999, 00-29 are 2000-2029).
 //
+//   - {pad_left: {width: N, char: C}}: pads the value on the left with C (one character; "0" when left
+//     out) to N characters (1 to 256): 1085 → 0001085. A longer value is left as it is.
+//   - {strip_leading: CHARS}: removes every leading character that is in CHARS: "0" makes 0001085 1085.
+//   - {replace: {regex: PATTERN, with: TEXT}}: replaces every match of the RE2 pattern with TEXT, in
+//     which $1 or ${name} stands for a group of the match (Go's Regexp.ReplaceAllString).
+//
+// These three, like every transform, may shape the external_reference too: references that a
+// spreadsheet stripped of leading zeros (0001085 and 1085) become one again, so the second is a
+// duplicate rather than a second customer.
+//
 // # Validators
 //
 //   - email: one address (net/mail syntax) without a display name, comment or space, whose domain has
-//     at least two labels and does not end in a number.
+//     at least two labels and does not end in a number. A leading mailto: (any case) is removed, and
+//     the address is sent without it.
 //   - {regex: PATTERN}: RE2 syntax (https://golang.org/s/re2syntax); the whole value must match, as in
 //     HTML's pattern attribute, so ^ and $ are not needed.
 //   - {length: {min: N, max: M}}: the number of characters (Unicode code points); either bound may be left out.

@@ -23,6 +23,8 @@ var (
 	lengthKeys   = []string{"min", "max"}
 	oneOfKeys    = []string{"values", "ignore_case"}
 	dateKeys     = []string{"layout", "pivot"}
+	padLeftKeys  = []string{"width", "char"}
+	replaceKeys  = []string{"regex", "with"}
 
 	// mappingTargetSegment is one segment of a dotted target: an API field name.
 	mappingTargetSegment = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -867,6 +869,29 @@ func (p *mappingParser) parseTransforms(n ast.Node) []transformStep {
 			if !p.dateArg(item, arg, &step) {
 				continue
 			}
+		case kind == transformPadLeft:
+			if !p.padLeftArg(item, arg, &step) {
+				continue
+			}
+		case kind == transformStripLeading:
+			const hint = `write for example {strip_leading: "0"}: the characters to remove from the start`
+			if arg == nil {
+				p.errAt(item, hint, "the strip_leading transform needs the characters to strip")
+				continue
+			}
+			chars, ok := p.text(arg, "strip_leading", hint)
+			if !ok {
+				continue
+			}
+			if chars == "" {
+				p.errAt(arg, hint, "strip_leading has no characters to strip")
+				continue
+			}
+			step.chars = chars
+		case kind == transformReplace:
+			if !p.replaceArg(item, arg, &step) {
+				continue
+			}
 		case arg != nil && kind == transformPhone:
 			p.errAt(item, "write transform: [phone] and region: NG on the field", "the phone transform takes no argument; its region is the field's region:")
 			continue
@@ -877,6 +902,108 @@ func (p *mappingParser) parseTransforms(n ast.Node) []transformStep {
 		steps = append(steps, step)
 	}
 	return steps
+}
+
+// padLeftArg reads {pad_left: {width: N, char: C}} into step; char is "0" when left out.
+func (p *mappingParser) padLeftArg(item, arg ast.Node, step *transformStep) bool {
+	const hint = `write for example {pad_left: {width: 7, char: "0"}}: 1085 becomes 0001085`
+	if arg == nil {
+		p.errAt(item, hint, "the pad_left transform needs its width:")
+		return false
+	}
+	entries, ok := p.mapEntries(arg, "pad_left", hint)
+	if !ok {
+		return false
+	}
+	step.chars = "0"
+	for _, e := range entries {
+		key, ok := p.keyText(e)
+		if !ok {
+			return false
+		}
+		switch key {
+		case "width":
+			n, ok := p.count(e.Value)
+			if !ok || n < 1 || n > 256 {
+				p.errAt(e.Value, hint, "pad_left width must be a whole number from 1 to 256")
+				return false
+			}
+			step.width = n
+		case "char":
+			c, ok := p.text(e.Value, "pad_left char", hint)
+			if !ok {
+				return false
+			}
+			if utf8.RuneCountInString(c) != 1 {
+				p.errAt(e.Value, hint, "pad_left char must be one character, not %d", utf8.RuneCountInString(c))
+				return false
+			}
+			step.chars = c
+		default:
+			p.errAt(e, hint, "unknown key %q in pad_left%s", key, didYouMean(key, padLeftKeys))
+			return false
+		}
+	}
+	if step.width == 0 {
+		p.errAt(item, hint, "the pad_left transform needs its width:")
+		return false
+	}
+	return true
+}
+
+// replaceArg reads {replace: {regex: PATTERN, with: TEXT}} into step.
+func (p *mappingParser) replaceArg(item, arg ast.Node, step *transformStep) bool {
+	const hint = `write for example {replace: {regex: "^CRM-", with: ""}} (RE2 syntax; $1 in with: is the first group)`
+	if arg == nil {
+		p.errAt(item, hint, "the replace transform needs regex: and with:")
+		return false
+	}
+	entries, ok := p.mapEntries(arg, "replace", hint)
+	if !ok {
+		return false
+	}
+	var haveWith bool
+	for _, e := range entries {
+		key, ok := p.keyText(e)
+		if !ok {
+			return false
+		}
+		switch key {
+		case "regex":
+			s, ok := p.text(e.Value, "replace regex", hint)
+			if !ok {
+				return false
+			}
+			re, err := regexp.Compile(s)
+			if err != nil {
+				p.errAt(e.Value, "the syntax is RE2: https://golang.org/s/re2syntax", "invalid regex: %s", regexMessage(err))
+				return false
+			}
+			step.pattern, step.re = s, re
+		case "with":
+			haveWith = true
+			if _, null := p.deref(e.Value).(*ast.NullNode); null {
+				break // with: nothing, the empty text
+			}
+			s, ok := p.text(e.Value, "replace with", hint)
+			if !ok {
+				return false
+			}
+			step.with = s
+		default:
+			p.errAt(e, hint, "unknown key %q in replace%s", key, didYouMean(key, replaceKeys))
+			return false
+		}
+	}
+	switch {
+	case step.re == nil:
+		p.errAt(item, hint, "the replace transform needs regex:")
+		return false
+	case !haveWith:
+		p.errAt(item, `write with: "" to remove what the regex matches`, "the replace transform needs with:")
+		return false
+	}
+	return true
 }
 
 // dateArg reads the date transform's argument into step: its layouts ("DD/MM/YYYY" or a list of them), or

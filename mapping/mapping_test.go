@@ -76,6 +76,20 @@ func TestParseErrors(t *testing.T) {
 			[]wantProblem{{line: 3, msg: `unknown key "layouts" in date (did you mean "layout"?)`}}},
 		{"date without layout but a pivot", minimalMapping + "  dob: {column: A, transform: [{date: {pivot: past}}]}\n",
 			[]wantProblem{{line: 3, msg: "the date transform has no layout:"}}},
+		{"pad_left without width", minimalMapping + "  a: {column: A, transform: [{pad_left: {char: \"0\"}}]}\n",
+			[]wantProblem{{line: 3, msg: "the pad_left transform needs its width:", hint: "{pad_left: {width: 7"}}},
+		{"pad_left with two chars", minimalMapping + "  a: {column: A, transform: [{pad_left: {width: 7, char: \"00\"}}]}\n",
+			[]wantProblem{{line: 3, msg: "pad_left char must be one character, not 2"}}},
+		{"pad_left as a plain name", minimalMapping + "  a: {column: A, transform: [pad_left]}\n",
+			[]wantProblem{{line: 3, msg: "the pad_left transform needs its width:"}}},
+		{"strip_leading empty", minimalMapping + "  a: {column: A, transform: [{strip_leading: \"\"}]}\n",
+			[]wantProblem{{line: 3, msg: "strip_leading has no characters to strip"}}},
+		{"replace bad regex", minimalMapping + "  a: {column: A, transform: [{replace: {regex: \"(\", with: x}}]}\n",
+			[]wantProblem{{line: 3, msg: "invalid regex: missing closing ): \"(\""}}},
+		{"replace without with", minimalMapping + "  a: {column: A, transform: [{replace: {regex: x}}]}\n",
+			[]wantProblem{{line: 3, msg: "the replace transform needs with:", hint: `with: ""`}}},
+		{"replace typo", minimalMapping + "  a: {column: A, transform: [{replace: {regexp: x, with: y}}]}\n",
+			[]wantProblem{{line: 3, msg: `unknown key "regexp" in replace (did you mean "regex"?)`}}},
 		{"range without bounds", minimalMapping + "  a: {column: A, validate: [range]}\n",
 			[]wantProblem{{line: 3, msg: "the range validator needs min:, max: or both", hint: "{range: {min: 1900-01-01, max: today}}"}}},
 		{"range of a date and a number", minimalMapping + "  a: {column: A, validate: {range: {min: 1900-01-01, max: 5}}}\n",
@@ -349,6 +363,9 @@ csv: {encoding: AUTO, delimiter: ""}
 		"split":              strings.Replace(base, `split: ";"`, `split: ","`, 1),
 		"no split":           strings.Replace(base, `split: ";", `, "", 1),
 		"a range":            strings.Replace(base, "validate: {one_of: [M, F]}", "validate: [{one_of: [M, F]}, {range: {max: today}}]", 1),
+		"pad_left":           strings.Replace(base, "{template: \"crm-{Customer Id}\"}", "{template: \"crm-{Customer Id}\", transform: [{pad_left: {width: 9}}]}", 1),
+		"strip_leading":      strings.Replace(base, "{template: \"crm-{Customer Id}\"}", "{template: \"crm-{Customer Id}\", transform: [{strip_leading: \"0\"}]}", 1),
+		"replace":            strings.Replace(base, "{template: \"crm-{Customer Id}\"}", "{template: \"crm-{Customer Id}\", transform: [{replace: {regex: \"-\", with: \"\"}}]}", 1),
 	}
 	hash := func(src string) string {
 		t.Helper()
@@ -384,6 +401,7 @@ func TestYAMLRoundTrip(t *testing.T) {
 			"  d: {column: D, transform: [{date: \"D MMM YYYY\"}, collapse_spaces, digits, phone], region: gh, optional: true, type: number}\n" +
 			"  p: {column: P, transform: [{date: {layout: [D.M.YY, YYYY-MM-DD], pivot: past}}, {date: {layout: DD/MM/YY, pivot: 1930}}], validate: [{range: {min: 1900-01-01, max: today}}], optional: true}\n" +
 			"  n: {column: N, validate: {range: {min: -1.5, max: 100}}, type: number, optional: true}\n" +
+			"  r: {column: R, transform: [{strip_leading: \"0 \"}, {pad_left: {width: 7, char: \"0\"}}, {replace: {regex: \"^(\\\\d+)$\", with: \"x-$1\"}}], optional: true}\n" +
 			"  \"y\": {column: Y, type: boolean, default: \"no\"}\n" +
 			"require_one_of: [d, \"y\"]\n",
 		minimalMapping + "  a: {value: [x, \"5\", 5, -1.5e-3, true, null, [], {}, [[1]], \"\\u2028\\x85\"]}\n" +

@@ -88,6 +88,14 @@ func (f *fieldSpec) hashForm() mappingHashField {
 			step.Args = append(step.Args, l.canon)
 		}
 		step.Pivot = t.pivot.String()
+		switch t.kind {
+		case transformPadLeft:
+			step.Args = []string{strconv.Itoa(t.width), t.chars}
+		case transformStripLeading:
+			step.Args = []string{t.chars}
+		case transformReplace:
+			step.Args = []string{t.pattern, t.with}
+		}
 		h.Transforms = append(h.Transforms, step)
 	}
 	for _, v := range f.validators {
@@ -181,7 +189,15 @@ func (f *fieldSpec) yamlFlow() string {
 }
 
 func (t *transformStep) yaml() string {
-	if t.kind != transformDate {
+	switch t.kind {
+	case transformPadLeft:
+		return fmt.Sprintf("{pad_left: {width: %d, char: %s}}", t.width, yamlQuoted(t.chars))
+	case transformStripLeading:
+		return "{strip_leading: " + yamlQuoted(t.chars) + "}"
+	case transformReplace:
+		return "{replace: {regex: " + yamlQuoted(t.pattern) + ", with: " + yamlQuoted(t.with) + "}}"
+	case transformDate:
+	default:
 		return transformNames[t.kind]
 	}
 	layouts := make([]string, len(t.layouts))

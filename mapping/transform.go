@@ -25,6 +25,9 @@ const (
 	transformDigits
 	transformPhone
 	transformDate
+	transformPadLeft
+	transformStripLeading
+	transformReplace
 )
 
 var transformNames = [...]string{
@@ -36,6 +39,9 @@ var transformNames = [...]string{
 	transformDigits:         "digits",
 	transformPhone:          "phone",
 	transformDate:           "date",
+	transformPadLeft:        "pad_left",
+	transformStripLeading:   "strip_leading",
+	transformReplace:        "replace",
 }
 
 // kindByName returns the index of name in names, a table indexed by kind whose index 0 is unused.
@@ -44,11 +50,18 @@ func kindByName(names []string, name string) (int, bool) {
 	return i, i > 0
 }
 
-// transformStep is one transform with its arguments (the date layouts and pivot).
+// transformStep is one transform with its arguments.
 type transformStep struct {
 	kind    transformKind
-	layouts []dateLayout
-	pivot   datePivot
+	layouts []dateLayout // date
+	pivot   datePivot    // date
+
+	width int    // pad_left: the width in characters
+	chars string // pad_left: the one character it pads with; strip_leading: the characters it strips
+
+	pattern string         // replace: the RE2 pattern, as written
+	re      *regexp.Regexp // replace
+	with    string         // replace: the replacement, with $1 or ${name} for the pattern's groups
 }
 
 // apply transforms s; region is the field's phone region and today the date of the run (YYYY-MM-DD), for
@@ -67,6 +80,15 @@ func (t *transformStep) apply(s, region, today string) (string, string) {
 		return collapseSpaces(s), ""
 	case transformDigits:
 		return onlyDigits(s), ""
+	case transformPadLeft:
+		if n := utf8.RuneCountInString(s); n < t.width {
+			return strings.Repeat(t.chars, t.width-n) + s, ""
+		}
+		return s, ""
+	case transformStripLeading:
+		return strings.TrimLeft(s, t.chars), ""
+	case transformReplace:
+		return t.re.ReplaceAllString(s, t.with), ""
 	case transformPhone:
 		e164, ok := phoneE164(s, region)
 		if !ok {
@@ -357,6 +379,12 @@ func phoneE164(s, region string) (e164 string, ok bool) {
 		}
 	}
 	num, err := phonenumbers.Parse(string(digits), region)
+	if (err != nil || !phonenumbers.IsValidNumber(num)) && len(digits) > 2 && digits[0] == '0' && digits[1] == '0' {
+		// 00 is the international prefix of most of the world (0044 20 7946 0000), but not of every
+		// region's (Nigeria dials 009): read it as the + it stands for.
+		digits = append([]byte{'+'}, digits[2:]...)
+		num, err = phonenumbers.Parse(string(digits), region)
+	}
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return "", false
 	}

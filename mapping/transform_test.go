@@ -106,6 +106,9 @@ func TestPhoneTransform(t *testing.T) {
 		{"two apostrophes are not a number", "''08031234567", "NG", "", "not a valid phone number for region NG"},
 		{"not a number", "n/a", "NG", "", "not a valid phone number for region NG"},
 		{"national without region", "08031234567", "", "", "not a valid international phone number (set region: to read numbers without a country code)"},
+		{"00 international prefix in a region that dials 009", "0044 20 7946 0000", "NG", "+442079460000", ""},
+		{"00 international prefix without region", "00234 803 123 4567", "", "+2348031234567", ""},
+		{"00 and a number valid nowhere", "0099 123", "NG", "", "not a valid phone number for region NG"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,6 +179,35 @@ func TestDateTransform(t *testing.T) {
 				assert.Contains(t, reason, "not a valid date in ")
 				assert.NotContains(t, reason, tt.in)
 			}
+		})
+	}
+}
+
+// TestReferenceTransforms: the transforms that mend references whose leading zeros a spreadsheet lost.
+func TestReferenceTransforms(t *testing.T) {
+	tests := []struct {
+		name, rule, in, want string
+	}{
+		{"pad_left pads to the width", `{pad_left: {width: 7}}`, "1085", "0001085"},
+		{"pad_left leaves a long value", `{pad_left: {width: 3}}`, "1085", "1085"},
+		{"pad_left counts characters", `{pad_left: {width: 4, char: "·"}}`, "é", "···é"},
+		{"pad_left with another char", `{pad_left: {width: 5, char: "X"}}`, "12", "XXX12"},
+		{"strip_leading zeros", `{strip_leading: "0"}`, "0001085", "1085"},
+		{"strip_leading a set", `{strip_leading: "0 "}`, " 0 01085", "1085"},
+		{"strip_leading nothing to do", `{strip_leading: "0"}`, "1085", "1085"},
+		{"replace a prefix", `{replace: {regex: "^CRM-", with: ""}}`, "CRM-1085", "1085"},
+		{"replace with a group", `{replace: {regex: "^([A-Z]+)-0*([0-9]+)$", with: "$1$2"}}`, "AB-0012", "AB12"},
+		{"replace every match", `{replace: {regex: "[^0-9]", with: ~}}`, "12-34/56", "123456"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse("m.yaml", []byte("fields:\n  external_reference: {column: Id, transform: [trim, "+tt.rule+"]}\n"))
+			require.NoError(t, err)
+			mp, err := m.Compile([]string{"Id"})
+			require.NoError(t, err)
+			p, err := mp.Map([]string{tt.in})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, p.Ref)
 		})
 	}
 }

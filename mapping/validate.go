@@ -64,10 +64,12 @@ type validator struct {
 
 // check returns the value to send and "" when s passes, else the row problem's reason, which never
 // contains s. The value is s, except that one_of with ignore_case gives the listed spelling ("M" for
-// "m"), so that the API receives one spelling of each value. today is the run's date (YYYY-MM-DD).
+// "m"), so that the API receives one spelling of each value, and email drops a leading mailto:. today is
+// the run's date (YYYY-MM-DD).
 func (v *validator) check(s, today string) (string, string) {
 	switch v.kind {
 	case validateEmail:
+		s = stripMailto(s)
 		if !validEmail(s) {
 			return "", "not a valid email address"
 		}
@@ -195,6 +197,17 @@ func regexMessage(err error) string {
 	}
 	return err.Error()
 }
+
+// stripMailto removes the mailto: of an address copied from a link (mailto:ade@example.com), in any case.
+func stripMailto(s string) string {
+	if len(s) > 7 && strings.EqualFold(s[:7], "mailto:") {
+		return s[7:]
+	}
+	return s
+}
+
+// isEmail reports whether s is an email address the email validator accepts, mailto: and all.
+func isEmail(s string) bool { return validEmail(stripMailto(s)) }
 
 // validEmail is a pragmatic check: one address as net/mail reads it, with no display name, comment or
 // angle brackets; a local part of at most 64 bytes with no invisible characters (a zero-width space pasted

@@ -70,6 +70,9 @@ func TestValidators(t *testing.T) {
 		{"number range below", `{range: {min: 0, max: 100}}`, "-1", "below the minimum 0"},
 		{"number range above", `{range: {min: -5.5, max: 100}}`, "101", "above the maximum 100"},
 		{"number range: not a number", `{range: {max: 100}}`, "ten", "not a number, which the range compares"},
+		{"email from a mailto: link", `email`, "mailto:ade@example.com", ""},
+		{"email from a MAILTO: link", `email`, "MAILTO:ade@example.com", ""},
+		{"mailto: alone", `email`, "mailto:", "not a valid email address"},
 	}
 	timeNow = func() time.Time { return time.Date(2026, 12, 4, 15, 0, 0, 0, time.Local) }
 	defer func() { timeNow = time.Now }()
