@@ -119,7 +119,6 @@ import (
 //     no date is after the day of the run (in 2026, 1.2.45 is 1945-02-01 and 4.12.26 is 2026-12-04): what
 //     a date of birth needs. pivot: YYYY reads them into the hundred years from YYYY (pivot: 1930: 30-99
 //     are 1930-1999, 00-29 are 2000-2029).
-//
 //   - {pad_left: {width: N, char: C}}: pads the value on the left with C (one character; "0" when left
 //     out) to N characters (1 to 256): 1085 → 0001085. A longer value is left as it is.
 //   - {strip_leading: CHARS}: removes every leading character that is in CHARS: "0" makes 0001085 1085.
