@@ -174,3 +174,34 @@ func TestReferencesWithLostLeadingZeros(t *testing.T) {
 	assert.Len(t, rec.bodies, 2, "two customers, not three")
 	rec.mu.Unlock()
 }
+
+// TestTargetTyposAreWarnedBeforeAnyRow: firstname instead of first_name would create customers without
+// a first name; run and validate say so before any row, and allow_unknown silences it.
+func TestTargetTyposAreWarnedBeforeAnyRow(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{})
+	dir := t.TempDir()
+	input := filepath.Join(dir, "c.csv")
+	require.NoError(t, os.WriteFile(input, []byte("Id,First Name\n1,Ada\n2,Bola\n"), 0o600))
+	m := filepath.Join(dir, "m.yaml")
+	require.NoError(t, os.WriteFile(m, []byte("fields:\n  external_reference: {column: Id}\n  firstname: {column: First Name}\n"), 0o600))
+	const warning = "fields.firstname (line 3): not a documented field; did you mean first_name?"
+
+	v := run(t, nil, "validate", "--mapping", m, "--out", filepath.Join(dir, "v"), input)
+	require.Equal(t, 0, v.code, v.stderr)
+	assert.Contains(t, v.stderr, "warning: "+warning)
+	assert.Contains(t, v.stderr, "allow_unknown")
+
+	r := run(t, keyEnv(sb), "run", "--api-url", sb.URL, "--mapping", m, "--out", filepath.Join(dir, "job"), "--log-format", "json", input)
+	require.Equal(t, 0, r.code, r.stderr)
+	recs := requireJSONLines(t, r.stderr)
+	rec := recordWith(t, recs, warning)
+	assert.Equal(t, "WARN", rec["level"])
+	assert.Equal(t, "firstname", rec["target"])
+	assert.Equal(t, recs[0]["msg"], warning, "before anything else")
+
+	require.NoError(t, os.WriteFile(m, []byte("fields:\n  external_reference: {column: Id}\n  firstname: {column: First Name}\nallow_unknown: [firstname]\n"), 0o600))
+	v = run(t, nil, "validate", "--mapping", m, "--out", filepath.Join(dir, "v2"), input)
+	require.Equal(t, 0, v.code, v.stderr)
+	assert.NotContains(t, v.stderr, "warning")
+}

@@ -146,6 +146,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	}
 	defer src.Close()
 	r.src = src
+	logTargetWarnings(r.log, src.m)
 	if r.carry, err = resolveCarry(src.rd.Header(), o.Carry); err != nil {
 		return nil, err
 	}

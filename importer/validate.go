@@ -37,6 +37,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 		return nil, err
 	}
 	defer src.Close()
+	printTargetWarnings(o.Stderr, src.m)
 	dir, lock, err := openJobDir(o.Input, o.Out)
 	if err != nil {
 		return nil, err

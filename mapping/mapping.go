@@ -78,6 +78,12 @@ import (
 // duplicate); other fields keep their spaces unless a trim says otherwise. require_one_of names
 // fields of which at least one must be present in each row (for example a contact: email or phone).
 //
+// Targets are free-form, since a tenant may accept any field; but a target a typo away from a field
+// Zentra documents (external_reference, first_name, last_name, email, phone, metadata), or from an
+// earlier target of the same mapping, is reported by [Mapping.Warnings] ("fields.firstname (line 4):
+// not a documented field; did you mean first_name?"), before any row. allow_unknown: [firstname] lists
+// the targets meant as written, which silences it. It does not change the mapping's meaning (or hash).
+//
 // A value read from the file that holds a control character other than tab, CR and LF (a NUL, an
 // escape, a C1 control U+0080 to U+009F) is the field's problem, named by the character's code point;
 // an external_reference may hold no control character at all, tabs and line breaks included.
@@ -148,6 +154,8 @@ type Mapping struct {
 	csv          CSVOptions
 	fields       []*fieldSpec // in the order of the file
 	requireOneOf []string
+	allowUnknown []string        // targets meant as written, which Warnings leaves out
+	warnings     []TargetWarning // targets that look like typos
 }
 
 // maxMappingSize bounds what Load and Parse read: a mapping file is a page or two of YAML (a hundred

@@ -17,7 +17,7 @@ import (
 )
 
 var (
-	topLevelKeys = []string{"csv", "fields", "require_one_of"}
+	topLevelKeys = []string{"csv", "fields", "require_one_of", "allow_unknown"}
 	csvKeys      = []string{"delimiter", "encoding"}
 	fieldKeys    = []string{"column", "template", "value", "default", "optional", "transform", "validate", "region", "type", "split"}
 	lengthKeys   = []string{"min", "max"}
@@ -131,7 +131,7 @@ func (p *mappingParser) parse(data []byte) *Mapping {
 	if !ok {
 		return nil
 	}
-	var fieldsNode, requireNode *ast.MappingValueNode
+	var fieldsNode, requireNode, allowNode *ast.MappingValueNode
 	for _, e := range entries {
 		key, ok := p.keyText(e)
 		if !ok {
@@ -144,6 +144,8 @@ func (p *mappingParser) parse(data []byte) *Mapping {
 			fieldsNode = e
 		case "require_one_of":
 			requireNode = e
+		case "allow_unknown":
+			allowNode = e
 		default:
 			p.errAt(e, "the top-level keys are "+strings.Join(topLevelKeys, ", "), "unknown key %q%s", key, didYouMean(key, topLevelKeys))
 		}
@@ -156,6 +158,10 @@ func (p *mappingParser) parse(data []byte) *Mapping {
 	if requireNode != nil {
 		m.requireOneOf = p.parseRequireOneOf(requireNode)
 	}
+	if allowNode != nil {
+		m.allowUnknown = p.targetList(allowNode, "allow_unknown", "write for example allow_unknown: [firstname], naming targets under fields: that are meant as written")
+	}
+	m.warnings = targetWarnings(m.fields, m.allowUnknown)
 	return m
 }
 
@@ -825,29 +831,35 @@ func parseTemplate(s string) ([]templatePart, string) {
 }
 
 func (p *mappingParser) parseRequireOneOf(e *ast.MappingValueNode) []string {
-	const hint = "write for example require_one_of: [email, phone]"
+	names := p.targetList(e, "require_one_of", "write for example require_one_of: [email, phone]")
+	if items, ok := p.deref(e.Value).(*ast.SequenceNode); ok && len(items.Values) < 2 {
+		p.errAt(e, "to require one field, remove its optional: true", "require_one_of needs at least two fields")
+	}
+	return names
+}
+
+// targetList reads the list of targets under key (require_one_of, allow_unknown): each a target under
+// fields:, none twice.
+func (p *mappingParser) targetList(e *ast.MappingValueNode, key, hint string) []string {
 	items, ok := p.deref(e.Value).(*ast.SequenceNode)
 	if !ok {
-		p.errAt(e, hint, "require_one_of must be a list of fields")
+		p.errAt(e, hint, "%s must be a list of fields", key)
 		return nil
 	}
 	targets := p.targets
 	var names []string
 	for _, n := range items.Values {
-		name, ok := p.text(n, "require_one_of item", hint)
+		name, ok := p.text(n, key+" item", hint)
 		if !ok {
 			continue
 		}
 		switch {
 		case slices.Contains(names, name):
-			p.errAt(n, "", "require_one_of lists %s twice", name)
+			p.errAt(n, "", "%s lists %s twice", key, name)
 		case !slices.Contains(targets, name):
-			p.errAt(n, "require_one_of names targets under fields:", "require_one_of: %s is not a field%s", name, didYouMean(name, targets))
+			p.errAt(n, key+" names targets under fields:", "%s: %s is not a field%s", key, name, didYouMean(name, targets))
 		}
 		names = append(names, name)
-	}
-	if len(items.Values) < 2 {
-		p.errAt(e, "to require one field, remove its optional: true", "require_one_of needs at least two fields")
 	}
 	return names
 }

@@ -141,6 +141,9 @@ func (m *Mapping) YAML() []byte {
 	if len(m.requireOneOf) > 0 {
 		fmt.Fprintf(&b, "require_one_of: %s\n", yamlList(m.requireOneOf))
 	}
+	if len(m.allowUnknown) > 0 {
+		fmt.Fprintf(&b, "allow_unknown: %s\n", yamlList(m.allowUnknown))
+	}
 	return b.Bytes()
 }
 
