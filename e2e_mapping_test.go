@@ -205,3 +205,26 @@ func TestTargetTyposAreWarnedBeforeAnyRow(t *testing.T) {
 	require.Equal(t, 0, v.code, v.stderr)
 	assert.NotContains(t, v.stderr, "warning")
 }
+
+// TestLossyExportIsNoticed: a Windows-1252 export whose system had already replaced characters it could
+// not encode with "?" is valid throughout; validate says which dialect auto chose, and warns about the
+// names with the count and the first rows. mapping says the dialect too.
+func TestLossyExportIsNoticed(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	input := filepath.Join(dir, "export.csv")
+	// Windows-1252: é is 0xE9. Two names lost a character to "?".
+	data := "Customer Id;First Name;Last Name\r\nL1;Jos\xe9;?ukasiewicz\r\nL2;Chinwe?;Okafor\r\nL3;Ad\xe9;Obi\r\n"
+	require.NoError(t, os.WriteFile(input, []byte(data), 0o600))
+	m := run(t, nil, "mapping", input)
+	require.Equal(t, 0, m.code, m.stderr)
+	assert.Contains(t, m.stdout, `delimiter: auto  # read as ";" (semicolon)`)
+	assert.Contains(t, m.stdout, "encoding: auto   # read as windows-1252")
+
+	v := run(t, nil, "validate", "--out", filepath.Join(dir, "v"), input)
+	require.Equal(t, 0, v.code, v.stderr)
+	assert.Contains(t, v.stderr, `delimiter ";" (semicolon), encoding windows-1252 (both detected: csv: auto)`)
+	assert.Contains(t, v.stderr, `warning: 2 rows have a "?" in a name (last_name, first_name; rows 1, 2)`)
+	assert.Contains(t, v.stderr, "export the file again as UTF-8")
+	assert.NotContains(t, v.stderr, "ukasiewicz", "no value in the warning")
+}

@@ -50,6 +50,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	if src.inferred != nil {
 		fmt.Fprintf(o.Stderr, "no --mapping given: validating with this mapping inferred from %s\n%s\n", o.Input, src.inferred)
 	}
+	fmt.Fprintf(o.Stderr, "reading %s: %s\n", o.Input, describeDialect(src.rd.Dialect(), src.m.CSV()))
 
 	rejects, err := checkpoint.CreateAtomic(filepath.Join(dir, RejectsFile))
 	if err != nil {
@@ -62,6 +63,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	}
 	seen := mapping.NewSeen()
 	rows, bad := 0, 0
+	var lossy lossyNames
 	for {
 		if ctx.Err() != nil {
 			err = &Error{Kind: KindInterrupted, Err: ErrInterrupted, Hint: "validation sends nothing; run it again"}
@@ -76,8 +78,9 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 			return nil, err
 		}
 		rows = rec.Row
-		ref, _, problem := checkRow(src.mapper, seen, rec)
+		ref, _, suspect, problem := checkRow(src.mapper, seen, rec)
 		if problem == "" {
+			lossy.add(rec.Row, suspect)
 			continue
 		}
 		bad++
@@ -95,6 +98,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	if bad > o.Show && o.Show > 0 {
 		fmt.Fprintf(o.Stderr, "… and %d more rows with problems (all in %s)\n", bad-o.Show, filepath.Join(dir, RejectsFile))
 	}
+	lossy.print(o.Stderr, src.rd.Dialect())
 	if err = jw.Flush(); err != nil {
 		return nil, err
 	}

@@ -26,10 +26,13 @@ import (
 // metadata.<name> fields, because sending personal data the API does not need is a choice to make on
 // purpose.
 //
+// d is what the reader decided about the file (its Dialect), said in comments beside csv: auto, so that
+// a user sees what auto chose; the zero Dialect says nothing.
+//
 // When no column can be the external_reference, Infer still returns the annotated text (with a comment
 // saying what to write) but no mapping, and an error that says so.
-func Infer(header []string, samples [][]string) (*Mapping, []byte, error) {
-	in := &inference{header: header}
+func Infer(d Dialect, header []string, samples [][]string) (*Mapping, []byte, error) {
+	in := &inference{header: header, dialect: d}
 	in.profile(samples)
 	in.byName()
 	in.byValues()
@@ -151,6 +154,7 @@ type inferField struct {
 }
 
 type inference struct {
+	dialect   Dialect
 	header    []string
 	cols      []*inferColumn
 	refColumn int
@@ -399,7 +403,12 @@ func (in *inference) annotated(samples int) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# Starter mapping inferred by zentra-import from the header and %d sample rows.\n", samples)
 	b.WriteString("# Every line is a guess: check it, and the API fields your tenant accepts, before a live import.\n")
-	b.WriteString("csv:\n  delimiter: auto\n  encoding: auto\n")
+	if in.dialect.Delimiter != 0 {
+		fmt.Fprintf(&b, "csv:\n  delimiter: auto  # read as %s\n  encoding: auto   # read as %s\n",
+			in.dialect.DelimiterName(), in.dialect.EncodingName())
+	} else {
+		b.WriteString("csv:\n  delimiter: auto\n  encoding: auto\n")
+	}
 	b.WriteString("fields:\n")
 	if in.refColumn >= 0 {
 		c := in.cols[in.refColumn]

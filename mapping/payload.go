@@ -30,6 +30,10 @@ const MaxRefLen = 256
 type Payload struct {
 	Ref  string
 	Body []byte
+	// Lossy lists the name fields (targets whose last segment has "name" in it) whose value holds a "?"
+	// or U+FFFD: almost never in a real name, and the mark of an export that replaced the characters its
+	// encoding could not hold (?ukasiewicz for Łukasiewicz). The row is still sent; validate warns.
+	Lossy []string
 }
 
 // FieldProblem is one reason a row cannot be sent. It names the field and the column, never the value
@@ -72,6 +76,7 @@ type Mapper struct {
 	evalOrder []int           // indexes into fields, in the order of the mapping file (problems are listed so)
 	ref       int             // index of external_reference in fields
 	require   []int           // require_one_of, indexes into fields
+	names     []int           // name fields (see Payload.Lossy), indexes into fields
 	requireP  FieldProblem    // the problem when none of them is present
 	fixedLen  int             // bytes of keys and punctuation of a body with every field
 	maxDepth  int
@@ -198,6 +203,11 @@ func (m *Mapping) Compile(header []string) (*Mapper, error) {
 		byTarget[f.target] = i
 	}
 	mp.ref = byTarget["external_reference"]
+	for i, f := range mp.fields {
+		if f.source != fromValue && f.typ == typeString && strings.Contains(strings.ToLower(f.segs[len(f.segs)-1]), "name") {
+			mp.names = append(mp.names, i)
+		}
+	}
 	if len(m.requireOneOf) > 0 {
 		var cols []string
 		for _, t := range m.requireOneOf {
@@ -283,7 +293,13 @@ func (mp *Mapper) Map(row []string) (Payload, error) {
 		return Payload{Ref: ref}, &RowError{Problems: problems}
 	}
 	body := make([]byte, 0, size+size/8)
-	return Payload{Ref: ref, Body: mp.appendBody(body, vals, sc.comma)}, nil
+	var lossy []string
+	for _, i := range mp.names {
+		if v := &vals[i]; v.state == valuePresent && strings.ContainsAny(v.text, "?\uFFFD") {
+			lossy = append(lossy, mp.fields[i].target)
+		}
+	}
+	return Payload{Ref: ref, Body: mp.appendBody(body, vals, sc.comma), Lossy: lossy}, nil
 }
 
 // eval computes one field of the row into out, or returns its problem.
