@@ -6,6 +6,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -227,4 +228,40 @@ func TestLossyExportIsNoticed(t *testing.T) {
 	assert.Contains(t, v.stderr, `warning: 2 rows have a "?" in a name (last_name, first_name; rows 1, 2)`)
 	assert.Contains(t, v.stderr, "export the file again as UTF-8")
 	assert.NotContains(t, v.stderr, "ukasiewicz", "no value in the warning")
+}
+
+// TestInferredReferenceWithRepeats: an id column whose values repeat is still the reference: the repeats
+// are what the duplicate check is for, and validate rejects them.
+func TestInferredReferenceWithRepeats(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	input := filepath.Join(dir, "accounts.csv")
+	var b strings.Builder
+	b.WriteString("Customer Id,Account No,First Name,E-mail\n")
+	for i := 1; i <= 10; i++ {
+		id := i
+		if i > 7 {
+			id = i - 7 // rows 8-10 are second accounts of customers 1-3
+		}
+		fmt.Fprintf(&b, "C%d,A%03d,Name%d,c%d@example.com\n", id, i, id, id)
+	}
+	require.NoError(t, os.WriteFile(input, []byte(b.String()), 0o600))
+	m := run(t, nil, "mapping", input)
+	require.Equal(t, 0, m.code, m.stderr)
+	assert.Contains(t, m.stdout, "external_reference: {column: Customer Id")
+	assert.Contains(t, m.stdout, "3 of 10 samples are a repeat of an earlier value")
+	mapping := filepath.Join(dir, "m.yaml")
+	require.NoError(t, os.WriteFile(mapping, []byte(m.stdout), 0o600))
+	v := run(t, nil, "validate", "--mapping", mapping, "--out", filepath.Join(dir, "v"), input)
+	require.Equal(t, 1, v.code, v.stderr)
+	assert.Contains(t, v.stderr, "row 8 (C1): external_reference: duplicate of row 1")
+	assert.Contains(t, v.stderr, "valid 7 · rejected 3")
+
+	// No id column at all: the example names a column the file has.
+	none := filepath.Join(dir, "none.csv")
+	require.NoError(t, os.WriteFile(none, []byte("Full Name,Balance\nAda Obi,10\nAda Obi,12\n"), 0o600))
+	m = run(t, nil, "mapping", none)
+	require.Equal(t, 2, m.code, m.stderr)
+	assert.Contains(t, m.stdout, `external_reference: {template: "crm-{Full Name}"}`)
+	assert.NotContains(t, m.stdout, "Customer Id")
 }

@@ -20,9 +20,11 @@ import (
 // of phone numbers is mapped as such whatever its name. The samples also decide the phone region (the
 // one in which most numbers are valid), the date layouts, which fields are optional (those with empty
 // samples) and the external_reference: the first column named like an id (Customer ID, Ref, Account
-// No…) whose samples are present and distinct but for a few (2% at most, which the comment counts: those
-// rows would be rejected), else the first column whose name ends like an id's (Member Code) and whose
-// samples are all present, distinct and shaped like ids. Columns that are not recognised stay unmapped: they are listed, commented out, as
+// No…) whose samples are present but for a few (2% at most, which the comment counts: those rows would
+// be rejected), however often they repeat (a repeat is a second row of the same customer, which the
+// duplicate check rejects; the comment counts them), else the first column whose name ends like an id's
+// (Member Code) and whose samples are all present, distinct and shaped like ids. When there is none, the
+// example in the comment is built from a column the file has. Columns that are not recognised stay unmapped: they are listed, commented out, as
 // metadata.<name> fields, because sending personal data the API does not need is a choice to make on
 // purpose.
 //
@@ -327,7 +329,10 @@ func (in *inference) chooseReference() {
 			in.refNotes = append(in.refNotes, fmt.Sprintf("%s: no sample rows show whether its values are distinct", strconv.Quote(c.name)))
 		case len(c.values) == 0:
 			in.refNotes = append(in.refNotes, fmt.Sprintf("%s: empty in every sample", strconv.Quote(c.name)))
-		case !byName && (c.empty > 0 || repeats > 0), !rare(c.empty, total), !rare(repeats, total):
+		// A column named like an id is the reference however often its values repeat: a repeat is a
+		// second row for the same customer (a customer with two accounts), which the duplicate check
+		// rejects, not a reason to pick another column (one customer per account would be wrong).
+		case !byName && (c.empty > 0 || repeats > 0), !rare(c.empty, total):
 			in.refNotes = append(in.refNotes, fmt.Sprintf("%s: %s", strconv.Quote(c.name), gaps(c.empty, repeats, total)))
 		default:
 			c.target = "external_reference"
@@ -337,9 +342,12 @@ func (in *inference) chooseReference() {
 				c.how = "its values look like ids"
 				c.rule = ruleFor("external_reference")
 			}
-			if c.empty == 0 && repeats == 0 {
+			switch {
+			case c.empty == 0 && repeats == 0:
 				c.how += fmt.Sprintf(", present and distinct in all %d samples", total)
-			} else {
+			case repeats > 0:
+				c.how += "; " + gaps(c.empty, repeats, total) + ": validate and run reject a repeated reference as a duplicate of its first row"
+			default:
 				c.how += "; " + gaps(c.empty, repeats, total) + ": those rows would be rejected"
 			}
 			c.field = inferField{transforms: []string{"trim"}}
@@ -347,6 +355,22 @@ func (in *inference) chooseReference() {
 			return
 		}
 	}
+}
+
+// exampleColumn is the column an example reference is built from, when none could be chosen: the
+// first that was a candidate, else the first that is not mapped to anything else, else the first.
+func (in *inference) exampleColumn() string {
+	for _, c := range in.cols {
+		if c.rule != nil && c.rule.target == "external_reference" {
+			return c.name
+		}
+	}
+	for _, c := range in.cols {
+		if c.target == "" {
+			return c.name
+		}
+	}
+	return in.header[0]
 }
 
 // rare reports whether n of total is few enough (2% at most) to be a problem of those rows rather than
@@ -424,7 +448,7 @@ func (in *inference) annotated(samples int) []byte {
 			b.WriteString(" (" + strings.Join(in.refNotes, "; ") + ")")
 		}
 		b.WriteString(".\n  # Write one from the columns that identify a customer, for example:\n")
-		b.WriteString("  #   external_reference: {template: \"crm-{Customer Id}\"}\n")
+		fmt.Fprintf(&b, "  #   external_reference: {template: %s}\n", yamlQuoted("crm-{"+in.exampleColumn()+"}"))
 	}
 	mapped := map[string]bool{}
 	for _, rule := range inferRules {
