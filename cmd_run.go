@@ -56,7 +56,8 @@ written there at the end of every run.
 
 The secret key comes from ZENTRA_SECRET_KEY or --secret-key-file, never from a flag.
 Environment: ZENTRA_SECRET_KEY, ZENTRA_SECRET_KEY_FILE, ZENTRA_API_URL, ZENTRA_RATE, ZENTRA_WORKERS,
-ZENTRA_LOG_FORMAT (a flag given on the command line wins).`,
+ZENTRA_LOG_FORMAT (a flag given on the command line wins).
+` + exitCodesHelp(),
 		Args: exactlyOneFile,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			vars := map[string]string{"rate": "ZENTRA_RATE", "workers": "ZENTRA_WORKERS",
@@ -187,8 +188,11 @@ func secretKey(file, fileSource string, env *environment) (zentra.Secret, error)
 		if envKey != "" {
 			return zentra.Secret(envKey), nil
 		}
-		return "", &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("no secret key"),
-			Hint: "export ZENTRA_SECRET_KEY=sk_… or pass --secret-key-file PATH; to try without a key, use --sandbox"}
+		hint := "export ZENTRA_SECRET_KEY=sk_… or pass --secret-key-file PATH; to try without a key, use --sandbox"
+		if v, meant := misnamedKeyVariable(env.getenv); v != "" {
+			hint = fmt.Sprintf("%s is set, but the key is read from %s: did you mean %s?", v, meant, meant)
+		}
+		return "", &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("no secret key"), Hint: hint}
 	}
 	if envKey != "" {
 		return "", &importer.Error{Kind: importer.KindInput,
@@ -212,6 +216,24 @@ func secretKey(file, fileSource string, env *environment) (zentra.Secret, error)
 			"the secret key file is readable by other users; run chmod 600 on it", "path", file)
 	}
 	return zentra.Secret(k), nil
+}
+
+// misnamedKeyVariables are the names people give the key's variables, by the name they meant.
+var misnamedKeyVariables = []struct{ name, meant string }{
+	{"ZENTRA_API_KEY", "ZENTRA_SECRET_KEY"}, {"ZENTRA_KEY", "ZENTRA_SECRET_KEY"}, {"ZENTRA_SECRET", "ZENTRA_SECRET_KEY"},
+	{"ZENTRA_API_SECRET", "ZENTRA_SECRET_KEY"}, {"ZENTRA_TOKEN", "ZENTRA_SECRET_KEY"}, {"ZENTRA_SK", "ZENTRA_SECRET_KEY"},
+	{"ZENTRA_SECRETKEY", "ZENTRA_SECRET_KEY"}, {"ZENTRA_KEY_FILE", "ZENTRA_SECRET_KEY_FILE"},
+	{"ZENTRA_API_KEY_FILE", "ZENTRA_SECRET_KEY_FILE"}, {"ZENTRA_SECRET_KEY_PATH", "ZENTRA_SECRET_KEY_FILE"},
+}
+
+// misnamedKeyVariable finds a variable set under a name the key is not read from, and the name meant.
+func misnamedKeyVariable(getenv func(string) string) (name, meant string) {
+	for _, v := range misnamedKeyVariables {
+		if getenv(v.name) != "" {
+			return v.name, v.meant
+		}
+	}
+	return "", ""
 }
 
 const runHelpHint = "see `zentra-import run -h`"

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,6 +43,11 @@ Counters: GET /_sandbox/stats · customers: GET /_sandbox/customers (sandbox ext
 				cfg.Required = splitList(required)
 			}
 			run, err := sandbox.Start(addr, cfg)
+			if errors.Is(err, syscall.EADDRINUSE) {
+				env.finish(nil, &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("sandbox: %s is already in use by another program", addr),
+					Hint: "stop that program (another sandbox?), or give --addr another port; 127.0.0.1:0 picks a free one"})
+				return nil
+			}
 			if err != nil {
 				env.finish(nil, &importer.Error{Kind: importer.KindInput, Err: err, Hint: "the sandbox listens on this machine only: give --addr a loopback address such as 127.0.0.1:8080"})
 				return nil

@@ -18,18 +18,13 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/zentra/zentra-import/importer"
+	"github.com/zentra/zentra-import/mapping"
 )
 
-// Exit codes (README "Exit codes"; SPEC):
-//
-//	0    every row is created or existing (validate: every row would be sent)
-//	1    the job finished; some rows are failed or rejected (see rejects.csv)
-//	2    usage, mapping, input or job-directory error; nothing was sent
-//	3    aborted: the API refused the key or the tenant, every request failed, the journal could
-//	     not be written, or the input changed while it was read; resumable
-//	130  interrupted (SIGINT, SIGTERM or SIGHUP); resumable
+// The exit codes (README "Exit codes"; SPEC). exitMeanings says what each means, for -h.
 const (
 	exitOK          = 0
 	exitRowProblems = 1
@@ -37,6 +32,27 @@ const (
 	exitAborted     = 3
 	exitInterrupted = 130
 )
+
+var exitMeanings = []struct {
+	code    int
+	meaning string
+}{
+	{exitOK, "every row is created or existing (validate: every row would be sent)"},
+	{exitRowProblems, "the job finished; some rows are failed or rejected (see rejects.csv)"},
+	{exitUsage, "usage, mapping, input or job-directory error; nothing was sent"},
+	{exitAborted, "aborted: the API refused the key or the tenant, every request failed, the checkpoint could not be written, or the input changed while it was read; run the same command again to resume"},
+	{exitInterrupted, "interrupted (SIGINT, SIGTERM or SIGHUP); run the same command again to resume"},
+}
+
+// exitCodesHelp lists the exit codes for `run -h`, for whoever writes the cron job.
+func exitCodesHelp() string {
+	var b strings.Builder
+	b.WriteString("\nExit codes:\n")
+	for _, e := range exitMeanings {
+		fmt.Fprintf(&b, "  %-4d %s\n", e.code, e.meaning)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
 
 // exitCode is the one table from a command's outcome to the process's exit code.
 func exitCode(sum *importer.Summary, err error) int {
@@ -146,8 +162,52 @@ func (e *environment) run(ctx context.Context) int {
 			e.setLogFormat(format)
 		}
 	}
-	e.finish(nil, &importer.Error{Kind: importer.KindInput, Err: err, Hint: "see `zentra-import " + commandName(e.args) + " -h`"})
+	e.finish(nil, &importer.Error{Kind: importer.KindInput, Err: unknownCommand(root, e.args, err), Hint: "see `" + helpCommand(root, e.args) + " -h`"})
 	return exitUsage
+}
+
+// unknownCommand rewrites cobra's unknown-command error, whose suggestions take lines of their own, as
+// one line: `unknown command "runn" (did you mean run?)`.
+func unknownCommand(root *cobra.Command, args []string, err error) error {
+	if !strings.HasPrefix(err.Error(), "unknown command ") {
+		return err
+	}
+	name := ""
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			name = a
+			break
+		}
+	}
+	msg := fmt.Sprintf("unknown command %q", name)
+	if s := root.SuggestionsFor(name); len(s) > 0 {
+		msg += " (did you mean " + strings.Join(s, " or ") + "?)"
+	}
+	return errors.New(msg)
+}
+
+// helpCommand is the command whose -h helps with args: the subcommand they name, when it is one (never
+// the mistyped name itself: `zentra-import runn -h` helps nobody), else the program.
+func helpCommand(root *cobra.Command, args []string) string {
+	if cmd, _, err := root.Find(args); err == nil {
+		return cmd.CommandPath()
+	}
+	return root.CommandPath()
+}
+
+// flagError adds the closest known flag to an unknown flag's error: `unknown flag: --mapin (did you mean
+// --mapping?)`.
+func flagError(cmd *cobra.Command, err error) error {
+	name, ok := strings.CutPrefix(err.Error(), "unknown flag: --")
+	if !ok {
+		return err
+	}
+	var names []string
+	cmd.Flags().VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+	if c := mapping.Closest(name, names); c != "" {
+		return fmt.Errorf("%w (did you mean --%s?)", err, c)
+	}
+	return err
 }
 
 // logFormatArg finds --log-format's value in args without parsing them, for errors found before it.
@@ -223,15 +283,6 @@ func printError(w io.Writer, err error) {
 	}
 }
 
-func commandName(args []string) string {
-	for _, a := range args {
-		if !strings.HasPrefix(a, "-") {
-			return a
-		}
-	}
-	return ""
-}
-
 func newRootCmd(env *environment) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "zentra-import",
@@ -246,6 +297,9 @@ Try it with nothing leaving your machine:
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.SetFlagErrorFunc(flagError)
+	root.DisableSuggestions = true // unknownCommand says it on one line
+	root.SuggestionsMinimumDistance = 2
 	root.AddCommand(newRunCmd(env), newValidateCmd(env), newMappingCmd(env), newSandboxCmd(env))
 	return root
 }

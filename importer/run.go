@@ -148,6 +148,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	}
 	defer src.Close()
 	r.src = src
+	logTargetWarnings(r.log, src.m)
 	if r.carry, err = resolveCarry(src.rd.Header(), o.Carry); err != nil {
 		return nil, err
 	}
@@ -451,15 +452,16 @@ func (r *runner) produce(intake context.Context, jobs chan<- job) error {
 
 // prepare maps a record to a request body, or says why it cannot be sent.
 func (r *runner) prepare(rec *mapping.Record) (job, string) {
-	ref, body, problem := checkRow(r.src.mapper, r.seen, rec)
+	ref, body, _, problem := checkRow(r.src.mapper, r.seen, rec)
 	return job{row: rec.Row, offset: rec.Offset, end: rec.End, ref: ref, body: body}, problem
 }
 
 // checkRow applies the mapping and the duplicate check to one record, exactly as both `run` and `validate`
-// do. problem is "" for a row that can be sent; it names fields and columns, never values.
-func checkRow(mapper *mapping.Mapper, seen *mapping.Seen, rec *mapping.Record) (ref string, body []byte, problem string) {
+// do. problem is "" for a row that can be sent; it names fields and columns, never values. lossy names the
+// name fields with a "?" in them (mapping.Payload.Lossy).
+func checkRow(mapper *mapping.Mapper, seen *mapping.Seen, rec *mapping.Record) (ref string, body []byte, lossy []string, problem string) {
 	if rec.Err != nil {
-		return "", nil, rec.Err.Error()
+		return "", nil, nil, rec.Err.Error()
 	}
 	p, err := mapper.Map(rec.Fields)
 	var problems []string
@@ -471,7 +473,7 @@ func checkRow(mapper *mapping.Mapper, seen *mapping.Seen, rec *mapping.Record) (
 			problems = append(problems, fmt.Sprintf("external_reference: duplicate of row %d", first))
 		}
 	}
-	return p.Ref, p.Body, strings.Join(problems, "; ")
+	return p.Ref, p.Body, p.Lossy, strings.Join(problems, "; ")
 }
 
 func journalError(err error) error {

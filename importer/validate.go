@@ -48,6 +48,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 		return nil, err
 	}
 	defer src.Close()
+	printTargetWarnings(o.Stderr, src.m)
 	dir, lock, err := openJobDir(o.Input, o.Out)
 	if err != nil {
 		return nil, err
@@ -60,6 +61,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	if src.inferred != nil {
 		fmt.Fprintf(o.Stderr, "no --mapping given: validating with this mapping inferred from %s\n%s\n", o.Input, src.inferred)
 	}
+	fmt.Fprintf(o.Stderr, "reading %s: %s\n", o.Input, describeDialect(src.rd.Dialect(), src.m.CSV()))
 
 	rejects, err := checkpoint.CreateAtomic(filepath.Join(dir, RejectsFile))
 	if err != nil {
@@ -73,6 +75,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	seen := mapping.NewSeen()
 	rows, bad := 0, 0
 	var cut *mapping.Record // the last row, when the file ends inside it
+	var lossy lossyNames
 	for {
 		if ctx.Err() != nil {
 			err = &Error{Kind: KindInterrupted, Err: ErrInterrupted, Hint: "validation sends nothing; run it again"}
@@ -94,8 +97,9 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 		if rec.End == src.size && !src.endsInLineBreak(src.rd.Dialect()) {
 			cut = rec
 		}
-		ref, _, problem := checkRow(src.mapper, seen, rec)
+		ref, _, suspect, problem := checkRow(src.mapper, seen, rec)
 		if problem == "" {
+			lossy.add(rec.Row, suspect)
 			continue
 		}
 		bad++
@@ -116,12 +120,13 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 		return nil, err
 	}
 	if cut != nil {
-		ref, _, _ := checkRow(src.mapper, mapping.NewSeen(), cut)
+		ref, _, _, _ := checkRow(src.mapper, mapping.NewSeen(), cut)
 		fmt.Fprintf(o.Stderr, "warning: %s (external_reference %q)\n", noLineBreak(cut.Row, cut.Line), ref)
 	}
 	if bad > o.Show && o.Show > 0 {
 		fmt.Fprintf(o.Stderr, "… and %d more rows with problems (all in %s)\n", bad-o.Show, filepath.Join(dir, RejectsFile))
 	}
+	lossy.print(o.Stderr, src.rd.Dialect())
 	if err = jw.Flush(); err != nil {
 		return nil, err
 	}

@@ -89,6 +89,10 @@ func sameMeaning(name string, header []string) string {
 	return ""
 }
 
+// Closest returns the candidate nearest to name, or "" when none is near enough to be a likely typo: the
+// rule by which every "did you mean" of the mapping file is decided, for other names (flags) too.
+func Closest(name string, candidates []string) string { return closestName(name, candidates) }
+
 // closestName returns the candidate nearest to name, comparing case-insensitively and ignoring spaces,
 // underscores and hyphens, or "" when none is near enough to be a likely typo.
 func closestName(name string, candidates []string) string {

@@ -20,16 +20,21 @@ import (
 // of phone numbers is mapped as such whatever its name. The samples also decide the phone region (the
 // one in which most numbers are valid), the date layouts, which fields are optional (those with empty
 // samples) and the external_reference: the first column named like an id (Customer ID, Ref, Account
-// No…) whose samples are present and distinct but for a few (2% at most, which the comment counts: those
-// rows would be rejected), else the first column whose name ends like an id's (Member Code) and whose
-// samples are all present, distinct and shaped like ids. Columns that are not recognised stay unmapped: they are listed, commented out, as
+// No…) whose samples are present but for a few (2% at most, which the comment counts: those rows would
+// be rejected), however often they repeat (a repeat is a second row of the same customer, which the
+// duplicate check rejects; the comment counts them), else the first column whose name ends like an id's
+// (Member Code) and whose samples are all present, distinct and shaped like ids. When there is none, the
+// example in the comment is built from a column the file has. Columns that are not recognised stay unmapped: they are listed, commented out, as
 // metadata.<name> fields, because sending personal data the API does not need is a choice to make on
 // purpose.
 //
+// d is what the reader decided about the file (its Dialect), said in comments beside csv: auto, so that
+// a user sees what auto chose; the zero Dialect says nothing.
+//
 // When no column can be the external_reference, Infer still returns the annotated text (with a comment
 // saying what to write) but no mapping, and an error that says so.
-func Infer(header []string, samples [][]string) (*Mapping, []byte, error) {
-	in := &inference{header: header}
+func Infer(d Dialect, header []string, samples [][]string) (*Mapping, []byte, error) {
+	in := &inference{header: header, dialect: d}
 	in.profile(samples)
 	in.byName()
 	in.byValues()
@@ -151,6 +156,7 @@ type inferField struct {
 }
 
 type inference struct {
+	dialect   Dialect
 	header    []string
 	cols      []*inferColumn
 	refColumn int
@@ -217,7 +223,7 @@ func (in *inference) byValues() {
 			continue
 		}
 		switch {
-		case !in.taken("email") && countValid(c.values, validEmail)*10 >= len(c.values)*9:
+		case !in.taken("email") && countValid(c.values, isEmail)*10 >= len(c.values)*9:
 			c.target, c.how = "email", "from its values (email addresses)"
 		case !in.taken("phone") && looksLikePhones(c.values):
 			if _, n := guessRegion(c.values); n*10 >= len(c.values)*9 {
@@ -255,11 +261,14 @@ func (in *inference) configure(c *inferColumn) {
 	}
 	switch c.target {
 	case "first_name", "last_name", "middle_name":
-		f.transforms = []string{"trim", "title"}
+		// Names go as written: KYC needs legal names as given, and capitalising changes some (van der
+		// Berg, DE LA CRUZ, MacDonald). title is offered, not chosen.
+		f.transforms = []string{"trim"}
+		c.comment = append(c.comment, "sent as written, as KYC needs legal names; to capitalise, use transform: [trim, title]")
 	case "email":
 		f.transforms = []string{"trim", "lower"}
 		f.validate = "email"
-		if n := countValid(lowerAll(c.values), validEmail); n < len(c.values) {
+		if n := countValid(lowerAll(c.values), isEmail); n < len(c.values) {
 			c.comment = append(c.comment, countOf(len(c.values)-n, len(c.values))+" not a valid email address")
 		}
 	case "phone":
@@ -274,8 +283,15 @@ func (in *inference) configure(c *inferColumn) {
 			c.comment = append(c.comment, `no date layout fits the samples: add for example {date: "DD/MM/YYYY"} to transform`)
 			break
 		}
-		f.transforms = []string{"trim", dateTransformYAML(layouts)}
+		// A date of birth is never in the future and rarely before 1900: a two-digit year is read in the
+		// past (45 is 1945, not 2045), and a range refuses what no living customer has.
+		f.transforms = []string{"trim", dateTransformYAML(layouts, true)}
+		f.validate = "{range: {min: 1900-01-01, max: today}}"
 		c.comment = append(c.comment, fmt.Sprintf("date layout from the samples: %d of %d match %s", n, len(c.values), strings.Join(layouts, " or ")))
+		if strings.Contains(f.transforms[1], "pivot: past") {
+			c.comment = append(c.comment, "two-digit years are read as past years (pivot: past)")
+		}
+		c.comment = append(c.comment, "dates before 1900 or after today are rejected")
 	case "country":
 		f.transforms = []string{"trim"}
 		if allCodes(c.values) {
@@ -313,7 +329,10 @@ func (in *inference) chooseReference() {
 			in.refNotes = append(in.refNotes, fmt.Sprintf("%s: no sample rows show whether its values are distinct", strconv.Quote(c.name)))
 		case len(c.values) == 0:
 			in.refNotes = append(in.refNotes, fmt.Sprintf("%s: empty in every sample", strconv.Quote(c.name)))
-		case !byName && (c.empty > 0 || repeats > 0), !rare(c.empty, total), !rare(repeats, total):
+		// A column named like an id is the reference however often its values repeat: a repeat is a
+		// second row for the same customer (a customer with two accounts), which the duplicate check
+		// rejects, not a reason to pick another column (one customer per account would be wrong).
+		case !byName && (c.empty > 0 || repeats > 0), !rare(c.empty, total):
 			in.refNotes = append(in.refNotes, fmt.Sprintf("%s: %s", strconv.Quote(c.name), gaps(c.empty, repeats, total)))
 		default:
 			c.target = "external_reference"
@@ -323,9 +342,12 @@ func (in *inference) chooseReference() {
 				c.how = "its values look like ids"
 				c.rule = ruleFor("external_reference")
 			}
-			if c.empty == 0 && repeats == 0 {
+			switch {
+			case c.empty == 0 && repeats == 0:
 				c.how += fmt.Sprintf(", present and distinct in all %d samples", total)
-			} else {
+			case repeats > 0:
+				c.how += "; " + gaps(c.empty, repeats, total) + ": validate and run reject a repeated reference as a duplicate of its first row"
+			default:
 				c.how += "; " + gaps(c.empty, repeats, total) + ": those rows would be rejected"
 			}
 			c.field = inferField{transforms: []string{"trim"}}
@@ -333,6 +355,22 @@ func (in *inference) chooseReference() {
 			return
 		}
 	}
+}
+
+// exampleColumn is the column an example reference is built from, when none could be chosen: the
+// first that was a candidate, else the first that is not mapped to anything else, else the first.
+func (in *inference) exampleColumn() string {
+	for _, c := range in.cols {
+		if c.rule != nil && c.rule.target == "external_reference" {
+			return c.name
+		}
+	}
+	for _, c := range in.cols {
+		if c.target == "" {
+			return c.name
+		}
+	}
+	return in.header[0]
 }
 
 // rare reports whether n of total is few enough (2% at most) to be a problem of those rows rather than
@@ -389,7 +427,12 @@ func (in *inference) annotated(samples int) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "# Starter mapping inferred by zentra-import from the header and %d sample rows.\n", samples)
 	b.WriteString("# Every line is a guess: check it, and the API fields your tenant accepts, before a live import.\n")
-	b.WriteString("csv:\n  delimiter: auto\n  encoding: auto\n")
+	if in.dialect.Delimiter != 0 {
+		fmt.Fprintf(&b, "csv:\n  delimiter: auto  # read as %s\n  encoding: auto   # read as %s\n",
+			in.dialect.DelimiterName(), in.dialect.EncodingName())
+	} else {
+		b.WriteString("csv:\n  delimiter: auto\n  encoding: auto\n")
+	}
 	b.WriteString("fields:\n")
 	if in.refColumn >= 0 {
 		c := in.cols[in.refColumn]
@@ -405,7 +448,7 @@ func (in *inference) annotated(samples int) []byte {
 			b.WriteString(" (" + strings.Join(in.refNotes, "; ") + ")")
 		}
 		b.WriteString(".\n  # Write one from the columns that identify a customer, for example:\n")
-		b.WriteString("  #   external_reference: {template: \"crm-{Customer Id}\"}\n")
+		fmt.Fprintf(&b, "  #   external_reference: {template: %s}\n", yamlQuoted("crm-{"+in.exampleColumn()+"}"))
 	}
 	mapped := map[string]bool{}
 	for _, rule := range inferRules {
@@ -455,7 +498,7 @@ func (in *inference) writeUnmapped(b *bytes.Buffer) {
 		f := inferField{transforms: []string{"trim"}, optional: true}
 		notes := c.comment
 		if layouts, n := guessDateLayouts(c.values); len(layouts) > 0 && n*10 >= len(c.values)*9 {
-			f.transforms = append(f.transforms, dateTransformYAML(layouts))
+			f.transforms = append(f.transforms, dateTransformYAML(layouts, false))
 			notes = append(notes, fmt.Sprintf("dates: %d of %d samples match %s", n, len(c.values), strings.Join(layouts, " or ")))
 		}
 		note := ""
@@ -599,7 +642,7 @@ func internationalRegion(v string) string {
 
 // inferDateLayouts are the layouts tried on date columns, day-first before month-first when both fit.
 var inferDateLayouts = []string{"YYYY-MM-DD", "DD/MM/YYYY", "MM/DD/YYYY", "DD-MM-YYYY", "MM-DD-YYYY", "DD.MM.YYYY",
-	"YYYY/MM/DD", "D MMM YYYY", "DD-MMM-YYYY", "MMM D, YYYY", "DD/MM/YY", "MM/DD/YY", "DD-MMM-YY", "YYYYMMDD"}
+	"YYYY/MM/DD", "D MMM YYYY", "DD-MMM-YYYY", "MMM D, YYYY", "DD/MM/YY", "MM/DD/YY", "DD.MM.YY", "DD-MMM-YY", "YYYYMMDD"}
 
 // guessDateLayouts returns the fewest layouts (at most three) that read the most values, and how many.
 func guessDateLayouts(values []string) ([]string, int) {
@@ -610,7 +653,7 @@ func guessDateLayouts(values []string) ([]string, int) {
 		best, bestN := "", 0
 		for _, text := range inferDateLayouts {
 			l, _ := parseDateLayout(text)
-			n := countValid(left, func(v string) bool { _, ok := l.parse(v); return ok })
+			n := countValid(left, func(v string) bool { _, ok := l.parse(v, datePivot{}, ""); return ok })
 			if n > bestN {
 				best, bestN = text, n
 			}
@@ -621,16 +664,21 @@ func guessDateLayouts(values []string) ([]string, int) {
 		chosen = append(chosen, best)
 		total += bestN
 		l, _ := parseDateLayout(best)
-		left = slices.DeleteFunc(slices.Clone(left), func(v string) bool { _, ok := l.parse(v); return ok })
+		left = slices.DeleteFunc(slices.Clone(left), func(v string) bool { _, ok := l.parse(v, datePivot{}, ""); return ok })
 	}
 	return chosen, total
 }
 
-func dateTransformYAML(layouts []string) string {
-	if len(layouts) == 1 {
-		return "{date: " + yamlText(layouts[0]) + "}"
+// dateTransformYAML writes the date transform of layouts, with pivot: past when past is set and a layout
+// has a two-digit year.
+func dateTransformYAML(layouts []string, past bool) string {
+	step := transformStep{kind: transformDate}
+	for _, text := range layouts {
+		l, _ := parseDateLayout(text) // one of inferDateLayouts
+		step.layouts = append(step.layouts, l)
+		step.pivot.past = step.pivot.past || past && l.hasYY()
 	}
-	return "{date: " + yamlList(layouts) + "}"
+	return step.yaml()
 }
 
 // allCodes reports whether every value is a two- or three-letter code such as NG or NGA.

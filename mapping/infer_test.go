@@ -18,9 +18,10 @@ func TestInfer(t *testing.T) {
 		name    string
 		header  []string
 		samples [][]string
+		dialect Dialect
 		err     string // when no mapping can be inferred
 	}{
-		{name: "customers", header: header, samples: rows[:200]},
+		{name: "customers", header: header, samples: rows[:200], dialect: Dialect{Delimiter: ',', Encoding: "utf-8"}},
 		{name: "synonyms", header: []string{"Ref", "Given name", "Family name", "Other Names", "Email Address", "Phone Number", "DOB", "Sex", "Town", "State", "Zip", "Country"},
 			samples: [][]string{
 				{"A-1", "ade", "OKAFOR", "", "ade@example.com", "+233 24 123 4567", "1 Feb 1990", "M", "Accra", "Greater Accra", "", "gh"},
@@ -39,6 +40,10 @@ func TestInfer(t *testing.T) {
 				{"1", "0012345679", "Bola", "Eze", "08061234567", "", "13/02/1990"},
 				{"2", "0012345680", "Chidi", "Obi", "", "07012345678", "1990-02-14"},
 			}},
+		{name: "two-digit birth years", header: []string{"Customer Id", "Surname", "Birth Date"},
+			samples: [][]string{
+				{"C1", "Okafor", "1.2.45"}, {"C2", "Eze", "12.11.03"}, {"C3", "Obi", "30.06.78"}, {"C4", "Ade", "7.3.51"},
+			}},
 		{name: "no reference", header: []string{"Name", "Balance", "Email"},
 			samples: [][]string{{"Ade Okafor", "100.50", "ade@example.com"}, {"Bola Eze", "7.25", ""}},
 			err:     "no column looks like a unique customer reference"},
@@ -47,7 +52,7 @@ func TestInfer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, text, err := Infer(tt.header, tt.samples)
+			m, text, err := Infer(tt.dialect, tt.header, tt.samples)
 			golden := filepath.Join("testdata", "mapping", "infer-"+strings.ReplaceAll(tt.name, " ", "-")+".yaml")
 			if updating() {
 				require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
@@ -79,14 +84,14 @@ func TestInfer(t *testing.T) {
 
 func TestInferDoesNotEchoValues(t *testing.T) {
 	header := []string{"Customer Id", "Secret Column", "E-mail"}
-	_, text, err := Infer(header, [][]string{{"C1", "PRIVATE-VALUE", "private@example.com"}, {"C2", "x", "y@example.com"}})
+	_, text, err := Infer(Dialect{}, header, [][]string{{"C1", "PRIVATE-VALUE", "private@example.com"}, {"C2", "x", "y@example.com"}})
 	require.NoError(t, err)
 	assert.NotContains(t, string(text), "PRIVATE")
 	assert.NotContains(t, string(text), "private@")
 }
 
 func TestInferDecisions(t *testing.T) {
-	m, _, err := Infer(sampleHeader, nil)
+	m, _, err := Infer(Dialect{}, sampleHeader, nil)
 	assert.Nil(t, m)
 	assert.Error(t, err, "without samples nothing shows that ids are unique")
 

@@ -78,6 +78,12 @@ import (
 // duplicate); other fields keep their spaces unless a trim says otherwise. require_one_of names
 // fields of which at least one must be present in each row (for example a contact: email or phone).
 //
+// Targets are free-form, since a tenant may accept any field; but a target a typo away from a field
+// Zentra documents (external_reference, first_name, last_name, email, phone, metadata), or from an
+// earlier target of the same mapping, is reported by [Mapping.Warnings] ("fields.firstname (line 4):
+// not a documented field; did you mean first_name?"), before any row. allow_unknown: [firstname] lists
+// the targets meant as written, which silences it. It does not change the mapping's meaning (or hash).
+//
 // A value read from the file that holds a control character other than tab, CR and LF (a NUL, an
 // escape, a C1 control U+0080 to U+009F) is the field's problem, named by the character's code point;
 // an external_reference may hold no control character at all, tabs and line breaks included.
@@ -91,7 +97,9 @@ import (
 //     separated by spaces, hyphens, dots, slashes and brackets: "ADÉLÉ OKAFOR-NWOSU" → "Adélé
 //     Okafor-Nwosu". An apostrophe after a single letter starts a part ("o'brien" → "O'Brien", "d'angelo"
 //     → "D'Angelo") but not elsewhere ("ADEBAYO'S" → "Adebayo's"); a leading Mc does too ("MCCARTHY" →
-//     "McCarthy"). Particles such as van or de are capitalised like any other word. A word after the
+//     "McCarthy"). A particle after the first word and before another, written in one case, stays in
+//     lower case: van, von, der, den, ter, ten, de, del, della, di, da, dos, das, la, bin, binti, bint,
+//     ibn, al ("DE LA CRUZ" → "De la Cruz", "LUDWIG VAN BEETHOVEN" → "Ludwig van Beethoven"). A word after the
 //     first that is a Roman numeral from II to XX in one case, maybe followed by a comma or a dot, is
 //     written in upper case ("JOHN III" → "John III"), except VI and XI, which are also names (Vi, Xi).
 //     A Greek sigma that ends a word is written ς ("ΟΔΥΣΣΕΑΣ" → "Οδυσσεας"), and ß, which has no
@@ -102,7 +110,9 @@ import (
 //   - phone: the number in E.164 (+2348031234567) via libphonenumber. Numbers written without a country
 //     code ("0803 123 4567", "(0803) 123-4567", and in Nigeria "2348031234567") are read in the field's
 //     region; "+…" numbers in any. Excel's text markers ('08031234567 and ="08031234567") and a tel:
-//     prefix are removed first. A number that is not valid for its region, or that has letters in it
+//     prefix are removed first. A number that begins with 00 and is not valid in the region as it is
+//     is read with + for the 00, the international prefix of most countries ("0044 20 7946 0000" →
+//     +442079460000). A number that is not valid for its region, or that has letters in it
 //     (a vanity number, an extension), is the row's problem; an extension ("ext 12", "x12") is named
 //     as such, since E.164 cannot hold it.
 //   - {date: LAYOUT} or {date: [LAYOUT, …]}: a date written in one of the layouts (tried in order, the
@@ -111,22 +121,41 @@ import (
 //     or January, any case), separated by spaces, / - . or ",": DD/MM/YYYY, MM/DD/YY, YYYY-MM-DD,
 //     D MMM YYYY. DD and MM accept one or two digits (D and M are the same). A time after the date, as
 //     database exports write (1985-03-12 00:00:00), is ignored. Impossible dates (31/02/1990) are the
-//     row's problem.
+//     row's problem. {date: {layout: LAYOUT or [LAYOUT, …], pivot: past}} reads two-digit years so that
+//     no date is after the day of the run (in 2026, 1.2.45 is 1945-02-01 and 4.12.26 is 2026-12-04): what
+//     a date of birth needs. pivot: YYYY reads them into the hundred years from YYYY (pivot: 1930: 30-99
+//     are 1930-1999, 00-29 are 2000-2029).
+//   - {pad_left: {width: N, char: C}}: pads the value on the left with C (one character; "0" when left
+//     out) to N characters (1 to 256): 1085 → 0001085. A longer value is left as it is.
+//   - {strip_leading: CHARS}: removes every leading character that is in CHARS: "0" makes 0001085 1085.
+//   - {replace: {regex: PATTERN, with: TEXT}}: replaces every match of the RE2 pattern with TEXT, in
+//     which $1 or ${name} stands for a group of the match (Go's Regexp.ReplaceAllString).
+//
+// These three, like every transform, may shape the external_reference too: references that a
+// spreadsheet stripped of leading zeros (0001085 and 1085) become one again, so the second is a
+// duplicate rather than a second customer.
 //
 // # Validators
 //
 //   - email: one address (net/mail syntax) without a display name, comment or space, whose domain has
-//     at least two labels and does not end in a number.
+//     at least two labels and does not end in a number. A leading mailto: (any case) is removed, and
+//     the address is sent without it.
 //   - {regex: PATTERN}: RE2 syntax (https://golang.org/s/re2syntax); the whole value must match, as in
 //     HTML's pattern attribute, so ^ and $ are not needed.
 //   - {length: {min: N, max: M}}: the number of characters (Unicode code points); either bound may be left out.
 //   - {one_of: [A, B, …]}: exactly one of the values, case-sensitively; {one_of: {values: [A, B], ignore_case:
 //     true}} compares without regard to case and sends the value as the list spells it ("m" → "M").
+//   - {range: {min: A, max: B}}: either bound may be left out. Bounds that are dates (YYYY-MM-DD, or
+//     today, the day of the run) need the value to be a date in YYYY-MM-DD, as the date transform writes
+//     it: {range: {min: 1900-01-01, max: today}} refuses a date of birth in the future or before 1900.
+//     Bounds that are numbers need a number.
 type Mapping struct {
 	name         string
 	csv          CSVOptions
 	fields       []*fieldSpec // in the order of the file
 	requireOneOf []string
+	allowUnknown []string        // targets meant as written, which Warnings leaves out
+	warnings     []TargetWarning // targets that look like typos
 }
 
 // maxMappingSize bounds what Load and Parse read: a mapping file is a page or two of YAML (a hundred

@@ -17,11 +17,14 @@ import (
 )
 
 var (
-	topLevelKeys = []string{"csv", "fields", "require_one_of"}
+	topLevelKeys = []string{"csv", "fields", "require_one_of", "allow_unknown"}
 	csvKeys      = []string{"delimiter", "encoding"}
 	fieldKeys    = []string{"column", "template", "value", "default", "optional", "transform", "validate", "region", "type", "split"}
 	lengthKeys   = []string{"min", "max"}
 	oneOfKeys    = []string{"values", "ignore_case"}
+	dateKeys     = []string{"layout", "pivot"}
+	padLeftKeys  = []string{"width", "char"}
+	replaceKeys  = []string{"regex", "with"}
 
 	// mappingTargetSegment is one segment of a dotted target: an API field name.
 	mappingTargetSegment = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
@@ -128,7 +131,7 @@ func (p *mappingParser) parse(data []byte) *Mapping {
 	if !ok {
 		return nil
 	}
-	var fieldsNode, requireNode *ast.MappingValueNode
+	var fieldsNode, requireNode, allowNode *ast.MappingValueNode
 	for _, e := range entries {
 		key, ok := p.keyText(e)
 		if !ok {
@@ -141,6 +144,8 @@ func (p *mappingParser) parse(data []byte) *Mapping {
 			fieldsNode = e
 		case "require_one_of":
 			requireNode = e
+		case "allow_unknown":
+			allowNode = e
 		default:
 			p.errAt(e, "the top-level keys are "+strings.Join(topLevelKeys, ", "), "unknown key %q%s", key, didYouMean(key, topLevelKeys))
 		}
@@ -153,6 +158,10 @@ func (p *mappingParser) parse(data []byte) *Mapping {
 	if requireNode != nil {
 		m.requireOneOf = p.parseRequireOneOf(requireNode)
 	}
+	if allowNode != nil {
+		m.allowUnknown = p.targetList(allowNode, "allow_unknown", "write for example allow_unknown: [firstname], naming targets under fields: that are meant as written")
+	}
+	m.warnings = targetWarnings(m.fields, m.allowUnknown)
 	return m
 }
 
@@ -682,7 +691,7 @@ func (p *mappingParser) checkFieldRules(f *fieldSpec, defNode ast.Node) {
 		p.addErr(f.pos, "keep default: to send it when empty, or optional: true to leave the field out", "field %s has both default and optional: true, which contradict each other", f.target)
 	}
 	if f.hasDefault && strings.TrimSpace(f.def) != "" {
-		if _, reason := f.defaultJSON(); reason != "" {
+		if _, reason := f.defaultJSON(todayDate()); reason != "" {
 			p.errAt(defNode, "change the default or the field's rules", "default of field %s is rejected by the field's own rules: %s", f.target, reason)
 		}
 	}
@@ -690,10 +699,10 @@ func (p *mappingParser) checkFieldRules(f *fieldSpec, defNode ast.Node) {
 
 // defaultJSON returns the default as it goes into the body: its text for a string, else its JSON (a
 // list's items split, checked and converted one by one, without transforms); or why the field's own
-// rules reject it.
-func (f *fieldSpec) defaultJSON() (string, string) {
+// rules reject it. today is the run's date (YYYY-MM-DD).
+func (f *fieldSpec) defaultJSON(today string) (string, string) {
 	if f.split == "" {
-		return f.checkValue(f.def)
+		return f.checkValue(f.def, today)
 	}
 	b := []byte{'['}
 	i := 0
@@ -702,7 +711,7 @@ func (f *fieldSpec) defaultJSON() (string, string) {
 		if isBlankValue(item) {
 			continue
 		}
-		text, reason := f.checkValue(item)
+		text, reason := f.checkValue(item, today)
 		if reason != "" {
 			return "", itemReason(i, reason)
 		}
@@ -729,11 +738,12 @@ func (f *fieldSpec) appendJSONValue(b []byte, text string) []byte {
 func itemReason(i int, reason string) string { return "item " + strconv.Itoa(i) + ": " + reason }
 
 // checkValue runs the field's validators and type conversion on s, returning the value to send (one_of
-// with ignore_case gives the listed spelling, as for a row's value) or the first problem.
-func (f *fieldSpec) checkValue(s string) (string, string) {
+// with ignore_case gives the listed spelling, as for a row's value) or the first problem. today is the
+// run's date (YYYY-MM-DD), for a range up to today.
+func (f *fieldSpec) checkValue(s, today string) (string, string) {
 	for i := range f.validators {
 		var reason string
-		if s, reason = f.validators[i].check(s); reason != "" {
+		if s, reason = f.validators[i].check(s, today); reason != "" {
 			return "", reason
 		}
 	}
@@ -821,29 +831,35 @@ func parseTemplate(s string) ([]templatePart, string) {
 }
 
 func (p *mappingParser) parseRequireOneOf(e *ast.MappingValueNode) []string {
-	const hint = "write for example require_one_of: [email, phone]"
+	names := p.targetList(e, "require_one_of", "write for example require_one_of: [email, phone]")
+	if items, ok := p.deref(e.Value).(*ast.SequenceNode); ok && len(items.Values) < 2 {
+		p.errAt(e, "to require one field, remove its optional: true", "require_one_of needs at least two fields")
+	}
+	return names
+}
+
+// targetList reads the list of targets under key (require_one_of, allow_unknown): each a target under
+// fields:, none twice.
+func (p *mappingParser) targetList(e *ast.MappingValueNode, key, hint string) []string {
 	items, ok := p.deref(e.Value).(*ast.SequenceNode)
 	if !ok {
-		p.errAt(e, hint, "require_one_of must be a list of fields")
+		p.errAt(e, hint, "%s must be a list of fields", key)
 		return nil
 	}
 	targets := p.targets
 	var names []string
 	for _, n := range items.Values {
-		name, ok := p.text(n, "require_one_of item", hint)
+		name, ok := p.text(n, key+" item", hint)
 		if !ok {
 			continue
 		}
 		switch {
 		case slices.Contains(names, name):
-			p.errAt(n, "", "require_one_of lists %s twice", name)
+			p.errAt(n, "", "%s lists %s twice", key, name)
 		case !slices.Contains(targets, name):
-			p.errAt(n, "require_one_of names targets under fields:", "require_one_of: %s is not a field%s", name, didYouMean(name, targets))
+			p.errAt(n, key+" names targets under fields:", "%s: %s is not a field%s", key, name, didYouMean(name, targets))
 		}
 		names = append(names, name)
-	}
-	if len(items.Values) < 2 {
-		p.errAt(e, "to require one field, remove its optional: true", "require_one_of needs at least two fields")
 	}
 	return names
 }
@@ -862,17 +878,31 @@ func (p *mappingParser) parseTransforms(n ast.Node) []transformStep {
 			p.errAt(item, `write for example {date: "DD/MM/YYYY"} or {date: ["DD/MM/YYYY", "YYYY-MM-DD"]}`, "the date transform needs its input layout")
 			continue
 		case kind == transformDate:
-			for _, ln := range p.list(arg) {
-				s, ok := p.text(ln, "date layout", `write for example "DD/MM/YYYY"`)
-				if !ok {
-					continue
-				}
-				layout, msg := parseDateLayout(s)
-				if msg != "" {
-					p.errAt(ln, "a layout uses DD, MM, MMM, YY and YYYY with separators, e.g. DD/MM/YYYY or D MMM YYYY", "date layout %q: %s", s, msg)
-					continue
-				}
-				step.layouts = append(step.layouts, layout)
+			if !p.dateArg(item, arg, &step) {
+				continue
+			}
+		case kind == transformPadLeft:
+			if !p.padLeftArg(item, arg, &step) {
+				continue
+			}
+		case kind == transformStripLeading:
+			const hint = `write for example {strip_leading: "0"}: the characters to remove from the start`
+			if arg == nil {
+				p.errAt(item, hint, "the strip_leading transform needs the characters to strip")
+				continue
+			}
+			chars, ok := p.text(arg, "strip_leading", hint)
+			if !ok {
+				continue
+			}
+			if chars == "" {
+				p.errAt(arg, hint, "strip_leading has no characters to strip")
+				continue
+			}
+			step.chars = chars
+		case kind == transformReplace:
+			if !p.replaceArg(item, arg, &step) {
+				continue
 			}
 		case arg != nil && kind == transformPhone:
 			p.errAt(item, "write transform: [phone] and region: NG on the field", "the phone transform takes no argument; its region is the field's region:")
@@ -884,6 +914,179 @@ func (p *mappingParser) parseTransforms(n ast.Node) []transformStep {
 		steps = append(steps, step)
 	}
 	return steps
+}
+
+// padLeftArg reads {pad_left: {width: N, char: C}} into step; char is "0" when left out.
+func (p *mappingParser) padLeftArg(item, arg ast.Node, step *transformStep) bool {
+	const hint = `write for example {pad_left: {width: 7, char: "0"}}: 1085 becomes 0001085`
+	if arg == nil {
+		p.errAt(item, hint, "the pad_left transform needs its width:")
+		return false
+	}
+	entries, ok := p.mapEntries(arg, "pad_left", hint)
+	if !ok {
+		return false
+	}
+	step.chars = "0"
+	for _, e := range entries {
+		key, ok := p.keyText(e)
+		if !ok {
+			return false
+		}
+		switch key {
+		case "width":
+			n, ok := p.count(e.Value)
+			if !ok || n < 1 || n > 256 {
+				p.errAt(e.Value, hint, "pad_left width must be a whole number from 1 to 256")
+				return false
+			}
+			step.width = n
+		case "char":
+			c, ok := p.text(e.Value, "pad_left char", hint)
+			if !ok {
+				return false
+			}
+			if utf8.RuneCountInString(c) != 1 {
+				p.errAt(e.Value, hint, "pad_left char must be one character, not %d", utf8.RuneCountInString(c))
+				return false
+			}
+			step.chars = c
+		default:
+			p.errAt(e, hint, "unknown key %q in pad_left%s", key, didYouMean(key, padLeftKeys))
+			return false
+		}
+	}
+	if step.width == 0 {
+		p.errAt(item, hint, "the pad_left transform needs its width:")
+		return false
+	}
+	return true
+}
+
+// replaceArg reads {replace: {regex: PATTERN, with: TEXT}} into step.
+func (p *mappingParser) replaceArg(item, arg ast.Node, step *transformStep) bool {
+	const hint = `write for example {replace: {regex: "^CRM-", with: ""}} (RE2 syntax; $1 in with: is the first group)`
+	if arg == nil {
+		p.errAt(item, hint, "the replace transform needs regex: and with:")
+		return false
+	}
+	entries, ok := p.mapEntries(arg, "replace", hint)
+	if !ok {
+		return false
+	}
+	var haveWith bool
+	for _, e := range entries {
+		key, ok := p.keyText(e)
+		if !ok {
+			return false
+		}
+		switch key {
+		case "regex":
+			s, ok := p.text(e.Value, "replace regex", hint)
+			if !ok {
+				return false
+			}
+			re, err := regexp.Compile(s)
+			if err != nil {
+				p.errAt(e.Value, "the syntax is RE2: https://golang.org/s/re2syntax", "invalid regex: %s", regexMessage(err))
+				return false
+			}
+			step.pattern, step.re = s, re
+		case "with":
+			haveWith = true
+			if _, null := p.deref(e.Value).(*ast.NullNode); null {
+				break // with: nothing, the empty text
+			}
+			s, ok := p.text(e.Value, "replace with", hint)
+			if !ok {
+				return false
+			}
+			step.with = s
+		default:
+			p.errAt(e, hint, "unknown key %q in replace%s", key, didYouMean(key, replaceKeys))
+			return false
+		}
+	}
+	switch {
+	case step.re == nil:
+		p.errAt(item, hint, "the replace transform needs regex:")
+		return false
+	case !haveWith:
+		p.errAt(item, `write with: "" to remove what the regex matches`, "the replace transform needs with:")
+		return false
+	}
+	return true
+}
+
+// dateArg reads the date transform's argument into step: its layouts ("DD/MM/YYYY" or a list of them), or
+// {layout: LAYOUTS, pivot: past|YYYY}.
+func (p *mappingParser) dateArg(item, arg ast.Node, step *transformStep) bool {
+	const hint = `write for example {date: "DD/MM/YYYY"}, {date: ["DD/MM/YYYY", "YYYY-MM-DD"]} or {date: {layout: "D.M.YY", pivot: past}}`
+	layouts := arg
+	var pivot ast.Node
+	if _, isMap := p.deref(arg).(*ast.MappingNode); isMap {
+		entries, ok := p.mapEntries(arg, "date", hint)
+		if !ok {
+			return false
+		}
+		layouts = nil
+		for _, e := range entries {
+			key, ok := p.keyText(e)
+			if !ok {
+				return false
+			}
+			switch key {
+			case "layout":
+				layouts = e.Value
+			case "pivot":
+				pivot = e.Value
+			default:
+				p.errAt(e, hint, "unknown key %q in date%s", key, didYouMean(key, dateKeys))
+				return false
+			}
+		}
+		if layouts == nil {
+			p.errAt(item, hint, "the date transform has no layout:")
+			return false
+		}
+	}
+	ok := true
+	for _, ln := range p.list(layouts) {
+		s, textOK := p.text(ln, "date layout", `write for example "DD/MM/YYYY"`)
+		if !textOK {
+			ok = false
+			continue
+		}
+		layout, msg := parseDateLayout(s)
+		if msg != "" {
+			p.errAt(ln, "a layout uses DD, MM, MMM, YY and YYYY with separators, e.g. DD/MM/YYYY or D MMM YYYY", "date layout %q: %s", s, msg)
+			ok = false
+			continue
+		}
+		step.layouts = append(step.layouts, layout)
+	}
+	if pivot == nil || !ok {
+		return ok
+	}
+	const pivotHint = "pivot: past reads two-digit years so that no date is in the future (45 → 1945 in 2026); pivot: 1930 reads 30–99 as 1930–1999 and 00–29 as 2000–2029"
+	text, textOK := p.text(pivot, "pivot", pivotHint)
+	if !textOK {
+		return false
+	}
+	switch year, err := strconv.Atoi(strings.TrimSpace(text)); {
+	case strings.EqualFold(strings.TrimSpace(text), "past"):
+		step.pivot.past = true
+	case err == nil && year >= 1000 && year <= 9899:
+		step.pivot.start = year
+	default:
+		p.errAt(pivot, pivotHint, "pivot %q is neither past nor a four-digit year", text)
+		return false
+	}
+	if !slices.ContainsFunc(step.layouts, func(l dateLayout) bool { return l.hasYY() }) {
+		p.errAt(pivot, "remove pivot:, or add a layout with YY", "pivot places two-digit years, and no layout of this date transform has one (YY)")
+		return false
+	}
+	return true
 }
 
 // namedItem reads a transform or validator, a plain name or a one-key mapping {name: argument}, and
@@ -976,9 +1179,83 @@ func (p *mappingParser) validatorArg(item ast.Node, kind validatorKind, arg ast.
 		return v, true
 	case validateLength:
 		return p.lengthArg(item, arg, v)
+	case validateRange:
+		return p.rangeArg(item, arg, v)
 	default: // validateOneOf
 		return p.oneOfArg(item, arg, v)
 	}
+}
+
+// rangeArg reads {range: {min: A, max: B}}: dates (YYYY-MM-DD, or today) or numbers, either bound optional.
+func (p *mappingParser) rangeArg(item, arg ast.Node, v validator) (validator, bool) {
+	const hint = "write for example {range: {min: 1900-01-01, max: today}} for dates, or {range: {min: 0, max: 100}} for numbers"
+	if arg == nil {
+		p.errAt(item, hint, "the range validator needs min:, max: or both")
+		return v, false
+	}
+	entries, ok := p.mapEntries(arg, "range", hint)
+	if !ok {
+		return v, false
+	}
+	kinds := map[bool]bool{} // which kinds of bound were given: dates (true), numbers (false)
+	for _, e := range entries {
+		key, ok := p.keyText(e)
+		if !ok {
+			return v, false
+		}
+		if key != "min" && key != "max" {
+			p.errAt(e, hint, "unknown key %q in range%s", key, didYouMean(key, lengthKeys))
+			return v, false
+		}
+		text, ok := p.text(e.Value, "range "+key, hint)
+		if !ok {
+			return v, false
+		}
+		text = strings.TrimSpace(text)
+		var n float64
+		isDate := strings.EqualFold(text, rangeToday) || isISODate(text)
+		if strings.EqualFold(text, rangeToday) {
+			text = rangeToday
+		}
+		if !isDate {
+			var err error
+			n, err = strconv.ParseFloat(text, 64)
+			if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+				p.errAt(e.Value, hint, "range %s %q is neither a date (YYYY-MM-DD or today) nor a number", key, text)
+				return v, false
+			}
+		}
+		kinds[isDate] = true
+		if key == "min" {
+			v.lo, v.loN = text, n
+		} else {
+			v.hi, v.hiN = text, n
+		}
+	}
+	switch {
+	case v.lo == "" && v.hi == "":
+		p.errAt(item, hint, "the range validator needs min:, max: or both")
+		return v, false
+	case len(kinds) > 1:
+		p.errAt(item, hint, "range min and max must both be dates or both be numbers")
+		return v, false
+	}
+	v.dates = kinds[true]
+	lo, hi := v.lo, v.hi
+	if v.dates {
+		today := todayDate()
+		if lo == rangeToday {
+			lo = today
+		}
+		if hi == rangeToday {
+			hi = today
+		}
+	}
+	if lo != "" && hi != "" && (v.dates && lo > hi || !v.dates && v.loN > v.hiN) {
+		p.errAt(item, "", "range min %s is after max %s", v.lo, v.hi)
+		return v, false
+	}
+	return v, true
 }
 
 func (p *mappingParser) lengthArg(item, arg ast.Node, v validator) (validator, bool) {

@@ -68,6 +68,40 @@ func TestParseErrors(t *testing.T) {
 			[]wantProblem{{line: 3, msg: `date layout "02/01/2006": digits in a layout`}}},
 		{"date layout letters", minimalMapping + "  dob: {column: A, transform: [{date: [DD/MM/YYYY, \"DD hh YYYY\"]}]}\n",
 			[]wantProblem{{line: 3, msg: `unknown element 'H'`}}},
+		{"date pivot without a two-digit year", minimalMapping + "  dob: {column: A, transform: [{date: {layout: DD/MM/YYYY, pivot: past}}]}\n",
+			[]wantProblem{{line: 3, msg: "pivot places two-digit years, and no layout of this date transform has one (YY)", hint: "remove pivot:"}}},
+		{"date pivot unknown", minimalMapping + "  dob: {column: A, transform: [{date: {layout: D.M.YY, pivot: future}}]}\n",
+			[]wantProblem{{line: 3, msg: `pivot "future" is neither past nor a four-digit year`, hint: "pivot: past reads two-digit years"}}},
+		{"date with a typo in its keys", minimalMapping + "  dob: {column: A, transform: [{date: {layouts: D.M.YY}}]}\n",
+			[]wantProblem{{line: 3, msg: `unknown key "layouts" in date (did you mean "layout"?)`}}},
+		{"date without layout but a pivot", minimalMapping + "  dob: {column: A, transform: [{date: {pivot: past}}]}\n",
+			[]wantProblem{{line: 3, msg: "the date transform has no layout:"}}},
+		{"pad_left without width", minimalMapping + "  a: {column: A, transform: [{pad_left: {char: \"0\"}}]}\n",
+			[]wantProblem{{line: 3, msg: "the pad_left transform needs its width:", hint: "{pad_left: {width: 7"}}},
+		{"pad_left with two chars", minimalMapping + "  a: {column: A, transform: [{pad_left: {width: 7, char: \"00\"}}]}\n",
+			[]wantProblem{{line: 3, msg: "pad_left char must be one character, not 2"}}},
+		{"pad_left as a plain name", minimalMapping + "  a: {column: A, transform: [pad_left]}\n",
+			[]wantProblem{{line: 3, msg: "the pad_left transform needs its width:"}}},
+		{"strip_leading empty", minimalMapping + "  a: {column: A, transform: [{strip_leading: \"\"}]}\n",
+			[]wantProblem{{line: 3, msg: "strip_leading has no characters to strip"}}},
+		{"replace bad regex", minimalMapping + "  a: {column: A, transform: [{replace: {regex: \"(\", with: x}}]}\n",
+			[]wantProblem{{line: 3, msg: "invalid regex: missing closing ): \"(\""}}},
+		{"replace without with", minimalMapping + "  a: {column: A, transform: [{replace: {regex: x}}]}\n",
+			[]wantProblem{{line: 3, msg: "the replace transform needs with:", hint: `with: ""`}}},
+		{"replace typo", minimalMapping + "  a: {column: A, transform: [{replace: {regexp: x, with: y}}]}\n",
+			[]wantProblem{{line: 3, msg: `unknown key "regexp" in replace (did you mean "regex"?)`}}},
+		{"range without bounds", minimalMapping + "  a: {column: A, validate: [range]}\n",
+			[]wantProblem{{line: 3, msg: "the range validator needs min:, max: or both", hint: "{range: {min: 1900-01-01, max: today}}"}}},
+		{"range of a date and a number", minimalMapping + "  a: {column: A, validate: {range: {min: 1900-01-01, max: 5}}}\n",
+			[]wantProblem{{line: 3, msg: "range min and max must both be dates or both be numbers"}}},
+		{"range bound not a date", minimalMapping + "  a: {column: A, validate: {range: {min: 1900-13-01}}}\n",
+			[]wantProblem{{line: 3, msg: `range min "1900-13-01" is neither a date (YYYY-MM-DD or today) nor a number`}}},
+		{"range crossed", minimalMapping + "  a: {column: A, validate: {range: {min: today, max: 1900-01-01}}}\n",
+			[]wantProblem{{line: 3, msg: "range min today is after max 1900-01-01"}}},
+		{"range unknown key", minimalMapping + "  a: {column: A, validate: {range: {from: 1}}}\n",
+			[]wantProblem{{line: 3, msg: `unknown key "from" in range`}}},
+		{"default outside its range", minimalMapping + "  a: {column: A, default: \"2999-01-01\", validate: {range: {max: today}}}\n",
+			[]wantProblem{{line: 3, msg: "default of field a is rejected by the field's own rules: after today"}}},
 		{"date layout without year", minimalMapping + "  dob: {column: A, transform: [{date: DD/MM}]}\n",
 			[]wantProblem{{line: 3, msg: "exactly one day (DD), one month (MM or MMM) and one year"}}},
 		{"argument to trim", minimalMapping + "  a: {column: A, transform: [{trim: yes}]}\n",
@@ -328,6 +362,10 @@ csv: {encoding: AUTO, delimiter: ""}
 		"an object key":      strings.Replace(base, "opt_in: true", "optin: true", 1),
 		"split":              strings.Replace(base, `split: ";"`, `split: ","`, 1),
 		"no split":           strings.Replace(base, `split: ";", `, "", 1),
+		"a range":            strings.Replace(base, "validate: {one_of: [M, F]}", "validate: [{one_of: [M, F]}, {range: {max: today}}]", 1),
+		"pad_left":           strings.Replace(base, "{template: \"crm-{Customer Id}\"}", "{template: \"crm-{Customer Id}\", transform: [{pad_left: {width: 9}}]}", 1),
+		"strip_leading":      strings.Replace(base, "{template: \"crm-{Customer Id}\"}", "{template: \"crm-{Customer Id}\", transform: [{strip_leading: \"0\"}]}", 1),
+		"replace":            strings.Replace(base, "{template: \"crm-{Customer Id}\"}", "{template: \"crm-{Customer Id}\", transform: [{replace: {regex: \"-\", with: \"\"}}]}", 1),
 	}
 	hash := func(src string) string {
 		t.Helper()
@@ -343,6 +381,12 @@ csv: {encoding: AUTO, delimiter: ""}
 	for name, src := range different {
 		assert.NotEqual(t, h, hash(src), name)
 	}
+	yy := strings.Replace(base, "{date: [DD/MM/YYYY, YYYY-MM-DD]}", "{date: D.M.YY}", 1)
+	past := strings.Replace(base, "{date: [DD/MM/YYYY, YYYY-MM-DD]}", "{date: {layout: D.M.YY, pivot: past}}", 1)
+	window := strings.Replace(base, "{date: [DD/MM/YYYY, YYYY-MM-DD]}", "{date: {layout: D.M.YY, pivot: 1930}}", 1)
+	assert.Equal(t, hash(yy), hash(strings.Replace(yy, "{date: D.M.YY}", "{date: {layout: [D.M.YY]}}", 1)), "the layout alone, as a list or under layout:")
+	assert.NotEqual(t, hash(yy), hash(past), "pivot: past")
+	assert.NotEqual(t, hash(past), hash(window), "pivot: 1930")
 }
 
 // TestYAMLRoundTrip: the canonical YAML parses back to the same hash and is itself stable.
@@ -355,6 +399,9 @@ func TestYAMLRoundTrip(t *testing.T) {
 			"  t: {template: \"{{lit}} {Id}-{ Other }}}\", type: integer}\n" +
 			"  v: {column: V, validate: [email, {regex: \"^[A-Z]{2}\\\\d+$\"}, {length: {min: 1}}, {length: {max: 9}}, {one_of: {values: [\"yes\", no, \"1\"], ignore_case: true}}]}\n" +
 			"  d: {column: D, transform: [{date: \"D MMM YYYY\"}, collapse_spaces, digits, phone], region: gh, optional: true, type: number}\n" +
+			"  p: {column: P, transform: [{date: {layout: [D.M.YY, YYYY-MM-DD], pivot: past}}, {date: {layout: DD/MM/YY, pivot: 1930}}], validate: [{range: {min: 1900-01-01, max: today}}], optional: true}\n" +
+			"  n: {column: N, validate: {range: {min: -1.5, max: 100}}, type: number, optional: true}\n" +
+			"  r: {column: R, transform: [{strip_leading: \"0 \"}, {pad_left: {width: 7, char: \"0\"}}, {replace: {regex: \"^(\\\\d+)$\", with: \"x-$1\"}}], optional: true}\n" +
 			"  \"y\": {column: Y, type: boolean, default: \"no\"}\n" +
 			"require_one_of: [d, \"y\"]\n",
 		minimalMapping + "  a: {value: [x, \"5\", 5, -1.5e-3, true, null, [], {}, [[1]], \"\\u2028\\x85\"]}\n" +

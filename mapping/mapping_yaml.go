@@ -65,6 +65,7 @@ type mappingHashStep struct {
 	Min        int      `json:"min,omitempty"`
 	Max        int      `json:"max,omitempty"`
 	IgnoreCase bool     `json:"ignore_case,omitempty"`
+	Pivot      string   `json:"pivot,omitempty"`
 }
 
 func (f *fieldSpec) hashForm() mappingHashField {
@@ -86,6 +87,15 @@ func (f *fieldSpec) hashForm() mappingHashField {
 		for _, l := range t.layouts {
 			step.Args = append(step.Args, l.canon)
 		}
+		step.Pivot = t.pivot.String()
+		switch t.kind {
+		case transformPadLeft:
+			step.Args = []string{strconv.Itoa(t.width), t.chars}
+		case transformStripLeading:
+			step.Args = []string{t.chars}
+		case transformReplace:
+			step.Args = []string{t.pattern, t.with}
+		}
 		h.Transforms = append(h.Transforms, step)
 	}
 	for _, v := range f.validators {
@@ -96,6 +106,8 @@ func (f *fieldSpec) hashForm() mappingHashField {
 			step.Args = []string{v.pattern}
 		case validateOneOf:
 			step.Args = v.canonicalValues()
+		case validateRange:
+			step.Args = []string{v.lo, v.hi}
 		}
 		h.Validators = append(h.Validators, step)
 	}
@@ -128,6 +140,9 @@ func (m *Mapping) YAML() []byte {
 	}
 	if len(m.requireOneOf) > 0 {
 		fmt.Fprintf(&b, "require_one_of: %s\n", yamlList(m.requireOneOf))
+	}
+	if len(m.allowUnknown) > 0 {
+		fmt.Fprintf(&b, "allow_unknown: %s\n", yamlList(m.allowUnknown))
 	}
 	return b.Bytes()
 }
@@ -177,17 +192,29 @@ func (f *fieldSpec) yamlFlow() string {
 }
 
 func (t *transformStep) yaml() string {
-	if t.kind != transformDate {
+	switch t.kind {
+	case transformPadLeft:
+		return fmt.Sprintf("{pad_left: {width: %d, char: %s}}", t.width, yamlQuoted(t.chars))
+	case transformStripLeading:
+		return "{strip_leading: " + yamlQuoted(t.chars) + "}"
+	case transformReplace:
+		return "{replace: {regex: " + yamlQuoted(t.pattern) + ", with: " + yamlQuoted(t.with) + "}}"
+	case transformDate:
+	default:
 		return transformNames[t.kind]
 	}
 	layouts := make([]string, len(t.layouts))
 	for i, l := range t.layouts {
 		layouts[i] = l.text
 	}
+	arg := yamlList(layouts)
 	if len(layouts) == 1 {
-		return "{date: " + yamlText(layouts[0]) + "}"
+		arg = yamlText(layouts[0])
 	}
-	return "{date: " + yamlList(layouts) + "}"
+	if pv := t.pivot.String(); pv != "" {
+		return "{date: {layout: " + arg + ", pivot: " + pv + "}}"
+	}
+	return "{date: " + arg + "}"
 }
 
 func (v *validator) yaml() string {
@@ -203,6 +230,15 @@ func (v *validator) yaml() string {
 			bounds = append(bounds, fmt.Sprintf("max: %d", v.max))
 		}
 		return "{length: {" + strings.Join(bounds, ", ") + "}}"
+	case validateRange:
+		var bounds []string
+		if v.lo != "" {
+			bounds = append(bounds, "min: "+v.lo)
+		}
+		if v.hi != "" {
+			bounds = append(bounds, "max: "+v.hi)
+		}
+		return "{range: {" + strings.Join(bounds, ", ") + "}}"
 	case validateOneOf:
 		if v.ignoreCase {
 			return "{one_of: {values: " + yamlList(v.values) + ", ignore_case: true}}"

@@ -18,3 +18,36 @@ type Dialect struct {
 	Sep       bool // the file begins (after any byte-order mark) with the line "sep=" and the delimiter
 	CRLF      bool
 }
+
+// DelimiterName names the delimiter for people: "," (comma), ";" (semicolon), tab, "|" (pipe).
+func (d Dialect) DelimiterName() string {
+	switch d.Delimiter {
+	case ',':
+		return `"," (comma)`
+	case ';':
+		return `";" (semicolon)`
+	case '\t':
+		return "tab"
+	case '|':
+		return `"|" (pipe)`
+	}
+	return rdDelimName(byte(d.Delimiter))
+}
+
+// EncodingName names the encoding for people, with its byte-order mark when it has one: "UTF-8 with a
+// byte-order mark", "windows-1252".
+func (d Dialect) EncodingName() string {
+	name := d.Encoding
+	switch d.Encoding {
+	case "utf-8":
+		name = "UTF-8"
+	case "utf-16le":
+		name = "UTF-16LE"
+	case "utf-16be":
+		name = "UTF-16BE"
+	}
+	if d.BOM {
+		name += " with a byte-order mark"
+	}
+	return name
+}

@@ -17,7 +17,9 @@ import (
 //
 // Version 2: lines without data are skipped like blank lines; external_reference is trimmed; one_of with
 // ignore_case sends the value, and the default, as the list spells it.
-const RulesVersion = "2"
+//
+// Version 3: title keeps name particles (van, de, la, bin…) in lower case inside a name.
+const RulesVersion = "3"
 
 // MaxRefLen is the longest external_reference, in bytes, that a row may have. Zentra documents no limit;
 // references are identifiers (tens of bytes), and this bound keeps a wrong column or a runaway quoted field
@@ -28,6 +30,10 @@ const MaxRefLen = 256
 type Payload struct {
 	Ref  string
 	Body []byte
+	// Lossy lists the name fields (targets whose last segment has "name" in it) whose value holds a "?"
+	// or U+FFFD: almost never in a real name, and the mark of an export that replaced the characters its
+	// encoding could not hold (?ukasiewicz for Łukasiewicz). The row is still sent; validate warns.
+	Lossy []string
 }
 
 // FieldProblem is one reason a row cannot be sent. It names the field and the column, never the value
@@ -70,6 +76,7 @@ type Mapper struct {
 	evalOrder []int           // indexes into fields, in the order of the mapping file (problems are listed so)
 	ref       int             // index of external_reference in fields
 	require   []int           // require_one_of, indexes into fields
+	names     []int           // name fields (see Payload.Lossy), indexes into fields
 	requireP  FieldProblem    // the problem when none of them is present
 	fixedLen  int             // bytes of keys and punctuation of a body with every field
 	maxDepth  int
@@ -87,6 +94,7 @@ type compiledField struct {
 	keys    [][]byte // `"segment":` for each segment of the path
 	isRef   bool     // the field is external_reference
 	latin1  bool     // the mapping reads the file as ISO-8859-1 (for the hint about C1 controls)
+	today   string   // the date Compile ran (YYYY-MM-DD), for a date pivot and a range up to today
 }
 
 // compiledPart is a template's literal text, or its column (index and header name) when column >= 0.
@@ -134,9 +142,10 @@ func (m *Mapping) Compile(header []string) (*Mapper, error) {
 		return i
 	}
 	mp.fields = make([]compiledField, len(m.fields))
+	today := todayDate()
 	for i, spec := range m.fields {
 		f := &mp.fields[i]
-		f.fieldSpec = spec
+		f.fieldSpec, f.today = spec, today
 		f.segs = strings.Split(spec.target, ".")
 		f.isRef, f.latin1 = spec.target == "external_reference", latin1
 		for _, seg := range f.segs {
@@ -169,7 +178,7 @@ func (m *Mapping) Compile(header []string) (*Mapper, error) {
 		}
 		f.columns = strings.Join(cols, ", ")
 		if spec.hasDefault {
-			f.defText, _ = spec.defaultJSON() // checked by Parse
+			f.defText, _ = spec.defaultJSON(today) // checked by Parse
 			f.defRaw = spec.typ != typeString || spec.split != ""
 		}
 	}
@@ -194,6 +203,11 @@ func (m *Mapping) Compile(header []string) (*Mapper, error) {
 		byTarget[f.target] = i
 	}
 	mp.ref = byTarget["external_reference"]
+	for i, f := range mp.fields {
+		if f.source != fromValue && f.typ == typeString && strings.Contains(strings.ToLower(f.segs[len(f.segs)-1]), "name") {
+			mp.names = append(mp.names, i)
+		}
+	}
 	if len(m.requireOneOf) > 0 {
 		var cols []string
 		for _, t := range m.requireOneOf {
@@ -279,7 +293,13 @@ func (mp *Mapper) Map(row []string) (Payload, error) {
 		return Payload{Ref: ref}, &RowError{Problems: problems}
 	}
 	body := make([]byte, 0, size+size/8)
-	return Payload{Ref: ref, Body: mp.appendBody(body, vals, sc.comma)}, nil
+	var lossy []string
+	for _, i := range mp.names {
+		if v := &vals[i]; v.state == valuePresent && strings.ContainsAny(v.text, "?\uFFFD") {
+			lossy = append(lossy, mp.fields[i].target)
+		}
+	}
+	return Payload{Ref: ref, Body: mp.appendBody(body, vals, sc.comma), Lossy: lossy}, nil
 }
 
 // eval computes one field of the row into out, or returns its problem.
@@ -342,7 +362,7 @@ func (f *compiledField) eval(row []string, out *fieldValue) (FieldProblem, bool)
 func (f *compiledField) value(s string) (text string, empty bool, reason string) {
 	if !isBlankValue(s) {
 		for i := range f.transforms {
-			if s, reason = f.transforms[i].apply(s, f.region); reason != "" {
+			if s, reason = f.transforms[i].apply(s, f.region, f.today); reason != "" {
 				return "", false, reason
 			}
 		}
@@ -350,12 +370,7 @@ func (f *compiledField) value(s string) (text string, empty bool, reason string)
 	if isBlankValue(s) {
 		return "", true, ""
 	}
-	for i := range f.validators {
-		if s, reason = f.validators[i].check(s); reason != "" {
-			return "", false, reason
-		}
-	}
-	text, reason = convertValue(s, f.typ)
+	text, reason = f.checkValue(s, f.today)
 	return text, false, reason
 }
 

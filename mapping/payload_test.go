@@ -426,3 +426,25 @@ func TestCompileErrors(t *testing.T) {
 		{line: 6, msg: `column "Mobile" is ambiguous: the header has "mobile" and "MOBILE"`, hint: "rename one of the columns"},
 	})
 }
+
+// TestMapFlagsLossyNames: a "?" or U+FFFD in a name field is what an export leaves where its encoding
+// could not hold a character; the row is sent, and Payload.Lossy names the fields for validate's warning.
+func TestMapFlagsLossyNames(t *testing.T) {
+	m, err := Parse("m.yaml", []byte("fields:\n  external_reference: {column: Id}\n  first_name: {column: A}\n  last_name: {column: B}\n"+
+		"  metadata.maiden_name: {column: C, optional: true}\n  metadata.note: {column: D, optional: true}\n"))
+	require.NoError(t, err)
+	mp, err := m.Compile([]string{"Id", "A", "B", "C", "D"})
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		row  []string
+		want []string
+	}{
+		{[]string{"1", "Ada", "Obi", "", "why?"}, nil},
+		{[]string{"2", "Chinwe?", "?ukasiewicz", "", ""}, []string{"first_name", "last_name"}},
+		{[]string{"3", "Ada", "Obi", "Nw\uFFFDke", ""}, []string{"metadata.maiden_name"}},
+	} {
+		p, err := mp.Map(tt.row)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, p.Lossy, tt.row[0])
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode"
@@ -24,6 +25,9 @@ const (
 	transformDigits
 	transformPhone
 	transformDate
+	transformPadLeft
+	transformStripLeading
+	transformReplace
 )
 
 var transformNames = [...]string{
@@ -35,6 +39,9 @@ var transformNames = [...]string{
 	transformDigits:         "digits",
 	transformPhone:          "phone",
 	transformDate:           "date",
+	transformPadLeft:        "pad_left",
+	transformStripLeading:   "strip_leading",
+	transformReplace:        "replace",
 }
 
 // kindByName returns the index of name in names, a table indexed by kind whose index 0 is unused.
@@ -43,14 +50,23 @@ func kindByName(names []string, name string) (int, bool) {
 	return i, i > 0
 }
 
-// transformStep is one transform with its argument (the date layouts).
+// transformStep is one transform with its arguments.
 type transformStep struct {
 	kind    transformKind
-	layouts []dateLayout
+	layouts []dateLayout // date
+	pivot   datePivot    // date
+
+	width int    // pad_left: the width in characters
+	chars string // pad_left: the one character it pads with; strip_leading: the characters it strips
+
+	pattern string         // replace: the RE2 pattern, as written
+	re      *regexp.Regexp // replace
+	with    string         // replace: the replacement, with $1 or ${name} for the pattern's groups
 }
 
-// apply transforms s. On failure it returns the row problem's reason, which never contains s.
-func (t *transformStep) apply(s, region string) (string, string) {
+// apply transforms s; region is the field's phone region and today the date of the run (YYYY-MM-DD), for
+// a date pivot. On failure it returns the row problem's reason, which never contains s.
+func (t *transformStep) apply(s, region, today string) (string, string) {
 	switch t.kind {
 	case transformTrim:
 		return trimFieldValue(s), ""
@@ -64,6 +80,15 @@ func (t *transformStep) apply(s, region string) (string, string) {
 		return collapseSpaces(s), ""
 	case transformDigits:
 		return onlyDigits(s), ""
+	case transformPadLeft:
+		if n := utf8.RuneCountInString(s); n < t.width {
+			return strings.Repeat(t.chars, t.width-n) + s, ""
+		}
+		return s, ""
+	case transformStripLeading:
+		return strings.TrimLeft(s, t.chars), ""
+	case transformReplace:
+		return t.re.ReplaceAllString(s, t.with), ""
 	case transformPhone:
 		e164, ok := phoneE164(s, region)
 		if !ok {
@@ -78,7 +103,7 @@ func (t *transformStep) apply(s, region string) (string, string) {
 		return e164, ""
 	default: // transformDate
 		for i := range t.layouts {
-			if d, ok := t.layouts[i].parse(s); ok {
+			if d, ok := t.layouts[i].parse(s, t.pivot, today); ok {
 				return d, ""
 			}
 		}
@@ -194,14 +219,31 @@ func titleCase(s string) string {
 		if end < 0 {
 			end = len(s)
 		}
-		if w := s[:end]; !first && isRomanSuffix(w) {
+		w, rest := s[:end], s[end:]
+		switch {
+		case !first && isRomanSuffix(w):
 			b.WriteString(strings.ToUpper(w))
-		} else {
+		case !first && isParticle(w) && strings.IndexFunc(rest, func(r rune) bool { return !unicode.IsSpace(r) }) >= 0:
+			b.WriteString(strings.ToLower(w))
+		default:
 			titleWord(&b, w)
 		}
-		s = s[end:]
+		s = rest
 	}
 	return b.String()
+}
+
+// nameParticles are the words that stay in lower case inside a name (Ludwig van Beethoven, Juan de la
+// Cruz, Ahmad bin Ali): the prepositions and articles of Dutch, German, Spanish, Portuguese and Italian
+// names, and the Arabic and Malay patronymic links. Le, Du and El are left out: names such as Le Pen and
+// El Amrani are written with capitals.
+var nameParticles = []string{"van", "von", "der", "den", "ter", "ten", "de", "del", "della", "di", "da", "dos", "das", "la", "bin", "binti", "bint", "ibn", "al"}
+
+// isParticle reports whether w is one of nameParticles in one case (DE or de, not De, which is kept as
+// written like any mixed-case word).
+func isParticle(w string) bool {
+	lower := strings.ToLower(w)
+	return len(w) <= 5 && (w == lower || w == strings.ToUpper(w)) && slices.Contains(nameParticles, lower)
 }
 
 // romanSuffixes are the numerals II to XX that follow a name (John Adeyemi III), except VI and XI, which
@@ -337,6 +379,12 @@ func phoneE164(s, region string) (e164 string, ok bool) {
 		}
 	}
 	num, err := phonenumbers.Parse(string(digits), region)
+	if (err != nil || !phonenumbers.IsValidNumber(num)) && len(digits) > 2 && digits[0] == '0' && digits[1] == '0' {
+		// 00 is the international prefix of most of the world (0044 20 7946 0000), but not of every
+		// region's (Nigeria dials 009): read it as the + it stands for.
+		digits = append([]byte{'+'}, digits[2:]...)
+		num, err = phonenumbers.Parse(string(digits), region)
+	}
 	if err != nil || !phonenumbers.IsValidNumber(num) {
 		return "", false
 	}
@@ -454,10 +502,60 @@ func parseDateLayout(text string) (dateLayout, string) {
 
 var monthNames = [...]string{"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"}
 
-// parse reads s in the layout and returns it as YYYY-MM-DD.
-func (l *dateLayout) parse(s string) (string, bool) {
+// datePivot says which century a two-digit year (YY) is in.
+type datePivot struct {
+	past  bool // the latest year that puts the date not after the run's date
+	start int  // else, when not 0: the first year of the hundred years YY reads into (1930: 30 → 1930, 29 → 2029)
+}
+
+// pivotYear returns the year of a two-digit year yy under the pivot, given the date's month and day and
+// today (YYYY-MM-DD). Without a pivot, 00 to 68 are 2000 to 2068 and 69 to 99 are 1969 to 1999, as POSIX
+// strptime reads them.
+func (pv datePivot) pivotYear(yy, month, day int, today string) int {
+	switch {
+	case pv.past:
+		ty, _ := strconv.Atoi(today[:4])
+		year := ty - ty%100 + yy
+		if year > ty || year == ty && fmt.Sprintf("%02d-%02d", month, day) > today[5:] {
+			year -= 100
+		}
+		return year
+	case pv.start != 0:
+		year := pv.start - pv.start%100 + yy
+		if year < pv.start {
+			year += 100
+		}
+		return year
+	}
+	year := 2000 + yy
+	if year >= 2069 {
+		year -= 100
+	}
+	return year
+}
+
+// String writes the pivot as the mapping file does; "" without one.
+func (pv datePivot) String() string {
+	switch {
+	case pv.past:
+		return "past"
+	case pv.start != 0:
+		return strconv.Itoa(pv.start)
+	}
+	return ""
+}
+
+// hasYY reports whether the layout reads a two-digit year.
+func (l *dateLayout) hasYY() bool {
+	return slices.ContainsFunc(l.items, func(it dateItem) bool { return it.kind == dateYear2 })
+}
+
+// parse reads s in the layout and returns it as YYYY-MM-DD, a two-digit year placed by the pivot (today is
+// the run's date, YYYY-MM-DD).
+func (l *dateLayout) parse(s string, pv datePivot, today string) (string, bool) {
 	s = trimFieldValue(s)
 	year, month, day := 0, 0, 0
+	yy := -1
 	for _, it := range l.items {
 		var ok bool
 		switch it.kind {
@@ -479,26 +577,30 @@ func (l *dateLayout) parse(s string) (string, bool) {
 		case dateYear4:
 			year, s, ok = leadingNumber(s, 4, 4, it.fixed)
 		case dateYear2:
-			year, s, ok = leadingNumber(s, 2, 2, it.fixed)
-			year += 2000
-			if year >= 2069 {
-				year -= 100
-			}
+			yy, s, ok = leadingNumber(s, 2, 2, it.fixed)
 		}
 		if !ok {
 			return "", false
 		}
 	}
+	if yy >= 0 {
+		year = pv.pivotYear(yy, month, day, today)
+	}
 	if !trailingTime(s) || year < 1 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) {
 		return "", false
 	}
+	return formatDate(year, month, day), true
+}
+
+// formatDate writes a date as YYYY-MM-DD.
+func formatDate(year, month, day int) string {
 	var b [10]byte
 	putDigits(b[0:4], year)
 	b[4] = '-'
 	putDigits(b[5:7], month)
 	b[7] = '-'
 	putDigits(b[8:10], day)
-	return string(b[:]), true
+	return string(b[:])
 }
 
 // minDigits is the fewest digits a day or month is written with: 1, or 2 when it is fixed.

@@ -24,7 +24,14 @@ func TestTransforms(t *testing.T) {
 		{"title lower case", transformTitle, "adebayo okafor", "Adebayo Okafor"},
 		{"title accents", transformTitle, "ADÉLÉ ZOË MÜLLER", "Adélé Zoë Müller"},
 		{"title combining marks", transformTitle, "ADÉBÁYỌ̀ Ọ̀KÀFỌ̀", "Adébáyọ̀ Ọ̀kàfọ̀"},
-		{"title keeps mixed case", transformTitle, "McDonald DeShawn van der Berg", "McDonald DeShawn Van Der Berg"},
+		{"title keeps mixed case", transformTitle, "McDonald DeShawn van der Berg", "McDonald DeShawn van der Berg"},
+		{"title particles inside a name", transformTitle, "DE LA CRUZ", "De la Cruz"},
+		{"title particles after a first name", transformTitle, "LUDWIG VAN BEETHOVEN", "Ludwig van Beethoven"},
+		{"title particle first", transformTitle, "van der berg", "Van der Berg"},
+		{"title Arabic and Malay links", transformTitle, "AHMAD BIN ALI AL RASHID", "Ahmad bin Ali al Rashid"},
+		{"title particle as the last word", transformTitle, "JOHN DE", "John De"},
+		{"title particle written in mixed case", transformTitle, "Maria Del Carmen", "Maria Del Carmen"},
+		{"title Le and El keep their capital", transformTitle, "MARINE LE PEN HAMID EL AMRANI", "Marine Le Pen Hamid El Amrani"},
 		{"title hyphen", transformTitle, "OKAFOR-NWOSU", "Okafor-Nwosu"},
 		{"title O'", transformTitle, "O'BRIEN", "O'Brien"},
 		{"title D' with a typographic apostrophe", transformTitle, "d’angelo", "D’Angelo"},
@@ -58,7 +65,7 @@ func TestTransforms(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			step := transformStep{kind: tt.transform}
-			got, reason := step.apply(tt.in, "")
+			got, reason := step.apply(tt.in, "", "2026-12-04")
 			assert.Empty(t, reason)
 			assert.Equal(t, tt.want, got)
 		})
@@ -99,11 +106,14 @@ func TestPhoneTransform(t *testing.T) {
 		{"two apostrophes are not a number", "''08031234567", "NG", "", "not a valid phone number for region NG"},
 		{"not a number", "n/a", "NG", "", "not a valid phone number for region NG"},
 		{"national without region", "08031234567", "", "", "not a valid international phone number (set region: to read numbers without a country code)"},
+		{"00 international prefix in a region that dials 009", "0044 20 7946 0000", "NG", "+442079460000", ""},
+		{"00 international prefix without region", "00234 803 123 4567", "", "+2348031234567", ""},
+		{"00 and a number valid nowhere", "0099 123", "NG", "", "not a valid phone number for region NG"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			step := transformStep{kind: transformPhone}
-			got, reason := step.apply(tt.in, tt.region)
+			got, reason := step.apply(tt.in, tt.region, "2026-12-04")
 			assert.Equal(t, tt.want, got)
 			assert.Equal(t, tt.reason, reason)
 		})
@@ -163,11 +173,75 @@ func TestDateTransform(t *testing.T) {
 				require.Empty(t, msg)
 				step.layouts = append(step.layouts, l)
 			}
-			got, reason := step.apply(tt.in, "")
+			got, reason := step.apply(tt.in, "", "2026-12-04")
 			assert.Equal(t, tt.want, got)
 			if tt.want == "" {
 				assert.Contains(t, reason, "not a valid date in ")
 				assert.NotContains(t, reason, tt.in)
+			}
+		})
+	}
+}
+
+// TestReferenceTransforms: the transforms that mend references whose leading zeros a spreadsheet lost.
+func TestReferenceTransforms(t *testing.T) {
+	tests := []struct {
+		name, rule, in, want string
+	}{
+		{"pad_left pads to the width", `{pad_left: {width: 7}}`, "1085", "0001085"},
+		{"pad_left leaves a long value", `{pad_left: {width: 3}}`, "1085", "1085"},
+		{"pad_left counts characters", `{pad_left: {width: 4, char: "·"}}`, "é", "···é"},
+		{"pad_left with another char", `{pad_left: {width: 5, char: "X"}}`, "12", "XXX12"},
+		{"strip_leading zeros", `{strip_leading: "0"}`, "0001085", "1085"},
+		{"strip_leading a set", `{strip_leading: "0 "}`, " 0 01085", "1085"},
+		{"strip_leading nothing to do", `{strip_leading: "0"}`, "1085", "1085"},
+		{"replace a prefix", `{replace: {regex: "^CRM-", with: ""}}`, "CRM-1085", "1085"},
+		{"replace with a group", `{replace: {regex: "^([A-Z]+)-0*([0-9]+)$", with: "$1$2"}}`, "AB-0012", "AB12"},
+		{"replace every match", `{replace: {regex: "[^0-9]", with: ~}}`, "12-34/56", "123456"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse("m.yaml", []byte("fields:\n  external_reference: {column: Id, transform: [trim, "+tt.rule+"]}\n"))
+			require.NoError(t, err)
+			mp, err := m.Compile([]string{"Id"})
+			require.NoError(t, err)
+			p, err := mp.Map([]string{tt.in})
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, p.Ref)
+		})
+	}
+}
+
+func TestDatePivot(t *testing.T) {
+	const today = "2026-12-04"
+	tests := []struct {
+		name  string
+		pivot datePivot
+		in    string
+		want  string
+	}{
+		{"no pivot: 00-68 are 20xx", datePivot{}, "1.2.45", "2045-02-01"},
+		{"no pivot: 69-99 are 19xx", datePivot{}, "1.2.69", "1969-02-01"},
+		{"past: a future year is the century before", datePivot{past: true}, "1.2.45", "1945-02-01"},
+		{"past: this century when not in the future", datePivot{past: true}, "1.2.05", "2005-02-01"},
+		{"past: this year, earlier today", datePivot{past: true}, "4.12.26", "2026-12-04"},
+		{"past: this year, tomorrow", datePivot{past: true}, "5.12.26", "1926-12-05"},
+		{"past: 99", datePivot{past: true}, "31.12.99", "1999-12-31"},
+		{"past: 00", datePivot{past: true}, "1.1.00", "2000-01-01"},
+		{"past: leap day in a leap year", datePivot{past: true}, "29.2.28", "1928-02-29"},
+		{"window from 1930: 30 is 1930", datePivot{start: 1930}, "1.2.30", "1930-02-01"},
+		{"window from 1930: 29 is 2029", datePivot{start: 1930}, "1.2.29", "2029-02-01"},
+		{"past: still an impossible date", datePivot{past: true}, "31.2.45", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l, msg := parseDateLayout("D.M.YY")
+			require.Empty(t, msg)
+			step := transformStep{kind: transformDate, layouts: []dateLayout{l}, pivot: tt.pivot}
+			got, reason := step.apply(tt.in, "", today)
+			assert.Equal(t, tt.want, got)
+			if tt.want == "" {
+				assert.Equal(t, "not a valid date in the form D.M.YY", reason)
 			}
 		})
 	}

@@ -3,11 +3,14 @@ package mapping
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/mail"
 	"regexp"
 	"regexp/syntax"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -20,6 +23,7 @@ const (
 	validateRegex
 	validateLength
 	validateOneOf
+	validateRange
 )
 
 var validatorNames = [...]string{
@@ -27,7 +31,17 @@ var validatorNames = [...]string{
 	validateRegex:  "regex",
 	validateLength: "length",
 	validateOneOf:  "one_of",
+	validateRange:  "range",
 }
+
+// timeNow is the clock of "today" in a date pivot and a range (tests set it).
+var timeNow = time.Now
+
+// todayDate is the local date now, YYYY-MM-DD.
+func todayDate() string { return timeNow().Format(time.DateOnly) }
+
+// rangeToday is the bound of a date range that stands for the run's date.
+const rangeToday = "today"
 
 // validator is one validator with its arguments.
 type validator struct {
@@ -41,14 +55,21 @@ type validator struct {
 	values     []string          // one_of, as written
 	ignoreCase bool              // one_of compares case-insensitively
 	set        map[string]string // one_of values (lowercased when ignoreCase) → as listed
+
+	// range: bounds as written (a YYYY-MM-DD date or today, or a number), "" when absent.
+	lo, hi   string
+	dates    bool    // the bounds are dates: values must be YYYY-MM-DD (after a date transform)
+	loN, hiN float64 // numeric bounds
 }
 
 // check returns the value to send and "" when s passes, else the row problem's reason, which never
 // contains s. The value is s, except that one_of with ignore_case gives the listed spelling ("M" for
-// "m"), so that the API receives one spelling of each value.
-func (v *validator) check(s string) (string, string) {
+// "m"), so that the API receives one spelling of each value, and email drops a leading mailto:. today is
+// the run's date (YYYY-MM-DD).
+func (v *validator) check(s, today string) (string, string) {
 	switch v.kind {
 	case validateEmail:
+		s = stripMailto(s)
 		if !validEmail(s) {
 			return "", "not a valid email address"
 		}
@@ -74,8 +95,58 @@ func (v *validator) check(s string) (string, string) {
 			return "", "not one of the allowed values (" + v.describeValues() + ")"
 		}
 		return listed, ""
+	case validateRange:
+		return s, v.checkRange(s, today)
 	}
 	return s, ""
+}
+
+// checkRange says why s is outside the range, or "".
+func (v *validator) checkRange(s, today string) string {
+	if v.dates {
+		if !isISODate(s) {
+			return "not a date in the form YYYY-MM-DD, which a range of dates compares (add a date transform)"
+		}
+		lo, hi := v.lo, v.hi
+		if lo == rangeToday {
+			lo = today
+		}
+		if hi == rangeToday {
+			hi = today
+		}
+		switch {
+		case lo != "" && s < lo:
+			return "before " + describeBound(v.lo, today)
+		case hi != "" && s > hi:
+			return "after " + describeBound(v.hi, today)
+		}
+		return ""
+	}
+	n, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+		return "not a number, which the range compares"
+	}
+	switch {
+	case v.lo != "" && n < v.loN:
+		return "below the minimum " + v.lo
+	case v.hi != "" && n > v.hiN:
+		return "above the maximum " + v.hi
+	}
+	return ""
+}
+
+// describeBound names a date bound in a message: "1900-01-01", or "today (2026-12-04)".
+func describeBound(bound, today string) string {
+	if bound == rangeToday {
+		return "today (" + today + ")"
+	}
+	return bound
+}
+
+// isISODate reports whether s is a real calendar date written YYYY-MM-DD.
+func isISODate(s string) bool {
+	_, err := time.Parse(time.DateOnly, s)
+	return err == nil
 }
 
 func (v *validator) prepareOneOf() {
@@ -126,6 +197,17 @@ func regexMessage(err error) string {
 	}
 	return err.Error()
 }
+
+// stripMailto removes the mailto: of an address copied from a link (mailto:ade@example.com), in any case.
+func stripMailto(s string) string {
+	if len(s) > 7 && strings.EqualFold(s[:7], "mailto:") {
+		return s[7:]
+	}
+	return s
+}
+
+// isEmail reports whether s is an email address the email validator accepts, mailto: and all.
+func isEmail(s string) bool { return validEmail(stripMailto(s)) }
 
 // validEmail is a pragmatic check: one address as net/mail reads it, with no display name, comment or
 // angle brackets; a local part of at most 64 bytes with no invisible characters (a zero-width space pasted
