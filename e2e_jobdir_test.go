@@ -4,6 +4,7 @@ package main
 // removed mid-run (8), a journal whose start is zeroed (9) and lock files that prove nothing (14).
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -90,4 +91,108 @@ func TestInputThatIsNotAFileIsRefusedAtOnce(t *testing.T) {
 	assert.Equal(t, 0, r.code, r.stderr)
 	r = jobdirRunWithin(t, 2*time.Minute, keyEnv(sb), "run", "--api-url", sb.URL, "--mapping", j.mapping, "--out", filepath.Join(j.dir, "linked"), link)
 	assert.Equal(t, 0, r.code, r.stderr)
+}
+
+// jobdirFiles reads every file in dir (not below it), to show that nothing there changed.
+func jobdirFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	m := map[string]string{}
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		require.NoError(t, err)
+		m[e.Name()] = string(b)
+	}
+	return m
+}
+
+// TestALockFileOfTheUsersProvesNothing: a folder holding a file named lock (empty, or digits, as earlier
+// versions wrote them) beside the user's own rejects.csv and mapping.inferred.yaml is not a job directory:
+// run and validate refuse it with exit 2 and leave every file as it was (QA: both were overwritten, exit 0).
+func TestALockFileOfTheUsersProvesNothing(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{})
+	j := newJob(t, 5)
+	for _, lock := range []string{"", "4242\n"} {
+		mine := filepath.Join(t.TempDir(), "mine")
+		require.NoError(t, os.Mkdir(mine, 0o700))
+		for name, content := range map[string]string{"lock": lock, "rejects.csv": "Customer Id,E-mail,error\n100003,fixed@example.ng,\n",
+			"mapping.inferred.yaml": "# my own mapping, edited by hand\nfields:\n  external_reference: {column: Customer Id}\n"} {
+			require.NoError(t, os.WriteFile(filepath.Join(mine, name), []byte(content), 0o600))
+		}
+		before := jobdirFiles(t, mine)
+		for _, args := range [][]string{
+			{"run", "--api-url", sb.URL, "--mapping", j.mapping, "--out", mine, j.input},
+			{"run", "--api-url", sb.URL, "--out", mine, j.input}, // would save the inferred mapping there
+			{"validate", "--mapping", j.mapping, "--out", mine, j.input},
+			{"validate", "--out", mine, j.input},
+		} {
+			r := run(t, keyEnv(sb), args...)
+			assert.Equal(t, 2, r.code, "%q %v: %s", lock, args, r.stderr)
+			assert.Contains(t, r.stderr, "holds files that are not the job's: lock (an empty or pid-only lock file, as earlier versions left, proves nothing without a checkpoint beside it)")
+			assert.Contains(t, r.stderr, "an earlier version of zentra-import left without a checkpoint")
+			assert.Equal(t, before, jobdirFiles(t, mine), "%q %v: the user's files are byte for byte as they were", lock, args)
+		}
+	}
+	assert.Zero(t, sb.Server.Stats().Requests, "nothing sent")
+
+	// A directory this version made is proven by its lock file, journal or not: validate's, then a run in it.
+	out := filepath.Join(t.TempDir(), "job")
+	r := run(t, nil, "validate", "--mapping", j.mapping, "--out", out, j.input)
+	require.Equal(t, 0, r.code, r.stderr)
+	lock, err := os.ReadFile(filepath.Join(out, "lock"))
+	require.NoError(t, err)
+	assert.Equal(t, "zentra-import lock v1\n", string(lock), "a released lock file holds the marker")
+	r = run(t, keyEnv(sb), "run", "--api-url", sb.URL, "--mapping", j.mapping, "--out", out, j.input)
+	require.Equal(t, 0, r.code, r.stderr)
+	j.out = out
+	requireExactlyOnce(t, j, sb)
+}
+
+// TestJournalZeroedAtItsStart: a job whose journal lost its first 4 KiB (a block that reads back as
+// zeros) is refused by run with exit 2, saying the journal is damaged at its start (not "not a journal")
+// and how to start over; run --restart then starts it over in the same directory, which its lock file
+// proves the job's, keeping the damaged journal as checkpoint.damaged: every row once, nothing created
+// twice (QA: both were refused with "not a zentra-import journal").
+func TestJournalZeroedAtItsStart(t *testing.T) {
+	t.Parallel()
+	for _, rows := range []int{150, 5} { // a journal longer than the damage, and one the damage covers
+		t.Run(fmt.Sprint(rows, " rows"), func(t *testing.T) {
+			t.Parallel()
+			sb := startSandbox(t, sandbox.Config{})
+			j := newJob(t, rows)
+			args := j.args(sb, "--rate", "1000/s")
+			r := run(t, keyEnv(sb), args...)
+			require.Equal(t, 0, r.code, r.stderr)
+			path := filepath.Join(j.out, "checkpoint")
+			journal, err := os.ReadFile(path)
+			require.NoError(t, err)
+			if rows > 100 {
+				require.Greater(t, len(journal), 4096, "records follow the damage")
+			}
+			copy(journal, make([]byte, 4096))
+			require.NoError(t, os.WriteFile(path, journal, 0o600))
+
+			requests := sb.Server.Stats().Requests
+			r = run(t, keyEnv(sb), args...)
+			assert.Equal(t, 2, r.code, r.stderr)
+			assert.Contains(t, r.stderr, "zentra-import: checkpoint "+path+": the journal is damaged at its start (its first ")
+			assert.NotContains(t, r.stderr, "not a zentra-import")
+			assert.Contains(t, r.stderr, "hint: run the same command with --restart to start the job over: it keeps the damaged journal as checkpoint.damaged")
+			assert.Equal(t, requests, sb.Server.Stats().Requests, "nothing sent")
+			after, err := os.ReadFile(path)
+			require.NoError(t, err)
+			assert.Equal(t, journal, after, "the damaged journal is left as it was")
+
+			r = run(t, keyEnv(sb), j.args(sb, "--rate", "1000/s", "--restart")...)
+			require.Equal(t, 0, r.code, r.stderr)
+			requireExactlyOnce(t, j, sb)
+			kept, err := os.ReadFile(filepath.Join(j.out, "checkpoint.damaged"))
+			require.NoError(t, err)
+			assert.Equal(t, journal, kept, "the damaged journal is kept for inspection")
+			r = run(t, keyEnv(sb), args...)
+			require.Equal(t, 0, r.code, "the restarted job is a job like any other: %s", r.stderr)
+		})
+	}
 }

@@ -25,10 +25,14 @@
 // directory that holds anything else (the job would overwrite a results.csv or rejects.csv that is not its
 // own), and an input that is one of those files in the directory (by path, or the same file through a
 // link). A file under a job's name counts as the job's own only if it is a regular file, and, for "lock",
-// holds a pid at most, for the checkpoint files starts like a journal, for results.csv starts with the
-// results header, and for summary.json is a summary this tool wrote; and every job file counts as the
-// job's only beside a lock or a non-empty checkpoint (a user's own folder of files with those names, or
-// with a copied summary.json, is not a job directory). Nothing in this package deletes,
+// is a lock file (below), for the checkpoint files starts like a journal or is one damaged at its start
+// (see Recovery), for results.csv starts with the results header, and for summary.json is a summary this
+// tool wrote. What proves a directory a job's is a lock file with the marker or a non-empty journal; the
+// other job files, an earlier version's lock file (empty, or a bare pid: anyone can write that) and a
+// journal damaged at its start count as the job's only beside such a proof (a user's own folder of files
+// with those names, with a copied summary.json or with a file named lock, is not a job directory). A
+// directory that an earlier version left with no journal (a validate's) is therefore refused; one with
+// a journal is still proven by it, and its lock file is rewritten in the new format. Nothing in this package deletes,
 // truncates or writes a file that is not the job's own: LockDir refuses a foreign "lock", Reset a foreign
 // checkpoint file, with a *DirError, changing nothing.
 //
@@ -36,8 +40,11 @@
 // refused at once with a [*LockedError] naming the holder. The kernel drops it when its process dies,
 // however it dies, so a crash never leaves a stale lock; and no file operation in the directory loosens it
 // — deleting the lock file, renaming a new journal into place (creation, repair, compaction), or Reset
-// removing the journal. The lock file is locked too (runs of earlier versions locked only it) and holds
-// the holder's pid; the holder is named from the kernel's table of locks (/proc/locks) where there is one,
+// removing the journal. The lock file is locked too (runs of earlier versions locked only it). Its first
+// line is the marker "zentra-import lock v1"; while the lock is held a second line "pid N" names the
+// holder, and a released lock file holds the marker alone. LockDir creates a missing lock file whole,
+// marker included (written under a temporary name and linked into place), so that none is ever empty.
+// The holder is named from the kernel's table of locks (/proc/locks) where there is one,
 // which stays right when the lock file was deleted, else from the lock file. Where a file system cannot
 // lock a directory (some network file systems), the lock file's lock alone guards the job, as before.
 //
