@@ -14,7 +14,9 @@
 // they are durable; only then do they count. When the whole input has been processed, [Journal.Finish]
 // records it; [Journal.Outcomes] then streams every row's latest outcome in row order for
 // [ResultsWriter], written through an [AtomicFile]. [Journal.Err] turns non-nil on a write or fsync failure
-// (a full disk): the run must stop.
+// (a full disk), or a [*GoneError] when the journal is no longer where the job keeps it: the run must stop.
+// [Journal.Durable] says what is durable, by status, even then (the job files cannot be rebuilt from a
+// failed journal; the summary can still count).
 //
 // # The job directory
 //
@@ -149,7 +151,13 @@
 // buffer and fsyncs once it is Options.CommitEvery old (25 ms by default), larger than 256 KiB, or
 // someone waits for it (Sync, Finish, Close, a Start that must be durable). While a batch is written the
 // next one fills. Start and Record wait while 4 MiB or 16,384 outcomes are pending (backpressure). The
-// first write or fsync failure is sticky: every later call returns it, and nothing after it is durable.
+// first write or fsync failure is sticky: every later call returns it, and nothing after it is durable; the
+// failed batch, which a full disk may have taken in part, is truncated away, so that the file holds what
+// was reported durable and no more. After each fsync, before reporting the batch durable, the committer
+// checks (two stats) that the journal's path and its directory still hold the open file and directory, by
+// device and inode: a job directory removed or replaced, or a journal removed or renamed over, while the
+// job runs fails the journal with a *GoneError, sticky like a write failure, at the first commit after it.
+// The journal's own renames (creation, repair, compaction) move what it checks against with them.
 //
 // # Outcomes in row order, in bounded memory
 //

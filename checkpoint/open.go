@@ -78,19 +78,24 @@ func open(dir string, b Binding, opts Options, t tuning) (*Journal, *State, erro
 func create(dir, path string, b Binding, opts Options, t tuning) (*Journal, *State, error) {
 	var raw [8]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return nil, nil, fmt.Errorf("create checkpoint: %w", err)
+		return nil, nil, fmt.Errorf("create checkpoint: %w", unwrapPath(err))
 	}
 	s := newSalt(raw)
 	buf := appendHeaderRecord(appendPrelude(nil, s), s, b)
 	f, err := createTemp(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("create checkpoint: %w", err)
+		return nil, nil, fmt.Errorf("create checkpoint %s: %w", path, unwrapPath(err))
 	}
 	if err := writeSyncRename(f, buf, path); err != nil {
-		return nil, nil, fmt.Errorf("create checkpoint: %w", err)
+		return nil, nil, fmt.Errorf("create checkpoint %s: %w", path, unwrapPath(err))
 	}
 	st := &State{Fresh: true, ResumeRow: 1, ResumeOffset: -1, Counts: map[Status]int{}, retryFailed: opts.RetryFailed}
-	return newJournal(dir, path, f, int64(len(buf)), s, 0, st, opts, t), st, nil
+	j, err := newJournal(dir, path, f, int64(len(buf)), s, 0, st, opts, t)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return j, st, nil
 }
 
 // writeSyncRename writes a whole temporary file, makes it durable and renames it to path. f stays open
@@ -265,7 +270,14 @@ func (r *recovery) run() (*Journal, *State, error) {
 		st.Repaired = fmt.Sprintf("checkpoint: cut %d damaged bytes at offset %d, the tail of a write that the interruption cut short; the %d records before it are intact",
 			res.tailLen, res.tail, r.records)
 	}
-	return newJournal(r.dir, r.path, f, size, r.salt, records, st, r.opts, r.tune), st, nil
+	j, err := newJournal(r.dir, r.path, f, size, r.salt, records, st, r.opts, r.tune)
+	if err != nil {
+		if f != r.f {
+			f.Close() // the rewritten journal; the caller closes r.f
+		}
+		return nil, nil, err
+	}
+	return j, st, nil
 }
 
 // apply adds one record to the state.

@@ -200,7 +200,7 @@ func rewrite(path string, f *os.File, size int64, s salt, skipDamage bool, t tun
 	defer l.close()
 	tmp, err := createTemp(path)
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("rewrite checkpoint: %w", err)
+		return nil, 0, 0, fmt.Errorf("rewrite checkpoint: %w", unwrapPath(err))
 	}
 	bw := bufio.NewWriterSize(tmp, 1<<20)
 	cw := &countWriter{w: bw}
@@ -238,7 +238,7 @@ func rewrite(path string, f *os.File, size int64, s salt, skipDamage bool, t tun
 	if err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
-		return nil, 0, 0, fmt.Errorf("rewrite checkpoint: %w", err)
+		return nil, 0, 0, fmt.Errorf("rewrite checkpoint: %w", unwrapPath(err))
 	}
 	if err := syncDir(filepath.Dir(path)); err != nil {
 		return tmp, cw.n, cw.records, fmt.Errorf("rewrite checkpoint: %w", err)
@@ -282,6 +282,11 @@ func (j *Journal) compactIfWorth(rows int) error {
 	}
 	j.f.Close()
 	j.f, j.size, j.records = f, size, records
+	if pl, perr := placeOf(j.dir, f); perr == nil {
+		j.place = pl
+	} else if err == nil {
+		err = fmt.Errorf("rewrite checkpoint: %w", perr)
+	}
 	if err != nil {
 		// The new journal is in place but its directory entry may not be durable: treat it like a failed fsync.
 		j.err = err
