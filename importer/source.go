@@ -248,7 +248,7 @@ func openJobDir(input, out string) (string, *checkpoint.Lock, error) {
 	}
 	lock, err := checkpoint.LockDir(dir)
 	if err != nil {
-		return "", nil, wrapInput(err, "")
+		return "", nil, wrapInput(err, spaceHint(err))
 	}
 	return dir, lock, nil
 }
