@@ -4,10 +4,15 @@ package main
 // removed mid-run (8), a journal whose start is zeroed (9) and lock files that prove nothing (14).
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -195,4 +200,160 @@ func TestJournalZeroedAtItsStart(t *testing.T) {
 			require.Equal(t, 0, r.code, "the restarted job is a job like any other: %s", r.stderr)
 		})
 	}
+}
+
+// TestJobDirectoryRemovedMidRun: a job directory removed (rm -rf), or a journal renamed over, while the
+// job runs stops the run at the next group commit with exit 3, saying what happened, never that the
+// journal is intact (QA: the run went through the whole input into the deleted journal, then exited 3
+// with "the journal is intact: run the same command again"). Running the same command again makes the job
+// anew: every row once, with the sandbox's ids, nothing created twice.
+func TestJobDirectoryRemovedMidRun(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		damage func(t *testing.T, j *job, early []byte)
+		says   string
+	}{
+		{"rm -rf of the job directory", func(t *testing.T, j *job, _ []byte) {
+			require.NoError(t, os.RemoveAll(j.out))
+		}, "was removed or replaced while the job ran: its journal went with it"},
+		{"an older copy renamed over the journal", func(t *testing.T, j *job, early []byte) {
+			old := filepath.Join(j.dir, "checkpoint.bak")
+			require.NoError(t, os.WriteFile(old, early, 0o600))
+			require.NoError(t, os.Rename(old, filepath.Join(j.out, "checkpoint")))
+		}, "checkpoint was removed or replaced while the job ran: the outcomes recorded since are not in it"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			sb := startSandbox(t, sandbox.Config{Latency: 5 * time.Millisecond})
+			const rows = 300
+			j := newJob(t, rows)
+			// 40/s: the removal comes at row 40, with seconds of rows left however loaded the machine.
+			args := j.args(sb, "--rate", "40/s", "--workers", "2")
+			p := start(t, keyEnv(sb), args...)
+			p.waitFor(t, func() bool { return sb.Server.Stats().Creates >= 10 })
+			early, err := os.ReadFile(filepath.Join(j.out, "checkpoint"))
+			require.NoError(t, err)
+			p.waitFor(t, func() bool { return sb.Server.Stats().Creates >= 40 })
+			tt.damage(t, j, early)
+			atRemoval := sb.Server.Stats().Requests
+			code := p.exitCode()
+			after := sb.Server.Stats().Requests - atRemoval
+			assert.Equal(t, 3, code, p.stderr.String())
+			// Within one group commit: the requests in flight (2 workers) and the few that the next
+			// commit's 25 ms lets through; without the check, the other 260 rows.
+			assert.LessOrEqual(t, after, 10, "requests sent after the removal\n%s", p.stderr.String())
+			assert.Contains(t, p.stderr.String(), tt.says)
+			assert.NotContains(t, p.stderr.String(), "intact")
+			assert.Contains(t, p.stderr.String(), "hint: ")
+			assert.Contains(t, p.stderr.String(), "Idempotency-Key")
+
+			r := run(t, keyEnv(sb), args...)
+			require.Equal(t, 0, r.code, r.stderr)
+			requireExactlyOnce(t, j, sb)
+		})
+	}
+}
+
+// jobdirFullDisk runs the same command twice with its job directory on a disk that is full, then not:
+// a tmpfs mounted in a mount namespace of its own (unshare; unprivileged where user namespaces are
+// allowed, else as root), filled by a file that leaves free KiB; the filler is removed between the runs.
+// The job directory is copied out after each run (into out/job1, out/job2), stderr and exit codes too.
+// It returns false when no tmpfs could be mounted here.
+func jobdirFullDisk(t *testing.T, env []string, free int, out string, args func(jobDir string) []string) bool {
+	t.Helper()
+	const script = `set -u
+mnt=$1 out=$2 free=$3; shift 3
+mount -t tmpfs -o size=8m,mode=0700 tmpfs "$mnt" || exit 97
+avail=$(df -k --output=avail "$mnt" | tail -n 1)
+head -c $(( (avail - free) * 1024 )) /dev/zero > "$mnt/filler"
+"$@" 2>"$out/stderr1"; echo $? >"$out/code1"
+cp -a "$mnt/job" "$out/job1"
+rm "$mnt/filler"
+"$@" 2>"$out/stderr2"; echo $? >"$out/code2"
+cp -a "$mnt/job" "$out/job2"
+`
+	mnt := filepath.Join(t.TempDir(), "disk")
+	require.NoError(t, os.Mkdir(mnt, 0o700))
+	for _, unshare := range [][]string{{"unshare", "--user", "--map-root-user", "--mount"}, {"unshare", "--mount"}} {
+		if _, err := exec.LookPath(unshare[0]); err != nil {
+			t.Logf("no %s: %v", unshare[0], err)
+			return false
+		}
+		argv := append(append(unshare, "sh", "-c", script, "sh", mnt, out, fmt.Sprint(free), binary), args(filepath.Join(mnt, "job"))...)
+		cmd := exec.Command(argv[0], argv[1:]...)
+		cmd.Env = command(env).Env
+		b, err := cmd.CombinedOutput()
+		if err == nil {
+			return true
+		}
+		t.Logf("%v: %v\n%s", unshare, err, b)
+	}
+	return false
+}
+
+// TestFullDisk: a run whose job directory fills up stops with exit 3; its summary counts the outcomes the
+// journal holds durably (QA: "0 of 10000 rows done" with 2,513 durable), the error names the job
+// directory (not a temporary file), says the disk is full and roughly how much to free, and the same
+// command then resumes: the rows done are not sent again, every row ends once, nothing created twice.
+//
+// The full disk is real: a small tmpfs in a mount namespace of the test's own (see jobdirFullDisk). Where
+// none can be mounted, the test still runs the binary against a real write failure of the journal, a
+// file size limit (ulimit -f: EFBIG), and checks the counting and the resume, not the disk-full message.
+func TestFullDisk(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{})
+	const rows = 2000
+	j := newJob(t, rows)
+	out := t.TempDir()
+	args := func(jobDir string) []string {
+		return []string{"run", "--api-url", sb.URL, "--mapping", j.mapping, "--out", jobDir, "--rate", "5000/s", j.input}
+	}
+	var stderr1, stderr2 string
+	var code1, code2 int
+	jobDir := filepath.Join(out, "job2")
+	if jobdirFullDisk(t, keyEnv(sb), 64, out, args) {
+		read := func(name string) string {
+			b, err := os.ReadFile(filepath.Join(out, name))
+			require.NoError(t, err)
+			return strings.TrimSpace(string(b))
+		}
+		stderr1, stderr2 = read("stderr1"), read("stderr2")
+		code1, _ = strconv.Atoi(read("code1"))
+		code2, _ = strconv.Atoi(read("code2"))
+		assert.Contains(t, stderr1, "zentra-import: the disk holding the job directory ")
+		assert.Regexp(t, `the disk holding the job directory \S+/disk/job is full \(no space left on device\): \d+ of 2000 rows have a durable outcome in its journal`, stderr1)
+		assert.Regexp(t, `hint: free about \d+(\.\d)? (KiB|MiB) there \(`, stderr1)
+		assert.Contains(t, stderr1, "then run the same command again to resume")
+		assert.NotContains(t, stderr1, "zi-tmp", "no temporary file is named")
+	} else {
+		t.Log("no tmpfs can be mounted here: the journal's writes fail on a file size limit instead (the disk-full message is not checked)")
+		jobDir = filepath.Join(out, "job")
+		limited := exec.Command("sh", append([]string{"-c", `ulimit -f 64; exec "$@"`, "sh", binary}, args(jobDir)...)...)
+		limited.Env = command(keyEnv(sb)).Env
+		var b bytes.Buffer
+		limited.Stderr = &b
+		err := limited.Run()
+		code1, stderr1 = limited.ProcessState.ExitCode(), b.String()
+		require.Error(t, err)
+		assert.Contains(t, stderr1, "file too large")
+		r := run(t, keyEnv(sb), args(jobDir)...)
+		code2, stderr2 = r.code, r.stderr
+	}
+
+	t.Logf("the run that stopped:\n%s", stderr1)
+	assert.Equal(t, 3, code1, stderr1)
+	m := regexp.MustCompile(`aborted after \S+; (\d+) of 2000 rows done\n  created (\d+) · existing 0 · failed 0 · rejected 0 · pending (\d+)`).FindStringSubmatch(stderr1)
+	require.NotNil(t, m, "the summary of the run that stopped:\n%s", stderr1)
+	done, _ := strconv.Atoi(m[1])
+	assert.Positive(t, done, "the durable outcomes are counted")
+	assert.Equal(t, m[1], m[2])
+	assert.Less(t, done, rows)
+
+	require.Equal(t, 0, code2, stderr2)
+	// The resumed run found exactly the outcomes the first run's summary counted as durable.
+	assert.Contains(t, stderr2, fmt.Sprintf("resumed: %d rows already done", done))
+	j.out = jobDir
+	requireExactlyOnce(t, j, sb)
 }
