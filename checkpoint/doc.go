@@ -154,10 +154,11 @@
 // first write or fsync failure is sticky: every later call returns it, and nothing after it is durable; the
 // failed batch, which a full disk may have taken in part, is truncated away, so that the file holds what
 // was reported durable and no more. After each fsync, before reporting the batch durable, the committer
-// checks (two stats) that the journal's path and its directory still hold the open file and directory, by
-// device and inode: a job directory removed or replaced, or a journal removed or renamed over, while the
-// job runs fails the journal with a *GoneError, sticky like a write failure, at the first commit after it.
-// The journal's own renames (creation, repair, compaction) move what it checks against with them.
+// checks (a stat of each path, an fstat of the file) that the journal's path still holds the open file and
+// the directory's path the directory the journal was opened in, by device and inode: a job directory
+// removed or replaced, or a journal removed or renamed over, while the job runs fails the journal with a
+// *GoneError, sticky like a write failure, at the first commit after it. The journal's own renames
+// (repair, compaction) are no replacement: they change the open file too.
 //
 // # Outcomes in row order, in bounded memory
 //

@@ -56,7 +56,7 @@ type Journal struct {
 	mu         sync.Mutex
 	cond       *sync.Cond // broadcast when a batch is taken, made durable, or fails
 	f          *os.File
-	place      place // where f is: checked at every commit
+	dirID      os.FileInfo // the job directory when the journal was opened: checked at every commit
 	salt       salt
 	size       int64 // bytes durably in the file
 	records    int   // records durably in the file, the header not counted
@@ -76,14 +76,14 @@ type Journal struct {
 }
 
 func newJournal(dir, path string, f *os.File, size int64, s salt, records int, st *State, opts Options, tune tuning) (*Journal, error) {
-	pl, err := placeOf(dir, f)
+	dirID, err := os.Stat(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open checkpoint: %w", err)
 	}
 	j := &Journal{
 		dir: dir, path: path, opts: opts, prior: st, tune: tune,
 		kick: make(chan struct{}, 1), done: make(chan struct{}),
-		f: f, place: pl, salt: s, size: size, records: records,
+		f: f, dirID: dirID, salt: s, size: size, records: records,
 	}
 	j.latest.b = make([]byte, len(st.rows.b))
 	for row := 1; row < st.rows.rows(); row++ {
@@ -97,30 +97,23 @@ func newJournal(dir, path string, f *os.File, size int64, s salt, records int, s
 	return j, nil
 }
 
-// place is where a journal's open file is: its identity and its directory's, to notice when either is
-// no longer at its path.
-type place struct{ file, dir os.FileInfo }
-
-func placeOf(dir string, f *os.File) (place, error) {
-	fi, err := f.Stat()
-	if err != nil {
-		return place{}, err
-	}
-	di, err := os.Stat(dir)
-	if err != nil {
-		return place{}, err
-	}
-	return place{file: fi, dir: di}, nil
-}
-
-// check returns a *GoneError when the journal's path or its directory no longer holds the open file.
-func (j *Journal) check(pl place) error {
+// check returns a *GoneError when the job directory's path no longer holds the directory the journal was
+// opened in, or the journal's path no longer holds f, the file being written (by device and inode). The
+// journal's own renames (compaction) replace f, so f is asked each time.
+func (j *Journal) check(f *os.File) error {
 	di, err := os.Stat(j.dir)
-	if err != nil || !os.SameFile(di, pl.dir) {
+	if err != nil || !os.SameFile(di, j.dirID) {
 		return &GoneError{Dir: j.dir, Path: j.path, DirGone: true}
 	}
 	fi, err := os.Stat(j.path)
-	if err != nil || !os.SameFile(fi, pl.file) {
+	if err != nil {
+		return &GoneError{Dir: j.dir, Path: j.path}
+	}
+	open, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", j.path, err)
+	}
+	if !os.SameFile(fi, open) {
 		return &GoneError{Dir: j.dir, Path: j.path}
 	}
 	return nil
@@ -345,7 +338,7 @@ func (j *Journal) commitLoop() {
 		j.pending, j.pendingN, j.pendingOut = spare[:0], 0, nil
 		j.urgent = false
 		seq := j.queued
-		f, off, pl := j.f, j.size, j.place
+		f, off := j.f, j.size
 		j.cond.Broadcast()
 		j.mu.Unlock()
 
@@ -360,7 +353,7 @@ func (j *Journal) commitLoop() {
 		}
 		// Durable in the file, but is the file still the job's journal? A job directory removed, or a
 		// journal renamed over, while the job runs takes every later outcome with it: stop at once.
-		if err := j.check(pl); err != nil {
+		if err := j.check(f); err != nil {
 			j.fail(err)
 			return
 		}

@@ -282,11 +282,6 @@ func (j *Journal) compactIfWorth(rows int) error {
 	}
 	j.f.Close()
 	j.f, j.size, j.records = f, size, records
-	if pl, perr := placeOf(j.dir, f); perr == nil {
-		j.place = pl
-	} else if err == nil {
-		err = fmt.Errorf("rewrite checkpoint: %w", perr)
-	}
 	if err != nil {
 		// The new journal is in place but its directory entry may not be durable: treat it like a failed fsync.
 		j.err = err
