@@ -241,9 +241,10 @@ func TestJobDirectoryRemovedMidRun(t *testing.T) {
 			code := p.exitCode()
 			after := sb.Server.Stats().Requests - atRemoval
 			assert.Equal(t, 3, code, p.stderr.String())
-			// Within one group commit: the requests in flight (2 workers) and the few that the next
-			// commit's 25 ms lets through; without the check, the other 260 rows.
-			assert.LessOrEqual(t, after, 10, "requests sent after the removal\n%s", p.stderr.String())
+			// Within one group commit: the requests in flight (2 workers) and the few that pass while the
+			// next commit (25 ms) comes, with room for a loaded machine (half a second at 40/s); without the
+			// check, the other 260 rows.
+			assert.LessOrEqual(t, after, 20, "requests sent after the removal\n%s", p.stderr.String())
 			assert.Contains(t, p.stderr.String(), tt.says)
 			assert.NotContains(t, p.stderr.String(), "intact")
 			assert.Contains(t, p.stderr.String(), "hint: ")
