@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 // End-to-end tests of issue 9's items on inputs that are not files (3), a full disk (7), a job directory
