@@ -18,7 +18,9 @@
 // they are durable; only then do they count. When the whole input has been processed, [Journal.Finish]
 // records it; [Journal.Outcomes] then streams every row's latest outcome in row order for
 // [ResultsWriter], written through an [AtomicFile]. [Journal.Err] turns non-nil on a write or fsync failure
-// (a full disk): the run must stop.
+// (a full disk), or a [*GoneError] when the journal is no longer where the job keeps it: the run must stop.
+// [Journal.Durable] says what is durable, by status, even then (the job files cannot be rebuilt from a
+// failed journal; the summary can still count).
 //
 // # The job directory
 //
@@ -29,10 +31,14 @@
 // directory that holds anything else (the job would overwrite a results.csv or rejects.csv that is not its
 // own), and an input that is one of those files in the directory (by path, or the same file through a
 // link). A file under a job's name counts as the job's own only if it is a regular file, and, for "lock",
-// holds a pid at most, for the checkpoint files starts like a journal, for results.csv starts with the
-// results header, and for summary.json is a summary this tool wrote; and every job file counts as the
-// job's only beside a lock or a non-empty checkpoint (a user's own folder of files with those names, or
-// with a copied summary.json, is not a job directory). Nothing in this package deletes,
+// is a lock file (below), for the checkpoint files starts like a journal or is one damaged at its start
+// (see Recovery), for results.csv starts with the results header, and for summary.json is a summary this
+// tool wrote. What proves a directory a job's is a lock file with the marker or a non-empty journal; the
+// other job files, an earlier version's lock file (empty, or a bare pid: anyone can write that) and a
+// journal damaged at its start count as the job's only beside such a proof (a user's own folder of files
+// with those names, with a copied summary.json or with a file named lock, is not a job directory). A
+// directory that an earlier version left with no journal (a validate's) is therefore refused; one with
+// a journal is still proven by it, and its lock file is rewritten in the new format. Nothing in this package deletes,
 // truncates or writes a file that is not the job's own: LockDir refuses a foreign "lock", Reset a foreign
 // checkpoint file, with a *DirError, changing nothing.
 //
@@ -40,8 +46,11 @@
 // refused at once with a [*LockedError] naming the holder. The kernel drops it when its process dies,
 // however it dies, so a crash never leaves a stale lock; and no file operation in the directory loosens it
 // — deleting the lock file, renaming a new journal into place (creation, repair, compaction), or Reset
-// removing the journal. The lock file is locked too (runs of earlier versions locked only it) and holds
-// the holder's pid; the holder is named from the kernel's table of locks (/proc/locks) where there is one,
+// removing the journal. The lock file is locked too (runs of earlier versions locked only it). Its first
+// line is the marker "zentra-import lock v1"; while the lock is held a second line "pid N" names the
+// holder, and a released lock file holds the marker alone. LockDir creates a missing lock file whole,
+// marker included (written under a temporary name and linked into place), so that none is ever empty.
+// The holder is named from the kernel's table of locks (/proc/locks) where there is one,
 // which stays right when the lock file was deleted, else from the lock file. Where a file system cannot
 // lock a directory (some network file systems), the lock file's lock alone guards the job, as before.
 //
@@ -146,7 +155,14 @@
 // buffer and fsyncs once it is Options.CommitEvery old (25 ms by default), larger than 256 KiB, or
 // someone waits for it (Sync, Finish, Close, a Start that must be durable). While a batch is written the
 // next one fills. Start and Record wait while 4 MiB or 16,384 outcomes are pending (backpressure). The
-// first write or fsync failure is sticky: every later call returns it, and nothing after it is durable.
+// first write or fsync failure is sticky: every later call returns it, and nothing after it is durable; the
+// failed batch, which a full disk may have taken in part, is truncated away, so that the file holds what
+// was reported durable and no more. After each fsync, before reporting the batch durable, the committer
+// checks (a stat of each path, an fstat of the file) that the journal's path still holds the open file and
+// the directory's path the directory the journal was opened in, by device and inode: a job directory
+// removed or replaced, or a journal removed or renamed over, while the job runs fails the journal with a
+// *GoneError, sticky like a write failure, at the first commit after it. The journal's own renames
+// (repair, compaction) are no replacement: they change the open file too.
 //
 // # Outcomes in row order, in bounded memory
 //

@@ -122,7 +122,7 @@ type AtomicFile struct {
 func CreateAtomic(path string) (*AtomicFile, error) {
 	f, err := createTemp(path)
 	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, err)
+		return nil, fmt.Errorf("create %s: %w", path, unwrapPath(err))
 	}
 	return &AtomicFile{f: f, path: path}, nil
 }
@@ -134,7 +134,7 @@ func (a *AtomicFile) Write(p []byte) (int, error) {
 	}
 	n, err := a.f.Write(p)
 	if err != nil {
-		return n, fmt.Errorf("write %s: %w", a.path, err)
+		return n, fmt.Errorf("write %s: %w", a.path, unwrapPath(err))
 	}
 	return n, nil
 }
@@ -156,7 +156,7 @@ func (a *AtomicFile) Commit() error {
 	}
 	if err != nil {
 		_ = os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", a.path, err)
+		return fmt.Errorf("write %s: %w", a.path, unwrapPath(err))
 	}
 	if err := syncDir(filepath.Dir(a.path)); err != nil {
 		return fmt.Errorf("write %s: %w", a.path, err)
@@ -175,4 +175,18 @@ func (a *AtomicFile) Abort() error {
 		return fmt.Errorf("remove temporary %s: %w", a.f.Name(), err)
 	}
 	return nil
+}
+
+// unwrapPath drops the *PathError or *os.LinkError around err: the messages that wrap it name the job's
+// file, not the temporary one those would name (a user has no use for ".results.csv.zi-tmp-123").
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	var le *os.LinkError
+	if errors.As(err, &le) {
+		return le.Err
+	}
+	return err
 }

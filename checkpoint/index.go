@@ -83,7 +83,7 @@ func (x *rowIndex) store(p *indexPage) error {
 	if x.tmp == nil {
 		f, err := createTemp(filepath.Join(x.dir, "checkpoint-index"))
 		if err != nil {
-			return fmt.Errorf("row index: %w", err)
+			return fmt.Errorf("row index in %s: %w", x.dir, unwrapPath(err))
 		}
 		os.Remove(f.Name())
 		x.tmp = f
@@ -92,7 +92,7 @@ func (x *rowIndex) store(p *indexPage) error {
 		binary.LittleEndian.PutUint64(x.raw[8*i:], uint64(v))
 	}
 	if _, err := x.tmp.WriteAt(x.raw, int64(p.no)*int64(len(x.raw))); err != nil {
-		return fmt.Errorf("row index: %w", err)
+		return fmt.Errorf("row index in %s: %w", x.dir, unwrapPath(err))
 	}
 	return nil
 }
@@ -104,7 +104,7 @@ func (x *rowIndex) load(p *indexPage) error {
 	}
 	n, err := x.tmp.ReadAt(x.raw, int64(p.no)*int64(len(x.raw)))
 	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("row index: %w", err)
+		return fmt.Errorf("row index: %w", unwrapPath(err))
 	}
 	for i := 0; i+8 <= n; i += 8 {
 		p.e[i/8] = int64(binary.LittleEndian.Uint64(x.raw[i:]))

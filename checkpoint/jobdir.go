@@ -42,6 +42,9 @@ type DirError struct {
 	Foreign []string // the first few entries that are not the job's, each with why when it has a job file's name
 	More    int      // further such entries, not named
 	Reason  string   // otherwise, what is wrong with Dir
+	// OldLock: among the foreign entries is a lock file of an earlier version (empty, or a pid alone),
+	// which proves nothing any more without a journal beside it.
+	OldLock bool
 }
 
 func (e *DirError) Error() string {
@@ -64,19 +67,28 @@ func (e *DirError) Hint() string {
 		return "give --out a directory of its own, new or empty (it is created if missing): the job writes " +
 			strings.Join(jobFiles[:len(jobFiles)-1], ", ") + " and " + jobFiles[len(jobFiles)-1] + " there"
 	}
-	return "give --out a new or empty directory (it is created if missing), or the directory of an earlier run " +
+	hint := "give --out a new or empty directory (it is created if missing), or the directory of an earlier run " +
 		"of this job to resume it; the job never deletes or overwrites files that are not its own"
+	if e.OldLock {
+		hint += ". A directory that an earlier version of zentra-import left without a checkpoint (a validate's, " +
+			"or a run stopped before its first row) cannot be told from a folder of yours holding a file named lock: " +
+			"if it is such a directory, remove it or give another --out"
+	}
+	return hint
 }
 
 // CheckDir makes sure that a run with this input can use dir as its job directory without harming anything
 // in it. It refuses, with a *DirError, an existing directory that holds entries other than the job's own
 // files (lock, checkpoint, checkpoint.damaged, checkpoint.previous, results.csv, rejects.csv, summary.json,
 // mapping.inferred.yaml and temporary files), counting as foreign a file with one of those names that is
-// not a regular file, a lock file that holds more than a pid, a checkpoint that is not a journal, a
-// results.csv without the results header, a summary.json this tool did not write, and a rejects.csv or
-// mapping.inferred.yaml with no lock or non-empty checkpoint beside it. It also refuses an input that is one of those files in dir, whatever else dir holds (input "" is not
-// checked). A missing directory, an empty one or one holding only job files is fine. CheckDir changes
-// nothing; call it before LockDir.
+// not a regular file, a lock file that is not one, a checkpoint that is not a journal, a results.csv
+// without the results header, a summary.json this tool did not write, and the job files that only a proof
+// beside them makes the job's: results.csv, rejects.csv, summary.json, mapping.inferred.yaml, a lock file
+// of an earlier version (empty, or a pid alone: anyone can write that) and a journal damaged at its start.
+// The proof is a lock file with this version's marker or a non-empty journal. It also refuses an input
+// that is one of those files in dir, whatever else dir holds (input "" is not checked). A missing
+// directory, an empty one or one holding only job files is fine. CheckDir changes nothing; call it before
+// LockDir.
 func CheckDir(dir, input string) error {
 	if input != "" {
 		if err := checkInput(dir, input); err != nil {
@@ -99,38 +111,41 @@ func CheckDir(dir, input string) error {
 	}
 	var foreign, unproven []string
 	// The directory holds a lock or a journal of this tool: its job files are its own. The lock is there
-	// from the moment a run or validate takes the directory (and stays, emptied, after it), before any
-	// other file, so a crash does not leave a directory that every later run refuses. A summary.json proves
-	// nothing: it is a file users copy around.
-	proven := false
+	// from the moment a run or validate takes the directory (and stays, the marker alone, after it),
+	// before any other file, so a crash does not leave a directory that every later run refuses. A
+	// summary.json proves nothing: it is a file users copy around; nor does a bare pid.
+	proven, old := false, false
 	for _, e := range entries {
 		name := e.Name()
 		if !isJobFile(name) && !isTemp(name) {
 			foreign = append(foreign, showName(name))
 			continue
 		}
-		why, err := notOurs(dir, name)
+		v, err := judge(dir, name)
 		if err != nil {
 			return err
 		}
 		switch {
-		case why != "":
-			foreign = append(foreign, showName(name)+" ("+why+")")
-		case name == LockFile:
+		case v.why != "":
+			foreign = append(foreign, showName(name)+" ("+v.why+")")
+		case v.proves:
 			proven = true
-		case name == JournalFile:
-			proven = proven || nonEmpty(dir, name) // an empty file named checkpoint proves nothing
-		case name == ResultsFile || name == RejectsFile || name == InferredMappingFile || name == SummaryFile:
-			unproven = append(unproven, showName(name))
+		case v.unproven != "":
+			unproven = append(unproven, showName(name)+" ("+v.unproven+")")
+			old = old || name == LockFile
 		}
 	}
 	if !proven {
 		// Without a lock or journal beside them, job files are taken for the user's.
-		for _, name := range unproven {
-			foreign = append(foreign, name+" (not beside a lock or checkpoint of zentra-import)")
-		}
+		foreign = append(foreign, unproven...)
+	} else {
+		old = false
 	}
-	return foreignError(dir, foreign)
+	if err := foreignError(dir, foreign); err != nil {
+		err.(*DirError).OldLock = old
+		return err
+	}
+	return nil
 }
 
 // foreignError is the *DirError for a directory holding the foreign entries listed, or nil if none.
@@ -171,72 +186,95 @@ func checkInput(dir, input string) error {
 	return nil
 }
 
+// verdict is what an entry with a job file's name is.
+type verdict struct {
+	why      string // why it is not the job's own; "" when it is, or is missing
+	proves   bool   // it proves the directory a job's: a lock file with the marker, a non-empty journal
+	unproven string // set when it is the job's own only beside such a proof: why it needs one
+}
+
+// Why the job files that need a proof beside them are refused without one.
+const (
+	needsProof      = "not beside a lock or checkpoint of zentra-import"
+	needsProofLock  = "an empty or pid-only lock file, as earlier versions left, proves nothing without a checkpoint beside it"
+	needsProofStart = "damaged at its start, and no lock of zentra-import beside it proves this a job directory"
+)
+
 // notOurs says why the entry name in dir, which has a job file's name, is not the job's own, or "" when it
-// is (or is missing). Only such entries are ever written, truncated or removed.
+// is (or is missing), or would be beside a proof. Only such entries are ever written, truncated or
+// removed.
 func notOurs(dir, name string) (string, error) {
+	v, err := judge(dir, name)
+	return v.why, err
+}
+
+// judge tells what the entry name in dir, which has a job file's name, is.
+func judge(dir, name string) (verdict, error) {
 	path := filepath.Join(dir, name)
 	fi, err := os.Lstat(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", nil
+		return verdict{}, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("job directory: %w", err)
+		return verdict{}, fmt.Errorf("job directory: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return "not a regular file", nil
+		return verdict{why: "not a regular file"}, nil
 	}
-	var head [128]byte
+	var head [maxLockSize]byte
 	var n int
 	if name == LockFile || name == JournalFile || name == DamagedFile || name == PreviousFile || name == ResultsFile {
 		if n, err = readHead(path, head[:]); err != nil {
-			return "", fmt.Errorf("job directory: %w", err)
+			return verdict{}, fmt.Errorf("job directory: %w", err)
 		}
 	}
 	switch name {
 	case ResultsFile:
 		if !bytes.HasPrefix(head[:n], []byte(strings.Join(resultColumns, ","))) {
-			return "not a results file of zentra-import", nil
+			return verdict{why: "not a results file of zentra-import"}, nil
 		}
 	case SummaryFile:
 		if !isSummary(path, fi.Size()) {
-			return "not a summary of zentra-import", nil
+			return verdict{why: "not a summary of zentra-import"}, nil
 		}
 	case LockFile:
-		// A pid and a newline; a reader may meet a longer pid's tail while the holder rewrites it.
-		if fi.Size() > int64(len(head)) || len(bytes.Trim(head[:n], "0123456789 \n")) > 0 {
-			return "not a lock file", nil
+		switch kindOfLock(head[:n], fi.Size()) {
+		case lockMarked:
+			return verdict{proves: true}, nil
+		case lockOld:
+			return verdict{unproven: needsProofLock}, nil
 		}
+		return verdict{why: "not a lock file"}, nil
 	case JournalFile, DamagedFile, PreviousFile:
 		// A journal is created whole (renamed into place), so it starts with the magic; an empty file is
 		// read as a fresh journal.
-		if m := min(n, len(magic)); string(head[:m]) != magic[:m] {
-			return "not a zentra-import journal", nil
+		if m := min(n, len(magic)); string(head[:m]) == magic[:m] {
+			return verdict{proves: name == JournalFile && fi.Size() > 0}, nil
 		}
+		damaged, err := startLost(path, fi.Size())
+		if err != nil {
+			return verdict{}, fmt.Errorf("job directory: %w", err)
+		}
+		if damaged {
+			return verdict{unproven: needsProofStart}, nil
+		}
+		return verdict{why: "not a zentra-import journal"}, nil
 	}
-	return "", nil
+	return verdict{unproven: needsProof}, nil
 }
 
-func nonEmpty(dir, name string) bool {
-	fi, err := os.Stat(filepath.Join(dir, name))
-	return err == nil && fi.Size() > 0
-}
-
-// IsJobDir reports whether dir holds a job of this tool (a run's or a validate's): a lock or a journal.
+// IsJobDir reports whether dir holds a job of this tool (a run's or a validate's): a lock file with this
+// version's marker or a journal, as CheckDir takes for proof.
 func IsJobDir(dir string) bool {
+	proven := false
 	for _, name := range []string{LockFile, JournalFile} {
-		if why, err := notOurs(dir, name); err != nil || why != "" {
+		v, err := judge(dir, name)
+		if err != nil || v.why != "" {
 			return false
 		}
-		if name == LockFile && exists(dir, name) || nonEmpty(dir, name) {
-			return true
-		}
+		proven = proven || v.proves
 	}
-	return false
-}
-
-func exists(dir, name string) bool {
-	_, err := os.Lstat(filepath.Join(dir, name))
-	return err == nil
+	return proven
 }
 
 // isSummary reports whether path holds a summary.json this tool wrote: a JSON object naming the command

@@ -1,6 +1,8 @@
 package checkpoint
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,7 +79,31 @@ func TestCheckDir(t *testing.T) {
 		{name: "missing directory", missing: true},
 		{name: "empty directory"},
 		{name: "only job files", entries: allJobFiles()},
-		{name: "empty lock and journal", entries: []entry{{name: LockFile}, {name: JournalFile}}},
+		{name: "a released lock and an empty journal", entries: []entry{{name: LockFile, content: lockMarker}, {name: JournalFile}}},
+		// Lock files of earlier versions (empty, or a bare pid) prove nothing: anyone can write one. Beside a
+		// journal they are the job's; alone, or beside files of the user's, they are refused (QA: a folder
+		// with an empty lock had the user's rejects.csv and mapping.inferred.yaml written over).
+		{name: "an old empty lock and an empty journal", entries: []entry{{name: LockFile}, {name: JournalFile}},
+			foreign: []string{LockFile + " (" + needsProofLock + ")"}},
+		{name: "an old lock beside a journal", entries: []entry{{name: LockFile, content: "4242\n"}, {name: JournalFile, content: magic + "\x00\x01"},
+			{name: RejectsFile, content: "a,error\n"}}},
+		{name: "an old empty lock beside the user's files", entries: []entry{{name: LockFile}, {name: RejectsFile, content: "mine\n"},
+			{name: InferredMappingFile, content: "my: mapping\n"}},
+			foreign: []string{LockFile + " (" + needsProofLock + ")", InferredMappingFile + " (" + needsProof + ")", RejectsFile + " (" + needsProof + ")"}},
+		{name: "an old pid lock beside the user's files", entries: []entry{{name: LockFile, content: "31337\n"}, {name: RejectsFile, content: "mine\n"}},
+			foreign: []string{LockFile + " (" + needsProofLock + ")", RejectsFile + " (" + needsProof + ")"}},
+		{name: "a lock file with the marker and text", entries: []entry{{name: LockFile, content: lockMarker + "my notes\n"}},
+			foreign: []string{LockFile + " (not a lock file)"}},
+		{name: "a held lock, its pid rewritten", entries: []entry{{name: LockFile, content: lockMarker + "pid 12\n345\n"}, {name: RejectsFile, content: "a,error\n"}}},
+		// A journal whose start was zeroed (a lost block) is the job's where the lock proves the directory.
+		{name: "a journal zeroed at its start beside the lock", entries: []entry{{name: LockFile, content: lockMarker},
+			{name: JournalFile, content: string(make([]byte, 4096)) + string(marker[:]) + "rest"}}},
+		{name: "a journal zeroed at its start alone", entries: []entry{{name: JournalFile, content: string(make([]byte, 4096))}},
+			foreign: []string{JournalFile + " (" + needsProofStart + ")"}},
+		{name: "a journal zeroed at its start beside an old lock", entries: []entry{{name: LockFile, content: "7\n"}, {name: JournalFile, content: string(make([]byte, 64))}},
+			foreign: []string{JournalFile + " (" + needsProofStart + ")", LockFile + " (" + needsProofLock + ")"}},
+		{name: "a damaged copy zeroed at its start beside the lock", entries: []entry{{name: LockFile, content: lockMarker + "pid 9\n"},
+			{name: DamagedFile, content: "\x00\x00\x00 garbled " + string(marker[:])}}},
 		{name: "a journal cut inside the magic", entries: []entry{{name: JournalFile, content: magic[:3]}}},
 		{name: "the input beside the job files", entries: append(allJobFiles(), entry{name: "customers.csv", content: "a\n"}),
 			foreign: []string{"customers.csv"}},
@@ -110,9 +136,11 @@ func TestCheckDir(t *testing.T) {
 			foreign: []string{RejectsFile + " (not beside a lock or checkpoint of zentra-import)"}},
 		// Crashes before the proof: a run without --mapping saves the inferred mapping before it creates
 		// the journal; validate commits rejects.csv before summary.json. The lock is there from the start.
-		{name: "a run killed before its journal", entries: []entry{{name: LockFile, content: "4242\n"}, {name: InferredMappingFile, content: "fields:\n"}}},
-		{name: "a validate killed before its summary", entries: []entry{{name: LockFile, content: "4242\n"}, {name: RejectsFile, content: "a,error\n"}}},
-		{name: "what validate leaves", entries: []entry{{name: LockFile}, {name: RejectsFile, content: "a,error\n"}, {name: SummaryFile, content: ourSummary("validate")}}},
+		{name: "a run killed before its journal", entries: []entry{{name: LockFile, content: lockMarker + "pid 4242\n"}, {name: InferredMappingFile, content: "fields:\n"}}},
+		{name: "a validate killed before its summary", entries: []entry{{name: LockFile, content: lockMarker + "pid 4242\n"}, {name: RejectsFile, content: "a,error\n"}}},
+		{name: "what validate leaves", entries: []entry{{name: LockFile, content: lockMarker}, {name: RejectsFile, content: "a,error\n"}, {name: SummaryFile, content: ourSummary("validate")}}},
+		{name: "what validate of an earlier version leaves", entries: []entry{{name: LockFile}, {name: RejectsFile, content: "a,error\n"}, {name: SummaryFile, content: ourSummary("validate")}},
+			foreign: []string{LockFile + " (" + needsProofLock + ")", RejectsFile + " (" + needsProof + ")", SummaryFile + " (" + needsProof + ")"}},
 		{name: "a summary copied beside the user's rejects", entries: []entry{{name: RejectsFile, content: "my fixes\n"}, {name: SummaryFile, content: ourSummary("run")}},
 			foreign: []string{RejectsFile + " (not beside a lock or checkpoint of zentra-import)", SummaryFile + " (not beside a lock or checkpoint of zentra-import)"}},
 		{name: "what an interrupted first run leaves", entries: []entry{{name: LockFile, content: "1\n"}, {name: JournalFile, content: magic},
@@ -242,3 +270,81 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	}))
 	return m
 }
+
+// A journal whose first 4 KiB were zeroed (a lost block) is told from a file that is not a journal: Open
+// refuses it as damaged at its start, CheckDir takes it for the job's where the lock file proves the
+// directory, and Reset keeps it aside as checkpoint.damaged so that the job can start over.
+func TestJournalDamagedAtItsStart(t *testing.T) {
+	dir := t.TempDir()
+	l, err := LockDir(dir)
+	require.NoError(t, err)
+	defer l.Unlock()
+	j, _, err := open(dir, testBinding, Options{}, noCompaction)
+	require.NoError(t, err)
+	for r := 1; r <= 100; r++ {
+		require.NoError(t, j.Record(testOutcome(r, StatusCreated, 0)))
+	}
+	require.NoError(t, j.Close())
+	path := journalPath(dir)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Greater(t, len(b), 4096)
+	copy(b, make([]byte, 4096))
+	require.NoError(t, os.WriteFile(path, b, 0o600))
+
+	_, _, err = open(dir, testBinding, Options{}, noCompaction)
+	var ce *CorruptError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "checkpoint "+path+": the journal is damaged at its start (its first 4096 bytes are zeros): its header, which ties the job to its input, mapping and API, is lost", err.Error())
+	assert.Contains(t, ce.Hint(), "--restart")
+	assert.Contains(t, ce.Hint(), DamagedFile)
+	assert.Contains(t, ce.Hint(), "cannot be used")
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, b, after, "Open changes nothing")
+
+	require.NoError(t, CheckDir(dir, ""), "the lock file proves the directory the job's")
+	require.NoError(t, Reset(dir))
+	assert.NoFileExists(t, path)
+	assertContent(t, filepath.Join(dir, DamagedFile), string(b))
+	j, st, err := open(dir, testBinding, Options{}, noCompaction)
+	require.NoError(t, err, "started over")
+	assert.True(t, st.Fresh)
+	require.NoError(t, j.Close())
+	require.NoError(t, CheckDir(dir, ""), "the damaged copy beside the journal is the job's")
+}
+
+func TestStartDamage(t *testing.T) {
+	zeros := func(n int) string { return string(make([]byte, n)) }
+	tests := []struct {
+		name    string
+		content string
+		lost    bool
+		zeros   int
+	}{
+		{"zeros, then records", zeros(4096) + string(marker[:]) + "rest", true, 4096},
+		{"zeros only", zeros(64), true, 64},
+		{"a damaged magic before the header record", "ZIJRNM\x00\x01saltsalt" + string(marker[:]) + "hdr", true, 0},
+		{"a marker far into the file", strings.Repeat("x", startLookAhead-4) + string(marker[:]), true, 0},
+		{"a marker beyond the look-ahead", strings.Repeat("x", startLookAhead+1) + string(marker[:]), false, 0},
+		{"a text file", "my notes about the import\n", false, 0},
+		{"a few zeros", "\x00\x00\x00 text", false, 3},
+		{"empty", "", false, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lost, z, err := startDamage(bytes.NewReader([]byte(tt.content)), int64(len(tt.content)))
+			require.NoError(t, err)
+			assert.Equal(t, tt.lost, lost)
+			assert.Equal(t, tt.zeros, z)
+		})
+	}
+	t.Run("a read error", func(t *testing.T) {
+		_, _, err := startDamage(failingReader{}, 100)
+		assert.Error(t, err)
+	})
+}
+
+type failingReader struct{}
+
+func (failingReader) ReadAt([]byte, int64) (int, error) { return 0, errors.New("i/o error") }

@@ -56,6 +56,7 @@ type Journal struct {
 	mu         sync.Mutex
 	cond       *sync.Cond // broadcast when a batch is taken, made durable, or fails
 	f          *os.File
+	dirID      os.FileInfo // the job directory when the journal was opened: checked at every commit
 	salt       salt
 	size       int64 // bytes durably in the file
 	records    int   // records durably in the file, the header not counted
@@ -69,17 +70,75 @@ type Journal struct {
 	closing    bool
 	closed     bool
 	err        error // sticky: the first write or fsync failure
+
+	latest rowTable           // per row, the status of its latest durable outcome (0: none)
+	counts [nibStatus + 1]int // rows by that status
 }
 
-func newJournal(dir, path string, f *os.File, size int64, s salt, records int, st *State, opts Options, tune tuning) *Journal {
+func newJournal(dir, path string, f *os.File, size int64, s salt, records int, st *State, opts Options, tune tuning) (*Journal, error) {
+	dirID, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open checkpoint: %w", err)
+	}
 	j := &Journal{
 		dir: dir, path: path, opts: opts, prior: st, tune: tune,
 		kick: make(chan struct{}, 1), done: make(chan struct{}),
-		f: f, salt: s, size: size, records: records,
+		f: f, dirID: dirID, salt: s, size: size, records: records,
+	}
+	j.latest.b = make([]byte, len(st.rows.b))
+	for row := 1; row < st.rows.rows(); row++ {
+		if v := st.rows.get(row) & nibStatus; v != 0 {
+			j.latest.set(row, v)
+			j.counts[v]++
+		}
 	}
 	j.cond = sync.NewCond(&j.mu)
 	go j.commitLoop()
-	return j
+	return j, nil
+}
+
+// check returns a *GoneError when the job directory's path no longer holds the directory the journal was
+// opened in, or the journal's path no longer holds f, the file being written (by device and inode). The
+// journal's own renames (compaction) replace f, so f is asked each time.
+func (j *Journal) check(f *os.File) error {
+	di, err := os.Stat(j.dir)
+	if err != nil || !os.SameFile(di, j.dirID) {
+		return &GoneError{Dir: j.dir, Path: j.path, DirGone: true}
+	}
+	fi, err := os.Stat(j.path)
+	if err != nil {
+		return &GoneError{Dir: j.dir, Path: j.path}
+	}
+	open, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", j.path, err)
+	}
+	if !os.SameFile(fi, open) {
+		return &GoneError{Dir: j.dir, Path: j.path}
+	}
+	return nil
+}
+
+// Durable is what a journal holds durably: the outcomes of every run of the job that reached the disk.
+type Durable struct {
+	Counts map[Status]int // rows by the status of their latest durable outcome
+	Rows   int            // rows with a durable outcome: the sum of Counts
+	Bytes  int64          // the journal's size
+}
+
+// Durable says what the journal holds durably now. After a write failure it still says what was durable
+// before it: that is what a resumed run finds.
+func (j *Journal) Durable() Durable {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	d := Durable{Counts: map[Status]int{}, Bytes: j.size}
+	for st, n := range j.counts {
+		if n > 0 {
+			d.Counts[Status(st)] = n
+			d.Rows += n
+		}
+	}
+	return d
 }
 
 // Start records that a row is about to be sent, before the request goes out. It is durable at the next
@@ -285,13 +344,30 @@ func (j *Journal) commitLoop() {
 
 		err := writeAtSync(f, batch, off)
 		if err != nil {
-			j.fail(fmt.Errorf("write checkpoint %s: %w", j.path, err))
+			// A full disk takes part of a batch: cut it off, so that the journal holds what was reported
+			// durable and nothing more, as the next run will read it (its rows are sent again, the same
+			// keys answering with the customers already created).
+			_ = f.Truncate(off)
+			j.fail(fmt.Errorf("write checkpoint %s: %w", j.path, unwrapPath(err)))
+			return
+		}
+		// Durable in the file, but is the file still the job's journal? A job directory removed, or a
+		// journal renamed over, while the job runs takes every later outcome with it: stop at once.
+		if err := j.check(f); err != nil {
+			j.fail(err)
 			return
 		}
 		if j.opts.OnDurable != nil && len(outs) > 0 {
 			j.opts.OnDurable(outs)
 		}
 		j.mu.Lock()
+		for _, o := range outs {
+			if old := j.latest.get(o.Row); old != 0 {
+				j.counts[old]--
+			}
+			j.latest.set(o.Row, uint8(o.Status))
+			j.counts[o.Status]++
+		}
 		j.size += int64(len(batch))
 		j.records += n
 		j.durable = seq

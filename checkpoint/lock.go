@@ -38,14 +38,21 @@ func (e *LockedError) Hint() string {
 		"time, give it its own --out directory"
 }
 
+// lockMarker is the first line of every lock file this version writes: what tells a job directory's lock
+// from a file of the user's that happens to be called "lock". While the lock is held a line "pid N"
+// follows; a released lock file holds the marker alone.
+const lockMarker = "zentra-import lock v1\n"
+
 // LockDir creates dir (0700) if needed and takes its lock without waiting: if another process holds it,
 // LockDir returns a *LockedError naming that process at once. The lock is a kernel lock (flock) on the
 // directory itself, which no file operation inside it can undo — deleting the lock file, or renaming a new
 // journal into place, leaves it held — and one on the lock file, which carries the holder's pid. Where the
 // file system cannot lock a directory (some network file systems), the lock file's lock alone guards the
-// job. LockDir writes its pid into the lock file and removes temporary files that an interrupted run may
-// have left behind. A file named "lock" that holds more than a pid is not the job's: LockDir refuses it
-// with a *DirError and leaves it as it is.
+// job. A missing lock file is created whole, the marker in it (it never exists empty); LockDir then writes
+// the marker and its pid into it, and removes temporary files that an interrupted run may have left
+// behind. A lock file of an earlier version (empty, or a pid alone) is taken over and rewritten; whether
+// it proves anything is CheckDir's question. A file named "lock" that holds anything else is not the
+// job's: LockDir refuses it with a *DirError and leaves it as it is.
 func LockDir(dir string) (*Lock, error) {
 	if err := ensureDir(dir); err != nil {
 		return nil, err
@@ -82,6 +89,9 @@ func (l *Lock) lockFile(dir string) error {
 	if why != "" {
 		return &DirError{Dir: dir, Foreign: []string{LockFile + " (" + why + ")"}}
 	}
+	if err := createLockFile(l.path); err != nil {
+		return fmt.Errorf("lock job directory %s: %w", dir, err)
+	}
 	fl := flock.New(l.path, flock.SetFlag(os.O_CREATE|os.O_RDWR), flock.SetPermissions(0o600))
 	ok, err := fl.TryLock()
 	if err != nil {
@@ -92,14 +102,14 @@ func (l *Lock) lockFile(dir string) error {
 		return &LockedError{PID: readPID(l.path), Path: l.path}
 	}
 	l.fl = fl
-	if err := writePID(l.path); err != nil {
+	if err := writeLockFile(l.path, os.Getpid()); err != nil {
 		return fmt.Errorf("lock job directory %s: %w", dir, err)
 	}
 	return nil
 }
 
-// Unlock releases the lock. The lock file stays, emptied, so that a reader never names a process that has
-// let go.
+// Unlock releases the lock. The lock file stays, holding the marker alone, so that a reader never names a
+// process that has let go and the directory stays proven a job's.
 func (l *Lock) Unlock() error {
 	if l == nil {
 		return nil
@@ -107,8 +117,8 @@ func (l *Lock) Unlock() error {
 	var err error
 	if l.fl != nil {
 		// Clear the pid first. A lock file someone deleted is no reason to keep the lock.
-		if terr := os.Truncate(l.path, 0); terr != nil && !errors.Is(terr, fs.ErrNotExist) {
-			err = fmt.Errorf("unlock %s: %w", l.path, terr)
+		if werr := writeLockFile(l.path, 0); werr != nil && !errors.Is(werr, fs.ErrNotExist) {
+			err = fmt.Errorf("unlock %s: %w", l.path, werr)
 		}
 	}
 	if rerr := l.release(); rerr != nil {
@@ -144,15 +154,67 @@ func holderPID(dir, lockPath string) int {
 	return readPID(lockPath)
 }
 
-func writePID(path string) error {
+// createLockFile makes a missing lock file appear with its marker already in it: written and synced under
+// a temporary name, then linked into place, which fails rather than replace a file that appeared in the
+// meantime. Where the file system has no hard links it is created exclusively and then written.
+func createLockFile(path string) error {
+	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+		return nil // there (LockDir checked what it is), or a stat error that opening it will report
+	}
+	tmp, err := createTemp(path)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	_, err = tmp.WriteString(lockMarker)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	switch err = os.Link(tmp.Name(), path); {
+	case errors.Is(err, fs.ErrExist):
+		return nil // another process made it first (where the directory itself cannot be locked)
+	case err != nil:
+		if err = createExclusive(path, lockMarker); errors.Is(err, fs.ErrExist) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// createExclusive creates path, which must not exist, holding content.
+func createExclusive(path, content string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	_, err = f.WriteString(content)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// writeLockFile rewrites the lock file in place: the marker, then "pid N" for pid > 0.
+func writeLockFile(path string, pid int) error {
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
 	if err != nil {
 		return err
 	}
-	pid := strconv.Itoa(os.Getpid()) + "\n"
-	_, err = f.WriteAt([]byte(pid), 0)
+	content := lockMarker
+	if pid > 0 {
+		content += "pid " + strconv.Itoa(pid) + "\n"
+	}
+	_, err = f.WriteAt([]byte(content), 0)
 	if err == nil {
-		err = f.Truncate(int64(len(pid)))
+		err = f.Truncate(int64(len(content)))
 	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
@@ -160,12 +222,50 @@ func writePID(path string) error {
 	return err
 }
 
+// lockKind is what a file named "lock" holds.
+type lockKind int
+
+const (
+	lockForeign lockKind = iota // anything else: not a lock file
+	lockMarked                  // this version's: the marker, then a pid while held
+	lockOld                     // an earlier version's: empty, or a pid alone
+)
+
+// maxLockSize bounds a lock file: the marker and a pid line, with room to spare.
+const maxLockSize = 128
+
+// kindOfLock reads a lock file's content (all of it: at most maxLockSize bytes of a file of size bytes).
+// A reader may meet a longer pid's tail while the holder rewrites it, so digits, spaces and line breaks
+// may follow the pid line.
+func kindOfLock(b []byte, size int64) lockKind {
+	switch {
+	case size > maxLockSize:
+		return lockForeign
+	case bytes.HasPrefix(b, []byte(lockMarker)):
+		if rest := bytes.TrimPrefix(b[len(lockMarker):], []byte("pid ")); len(bytes.Trim(rest, "0123456789 \n")) == 0 {
+			return lockMarked
+		}
+		return lockForeign
+	case len(bytes.Trim(b, "0123456789 \n")) == 0:
+		return lockOld
+	}
+	return lockForeign
+}
+
+// readPID reads the holder's pid from a lock file: this version's "pid N" line, or an earlier version's
+// bare pid. It returns 0 when there is none.
 func readPID(path string) int {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0
 	}
-	line, _, _ := bytes.Cut(b, []byte("\n"))
+	line := b
+	if rest, ok := bytes.CutPrefix(b, []byte(lockMarker)); ok {
+		if line, ok = bytes.CutPrefix(rest, []byte("pid ")); !ok {
+			return 0
+		}
+	}
+	line, _, _ = bytes.Cut(line, []byte("\n"))
 	pid, err := strconv.Atoi(string(bytes.TrimSpace(line)))
 	if err != nil || pid <= 0 {
 		return 0

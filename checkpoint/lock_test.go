@@ -213,3 +213,72 @@ func TestLockDirLeavesAForeignLockFileAlone(t *testing.T) {
 		})
 	}
 }
+
+// The lock file's content is what proves a job directory: the marker, then the holder's pid while held,
+// the marker alone once released. It never exists without the marker.
+func TestLockFileFormat(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "job")
+	path := filepath.Join(dir, LockFile)
+	l, err := LockDir(dir)
+	require.NoError(t, err)
+	assertContent(t, path, fmt.Sprintf("zentra-import lock v1\npid %d\n", os.Getpid()))
+	assert.Equal(t, os.FileMode(0o600), fileMode(t, path))
+	assert.Equal(t, os.Getpid(), readPID(path))
+	require.NoError(t, l.Unlock())
+	assertContent(t, path, "zentra-import lock v1\n")
+	assert.Zero(t, readPID(path), "a released lock names no process")
+	assert.True(t, IsJobDir(dir))
+
+	// What a run leaves beside its lock is the job's, journal or not.
+	makeEntries(t, dir, []entry{{name: RejectsFile, content: "a,error\n"}, {name: InferredMappingFile, content: "fields:\n"}})
+	require.NoError(t, CheckDir(dir, ""))
+
+	// An earlier version's lock file is rewritten in this format by the next LockDir.
+	for _, old := range []string{"", "98765\n"} {
+		require.NoError(t, os.WriteFile(path, []byte(old), 0o600))
+		assert.False(t, IsJobDir(dir), "%q alone proves nothing", old)
+		l, err = LockDir(dir)
+		require.NoError(t, err)
+		assertContent(t, path, fmt.Sprintf("zentra-import lock v1\npid %d\n", os.Getpid()))
+		require.NoError(t, l.Unlock())
+	}
+	assert.Empty(t, tempFiles(t, dir), "no temporary file left")
+}
+
+func tempFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	temps, err := filepath.Glob(filepath.Join(dir, ".*"+tempMark+"*"))
+	require.NoError(t, err)
+	return temps
+}
+
+func TestReadPID(t *testing.T) {
+	for content, want := range map[string]int{
+		lockMarker + "pid 4242\n":    4242,
+		lockMarker + "pid 12\n345\n": 12, // a longer pid's tail met while the holder rewrote it
+		lockMarker:                   0,
+		lockMarker + "4242\n":        0,
+		"4242\n":                     4242, // an earlier version's holder
+		"":                           0,
+		"-3\n":                       0,
+	} {
+		path := filepath.Join(t.TempDir(), LockFile)
+		require.NoError(t, os.WriteFile(path, []byte(content), 0o600))
+		assert.Equal(t, want, readPID(path), "%q", content)
+	}
+}
+
+// A directory proven only by an earlier version's lock is refused, and the hint says what to do with one.
+func TestCheckDirRefusesAnOldLockAloneAndSaysWhy(t *testing.T) {
+	dir := t.TempDir()
+	makeEntries(t, dir, []entry{{name: LockFile, content: "4242\n"}, {name: RejectsFile, content: "mine\n"}})
+	var de *DirError
+	require.ErrorAs(t, CheckDir(dir, ""), &de)
+	assert.True(t, de.OldLock)
+	assert.Contains(t, de.Hint(), "an earlier version of zentra-import left without a checkpoint")
+
+	makeEntries(t, dir, []entry{{name: LockFile, content: lockMarker}, {name: ResultsFile, content: "mine\n"}})
+	require.ErrorAs(t, CheckDir(dir, ""), &de)
+	assert.False(t, de.OldLock, "the lock proves the directory; only results.csv is not the job's")
+	assert.NotContains(t, de.Hint(), "earlier version")
+}

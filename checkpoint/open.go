@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/binary"
 	"errors"
@@ -77,19 +78,24 @@ func open(dir string, b Binding, opts Options, t tuning) (*Journal, *State, erro
 func create(dir, path string, b Binding, opts Options, t tuning) (*Journal, *State, error) {
 	var raw [8]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return nil, nil, fmt.Errorf("create checkpoint: %w", err)
+		return nil, nil, fmt.Errorf("create checkpoint: %w", unwrapPath(err))
 	}
 	s := newSalt(raw)
 	buf := appendHeaderRecord(appendPrelude(nil, s), s, b)
 	f, err := createTemp(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("create checkpoint: %w", err)
+		return nil, nil, fmt.Errorf("create checkpoint %s: %w", path, unwrapPath(err))
 	}
 	if err := writeSyncRename(f, buf, path); err != nil {
-		return nil, nil, fmt.Errorf("create checkpoint: %w", err)
+		return nil, nil, fmt.Errorf("create checkpoint %s: %w", path, unwrapPath(err))
 	}
 	st := &State{Fresh: true, ResumeRow: 1, ResumeOffset: -1, Counts: map[Status]int{}, retryFailed: opts.RetryFailed}
-	return newJournal(dir, path, f, int64(len(buf)), s, 0, st, opts, t), st, nil
+	j, err := newJournal(dir, path, f, int64(len(buf)), s, 0, st, opts, t)
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return j, st, nil
 }
 
 // writeSyncRename writes a whole temporary file, makes it durable and renames it to path. f stays open
@@ -157,6 +163,16 @@ func readHeader(f io.ReaderAt, size int64, path string) (salt, *scanner, Binding
 		return salt{}, nil, Binding{}, fmt.Errorf("read checkpoint: %w", err)
 	}
 	if m := min(n, len(magic)); string(pre[:m]) != magic[:m] {
+		if lost, zeros, err := startDamage(f, size); err != nil {
+			return salt{}, nil, Binding{}, fmt.Errorf("read checkpoint: %w", err)
+		} else if lost {
+			reason := "the journal is damaged at its start"
+			if zeros > 0 {
+				reason += fmt.Sprintf(" (its first %d bytes are zeros)", zeros)
+			}
+			reason += ": its header, which ties the job to its input, mapping and API, is lost"
+			return salt{}, nil, Binding{}, &CorruptError{Path: path, Offset: -1, Reason: reason, startLost: true}
+		}
 		return salt{}, nil, Binding{}, foreign("not a zentra-import checkpoint journal")
 	}
 	if size < preludeSize {
@@ -176,6 +192,37 @@ func readHeader(f io.ReaderAt, size int64, path string) (salt, *scanner, Binding
 	}
 	b, _ := decodeHeader(fr.payload)
 	return s, sc, b, nil
+}
+
+// startLookAhead is how far into a file without the magic startDamage looks for a record's sync marker.
+const startLookAhead = 1 << 20
+
+// startLost reports whether the file at path, which does not start with the journal's magic, is a journal
+// whose start was destroyed (see startDamage).
+func startLost(path string, size int64) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	lost, _, err := startDamage(f, size)
+	return lost, err
+}
+
+// startDamage tells, of a file that does not start with the journal's magic, whether it is a journal whose
+// start was destroyed rather than a file of someone else's: its first 16 bytes (the prelude's place) are
+// zeros, as a lost block reads back after a crash, or a record's sync marker appears within its first
+// MiB (0xF7 never occurs in UTF-8 text). zeros counts the zero bytes it starts with.
+func startDamage(r io.ReaderAt, size int64) (lost bool, zeros int, err error) {
+	b := make([]byte, min(size, startLookAhead+int64(len(marker))))
+	n, err := r.ReadAt(b, 0)
+	if err != nil && !(err == io.EOF && n == len(b)) {
+		return false, 0, err
+	}
+	for zeros < n && b[zeros] == 0 {
+		zeros++
+	}
+	return zeros >= preludeSize || bytes.Contains(b[:n], marker[:]), zeros, nil
 }
 
 func (r *recovery) run() (*Journal, *State, error) {
@@ -223,7 +270,14 @@ func (r *recovery) run() (*Journal, *State, error) {
 		st.Repaired = fmt.Sprintf("checkpoint: cut %d damaged bytes at offset %d, the tail of a write that the interruption cut short; the %d records before it are intact",
 			res.tailLen, res.tail, r.records)
 	}
-	return newJournal(r.dir, r.path, f, size, r.salt, records, st, r.opts, r.tune), st, nil
+	j, err := newJournal(r.dir, r.path, f, size, r.salt, records, st, r.opts, r.tune)
+	if err != nil {
+		if f != r.f {
+			f.Close() // the rewritten journal; the caller closes r.f
+		}
+		return nil, nil, err
+	}
+	return j, st, nil
 }
 
 // apply adds one record to the state.

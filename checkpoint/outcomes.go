@@ -215,7 +215,7 @@ func rewrite(path string, f *os.File, size int64, s salt, how rewriteHow, t tuni
 	}
 	tmp, err := createTemp(path)
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("rewrite checkpoint: %w", err)
+		return nil, 0, 0, fmt.Errorf("rewrite checkpoint: %w", unwrapPath(err))
 	}
 	bw := bufio.NewWriterSize(tmp, 1<<20)
 	cw := &countWriter{w: bw}
@@ -254,7 +254,7 @@ func rewrite(path string, f *os.File, size int64, s salt, how rewriteHow, t tuni
 	if err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
-		return nil, 0, 0, fmt.Errorf("rewrite checkpoint: %w", err)
+		return nil, 0, 0, fmt.Errorf("rewrite checkpoint: %w", unwrapPath(err))
 	}
 	crashHook(how.stage + ":renamed")
 	if err := syncDir(filepath.Dir(path)); err != nil {

@@ -73,7 +73,7 @@ func (r *runner) openJournal(b checkpoint.Binding, opts checkpoint.Options) (*ch
 	if !ok || !old.GrowsInto(b) {
 		j, st, err := checkpoint.Open(r.dir, b, opts)
 		if err != nil {
-			return nil, nil, shorterInputHint(wrapInput(err, ""), ok, old, b)
+			return nil, nil, shorterInputHint(wrapInput(err, spaceHint(err)), ok, old, b)
 		}
 		return j, st, nil
 	}
@@ -89,7 +89,7 @@ func (r *runner) openJournal(b checkpoint.Binding, opts checkpoint.Options) (*ch
 	bound.InputSize, bound.InputSHA256 = old.InputSize, old.InputSHA256
 	j, st, err := checkpoint.Open(r.dir, bound, opts)
 	if err != nil {
-		return nil, nil, wrapInput(err, "")
+		return nil, nil, wrapInput(err, spaceHint(err))
 	}
 	if err := r.lastRowKept(j, st, old.InputSize); err != nil {
 		_ = j.Close()

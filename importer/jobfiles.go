@@ -132,11 +132,29 @@ func abortUnlessCommitted(f *checkpoint.AtomicFile, err *error) {
 	}
 }
 
-// finish writes the job files and the summary, and marks the journal finished when every row is done.
+// finish writes the job files and the summary, and marks the journal finished when every row is done. It
+// returns the summary and the run's error: runErr, explained, or else its own.
 func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, error) {
 	o := r.o
 	files := &jobFiles{dir: r.dir, src: r.src, carry: r.carry}
-	filesErr := files.write(r.j)
+	var filesErr error
+	if filesErr = r.j.Err(); filesErr == nil { // the files are rebuilt from the journal: not from a failed one
+		filesErr = files.write(r.j)
+	}
+	if filesErr != nil {
+		// What the journal holds durably is what counts, and what a resumed run finds: not the rows that
+		// the files had reached.
+		d := r.j.Durable()
+		files.counts, files.outcome = newCounts(), d.Rows
+		for st, n := range d.Counts {
+			files.counts[st.String()] = n
+		}
+		if jerr := r.j.Err(); jerr != nil {
+			filesErr = journalError(jerr)
+		} else {
+			filesErr = &Error{Kind: KindAborted, Err: filesErr, Hint: "the journal is intact: run the same command again to rebuild the job files"}
+		}
+	}
 
 	if r.counted != nil {
 		<-r.counted // the total, for the rows still pending; and no goroutine reads the input after Run
@@ -158,11 +176,9 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 		files = &jobFiles{dir: r.dir, src: r.src, carry: r.carry}
 		filesErr = files.tally(r.j)
 	}
-	var changeErr error // the run's error if the change is what stopped it: returned, for the exit code
 	if changed != nil {
 		if runErr == nil {
-			runErr = runChangeError(changed)
-			changeErr = runErr
+			runErr = runChangeError(changed) // the change is what stopped the run, for the exit code
 		} else if !errors.As(runErr, &ce) {
 			r.log.Warn(changed.Error())
 		}
@@ -199,6 +215,7 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 	}
 	s.Complete = r.eof && runErr == nil && filesErr == nil && files.counts["pending"] == 0
 
+	runErr, filesErr = r.diskFull(runErr, s), r.diskFull(filesErr, s)
 	switch KindOf(runErr) {
 	case KindInterrupted:
 		s.ExitCode, s.Stopped = 130, "interrupted"
@@ -211,21 +228,38 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 		}
 	}
 	if filesErr != nil {
-		filesErr = &Error{Kind: KindAborted, Err: filesErr, Hint: "the journal is intact: run the same command again to rebuild the job files"}
 		if s.ExitCode == 0 || s.ExitCode == 1 {
 			s.ExitCode = 3
 		}
-		return s, filesErr
+		if s.Stopped == "" {
+			s.Stopped = filesErr.Error()
+		}
+		var gone *checkpoint.GoneError
+		if errors.As(filesErr, &gone) {
+			s.NoFiles = true // the directory is gone, or not the job's: write nothing there
+		} else {
+			_ = writeSummary(r.dir, s) // the durable counts, where there is room for them
+		}
+		return s, firstErr(runErr, filesErr)
 	}
 	// The summary first: a crash before the finish record leaves a job that the next run finishes again
 	// (sending nothing), never a finished job whose summary is an older run's.
 	if err := writeSummary(r.dir, s); err != nil {
-		return s, &Error{Kind: KindAborted, Err: fmt.Errorf("write summary: %w", err), Hint: "the journal is intact: run the same command again to rebuild the job files"}
+		return s, firstErr(runErr, r.diskFull(&Error{Kind: KindAborted, Err: fmt.Errorf("write summary: %w", err), Hint: "the journal is intact: run the same command again to rebuild the job files"}, s))
 	}
 	if s.Complete {
 		if err := r.j.Finish(rows, s.ExitCode); err != nil {
-			return s, journalError(err)
+			return s, r.diskFull(journalError(err), s)
 		}
 	}
-	return s, changeErr
+	return s, runErr
+}
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

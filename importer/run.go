@@ -389,11 +389,7 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 	stopProgress()
 	<-progDone
 
-	sum, err := r.finish(binding, runErr)
-	if err != nil && runErr == nil {
-		runErr = err
-	}
-	return sum, runErr
+	return r.finish(binding, runErr)
 }
 
 // produce reads the input from the resume point, skips rows already done, maps the rest and hands them to
@@ -477,6 +473,10 @@ func checkRow(mapper *mapping.Mapper, seen *mapping.Seen, rec *mapping.Record) (
 }
 
 func journalError(err error) error {
+	var gone *checkpoint.GoneError
+	if errors.As(err, &gone) {
+		return &Error{Kind: KindAborted, Err: err, Hint: gone.Hint()}
+	}
 	return &Error{Kind: KindAborted, Err: fmt.Errorf("checkpoint journal: %w", err),
 		Hint: "the job directory must be writable with free space; fix it and run the same command again to resume"}
 }

@@ -58,7 +58,7 @@ func openSource(input, mappingFile string) (*source, error) {
 		}
 		s.m, s.inferred = m, annotated
 	}
-	f, err := os.Open(input)
+	f, err := mapping.OpenRegular(input)
 	if err != nil {
 		return nil, wrapInput(err, "")
 	}
@@ -116,6 +116,8 @@ func (s *source) Close() error {
 	return s.f.Close()
 }
 
+// checkInputFile refuses, before anything opens it, an input that is missing or not a regular file: a
+// named pipe would block the open until a writer came, and none of them can be read twice.
 func checkInputFile(input string) error {
 	fi, err := os.Stat(input)
 	switch {
@@ -126,7 +128,7 @@ func checkInputFile(input string) error {
 	case fi.IsDir():
 		return inputError("give the CSV file itself, not a directory", "input %s is a directory", input)
 	}
-	return nil
+	return wrapInput(mapping.NotRegularError(input, fi.Mode()), "")
 }
 
 // inferMapping proposes a mapping from the input's header and first rows, as `zentra-import mapping` prints it.
@@ -238,7 +240,7 @@ func openJobDir(input, out string) (string, *checkpoint.Lock, error) {
 	}
 	lock, err := checkpoint.LockDir(dir)
 	if err != nil {
-		return "", nil, wrapInput(err, "")
+		return "", nil, wrapInput(err, spaceHint(err))
 	}
 	return dir, lock, nil
 }

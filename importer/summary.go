@@ -55,6 +55,9 @@ type Summary struct {
 	// Unchanged is set, not saved, when this run found the job finished and sent nothing: the summary is
 	// the last run's, and says so.
 	Unchanged bool `json:"-"`
+	// NoFiles is set, not saved, when the job directory was removed or replaced while the job ran: there
+	// are no job files to point at.
+	NoFiles bool `json:"-"`
 }
 
 // SummaryFile is the name of the summary in a job directory.
@@ -118,7 +121,11 @@ func (s *Summary) Print(w io.Writer) {
 		if len(why) > 60 {
 			why = "aborted"
 		}
-		fmt.Fprintf(&b, "%s: %s after %s; %d of %d rows done\n", s.Input, why, took, s.Rows-s.Counts["pending"], s.Rows)
+		done := "done"
+		if s.NoFiles {
+			done = "were done when the job directory was lost"
+		}
+		fmt.Fprintf(&b, "%s: %s after %s; %d of %d rows %s\n", s.Input, why, took, s.Rows-s.Counts["pending"], s.Rows, done)
 	}
 	order := []string{"created", "existing", "failed", "rejected", "pending"}
 	if s.Command == "validate" {
@@ -154,7 +161,11 @@ func (s *Summary) Print(w io.Writer) {
 	if n := s.Counts["failed"]; n > 0 && s.Command == "run" {
 		fmt.Fprintf(&b, "  %s failed on the API's side: run the same command with --retry-failed to send them again (the error column says when more is needed, e.g. a refused Idempotency-Key)\n", plural(n, "row"))
 	}
-	fmt.Fprintf(&b, "  job files in %s\n", s.JobDir)
+	if s.NoFiles {
+		fmt.Fprintf(&b, "  no job files: the job directory %s was removed or replaced while the job ran\n", s.JobDir)
+	} else {
+		fmt.Fprintf(&b, "  job files in %s\n", s.JobDir)
+	}
 	_, _ = io.WriteString(w, b.String())
 }
 

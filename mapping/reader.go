@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"math"
-	"os"
 	"slices"
 	"strings"
 )
@@ -131,19 +130,12 @@ type Reader struct {
 }
 
 // Open opens the file at path and reads its dialect and header. Problems with the file itself are
-// returned as an *InputError; I/O errors as they are.
+// returned as an *InputError (anything but a regular file is refused before it is opened: see
+// OpenRegular); I/O errors as they are.
 func Open(path string, opts CSVOptions) (*Reader, error) {
-	f, err := os.Open(path)
+	f, err := OpenRegular(path)
 	if err != nil {
-		return nil, rdOpenError(path, err)
-	}
-	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
-		f.Close()
-		if fi.IsDir() {
-			return nil, &InputError{File: path, Msg: "is a directory, not a CSV file", Fix: "give the path of the CSV file to import"}
-		}
-		return nil, &InputError{File: path, Msg: "is not a regular file (a pipe or a device?)",
-			Fix: "the input is read more than once (to resume, to write the job files): save it to a file first"}
+		return nil, err
 	}
 	r, err := rdNewReader(f, path, opts, rdMaxRecord)
 	if err != nil {
