@@ -44,6 +44,11 @@
 // of workers), bounded dial, TLS-handshake and response-header waits, HTTP/2 when offered over TLS, and
 // the proxy from the environment. [CheckBaseURL] refuses plain http:// except to loopback.
 //
+// Each call sends its request once. net/http would resend on its own a request carrying an
+// Idempotency-Key header, or a GET, when a reused connection closes before the answer; the client makes
+// its requests impossible for the transport to replay, so that the caller's pacer and retry count see
+// every request that reaches the API, and a lost answer comes back as a *[RetryableError].
+//
 // [Client.Lookup] queries GET /api/v1/identity/customers?external_reference=…, which the real API does
 // not document: the sandbox offers it as an extension, and the importer uses it only when told to.
 package zentra
