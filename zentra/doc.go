@@ -9,7 +9,9 @@
 //     existing id when the body carries one;
 //   - *[RowError]: give up on this row (400, 422, other 4xx, a 409 on another field, a 2xx without an id);
 //   - *[RetryableError]: try again later (429 with the moment to retry, 408, 425, 5xx, timeouts, a
-//     connection that failed before a complete answer);
+//     connection that failed before a complete answer); [RetryableError.NoAnswer] says whether the API
+//     itself gave no answer (nothing came back, or a gateway's 502, 504 or 503 spoke in its place), which
+//     is what tells an outage from one request's trouble;
 //   - *[FatalError]: stop the run (401 incl. wrong_environment, 403, 404 or redirect on the route, an
 //     untrusted certificate, an unknown host), with a hint saying what to fix;
 //
