@@ -152,7 +152,7 @@ func (s *Summary) Print(w io.Writer) {
 		}
 		b.WriteString("\n")
 		if o := s.Outage; o != nil {
-			fmt.Fprintf(&b, "  the API gave no answer %s, for %s in all: %s unanswered, no attempt charged to the rows\n",
+			fmt.Fprintf(&b, "  the API gave no answer %s, for %s in all: %s unanswered, not counted against --max-attempts\n",
 				times(o.Count), time.Duration(o.Seconds*float64(time.Second)).Round(100*time.Millisecond), plural(o.Requests, "request"))
 		}
 		if s.Resumed {
