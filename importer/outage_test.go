@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -444,4 +445,22 @@ func TestRunRowNeverAnsweredIsNoOutage(t *testing.T) {
 		assert.Nil(t, sum.Outage)
 		assert.Equal(t, 5, readResults(t, o.Out)[29].Attempts, "--max-attempts")
 	})
+}
+
+// TestProgressSaysTheAPIIsNotAnswering: while the pool waits out an outage, the progress lines of a log
+// nobody watches say why nothing moves.
+func TestProgressSaysTheAPIIsNotAnswering(t *testing.T) {
+	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+	r := &reporter{c: &counters{}, clock: clock, started: clock.Now()}
+	says := func() bool {
+		for _, a := range r.progressAttrs() {
+			if a.(slog.Attr).Key == "api_not_answering" {
+				return true
+			}
+		}
+		return false
+	}
+	assert.False(t, says())
+	r.c.outage.Store(true)
+	assert.True(t, says())
 }
