@@ -29,7 +29,7 @@ type runFlags struct {
 	mapping, out, keyFile, apiURL, rate, carry, logFormat, idemHeader, idPath string
 	sandbox, retryFailed, restart, quiet, lookup                              bool
 	workers, maxAttempts, maxRows                                             int
-	timeout, drain, progressEvery                                             time.Duration
+	timeout, drain, progressEvery, maxOutage                                  time.Duration
 
 	// fromEnv maps the flags that took their value from the environment to the variable, so that a
 	// problem with the value names where it came from.
@@ -56,11 +56,11 @@ written there at the end of every run.
 
 The secret key comes from ZENTRA_SECRET_KEY or --secret-key-file, never from a flag.
 Environment: ZENTRA_SECRET_KEY, ZENTRA_SECRET_KEY_FILE, ZENTRA_API_URL, ZENTRA_RATE, ZENTRA_WORKERS,
-ZENTRA_LOG_FORMAT (a flag given on the command line wins).
+ZENTRA_MAX_OUTAGE, ZENTRA_LOG_FORMAT (a flag given on the command line wins).
 ` + exitCodesHelp(),
 		Args: exactlyOneFile,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			vars := map[string]string{"rate": "ZENTRA_RATE", "workers": "ZENTRA_WORKERS",
+			vars := map[string]string{"rate": "ZENTRA_RATE", "workers": "ZENTRA_WORKERS", "max-outage": "ZENTRA_MAX_OUTAGE",
 				"log-format": envLogFormat, "secret-key-file": "ZENTRA_SECRET_KEY_FILE"}
 			if !f.sandbox {
 				vars["api-url"] = "ZENTRA_API_URL" // --sandbox names the API on the command line
@@ -107,6 +107,7 @@ ZENTRA_LOG_FORMAT (a flag given on the command line wins).
 	fl.IntVar(&f.workers, "workers", 8, "requests in flight at most")
 	fl.IntVar(&f.maxAttempts, "max-attempts", importer.DefaultRetryPolicy.MaxAttempts, "requests per row before it is failed (429s do not count)")
 	fl.DurationVar(&f.timeout, "timeout", zentra.DefaultTimeout, "per request")
+	fl.DurationVar(&f.maxOutage, "max-outage", importer.DefaultMaxOutage, "how long the API may give no answer before the run stops, resumable")
 	fl.IntVar(&f.maxRows, "max-rows", 0, "only the first N data rows (a trial run)")
 	fl.StringVar(&f.carry, "carry", "", "input columns copied into results.csv, comma-separated")
 	fl.BoolVar(&f.retryFailed, "retry-failed", false, "send again the rows whose earlier outcome was failed")
@@ -124,7 +125,7 @@ ZENTRA_LOG_FORMAT (a flag given on the command line wins).
 func (f *runFlags) options(env *environment, input string) (importer.RunOptions, error) {
 	o := importer.RunOptions{
 		Input: input, Mapping: f.mapping, Out: f.out, APIURL: f.apiURL, Workers: f.workers,
-		Timeout: f.timeout, MaxRows: f.maxRows, RetryFailed: f.retryFailed, Restart: f.restart,
+		Timeout: f.timeout, MaxOutage: f.maxOutage, MaxRows: f.maxRows, RetryFailed: f.retryFailed, Restart: f.restart,
 		IdempotencyHeader: f.idemHeader, Lookup: f.lookup, Drain: f.drain, ProgressEvery: f.progressEvery,
 		Stderr: env.stderr, Quiet: f.quiet, LogFormat: f.logFormat,
 		// A JSON log is records only, on a terminal too: progress comes as records, not as a bar.
@@ -159,6 +160,8 @@ func (f *runFlags) options(env *environment, input string) (importer.RunOptions,
 		return o, usage("--progress-interval %s: want a positive duration such as 10s", f.progressEvery)
 	case f.timeout <= 0:
 		return o, usage("--timeout %s: want a positive duration such as 30s", f.timeout)
+	case f.maxOutage <= 0:
+		return o, bad("max-outage", f.maxOutage.String(), "want a positive duration such as 15m")
 	case f.drain < 0:
 		return o, usage("--drain %s: want a positive duration such as 10s, or 0 for the --timeout", f.drain)
 	case f.logFormat != "text" && f.logFormat != "json":

@@ -30,7 +30,10 @@
 // One [Pacer] serves the whole pool, retries included. It spreads what the API's X-RateLimit-* headers
 // say is left of the window over the time until it resets, learns the window's length from the headers,
 // recognises a token bucket, never exceeds the user's --rate, and pauses every worker on a 429 until the
-// moment the API names.
+// moment the API names. When the requests of many rows in a row get no answer at all, the API is down:
+// every worker pauses, one request at a time probes for its return at widening intervals, the rows are
+// not charged for it, and after RunOptions.MaxOutage without an answer the run stops ([KindAborted],
+// resumable).
 //
 // # Signals
 //

@@ -15,8 +15,8 @@ type Kind int
 const (
 	// KindInput: a usage, mapping, input or job-directory problem found before anything was sent.
 	KindInput Kind = iota + 1
-	// KindAborted: the API refused the key or the tenant, every request failed, or the journal could not
-	// be written. The job is resumable.
+	// KindAborted: the API refused the key or the tenant, every request failed, the API gave no answer
+	// for RunOptions.MaxOutage, or the journal could not be written. The job is resumable.
 	KindAborted
 	// KindInterrupted: a signal stopped the run. The job is resumable.
 	KindInterrupted

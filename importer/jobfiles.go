@@ -210,6 +210,10 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 	s.PausedSeconds = ps.Paused.Seconds()
 	s.RateCeiling = o.Rate.String()
 	s.PlanLimit = ps.AnnouncedMax
+	if out := ps.Outage; out.Count > 0 {
+		s.Outage = &OutageSummary{Count: out.Count, Seconds: out.Silent.Seconds(), Requests: out.Requests,
+			Probes: out.Probes, StoppedRun: out.Ongoing}
+	}
 	if ps.AnnouncedMax > 0 {
 		s.PlanWindow = ps.Window.String()
 	}

@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"math"
+	"slices"
 	"sync"
 	"time"
 
@@ -70,6 +71,11 @@ type PacerConfig struct {
 	Plan Rate
 	// Clock is the source of time; nil means the wall clock.
 	Clock Clock
+	// Workers is the size of the pool: as many different rows in a row getting no answer (at least 2,
+	// at most 8) make an outage. 0 counts as 8.
+	Workers int
+	// MaxOutage is how long an outage may last before Wait stops the run; 0 means DefaultMaxOutage.
+	MaxOutage time.Duration
 }
 
 // Pacer spaces the requests of the whole worker pool, retries included: every request waits on it once.
@@ -80,7 +86,9 @@ type PacerConfig struct {
 // server still accepts, however responses are reordered), spread evenly over the time until Reset; the
 // window's length is learned from successive Reset values, not assumed. If the headers show a token bucket
 // rather than a fixed window (Reset moving long before it is reached), the budget is the bucket's tokens,
-// refilled at the announced rate. Last, a 429 pauses every worker until the moment the API names.
+// refilled at the announced rate. A 429 pauses every worker until the moment the API names. Last, when
+// the requests of many rows in a row get no answer at all, the API is taken to be down: every worker
+// pauses, and one request at a time probes for its return, at widening intervals (see [outage]).
 //
 // The pacer never lets requests exceed the user's ceiling nor the budget, and with --rate auto it spends
 // the whole budget of every window it sees.
@@ -110,6 +118,8 @@ type Pacer struct {
 	pausedUntil time.Time
 	strikes     int // 429s met outside a pause since the last answer that was not a 429
 
+	out outage // whether the API answers at all
+
 	stats PacerStats
 }
 
@@ -120,6 +130,7 @@ type PacerStats struct {
 	AnnouncedMax int           // the largest X-RateLimit-Limit seen
 	Window       time.Duration // the window length in use
 	Bucket       bool          // the API behaves as a token bucket
+	Outage       OutageStats   // the API not answering at all
 }
 
 // NewPacer returns a pacer for one run.
@@ -132,28 +143,47 @@ func NewPacer(cfg PacerConfig) *Pacer {
 	if plan.Auto() {
 		plan = Rate{N: SandboxPlanPerMinute, Per: time.Minute}
 	}
+	workers := cfg.Workers
+	if workers <= 0 {
+		workers = 8
+	}
 	p := &Pacer{
 		clock:   clock,
 		ceiling: cfg.Ceiling.PerSecond(),
 		plan:    plan,
+		out:     newOutage(workers, cfg.MaxOutage),
 	}
 	p.lim = rate.NewLimiter(rate.Limit(p.steadyRate()), 1)
 	return p
 }
 
 // Wait blocks until one request may be sent. Every successful Wait must be followed by exactly one
-// [Pacer.Done] once the request has its answer or has failed.
+// [Pacer.Done] once the request has its answer or has failed, and then by a report of whether the API
+// answered it (answered or unanswered), which is what tells an outage. During an outage it lets one
+// request through at a time; after the outage has lasted MaxOutage it returns an *Error of
+// [KindAborted], to every caller, that stops the run.
 func (p *Pacer) Wait(ctx context.Context) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		now := p.clock.Now()
-		d, granted := p.acquire(now)
+		d, granted, wake, err := p.admit(now)
+		switch {
+		case err != nil:
+			return err
+		case wake != nil:
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-wake:
+			}
+			continue
+		}
 		if d > 0 {
 			if err := p.clock.Sleep(ctx, d); err != nil {
 				if granted {
-					p.Done(0, false)
+					p.giveBack()
 				}
 				return err
 			}
@@ -162,6 +192,79 @@ func (p *Pacer) Wait(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// admit is acquire behind the outage's gate: during an outage, one request at a time, when the probe is
+// due. wake, when set, is to be waited on: the request in flight came back.
+func (p *Pacer) admit(now time.Time) (d time.Duration, granted bool, wake <-chan struct{}, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if d, wake, err = p.out.gate(now, p.outstanding == 0); err != nil || wake != nil || d > 0 {
+		return d, false, wake, err
+	}
+	if d, granted = p.acquireLocked(now); granted {
+		p.out.probe()
+	}
+	return d, granted, nil, nil
+}
+
+// giveBack returns a granted request that was not sent.
+func (p *Pacer) giveBack() {
+	p.Done(0, false)
+	p.mu.Lock()
+	p.out.unprobe()
+	p.mu.Unlock()
+}
+
+// answered reports that a request got an answer from the API, whatever it said; ok: a success. It
+// returns how long the outage it ends lasted, if it ends one.
+func (p *Pacer) answered(ok bool) (ended bool, lasted time.Duration) {
+	now := p.clock.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.answered(now, ok)
+}
+
+// unanswered reports that a request for row got no answer (reason says how, for the stop message).
+func (p *Pacer) unanswered(row int, reason string) verdict {
+	now := p.clock.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.unanswered(now, row, reason, p.outstanding == 0)
+}
+
+// settle waits until the run of unanswered requests streak is decided (see outage.settled) and says
+// whether it turned out to be an outage. A row whose last attempt got no answer asks before it gives
+// up: the requests still in flight may yet show that the API is down for everyone, and the row then
+// waits the outage out instead of failing.
+func (p *Pacer) settle(ctx context.Context, streak uint64) (bool, error) {
+	for {
+		p.mu.Lock()
+		decided, outage := p.out.settled(streak, p.outstanding == 0)
+		var wake <-chan struct{}
+		if !decided {
+			wake = p.out.changed()
+		}
+		p.mu.Unlock()
+		if decided {
+			return outage, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-wake:
+		}
+	}
+}
+
+// refund removes from streaks those that turned out to be outages and returns how many it removed: the
+// failures of a row they stand for are not the row's.
+func (p *Pacer) refund(streaks *[]uint64) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(*streaks)
+	*streaks = slices.DeleteFunc(*streaks, p.out.became)
+	return n - len(*streaks)
 }
 
 // Done records that a granted request is no longer in flight, how long it took from sending to its answer
@@ -190,6 +293,11 @@ func (p *Pacer) Done(rtt time.Duration, limited bool) {
 func (p *Pacer) acquire(now time.Time) (time.Duration, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	return p.acquireLocked(now)
+}
+
+// acquireLocked is acquire, with p.mu held.
+func (p *Pacer) acquireLocked(now time.Time) (time.Duration, bool) {
 	if now.Before(p.pausedUntil) {
 		return p.pausedUntil.Sub(now), false
 	}
@@ -454,5 +562,6 @@ func (p *Pacer) Stats() PacerStats {
 	defer p.mu.Unlock()
 	s := p.stats
 	s.Window = p.plan.Per
+	s.Outage = p.out.snapshot(p.clock.Now())
 	return s
 }

@@ -21,6 +21,7 @@ type counters struct {
 	requests    atomic.Int64
 	retries     atomic.Int64
 	rateLimited atomic.Int64
+	outage      atomic.Bool // the API is not answering: the pool is paused, probing
 }
 
 func (c *counters) onDurable(batch []checkpoint.Outcome) {
@@ -142,10 +143,14 @@ func (r *reporter) run(ctx context.Context) {
 func (r *reporter) renderLocked() {
 	c := r.c
 	_ = r.bar.Set64(r.base + c.done())
-	r.bar.Describe(fmt.Sprintf("created %d · existing %d · failed %d · rejected %d · 429s %d",
+	desc := fmt.Sprintf("created %d · existing %d · failed %d · rejected %d · 429s %d",
 		c.durable[checkpoint.StatusCreated].Load(), c.durable[checkpoint.StatusExisting].Load(),
 		c.durable[checkpoint.StatusFailed].Load(), c.durable[checkpoint.StatusRejected].Load(),
-		c.rateLimited.Load()))
+		c.rateLimited.Load())
+	if c.outage.Load() {
+		desc += " · the API is not answering: paused, probing"
+	}
+	r.bar.Describe(desc)
 }
 
 // progressAttrs is one progress line for logs that nobody watches live (cron, CI).
@@ -161,6 +166,9 @@ func (r *reporter) progressAttrs() []any {
 		slog.Int64("rejected", c.durable[checkpoint.StatusRejected].Load()),
 		slog.Int64("requests", c.requests.Load()),
 		slog.Int64("rate_limited", c.rateLimited.Load()),
+	}
+	if c.outage.Load() {
+		attrs = append(attrs, slog.Bool("api_not_answering", true))
 	}
 	if total := r.total.Load(); total > 0 {
 		attrs = append(attrs, slog.Int64("total", total))

@@ -114,22 +114,11 @@ func (f *failFast) observe(ok bool, reason string) error {
 
 // abort is the error that stops a run none of whose requests succeeded.
 func (f *failFast) abort(what string) error {
-	type kv struct {
-		k string
-		n int
-	}
-	var rs []kv
 	apiRefused, noID, timedOut := true, true, false
-	for k, n := range f.reasons {
-		rs = append(rs, kv{k, n})
+	for k := range f.reasons {
 		apiRefused = apiRefused && strings.HasPrefix(k, "4")
 		noID = noID && strings.HasPrefix(k, "2")
 		timedOut = timedOut || k == zentra.CodeTimeout
-	}
-	sort.Slice(rs, func(i, j int) bool { return rs[i].n > rs[j].n || rs[i].n == rs[j].n && rs[i].k < rs[j].k })
-	var parts []string
-	for _, r := range rs {
-		parts = append(parts, fmt.Sprintf("%s ×%d", r.k, r.n))
 	}
 	again := "; the rows are not marked failed: the same command sends them again, with the same keys"
 	var hint string
@@ -143,7 +132,24 @@ func (f *failFast) abort(what string) error {
 	default:
 		hint = "the API is unreachable or failing: check --api-url and the network" + again
 	}
-	return &Error{Kind: KindAborted, Err: fmt.Errorf("%s (%s)", what, strings.Join(parts, ", ")), Hint: hint}
+	return &Error{Kind: KindAborted, Err: fmt.Errorf("%s (%s)", what, tally(f.reasons)), Hint: hint}
+}
+
+// tally lists the reasons counted, the most common first: "503 service_unavailable ×3, no answer ×2".
+func tally(counts map[string]int) string {
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := keys[i], keys[j]
+		return counts[a] > counts[b] || counts[a] == counts[b] && a < b
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s ×%d", k, counts[k])
+	}
+	return strings.Join(parts, ", ")
 }
 
 // settle records o, or holds it while nothing has succeeded yet and o failed for want of an answer. ok

@@ -27,7 +27,7 @@ var DefaultRetryPolicy = RetryPolicy{MaxAttempts: 5, Base: 500 * time.Millisecon
 // after its attempts and --retry-failed takes it later.
 func (p RetryPolicy) Backoff(next int, serverSays time.Duration) time.Duration {
 	ceiling := p.Cap
-	if n := next - 2; n < 30 {
+	if n := max(next-2, 0); n < 30 {
 		if d := p.Base << n; d > 0 && d < ceiling {
 			ceiling = d
 		}

@@ -45,6 +45,9 @@ type RunOptions struct {
 
 	// Drain bounds how long requests in flight may finish after a signal. 0 means the request timeout.
 	Drain time.Duration
+	// MaxOutage is how long the API may give no answer at all (an outage: see [Pacer]) before the run
+	// stops, resumable, with [KindAborted]. 0 means DefaultMaxOutage.
+	MaxOutage time.Duration
 	// FailFast aborts the run when this many first requests all fail. 0 means 20.
 	FailFast int
 	// CommitEvery is the journal's group-commit delay; 0 is the journal's default.
@@ -81,6 +84,9 @@ func (o *RunOptions) setDefaults() {
 	}
 	if o.Drain <= 0 {
 		o.Drain = o.Timeout
+	}
+	if o.MaxOutage <= 0 {
+		o.MaxOutage = DefaultMaxOutage
 	}
 	if o.FailFast <= 0 {
 		o.FailFast = 20
@@ -242,7 +248,7 @@ func (r *runner) newClient() error {
 	if o.Key.Environment() == "sandbox" {
 		plan = Rate{N: SandboxPlanPerMinute, Per: time.Minute}
 	}
-	r.pacer = NewPacer(PacerConfig{Ceiling: o.Rate, Plan: plan, Clock: o.Clock})
+	r.pacer = NewPacer(PacerConfig{Ceiling: o.Rate, Plan: plan, Clock: o.Clock, Workers: o.Workers, MaxOutage: o.MaxOutage})
 	client, err := zentra.New(zentra.Config{
 		Key:               o.Key,
 		BaseURL:           base,

@@ -27,7 +27,7 @@ func (r *runner) send(intake, reqCtx context.Context, jb job) (err error) {
 	// The row is in flight from its first request on, not while it waits for the pacer: a run stopped
 	// before that counts it as never sent.
 	start := func() error { return r.j.Start(jb.row, jb.offset, jb.end) }
-	t := r.try(intake, reqCtx, start, func(ctx context.Context) (err error) {
+	t := r.try(intake, reqCtx, jb.row, start, func(ctx context.Context) (err error) {
 		res, err = r.client.Create(ctx, key, jb.body)
 		return err
 	})
@@ -111,7 +111,7 @@ func (r *runner) existingWithoutID(intake, reqCtx context.Context, out checkpoin
 			id    string
 			found bool
 		}
-		t := r.try(intake, reqCtx, nil, func(ctx context.Context) (err error) {
+		t := r.try(intake, reqCtx, out.Row, nil, func(ctx context.Context) (err error) {
 			res.id, res.found, err = r.client.Lookup(ctx, out.Ref)
 			return err
 		})
@@ -164,22 +164,29 @@ type tried struct {
 	abort    error // why the run must stop once this answer is settled (the fail-fast check tripped)
 }
 
-// try sends one request through the pacer until it has an answer worth keeping: a success, a refusal of
-// the row, or a transient failure that outlasted the retry policy. 429s pause every worker and do not
-// count as attempts. A create passes start, which records the row in flight before its first request;
-// its answers also feed the check that aborts a run whose first requests all fail. A lookup passes nil.
-func (r *runner) try(intake, reqCtx context.Context, start func() error, do func(context.Context) error) tried {
+// try sends one request for row through the pacer until it has an answer worth keeping: a success, a
+// refusal of the row, or a transient failure that outlasted the retry policy. 429s pause every worker and
+// do not count as attempts; nor do requests that get no answer while the API is down for the whole pool
+// (an outage: see [outage]), which wait it out in the pacer. A create passes start, which records the row
+// in flight before its first request; its answers also feed the check that aborts a run whose first
+// requests all fail. A lookup passes nil.
+func (r *runner) try(intake, reqCtx context.Context, row int, start func() error, do func(context.Context) error) tried {
 	var t tried
-	failures := 0
+	failures := 0        // charged to the row's attempts
+	var streaks []uint64 // the runs of unanswered requests some of those failures belong to
 	failFast := start != nil
 	for {
 		if err := r.pacer.Wait(intake); err != nil {
 			t.stopped = true // interrupted (or aborted) before this attempt
+			var stop *Error
+			if errors.As(err, &stop) {
+				t.fatal = err // the API gave no answer for --max-outage
+			}
 			return t
 		}
 		if t.requests == 0 && start != nil {
 			if err := start(); err != nil {
-				r.pacer.Done(0, false) // the slot Wait gave is not used
+				r.pacer.giveBack() // the slot Wait gave is not used
 				t.stopped, t.fatal = true, journalError(err)
 				return t
 			}
@@ -200,6 +207,7 @@ func (r *runner) try(intake, reqCtx context.Context, start func() error, do func
 		}
 		r.pacer.Done(rtt, limited)
 		t.err = err
+		v := r.watch(row, err)
 		switch {
 		case limited:
 			r.c.rateLimited.Add(1)
@@ -222,9 +230,28 @@ func (r *runner) try(intake, reqCtx context.Context, start func() error, do func
 		if err == nil || retry == nil {
 			return t // a success, or an answer about the row that retrying will not change
 		}
+		if v.outage {
+			continue // the pool waits for the API in the pacer; the row is sent again after
+		}
+		if v.streak != 0 {
+			streaks = append(streaks, v.streak)
+		}
 		failures++
+		failures -= r.pacer.refund(&streaks) // failures that revealed an outage since are not the row's
+		if !r.o.Retry.Retry(failures) && v.streak != 0 {
+			// Out of attempts for want of an answer: the requests still in flight may yet show the API
+			// down for everyone, and the row then waits the outage out with the others.
+			if _, err := r.pacer.settle(intake, v.streak); err != nil {
+				t.stopped = true
+				return t
+			}
+			failures -= r.pacer.refund(&streaks)
+		}
 		if !r.o.Retry.Retry(failures) {
 			return t
+		}
+		if failures == 0 {
+			continue // every failure was the outage's: the pacer paces the row
 		}
 		var serverSays time.Duration
 		if !retry.RetryAt.IsZero() {
@@ -235,6 +262,46 @@ func (r *runner) try(intake, reqCtx context.Context, start func() error, do func
 			return t
 		}
 	}
+}
+
+// watch tells the pacer whether the API answered a request for row (err is its result), and logs the
+// start and the end of an outage, once each.
+func (r *runner) watch(row int, err error) verdict {
+	var retry *zentra.RetryableError
+	if errors.As(err, &retry) && retry.NoAnswer() {
+		v := r.pacer.unanswered(row, reasonKey(err))
+		if v.began {
+			r.c.outage.Store(true)
+			r.log.Warn(fmt.Sprintf("the API is not answering: pausing all workers, probing every %s (doubling up to %s) with one request at a time; the run stops if it gives no answer for %s (--max-outage)",
+				probeFirst, probeCap, r.pacer.out.max), "rows_unanswered", r.pacer.out.need, "last_error", reasonKey(err))
+		}
+		return v
+	}
+	if answeredBy(err) {
+		if ended, lasted := r.pacer.answered(err == nil || isKeyReused(err)); ended {
+			r.c.outage.Store(false)
+			r.log.Warn(fmt.Sprintf("the API answers again after %s: back to full pace", lasted.Round(100*time.Millisecond)))
+		}
+	}
+	return verdict{}
+}
+
+// answeredBy says whether a request's result (nil: a success) came with an answer from the API.
+func answeredBy(err error) bool {
+	var (
+		rowErr *zentra.RowError
+		retry  *zentra.RetryableError
+		fatal  *zentra.FatalError
+	)
+	switch {
+	case err == nil, errors.As(err, &rowErr):
+		return true
+	case errors.As(err, &retry):
+		return !retry.NoAnswer()
+	case errors.As(err, &fatal):
+		return fatal.HTTPStatus != 0
+	}
+	return false // cut off by the caller's context
 }
 
 // codeKeyReused is the error code of an idempotency key sent again with another body.

@@ -49,6 +49,8 @@ type Summary struct {
 	MaxRows       int     `json:"max_rows,omitempty"`
 	Repaired      string  `json:"journal_repaired,omitempty"`
 	Stopped       string  `json:"stopped,omitempty"` // why the run stopped early, if it did
+	// Outage, when the API stopped answering at all during the run: the pool paused and probed.
+	Outage *OutageSummary `json:"outage,omitempty"`
 
 	ExitCode int `json:"exit_code"`
 
@@ -58,6 +60,18 @@ type Summary struct {
 	// NoFiles is set, not saved, when the job directory was removed or replaced while the job ran: there
 	// are no job files to point at.
 	NoFiles bool `json:"-"`
+}
+
+// OutageSummary is what the outages of one run were: stretches when the API gave no answer to anyone,
+// which the workers waited out, probing, instead of charging the rows.
+type OutageSummary struct {
+	Count    int     `json:"count"`    // outages, each ended by the API's first answer
+	Seconds  float64 `json:"seconds"`  // time without any answer from the API, over them all
+	Requests int     `json:"requests"` // requests that got no answer during them, probes included
+	Probes   int     `json:"probes"`   // requests sent one at a time to find their end
+	// StoppedRun says the run ended during one: it outlasted --max-outage (the run stopped, resumable),
+	// or the run was interrupted then.
+	StoppedRun bool `json:"stopped_run"`
 }
 
 // SummaryFile is the name of the summary in a job directory.
@@ -144,6 +158,10 @@ func (s *Summary) Print(w io.Writer) {
 			fmt.Fprintf(&b, " · %.1f rows/s", s.RowsPerSecond)
 		}
 		b.WriteString("\n")
+		if o := s.Outage; o != nil {
+			fmt.Fprintf(&b, "  the API gave no answer %s, for %s in all: %s unanswered, not counted against --max-attempts\n",
+				times(o.Count), time.Duration(o.Seconds*float64(time.Second)).Round(100*time.Millisecond), plural(o.Requests, "request"))
+		}
 		if s.Resumed {
 			fmt.Fprintf(&b, "  resumed: %s already done", plural(s.AlreadyDone, "row"))
 			if s.Resent > 0 {
@@ -167,6 +185,13 @@ func (s *Summary) Print(w io.Writer) {
 		fmt.Fprintf(&b, "  job files in %s\n", s.JobDir)
 	}
 	_, _ = io.WriteString(w, b.String())
+}
+
+func times(n int) string {
+	if n == 1 {
+		return "once"
+	}
+	return fmt.Sprintf("%d times", n)
 }
 
 func plural(n int, noun string) string {

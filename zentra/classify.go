@@ -1,6 +1,9 @@
 package zentra
 
-import "strings"
+import (
+	"net/http"
+	"strings"
+)
 
 // class is what the caller should do with an answer.
 type class uint8
@@ -90,6 +93,27 @@ func classify(status int, code, field string, failed bool) class {
 		return classRetry
 	}
 	return classRow
+}
+
+// unanswered says whether a failure means that the API itself gave no answer, rather than an answer that
+// refuses or fails this one request. status and code are those of a [RetryableError].
+//
+//	status 0 (refused, reset, closed, timed out, any network error)   no answer
+//	502, 504 (a gateway got no answer from the API behind it)          no answer
+//	503 without an error code in the API's shape (a load balancer's
+//	    or proxy's page, an empty body, a bare message)                no answer
+//	503 with the API's error code, 500, other 5xx, 408, 425, 429      an answer
+//
+// A 503 that carries the API's own error envelope is the API speaking (shedding load, or in trouble with
+// this request): it keeps the row's retry policy, as a 500 does, since it may well concern this row only.
+func unanswered(status int, code string) bool {
+	switch status {
+	case 0, http.StatusBadGateway, http.StatusGatewayTimeout:
+		return true
+	case http.StatusServiceUnavailable:
+		return code == ""
+	}
+	return false
 }
 
 // normCode normalises an error code for matching: lower case, with '-', '.' and spaces as '_'.

@@ -9,7 +9,9 @@
 //     existing id when the body carries one;
 //   - *[RowError]: give up on this row (400, 422, other 4xx, a 409 on another field, a 2xx without an id);
 //   - *[RetryableError]: try again later (429 with the moment to retry, 408, 425, 5xx, timeouts, a
-//     connection that failed before a complete answer);
+//     connection that failed before a complete answer); [RetryableError.NoAnswer] says whether the API
+//     itself gave no answer (nothing came back, or a gateway's 502, 504 or 503 spoke in its place), which
+//     is what tells an outage from one request's trouble;
 //   - *[FatalError]: stop the run (401 incl. wrong_environment, 403, 404 or redirect on the route, an
 //     untrusted certificate, an unknown host), with a hint saying what to fix;
 //
@@ -43,6 +45,11 @@
 // Without Config.Transport the client dials with a keep-alive pool sized to Config.MaxConns (the number
 // of workers), bounded dial, TLS-handshake and response-header waits, HTTP/2 when offered over TLS, and
 // the proxy from the environment. [CheckBaseURL] refuses plain http:// except to loopback.
+//
+// Each call sends its request once. net/http would resend on its own a request carrying an
+// Idempotency-Key header, or a GET, when a reused connection closes before the answer; the client makes
+// its requests impossible for the transport to replay, so that the caller's pacer and retry count see
+// every request that reaches the API, and a lost answer comes back as a *[RetryableError].
 //
 // [Client.Lookup] queries GET /api/v1/identity/customers?external_reference=…, which the real API does
 // not document: the sandbox offers it as an extension, and the importer uses it only when told to.

@@ -88,6 +88,12 @@ func (e *RetryableError) Error() string {
 
 func (e *RetryableError) Unwrap() error { return e.Err }
 
+// NoAnswer says that the API itself gave no answer: nothing came back (the connection was refused,
+// reset or closed, or the request timed out), or a gateway answered in its place (502, 504, or a 503
+// without the API's error code). One such failure may be the row's bad luck; every request of a pool
+// failing so is an outage of the API. A 429, a 500 or a 503 in the API's own envelope is an answer.
+func (e *RetryableError) NoAnswer() bool { return !e.RateLimited && unanswered(e.HTTPStatus, e.Code) }
+
 // LogValue logs everything but the API's message.
 func (e *RetryableError) LogValue() slog.Value {
 	attrs := []slog.Attr{
