@@ -60,7 +60,7 @@ func FuzzAnswer(f *testing.F) {
 		}
 		for _, tooLarge := range []bool{false, true} {
 			a := &answer{status: status, header: h, received: t0}
-			a.decode(body, tooLarge, false)
+			a.decode(body, tooLarge, false, c.rd)
 			cr, err := c.created(a)
 			checkResult(t, cr, err)
 			checkText(t, err)
