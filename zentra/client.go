@@ -51,6 +51,10 @@ func New(cfg Config) (*Client, error) {
 			return nil, err
 		}
 	}
+	rd := newRedactor(cfg.Key)
+	if rd.holds(raw) {
+		return nil, errors.New("zentra: the API URL holds the secret key; give scheme and host only, like https://api.usezentra.com (the key goes in ZENTRA_SECRET_KEY or a key file)")
+	}
 	u, err := parseBaseURL(raw)
 	if err != nil {
 		return nil, err
@@ -60,7 +64,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		key:        func() Secret { return cfg.Key },
-		rd:         newRedactor(cfg.Key),
+		rd:         rd,
 		base:       u.String(),
 		idemHeader: http.CanonicalHeaderKey(cfg.IdempotencyHeader),
 		idPaths:    defaultIDPaths,
@@ -114,12 +118,13 @@ func New(cfg Config) (*Client, error) {
 
 // newTransport is tuned for many small requests to one host by a fixed pool of workers: a keep-alive
 // pool as large as the pool of workers, bounded dial, TLS and header waits, HTTP/2 when the server offers
-// it over TLS, and the proxy from the environment (HTTPS_PROXY, NO_PROXY; never for loopback).
+// it over TLS, and the proxy from the environment (HTTPS_PROXY, NO_PROXY; never for loopback). The name
+// localhost is dialed at loopback without a resolver (loopbackDial).
 func newTransport(maxConns int, timeout time.Duration) *http.Transport {
 	dialer := &net.Dialer{Timeout: min(10*time.Second, timeout), KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
+		DialContext:           loopbackDial(dialer.DialContext),
 		ForceAttemptHTTP2:     true,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:   min(10*time.Second, timeout),
@@ -129,6 +134,39 @@ func newTransport(maxConns int, timeout time.Duration) *http.Transport {
 		MaxIdleConnsPerHost:   maxConns,
 		MaxConnsPerHost:       maxConns,
 		IdleConnTimeout:       90 * time.Second,
+	}
+}
+
+// dialFunc is the shape of net.Dialer.DialContext.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// loopbackDial dials the host name localhost (any case) at 127.0.0.1, then ::1, itself, and every other
+// address with dial. The name never reaches a resolver: plain http:// is allowed to localhost because it
+// is this machine, and neither a DNS answer nor an edited /etc/hosts may make it another one. https://
+// localhost is dialed the same way (the certificate is still checked for the name).
+func loopbackDial(dial dialFunc) dialFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil || !isLocalhost(host) {
+			return dial(ctx, network, addr)
+		}
+		var first error
+		for _, ip := range []string{"127.0.0.1", "::1"} {
+			if network == "tcp6" && ip == "127.0.0.1" || network == "tcp4" && ip == "::1" {
+				continue
+			}
+			conn, err := dial(ctx, network, net.JoinHostPort(ip, port))
+			if err == nil {
+				return conn, nil
+			}
+			if first == nil {
+				first = err
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		return nil, first
 	}
 }
 

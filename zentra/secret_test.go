@@ -191,6 +191,40 @@ func TestBaseURLForKey(t *testing.T) {
 	}
 }
 
+// TestCheckBaseURLNeverQuotesAKey: a key in the URL, where a user name goes, where a password goes, in its
+// path, or in a URL that does not parse, is refused and never quoted.
+func TestCheckBaseURLNeverQuotesAKey(t *testing.T) {
+	const part = "Zq8Kx3Vb7Nw2"
+	for _, tc := range []struct{ url, err string }{
+		{"http://sk_live_" + part + "@127.0.0.1:8080", "carries credentials"},
+		{"http://sk_live_" + part + ":@127.0.0.1:8080", "carries credentials"},
+		{"http://x:sk_live_" + part + "@127.0.0.1:8080", "carries credentials"},
+		{"http://sk_live_" + part + ":@127.0.0.1:99999", "carries credentials"},
+		{"http://sk_live_" + part + ":@127.0.0.1:80\x7f", "carries credentials"},
+		{"https://" + part + "@api.usezentra.com", "carries credentials"},
+		{"sk_live_" + part + "@127.0.0.1:8080", "carries credentials"},
+		{"https://gw.example.com/SK_LIVE_" + part, "holds a secret key"},
+		{"sk_sandbox_" + part, "holds a secret key"},
+		{"http://[::1/sk_live_" + part, "holds a secret key"},
+		{"http://[::1]:8\x7f0/sk_live_" + part, "holds a secret key"},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			err := zentra.CheckBaseURL(tc.url)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.err)
+			assert.NotContains(t, strings.ToLower(err.Error()), strings.ToLower(part))
+		})
+	}
+	// A key of another shape (allowed with an explicit URL) in the URL: the client refuses it by value.
+	odd := "custom-gateway-token-" + secretPart
+	for _, raw := range []string{"https://gw.example.com/" + odd, "https://gw.example.com/" + strings.ToUpper(odd)} {
+		_, err := zentra.New(zentra.Config{Key: zentra.Secret(odd), BaseURL: raw})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "holds the secret key")
+		assert.NotContains(t, strings.ToLower(err.Error()), strings.ToLower(secretPart))
+	}
+}
+
 func TestCheckBaseURL(t *testing.T) {
 	tests := []struct {
 		url string
@@ -221,6 +255,23 @@ func TestCheckBaseURL(t *testing.T) {
 		{"https://api.usezentra.com/api/v1/", "includes the API path"},
 		{"https://api.usezentra.com/API/V1/identity", "includes the API path"},
 		{"https://gateway.example.com/api", ""},
+		{"http://localhost.:1", "only to this machine"},
+		{"http://LocalHost:1", ""},
+		{"http://localhost.localdomain:1", "only to this machine"},
+		{"http://foo.localhost:1", "only to this machine"},
+		{"http://[::1%25eth0]:1", "only to this machine"},
+		{"http://[::1%25lo]:1", "only to this machine"},
+		{"http://127.1:1", "shorthand"},
+		{"http://0x7f.1:1", "shorthand"},
+		{"http://0x7f000001:1", "shorthand"},
+		{"http://2130706433:1", "shorthand"},
+		{"http://0177.0.0.1:1", "shorthand"},
+		{"https://127.1", "shorthand"},
+		{"https://1.2.3.4.", "shorthand"},
+		{"https://api.usezentra.com.", ""},
+		{"https://[fe80::1%25eth0]:443", ""},
+		{"http://user@127.0.0.1:8080", "carries credentials"},
+		{"http://:hunter2@127.0.0.1:8080", "carries credentials"},
 		{"http://[::1", "is not a URL"},
 		{"%zz", "is not a URL"},
 		{"", "no scheme"},
