@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/zentra/zentra-import/importer"
+	"github.com/zentra/zentra-import/zentra"
 )
 
 // Exit codes (README "Exit codes"; SPEC):
@@ -111,6 +112,9 @@ type environment struct {
 	prog           string   // the program as it was invoked (os.Args[0])
 	args           []string // the arguments after it
 	getenv         func(string) string
+	// keys are the secret keys the process was given (ZENTRA_SECRET_KEY, the key file's): no argument may
+	// hold one, and no error or hint it prints shows one.
+	keys []zentra.Secret
 	// jsonLogs: --log-format json, so every line on stderr is a JSON log record, the summary and the
 	// error included. Atomic: the signal handler reads it while the command runs.
 	jsonLogs atomic.Bool
@@ -119,12 +123,17 @@ type environment struct {
 }
 
 func newEnvironment(prog string, args []string, stdout, stderr io.Writer, getenv func(string) string) *environment {
-	return &environment{stdout: stdout, stderr: stderr, prog: prog, args: args, getenv: getenv}
+	return &environment{stdout: stdout, stderr: stderr, prog: prog, args: args, getenv: getenv, keys: envKeys(getenv)}
 }
 
 // run runs the command line and returns the exit code.
 func (e *environment) run(ctx context.Context) int {
 	root := newRootCmd(e)
+	if err := keyInArgs(root, e.args, e.keys); err != nil { // before cobra, whose errors quote arguments
+		e.usageLogFormat(root)
+		e.finish(nil, err)
+		return exitUsage
+	}
 	root.SetArgs(e.args)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
@@ -132,8 +141,15 @@ func (e *environment) run(ctx context.Context) int {
 	if err == nil {
 		return exitCode(e.summary, e.err)
 	}
-	// cobra's own errors: an unknown command or flag, a missing argument. The command's --log-format (or
-	// its variable) still says how to report them, when it was read before the error.
+	// cobra's own errors: an unknown command or flag, a missing argument.
+	e.usageLogFormat(root)
+	e.finish(nil, &importer.Error{Kind: importer.KindInput, Err: err, Hint: "see `zentra-import " + commandName(e.args) + " -h`"})
+	return exitUsage
+}
+
+// usageLogFormat sets the log format for an error found before or while the command line was parsed:
+// the command's --log-format (or its variable) still says how to report it, when the command has one.
+func (e *environment) usageLogFormat(root *cobra.Command) {
 	if cmd, _, ferr := root.Find(e.args); ferr == nil {
 		if fl := cmd.Flags().Lookup("log-format"); fl != nil {
 			format := fl.Value.String()
@@ -146,8 +162,6 @@ func (e *environment) run(ctx context.Context) int {
 			e.setLogFormat(format)
 		}
 	}
-	e.finish(nil, &importer.Error{Kind: importer.KindInput, Err: err, Hint: "see `zentra-import " + commandName(e.args) + " -h`"})
-	return exitUsage
 }
 
 // logFormatArg finds --log-format's value in args without parsing them, for errors found before it.
@@ -196,7 +210,7 @@ func (e *environment) finish(sum *importer.Summary, err error) {
 			log.Info("summary", "summary", sum)
 		}
 		if err != nil {
-			log.Error(errorText(err), "hint", importer.HintOf(err), "exit_code", exitCode(sum, err))
+			log.Error(e.errorText(err), "hint", zentra.Redact(importer.HintOf(err), e.keys...), "exit_code", exitCode(sum, err))
 		}
 		return
 	}
@@ -204,22 +218,25 @@ func (e *environment) finish(sum *importer.Summary, err error) {
 		sum.Print(e.stderr)
 	}
 	if err != nil {
-		printError(e.stderr, err)
+		e.printError(err)
 	}
 }
 
-func errorText(err error) string {
+// errorText is the error as it is shown: never with a secret key in it, whatever quoted one (a mapping
+// file with a key pasted in, another program's message). The checks before a command runs refuse keys
+// where they do not belong; this is the last line behind them.
+func (e *environment) errorText(err error) string {
 	if errors.Is(err, importer.ErrInterrupted) {
 		return "interrupted"
 	}
-	return err.Error()
+	return zentra.Redact(err.Error(), e.keys...)
 }
 
 // printError prints "zentra-import: message" and, when there is one, "hint: how to fix it".
-func printError(w io.Writer, err error) {
-	fmt.Fprintf(w, "zentra-import: %s\n", errorText(err))
+func (e *environment) printError(err error) {
+	fmt.Fprintf(e.stderr, "zentra-import: %s\n", e.errorText(err))
 	if hint := importer.HintOf(err); hint != "" {
-		fmt.Fprintf(w, "hint: %s\n", hint)
+		fmt.Fprintf(e.stderr, "hint: %s\n", zentra.Redact(hint, e.keys...))
 	}
 }
 
