@@ -57,6 +57,10 @@ func exitCode(sum *importer.Summary, err error) int {
 }
 
 func main() {
+	// First of all, before any key is read: a crash must not write the key to disk in a core dump.
+	if err := noCoreDumps(); err != nil {
+		fmt.Fprintf(os.Stderr, "zentra-import: warning: core dumps could not be turned off (%v): a crash could write the secret key to disk\n", err)
+	}
 	env := newEnvironment(os.Args[0], os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	ctx, stop := interruptContext(env)
 	code := env.run(ctx)
