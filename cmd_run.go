@@ -215,6 +215,9 @@ func secretKey(file, fileSource string, env *environment) (zentra.Secret, error)
 	if k == "" || strings.ContainsAny(k, "\n\r\t ") {
 		return "", &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("%s %s: want the key alone on one line", fileSource, file)}
 	}
+	if zentra.HoldsKey(file, zentra.Secret(k)) { // the file named by its own key: refused before the warning quotes it
+		return "", keyPlaceError("key-file-name", fileSource, fileSource != "ZENTRA_SECRET_KEY_FILE")
+	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		env.say(slog.LevelWarn, fmt.Sprintf("zentra-import: warning: %s is readable by other users; run chmod 600 %s", file, file),
 			"the secret key file is readable by other users; run chmod 600 on it", "path", file)

@@ -100,6 +100,9 @@ func keyPlaceError(flag, name string, onCommandLine bool) error {
 	case "secret-key-file":
 		msg = name + " is given a secret key, not the path of a file holding one"
 		hint = "put the key in a file (chmod 600) and give its path, or export ZENTRA_SECRET_KEY"
+	case "key-file-name": // the path of a key file that holds the key in its own name
+		msg = "the path given to " + name + " holds the key itself"
+		hint = "rename the key file: a path shows in messages (and on a command line in ps and shell history)"
 	case "api-url":
 		msg = name + " holds a secret key: the key never goes in the URL, neither as a user name nor anywhere else"
 		hint = "give scheme and host only, like https://api.usezentra.com; the key goes in ZENTRA_SECRET_KEY or a key file (--secret-key-file)"

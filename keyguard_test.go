@@ -21,6 +21,8 @@ func TestKeyWhereAPathOrURLBelongsIsRefused(t *testing.T) {
 	dir := t.TempDir()
 	input := writeFile(t, dir, "in.csv", "id,email\n1,a@example.com\n")
 	oddFile := writeFile(t, dir, "odd.key", odd+"\n")
+	namedByItself := writeFile(t, dir, strings.ToUpper(odd), odd+"\n")
+	require.NoError(t, os.Chmod(namedByItself, 0o644)) // its warning would quote the path
 	out := filepath.Join(dir, "job")
 	api := []string{"--api-url", "http://127.0.0.1:9"}
 	cases := []struct {
@@ -55,6 +57,8 @@ func TestKeyWhereAPathOrURLBelongsIsRefused(t *testing.T) {
 			args: append(append([]string{"run"}, api...), "--out", filepath.Join(dir, strings.ToUpper(odd)), input), want: "--out is given a secret key"},
 		{name: "ZENTRA_SECRET_KEY's key as the input file", vars: map[string]string{"ZENTRA_SECRET_KEY": odd},
 			args: []string{"validate", odd}, want: "the input file argument is given a secret key"},
+		{name: "a key file named by its own key", args: append(append([]string{"run", "--secret-key-file", namedByItself}, api...), input),
+			want: "the path given to --secret-key-file holds the key itself"},
 		{name: "the key file's key as --mapping", args: append(append([]string{"run", "--secret-key-file", oddFile}, api...), "--mapping", "/srv/"+odd+".yaml", input),
 			want: "--mapping is given a secret key"},
 		{name: "the key file's key as --rate (whose error would quote it)", args: append(append([]string{"run", "--secret-key-file", oddFile}, api...), "--rate", odd, input),
