@@ -246,10 +246,14 @@ func unhex(c byte) byte {
 	return c - 'A' + 10
 }
 
-// isKeyByte says whether c can be part of a key's body after a Zentra prefix.
-func isKeyByte(c byte) bool {
-	return c > ' ' && c < 0x7f && !strings.ContainsRune(`"',;)]}>`, rune(c))
-}
+// keyBytes are the bytes that can be part of a key's body after a Zentra prefix: printable ASCII but for
+// quotes and the punctuation that ends a key in a text (opaque is not one).
+var keyBytes = func() (t [256]bool) {
+	for c := '!'; c < 0x7f; c++ {
+		t[c] = !strings.ContainsRune(`"',;)]}>`, c)
+	}
+	return t
+}()
 
 // span is a part of a text to replace: text[start:end], by prefix + "[redacted]".
 type span struct {
@@ -299,17 +303,20 @@ func (rd *redactor) scan(text string) []span {
 			continue
 		}
 		if len(bodies) > 0 { // follow the Zentra prefixes found over their key's bytes
-			kept := bodies[:0]
-			for _, b := range bodies {
-				if c != opaque && isKeyByte(c) && (!sepRun || b.spaced) {
+			live, keyByte := 0, keyBytes[c]
+			for k := range bodies {
+				if b := &bodies[k]; keyByte && (!sepRun || b.spaced) {
 					b.end = i + n
 					b.bytes++
-					kept = append(kept, b)
+					if live != k {
+						bodies[live] = *b
+					}
+					live++
 				} else {
-					endBody(b)
+					endBody(*b)
 				}
 			}
-			bodies = kept
+			bodies = bodies[:live]
 		}
 		sepRun = false
 		starts[units&mask], sepAt[units&mask] = i, seps
