@@ -1,7 +1,8 @@
 package main
 
 // End-to-end tests of the secrets items of issue 9: the key where a path or a URL belongs (10), loopback
-// decided without a resolver (11), no core dumps (12), and a key echoed back changed (13).
+// decided without a resolver (11), no core dumps (12), and a key echoed back changed (13); and, at the
+// end, in-process tests of main's checks for item 10 (keyguard.go).
 
 import (
 	"bufio"
@@ -33,12 +34,10 @@ import (
 // URL-encoded, or any 8 characters of it past a Zentra prefix (half a key is a leak too).
 func secretsNoKey(t *testing.T, what, key, text string) {
 	t.Helper()
-	squeezed := strings.Map(func(r rune) rune {
-		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
-			return -1
-		}
-		return unicode.ToLower(r)
-	}, text)
+	// Without white space, control and invisible characters, in lower case.
+	squeezed := strings.ToLower(strings.Join(strings.FieldsFunc(text, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r)
+	}), ""))
 	unescaped, _ := url.QueryUnescape(strings.ReplaceAll(squeezed, "+", "%2B"))
 	body := strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(key, "sk_sandbox_"), "sk_live_"))
 	for _, s := range []string{strings.ToLower(text), squeezed, unescaped} {
@@ -63,13 +62,10 @@ func secretsRun(t *testing.T, env []string, args ...string) result {
 		t.Logf("no network namespace here (%v): running in this one", err)
 		return run(t, env, args...)
 	}
-	code := 0
-	if err != nil {
-		ee, ok := err.(*exec.ExitError)
-		require.True(t, ok, "run %v: %v", args, err)
-		code = ee.ExitCode()
+	if _, exited := errors.AsType[*exec.ExitError](err); err != nil && !exited {
+		t.Fatalf("run %v: %v", args, err)
 	}
-	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
+	return result{code: cmd.ProcessState.ExitCode(), stdout: stdout.String(), stderr: stderr.String()}
 }
 
 // TestE2ESecretsKeyWhereAPathOrURLBelongs (item 10): the key given as the key file's path, as the API
@@ -309,7 +305,6 @@ func TestE2ESecretsNoCoreDump(t *testing.T) {
 	// this test is root, else the test's own user).
 	t.Run("not dumpable", func(t *testing.T) {
 		uid := os.Getuid()
-		bin := binary
 		cmd := command(nil, "sandbox", "--addr", "127.0.0.1:0")
 		if uid == 0 {
 			uid = 65534
@@ -317,7 +312,7 @@ func TestE2ESecretsNoCoreDump(t *testing.T) {
 			require.NoError(t, err)
 			t.Cleanup(func() { _ = os.RemoveAll(dir) })
 			require.NoError(t, os.Chmod(dir, 0o755))
-			bin = filepath.Join(dir, "zentra-import")
+			bin := filepath.Join(dir, "zentra-import")
 			secretsCopy(t, binary, bin)
 			cmd = exec.Command(bin, "sandbox", "--addr", "127.0.0.1:0")
 			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=/"}
@@ -452,4 +447,112 @@ func TestE2ESecretsEchoedKeyIsRedacted(t *testing.T) {
 			assert.Equal(t, int64(1), echo.requests.Load(), "one request, then the run stops")
 		})
 	}
+}
+
+// TestKeyWhereAPathOrURLBelongsIsRefused: a key given where a path, a URL or another value belongs, on
+// the command line or in a variable, is refused with exit 2 and a message naming the place, never the
+// key, in text and in JSON logs; nothing is created.
+func TestKeyWhereAPathOrURLBelongsIsRefused(t *testing.T) {
+	const part = "Hq7Zp2Xk9Rv4Wm8s"
+	live, sandboxKey := "sk_live_"+part, "sk_sandbox_"+part
+	odd := "gateway-token-" + part // a key of another shape, allowed with an explicit --api-url
+	dir := t.TempDir()
+	input := writeFile(t, dir, "in.csv", "id,email\n1,a@example.com\n")
+	oddFile := writeFile(t, dir, "odd.key", odd+"\n")
+	namedByItself := writeFile(t, dir, strings.ToUpper(odd), odd+"\n")
+	require.NoError(t, os.Chmod(namedByItself, 0o644)) // its warning would quote the path
+	out := filepath.Join(dir, "job")
+	api := []string{"--api-url", "http://127.0.0.1:9"}
+	cases := []struct {
+		name string
+		vars map[string]string
+		args []string
+		want string
+	}{
+		{name: "the key as --secret-key-file", vars: map[string]string{},
+			args: []string{"run", "--secret-key-file", live, input}, want: "--secret-key-file is given a secret key, not the path of a file holding one"},
+		{name: "the key as --secret-key-file=", args: []string{"run", "--secret-key-file=" + strings.ToUpper(live), input},
+			want: "--secret-key-file is given a secret key, not the path of a file holding one"},
+		{name: "the key as ZENTRA_SECRET_KEY_FILE", vars: map[string]string{"ZENTRA_SECRET_KEY_FILE": live},
+			args: []string{"run", input}, want: "ZENTRA_SECRET_KEY_FILE is given a secret key, not the path of a file holding one"},
+		{name: "the key as the API URL's user", args: []string{"run", "--api-url", "http://" + live + "@127.0.0.1:8080", input},
+			want: "--api-url holds a secret key: the key never goes in the URL"},
+		{name: "the key as the API URL's password, bad port", args: []string{"run", "--api-url", "http://x:" + sandboxKey + "@127.0.0.1:99999", input},
+			want: "--api-url holds a secret key"},
+		{name: "the key in ZENTRA_API_URL", vars: map[string]string{"ZENTRA_SECRET_KEY": sandboxKey, "ZENTRA_API_URL": "http://" + sandboxKey + ":@127.0.0.1:1"},
+			args: []string{"run", input}, want: "ZENTRA_API_URL holds a secret key"},
+		{name: "the key as --mapping", args: []string{"run", "--mapping", live, input}, want: "--mapping is given a secret key, not the path of a mapping file"},
+		{name: "the key as --out", args: []string{"validate", "--out", "/tmp/" + live, input}, want: "--out is given a secret key, not the path of a job directory"},
+		{name: "the key as the input file", args: []string{"run", "--sandbox", live}, want: "the input file argument is given a secret key, not the path of a CSV file"},
+		{name: "the key as validate's input", args: []string{"validate", "./" + live + ".csv"}, want: "the input file argument is given a secret key"},
+		{name: "the key as mapping's input", args: []string{"mapping", live}, want: "the input file argument is given a secret key"},
+		{name: "the key as a count (cobra would quote it)", args: []string{"run", "--workers", live, input}, want: "--workers is given a secret key"},
+		{name: "the key in ZENTRA_WORKERS", vars: map[string]string{"ZENTRA_WORKERS": live}, args: []string{"run", "--sandbox", input},
+			want: "ZENTRA_WORKERS is given a secret key"},
+		{name: "the key as a command", args: []string{live}, want: "an argument is given a secret key"},
+		{name: "the key as the sandbox's address", args: []string{"sandbox", "--addr", live}, want: "--addr is given a secret key, not an address to listen on"},
+		{name: "ZENTRA_SECRET_KEY's key, of another shape, as --out", vars: map[string]string{"ZENTRA_SECRET_KEY": odd},
+			args: append(append([]string{"run"}, api...), "--out", filepath.Join(dir, strings.ToUpper(odd)), input), want: "--out is given a secret key"},
+		{name: "ZENTRA_SECRET_KEY's key as the input file", vars: map[string]string{"ZENTRA_SECRET_KEY": odd},
+			args: []string{"validate", odd}, want: "the input file argument is given a secret key"},
+		{name: "a key file named by its own key", args: append(append([]string{"run", "--secret-key-file", namedByItself}, api...), input),
+			want: "the path given to --secret-key-file holds the key itself"},
+		{name: "the key file's key as --mapping", args: append(append([]string{"run", "--secret-key-file", oddFile}, api...), "--mapping", "/srv/"+odd+".yaml", input),
+			want: "--mapping is given a secret key"},
+		{name: "the key file's key as --rate (whose error would quote it)", args: append(append([]string{"run", "--secret-key-file", oddFile}, api...), "--rate", odd, input),
+			want: "--rate is given a secret key"},
+		{name: "the key file's key in ZENTRA_RATE", vars: map[string]string{"ZENTRA_RATE": odd, "ZENTRA_SECRET_KEY_FILE": oddFile},
+			args: append(append([]string{"run"}, api...), input), want: "ZENTRA_RATE is given a secret key"},
+	}
+	for _, tc := range cases {
+		for _, format := range []string{"text", "json"} {
+			t.Run(tc.name+" "+format, func(t *testing.T) {
+				args := tc.args
+				if format == "json" {
+					args = append([]string{args[0], "--log-format", "json"}, args[1:]...)
+					if args[0] != "run" { // only run has --log-format; its variable is read for run only
+						t.Skip("no --log-format on " + args[0])
+					}
+				}
+				code, stderr := runInProcess(t, tc.vars, args...)
+				assert.Equal(t, exitUsage, code, stderr)
+				assert.Contains(t, stderr, tc.want)
+				assert.NotContains(t, strings.ToLower(stderr), strings.ToLower(part), "the key is never shown")
+				if format == "json" {
+					recs := requireJSONLines(t, stderr)
+					require.Len(t, recs, 1)
+					assert.NotEmpty(t, recs[0]["hint"])
+				} else {
+					assert.Contains(t, stderr, "\nhint: ")
+				}
+				_, err := os.Stat(out)
+				assert.True(t, os.IsNotExist(err), "nothing was created")
+			})
+		}
+	}
+}
+
+// TestAPIURLWithCredentialsNeverShowsThem: a user name alone (which url.Redacted keeps), or a password, in
+// the API URL is refused without being quoted.
+func TestAPIURLWithCredentialsNeverShowsThem(t *testing.T) {
+	input := writeFile(t, t.TempDir(), "in.csv", "id,email\n1,a@example.com\n")
+	for _, u := range []string{"http://ada.lovelace@127.0.0.1:8080", "https://ada.lovelace:pw@api.usezentra.com", "http://ada.lovelace@[::1"} {
+		code, stderr := runInProcess(t, map[string]string{"ZENTRA_SECRET_KEY": "sk_sandbox_x"}, "run", "--api-url", u, input)
+		assert.Equal(t, exitUsage, code, stderr)
+		assert.Contains(t, stderr, "carries credentials before an @")
+		assert.NotContains(t, stderr, "ada.lovelace")
+	}
+}
+
+// TestKeyInAMappingFileIsNotQuoted: whatever quotes a key in an error (here the mapping file, with the key
+// pasted in), the error as printed does not show it.
+func TestKeyInAMappingFileIsNotQuoted(t *testing.T) {
+	const key = "custom-gateway-token-Hq7Zp2Xk9Rv4Wm8s"
+	dir := t.TempDir()
+	input := writeFile(t, dir, "in.csv", "id,email\n1,a@example.com\n")
+	m := writeFile(t, dir, "m.yaml", "fields:\n  external_reference: {column: id}\n  email: {column: "+key+"}\n")
+	code, stderr := runInProcess(t, map[string]string{"ZENTRA_SECRET_KEY": key}, "run", "--api-url", "http://127.0.0.1:9", "--mapping", m, "--out", filepath.Join(dir, "job"), input)
+	assert.Equal(t, exitUsage, code, stderr)
+	assert.NotContains(t, stderr, "Hq7Zp2Xk9Rv4Wm8s")
+	assert.Contains(t, stderr, "[redacted]")
 }
