@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -180,4 +181,57 @@ func BenchmarkRedact(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzRedact: for any text, and the key put into it changed as a server may change it (case,
+// separators, escapes; the choices come from the fuzzer), redaction never panics, removes the changed key,
+// and changes nothing when run again.
+func FuzzRedact(f *testing.F) {
+	f.Add("plain text", 0, []byte{})
+	f.Add("bad Bearer sk_sandbox_[redacted]] here", 5, []byte{1, 2, 3})
+	f.Add("%2D\\u002d\\x2dSK_LIVE_", 3, []byte{0, 0, 0, 7, 7})
+	f.Add(strings.Repeat("sk_live_", 20), 8, []byte{9, 9, 9})
+	seps := []string{"", " ", "\n", "\r\n\t", "\u200b", "%20", `\n`, `\u0020`, "\u00ad"}
+	rd := newRedactor(redactKey, oddKey)
+	f.Fuzz(func(t *testing.T, text string, at int, choices []byte) {
+		if !utf8.ValidString(text) {
+			return
+		}
+		once := rd.redact(text)
+		if again := rd.redact(once); again != once {
+			t.Fatalf("redacting twice changed %q into %q", once, again)
+		}
+		key := []string{redactKey, oddKey}[abs(at)%2]
+		var m strings.Builder
+		for i := 0; i < len(key); i++ {
+			c := key[i]
+			var ch byte
+			if i < len(choices) {
+				ch = choices[i]
+			}
+			switch ch % 4 {
+			case 1:
+				c = strings.ToUpper(string(c))[0]
+			case 2:
+				fmt.Fprintf(&m, "%%%02X", c)
+				continue
+			case 3:
+				fmt.Fprintf(&m, `\u%04x`, c)
+				continue
+			}
+			m.WriteByte(c)
+			if i < len(key)-1 {
+				m.WriteString(seps[int(ch/4)%len(seps)])
+			}
+		}
+		cut := abs(at) % (len(text) + 1)
+		for cut < len(text) && !utf8.RuneStart(text[cut]) {
+			cut++
+		}
+		with := text[:cut] + " " + m.String() + " " + text[cut:]
+		got := rd.redact(with)
+		if strings.Contains(got, m.String()) || strings.Contains(strings.ToLower(got), strings.ToLower(key)) {
+			t.Fatalf("the key survived in %q", got)
+		}
+	})
 }
