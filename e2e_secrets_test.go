@@ -556,3 +556,13 @@ func TestKeyInAMappingFileIsNotQuoted(t *testing.T) {
 	assert.NotContains(t, stderr, "Hq7Zp2Xk9Rv4Wm8s")
 	assert.Contains(t, stderr, "[redacted]")
 }
+
+// TestSandboxKeyFlagIsNotQuoted: the sandbox's --key (the one flag that takes a key) given a live key is
+// refused without quoting it, with a hint about the flags rather than the address.
+func TestSandboxKeyFlagIsNotQuoted(t *testing.T) {
+	code, stderr := runInProcess(t, nil, "sandbox", "--key", "sk_live_Hq7Zp2Xk9Rv4Wm8s", "--addr", "127.0.0.1:0")
+	assert.Equal(t, exitUsage, code, stderr)
+	assert.Contains(t, stderr, "a live key (sk_live_…) cannot be the sandbox's key")
+	assert.Contains(t, stderr, "hint: see `zentra-import sandbox -h`")
+	assert.NotContains(t, stderr, "Hq7Zp2Xk9Rv4Wm8s")
+}
