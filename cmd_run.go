@@ -72,11 +72,12 @@ ZENTRA_MAX_OUTAGE, ZENTRA_LOG_FORMAT (a flag given on the command line wins).
 				env.finish(nil, err)
 				return nil
 			}
-			opts, err := f.options(env, args[0])
+			opts, err := f.options(env, cmd.Flags(), args[0])
 			if err != nil {
 				env.finish(nil, err)
 				return nil
 			}
+
 			if f.sandbox {
 				sb, err := sandbox.Start("", sandbox.Config{Limit: sandboxDemoLimit, Window: time.Minute})
 				if err != nil {
@@ -122,7 +123,7 @@ ZENTRA_MAX_OUTAGE, ZENTRA_LOG_FORMAT (a flag given on the command line wins).
 	return cmd
 }
 
-func (f *runFlags) options(env *environment, input string) (importer.RunOptions, error) {
+func (f *runFlags) options(env *environment, fl *pflag.FlagSet, input string) (importer.RunOptions, error) {
 	o := importer.RunOptions{
 		Input: input, Mapping: f.mapping, Out: f.out, APIURL: f.apiURL, Workers: f.workers,
 		Timeout: f.timeout, MaxOutage: f.maxOutage, MaxRows: f.maxRows, RetryFailed: f.retryFailed, Restart: f.restart,
@@ -134,6 +135,17 @@ func (f *runFlags) options(env *environment, input string) (importer.RunOptions,
 	}
 	o.Retry = importer.DefaultRetryPolicy
 	o.Retry.MaxAttempts = f.maxAttempts
+	// The key first: once it is known, no flag, variable or argument may hold it, and none is quoted in a
+	// message before that is checked. Its own problems are reported after the other flags'.
+	var keyErr error
+	if !f.sandbox {
+		if o.Key, keyErr = secretKey(f.keyFile, f.source("secret-key-file"), env); o.Key != "" {
+			env.keys = append(env.keys, o.Key)
+			if err := keyInFlags(fl, []string{input}, f.source, o.Key); err != nil {
+				return o, err
+			}
+		}
+	}
 	usage := func(format string, args ...any) error {
 		return &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf(format, args...), Hint: runHelpHint}
 	}
@@ -175,11 +187,7 @@ func (f *runFlags) options(env *environment, input string) (importer.RunOptions,
 	if f.idPath != "" {
 		o.IDPaths = splitList(f.idPath)
 	}
-	if f.sandbox {
-		return o, nil
-	}
-	o.Key, err = secretKey(f.keyFile, f.source("secret-key-file"), env)
-	return o, err
+	return o, keyErr
 }
 
 // secretKey reads the key from the file named by --secret-key-file (or ZENTRA_SECRET_KEY_FILE: fileSource
@@ -214,6 +222,9 @@ func secretKey(file, fileSource string, env *environment) (zentra.Secret, error)
 	if k == "" || strings.ContainsAny(k, "\n\r\t ") {
 		return "", &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("%s %s: want the key alone on one line", fileSource, file)}
 	}
+	if zentra.HoldsKey(file, zentra.Secret(k)) { // the file named by its own key: refused before the warning quotes it
+		return "", keyPlaceError("key-file-name", fileSource, fileSource != "ZENTRA_SECRET_KEY_FILE")
+	}
 	if fi.Mode().Perm()&0o077 != 0 {
 		env.say(slog.LevelWarn, fmt.Sprintf("zentra-import: warning: %s is readable by other users; run chmod 600 %s", file, file),
 			"the secret key file is readable by other users; run chmod 600 on it", "path", file)
@@ -247,7 +258,8 @@ func envHint(variable, flag string) string {
 }
 
 // applyEnv gives flags not set on the command line the value of their environment variable (vars maps
-// flag names to variables). It returns the flags it set, with their variables.
+// flag names to variables). It returns the flags it set, with their variables. A value that holds a
+// secret key is refused, naming the variable and never the value.
 func applyEnv(fl *pflag.FlagSet, getenv func(string) string, vars map[string]string) (map[string]string, error) {
 	names := make([]string, 0, len(vars))
 	for name := range vars {
@@ -261,6 +273,9 @@ func applyEnv(fl *pflag.FlagSet, getenv func(string) string, vars map[string]str
 			continue
 		}
 		if val := getenv(v); val != "" {
+			if zentra.HoldsKey(val, envKeys(getenv)...) { // before Set, whose error would quote it
+				return set, keyPlaceError(name, v, false)
+			}
 			if err := fl.Set(name, val); err != nil {
 				return set, &importer.Error{Kind: importer.KindInput, Err: fmt.Errorf("%s=%q: %v", v, val, err), Hint: envHint(v, name)}
 			}

@@ -49,7 +49,11 @@ Counters: GET /_sandbox/stats · customers: GET /_sandbox/customers (sandbox ext
 				return nil
 			}
 			if err != nil {
-				env.finish(nil, &importer.Error{Kind: importer.KindInput, Err: err, Hint: "the sandbox listens on this machine only: give --addr a loopback address such as 127.0.0.1:8080"})
+				hint := "the sandbox listens on this machine only: give --addr a loopback address such as 127.0.0.1:8080"
+				if _, ok := errors.AsType[*sandbox.ConfigError](err); ok { // a flag's value, not the address
+					hint = "see `zentra-import sandbox -h`"
+				}
+				env.finish(nil, &importer.Error{Kind: importer.KindInput, Err: err, Hint: hint})
 				return nil
 			}
 			defer run.Close()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/zentra/zentra-import/importer"
 	"github.com/zentra/zentra-import/mapping"
+	"github.com/zentra/zentra-import/zentra"
 )
 
 // The exit codes (README "Exit codes"; SPEC). exitMeanings says what each means, for -h.
@@ -72,6 +73,10 @@ func exitCode(sum *importer.Summary, err error) int {
 }
 
 func main() {
+	// First of all, before any key is read: a crash must not write the key to disk in a core dump.
+	if err := noCoreDumps(); err != nil {
+		fmt.Fprintf(os.Stderr, "zentra-import: warning: core dumps could not be turned off (%v): a crash could write the secret key to disk\n", err)
+	}
 	env := newEnvironment(os.Args[0], os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	ctx, stop := interruptContext(env)
 	code := env.run(ctx)
@@ -127,6 +132,9 @@ type environment struct {
 	prog           string   // the program as it was invoked (os.Args[0])
 	args           []string // the arguments after it
 	getenv         func(string) string
+	// keys are the secret keys the process was given (ZENTRA_SECRET_KEY, the key file's): no argument may
+	// hold one, and no error or hint it prints shows one.
+	keys []zentra.Secret
 	// jsonLogs: --log-format json, so every line on stderr is a JSON log record, the summary and the
 	// error included. Atomic: the signal handler reads it while the command runs.
 	jsonLogs atomic.Bool
@@ -135,12 +143,17 @@ type environment struct {
 }
 
 func newEnvironment(prog string, args []string, stdout, stderr io.Writer, getenv func(string) string) *environment {
-	return &environment{stdout: stdout, stderr: stderr, prog: prog, args: args, getenv: getenv}
+	return &environment{stdout: stdout, stderr: stderr, prog: prog, args: args, getenv: getenv, keys: envKeys(getenv)}
 }
 
 // run runs the command line and returns the exit code.
 func (e *environment) run(ctx context.Context) int {
 	root := newRootCmd(e)
+	if err := keyInArgs(root, e.args, e.keys); err != nil { // before cobra, whose errors quote arguments
+		e.usageLogFormat(root)
+		e.finish(nil, err)
+		return exitUsage
+	}
 	root.SetArgs(e.args)
 	root.SetOut(e.stdout)
 	root.SetErr(e.stderr)
@@ -148,8 +161,15 @@ func (e *environment) run(ctx context.Context) int {
 	if err == nil {
 		return exitCode(e.summary, e.err)
 	}
-	// cobra's own errors: an unknown command or flag, a missing argument. The command's --log-format (or
-	// its variable) still says how to report them, when it was read before the error.
+	// cobra's own errors: an unknown command or flag, a missing argument.
+	e.usageLogFormat(root)
+	e.finish(nil, &importer.Error{Kind: importer.KindInput, Err: unknownCommand(root, e.args, err), Hint: "see `" + helpCommand(root, e.args) + " -h`"})
+	return exitUsage
+}
+
+// usageLogFormat sets the log format for an error found before or while the command line was parsed:
+// the command's --log-format (or its variable) still says how to report it, when the command has one.
+func (e *environment) usageLogFormat(root *cobra.Command) {
 	if cmd, _, ferr := root.Find(e.args); ferr == nil {
 		if fl := cmd.Flags().Lookup("log-format"); fl != nil {
 			format := fl.Value.String()
@@ -162,8 +182,6 @@ func (e *environment) run(ctx context.Context) int {
 			e.setLogFormat(format)
 		}
 	}
-	e.finish(nil, &importer.Error{Kind: importer.KindInput, Err: unknownCommand(root, e.args, err), Hint: "see `" + helpCommand(root, e.args) + " -h`"})
-	return exitUsage
 }
 
 // unknownCommand rewrites cobra's unknown-command error, whose suggestions take lines of their own, as
@@ -256,7 +274,7 @@ func (e *environment) finish(sum *importer.Summary, err error) {
 			log.Info("summary", "summary", sum)
 		}
 		if err != nil {
-			log.Error(errorText(err), "hint", importer.HintOf(err), "exit_code", exitCode(sum, err))
+			log.Error(e.errorText(err), "hint", zentra.Redact(importer.HintOf(err), e.keys...), "exit_code", exitCode(sum, err))
 		}
 		return
 	}
@@ -264,22 +282,25 @@ func (e *environment) finish(sum *importer.Summary, err error) {
 		sum.Print(e.stderr)
 	}
 	if err != nil {
-		printError(e.stderr, err)
+		e.printError(err)
 	}
 }
 
-func errorText(err error) string {
+// errorText is the error as it is shown: never with a secret key in it, whatever quoted one (a mapping
+// file with a key pasted in, another program's message). The checks before a command runs refuse keys
+// where they do not belong; this is the last line behind them.
+func (e *environment) errorText(err error) string {
 	if errors.Is(err, importer.ErrInterrupted) {
 		return "interrupted"
 	}
-	return err.Error()
+	return zentra.Redact(err.Error(), e.keys...)
 }
 
 // printError prints "zentra-import: message" and, when there is one, "hint: how to fix it".
-func printError(w io.Writer, err error) {
-	fmt.Fprintf(w, "zentra-import: %s\n", errorText(err))
+func (e *environment) printError(err error) {
+	fmt.Fprintf(e.stderr, "zentra-import: %s\n", e.errorText(err))
 	if hint := importer.HintOf(err); hint != "" {
-		fmt.Fprintf(w, "hint: %s\n", hint)
+		fmt.Fprintf(e.stderr, "hint: %s\n", zentra.Redact(hint, e.keys...))
 	}
 }
 

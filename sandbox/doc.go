@@ -123,6 +123,7 @@
 // operations. It logs nothing. A customer costs about 600 bytes (its id, reference, time, stored success
 // body and idempotency record). On a 2-core machine a keep-alive Go client and the sandbox together
 // reach about 20,000 creates per second over loopback (BenchmarkServer*). [Start] listens on loopback
-// only unless Config.AllowNonLoopback, and [Running.Close] returns within CloseTimeout, whatever the
-// injected latency or dropped connections.
+// only (an IP literal, or localhost as 127.0.0.1, decided without a resolver) unless
+// Config.AllowNonLoopback, and [Running.Close] returns within CloseTimeout, whatever the injected latency
+// or dropped connections.
 package sandbox

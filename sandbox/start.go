@@ -8,6 +8,7 @@ import (
 	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -44,7 +45,8 @@ func (e *NonLoopbackError) Error() string {
 
 // Start listens on addr ("" means 127.0.0.1:0, a free port) and serves a sandbox configured by cfg until
 // Close. It refuses an address that is not loopback ("localhost", 127.0.0.0/8, ::1; an empty host means
-// every interface) unless cfg.AllowNonLoopback is set.
+// every interface) unless cfg.AllowNonLoopback is set; "localhost" is listened on as 127.0.0.1, without
+// asking a resolver.
 func Start(addr string, cfg Config) (*Running, error) {
 	s, err := New(cfg)
 	if err != nil {
@@ -53,12 +55,15 @@ func Start(addr string, cfg Config) (*Running, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
-	host, _, err := net.SplitHostPort(addr)
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: listen address %q: want HOST:PORT, like 127.0.0.1:8080", addr)
 	}
 	if !cfg.AllowNonLoopback && !loopbackHost(host) {
 		return nil, &NonLoopbackError{Addr: addr}
+	}
+	if strings.EqualFold(host, "localhost") { // this machine: no resolver is asked (nor /etc/hosts)
+		addr = net.JoinHostPort("127.0.0.1", port)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -92,14 +97,16 @@ func Start(addr string, cfg Config) (*Running, error) {
 	return r, nil
 }
 
-// loopbackHost says whether host is loopback by name or number, before anything is bound (the
-// listener's own address is checked again after, for a "localhost" that resolves elsewhere).
+// loopbackHost says whether host is loopback without asking a resolver: an IP literal in 127.0.0.0/8 or
+// ::1 (IPv4-mapped too) without a zone, or exactly the name localhost (any case), which Start listens
+// on as 127.0.0.1. "localhost." and names under it are for a resolver to answer, so they are not
+// loopback here (the same rule as the client's; the listener's own address is checked again after).
 func loopbackHost(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Zone() == "" && a.Unmap().IsLoopback()
 }
 
 // Wait blocks until the sandbox stops serving: nil after Close, or the error that stopped it.

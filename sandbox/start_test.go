@@ -67,15 +67,19 @@ func TestStart(t *testing.T) {
 }
 
 func TestStartGeneratesKey(t *testing.T) {
-	r, err := Start("localhost:0", Config{})
+	r, err := Start("LocalHost:0", Config{})
 	require.NoError(t, err)
 	defer r.Close()
+	assert.Regexp(t, `^http://127\.0\.0\.1:\d+$`, r.URL, "localhost is 127.0.0.1")
 	assert.Regexp(t, `^sk_sandbox_[0-9a-f]{24}$`, r.Key)
 	assert.Equal(t, r.Key, r.Server.Key())
 }
 
 func TestStartRefuses(t *testing.T) {
-	for _, addr := range []string{":0", "0.0.0.0:0", "[::]:0", "192.168.1.10:8080", "example.com:80"} {
+	// None of these is asked of a resolver: each is refused before anything listens.
+	for _, addr := range []string{":0", "0.0.0.0:0", "[::]:0", "192.168.1.10:8080", "example.com:80",
+		"localhost.:0", "localhost.localdomain:0", "foo.localhost:0", "[::1%lo]:0", "[fe80::1%eth0]:0",
+		"127.1:0", "0x7f.1:0", "2130706433:0"} {
 		t.Run(addr, func(t *testing.T) {
 			_, err := Start(addr, Config{})
 			_, ok := errors.AsType[*NonLoopbackError](err)

@@ -22,6 +22,7 @@ type Client struct {
 	// key returns the secret. A function, so that no reflection-based printing of the struct (%v of a
 	// Client value held in another struct's unexported field, say) can reach the text.
 	key        func() Secret
+	rd         *redactor // finds the key, and anything shaped like a key, in texts from elsewhere
 	base       string
 	createURL  string
 	lookupURL  string
@@ -50,6 +51,10 @@ func New(cfg Config) (*Client, error) {
 			return nil, err
 		}
 	}
+	rd := newRedactor(cfg.Key)
+	if rd.holds(raw) {
+		return nil, errors.New("zentra: the API URL holds the secret key; give scheme and host only, like https://api.usezentra.com (the key goes in ZENTRA_SECRET_KEY or a key file)")
+	}
 	u, err := parseBaseURL(raw)
 	if err != nil {
 		return nil, err
@@ -59,6 +64,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	c := &Client{
 		key:        func() Secret { return cfg.Key },
+		rd:         rd,
 		base:       u.String(),
 		idemHeader: http.CanonicalHeaderKey(cfg.IdempotencyHeader),
 		idPaths:    defaultIDPaths,
@@ -112,12 +118,13 @@ func New(cfg Config) (*Client, error) {
 
 // newTransport is tuned for many small requests to one host by a fixed pool of workers: a keep-alive
 // pool as large as the pool of workers, bounded dial, TLS and header waits, HTTP/2 when the server offers
-// it over TLS, and the proxy from the environment (HTTPS_PROXY, NO_PROXY; never for loopback).
+// it over TLS, and the proxy from the environment (HTTPS_PROXY, NO_PROXY; never for loopback). The name
+// localhost is dialed at loopback without a resolver (loopbackDial).
 func newTransport(maxConns int, timeout time.Duration) *http.Transport {
 	dialer := &net.Dialer{Timeout: min(10*time.Second, timeout), KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
+		DialContext:           loopbackDial(dialer.DialContext),
 		ForceAttemptHTTP2:     true,
 		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
 		TLSHandshakeTimeout:   min(10*time.Second, timeout),
@@ -127,6 +134,39 @@ func newTransport(maxConns int, timeout time.Duration) *http.Transport {
 		MaxIdleConnsPerHost:   maxConns,
 		MaxConnsPerHost:       maxConns,
 		IdleConnTimeout:       90 * time.Second,
+	}
+}
+
+// dialFunc is the shape of net.Dialer.DialContext.
+type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+
+// loopbackDial dials the host name localhost (any case) at 127.0.0.1, then ::1, itself, and every other
+// address with dial. The name never reaches a resolver: plain http:// is allowed to localhost because it
+// is this machine, and neither a DNS answer nor an edited /etc/hosts may make it another one. https://
+// localhost is dialed the same way (the certificate is still checked for the name).
+func loopbackDial(dial dialFunc) dialFunc {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil || !isLocalhost(host) {
+			return dial(ctx, network, addr)
+		}
+		var first error
+		for _, ip := range []string{"127.0.0.1", "::1"} {
+			if network == "tcp6" && ip == "127.0.0.1" || network == "tcp4" && ip == "::1" {
+				continue
+			}
+			conn, err := dial(ctx, network, net.JoinHostPort(ip, port))
+			if err == nil {
+				return conn, nil
+			}
+			if first == nil {
+				first = err
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		return nil, first
 	}
 }
 
@@ -278,7 +318,7 @@ func (c *Client) do(ctx context.Context, req *http.Request) (*answer, error) {
 			return nil, re
 		}
 	}
-	a.decode(body, tooLarge, cut)
+	a.decode(body, tooLarge, cut, c.rd)
 	return a, nil
 }
 
@@ -307,9 +347,9 @@ type emptyBody struct{}
 func (emptyBody) Read([]byte) (int, error) { return 0, io.EOF }
 func (emptyBody) Close() error             { return nil }
 
-// decode reads the body of the answer.
-func (a *answer) decode(body []byte, tooLarge, cut bool) {
-	a.reply = decodeReply(a.header.Get("Content-Type"), body, tooLarge, cut)
+// decode reads the body of the answer; its texts come out without what rd redacts.
+func (a *answer) decode(body []byte, tooLarge, cut bool, rd *redactor) {
+	a.reply = decodeReply(a.header.Get("Content-Type"), body, tooLarge, cut, rd)
 	a.code = normCode(a.reply.code)
 }
 
@@ -366,31 +406,20 @@ func (c *Client) failure(cls class, a *answer) error {
 	return &RowError{HTTPStatus: a.status, Code: code, Field: r.field, Message: msg}
 }
 
-// minRedact is the shortest key that is searched for in texts: shorter keys would match ordinary words
-// (and anything shaped like a Zentra key is redacted whatever its length).
-const minRedact = 8
-
-// redact removes the client's own key from a text from elsewhere, whatever the key's shape.
-func (c *Client) redact(s string) string {
-	if key := string(c.key()); len(key) >= minRedact {
-		s = strings.ReplaceAll(s, key, redacted)
-	}
-	return s
-}
-
 // scrub returns err, or an error of the same chain whose text does not contain the key.
 func (c *Client) scrub(err error) error {
-	if text := err.Error(); text != c.redact(redactKeys(text)) {
-		return &scrubbed{text: c.redact(redactKeys(text)), err: err}
+	if text := err.Error(); c.rd.holds(text) {
+		return &scrubbed{text: c.rd.redact(text), err: err}
 	}
 	return err
 }
 
-// scrubTyped removes the key, whatever its shape, from every text of an error an answer produced: the
-// API's code, field and message, the description of an unreadable answer (its Content-Type), a hint that
-// quotes a redirect's Location. It is the one place this is done, as the error leaves the client.
+// scrubTyped removes the key, whatever its shape, case or spacing, from every text of an error an answer
+// produced: the API's code, field and message, the description of an unreadable answer (its Content-Type),
+// a hint that quotes a redirect's Location. It is the one place this is done, as the error leaves the
+// client. The texts were cleaned when the answer was decoded; cleaning them again changes nothing.
 func (c *Client) scrubTyped(err error) error {
-	clean := func(s string) string { return c.redact(redactKeys(s)) }
+	clean := c.rd.redact
 	switch e := err.(type) {
 	case nil:
 		return nil
@@ -467,7 +496,7 @@ func (c *Client) hint(a *answer) string {
 	case a.status == http.StatusProxyAuthRequired:
 		return "the HTTP proxy (HTTPS_PROXY) asks for credentials: fix the proxy settings, or bypass it with NO_PROXY"
 	case a.status >= 300 && a.status < 400:
-		if loc := location(a.header.Get("Location")); loc != "" {
+		if loc := c.rd.location(a.header.Get("Location")); loc != "" {
 			return "the API URL " + c.base + " redirects to " + loc + ": give the address it redirects to as the API URL"
 		}
 		return "the API URL " + c.base + " redirects: give the final address as the API URL"
@@ -477,13 +506,13 @@ func (c *Client) hint(a *answer) string {
 }
 
 // location makes a redirect target safe to show: no credentials, no query, bounded.
-func location(raw string) string {
+func (rd *redactor) location(raw string) string {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || raw == "" {
 		return ""
 	}
 	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return clean(u.String(), 200)
+	return rd.clean(u.String(), 200)
 }
 
 // networkError classifies a failure to get a complete answer. ctx is the caller's context, rctx the

@@ -121,9 +121,15 @@ func checkKey(key Secret) error {
 	return nil
 }
 
-// CheckBaseURL accepts an https:// URL anywhere and an http:// URL only to a loopback host (127.0.0.0/8,
-// ::1 or localhost): elsewhere the key and customers' personal data would cross the network in clear.
-// It also refuses credentials, a query or a fragment in the URL, and a URL that already names the route.
+// CheckBaseURL accepts an https:// URL anywhere and an http:// URL only to a loopback host: an IP literal
+// in 127.0.0.0/8 or ::1 (without a zone), or the name localhost in any case, which the client dials at
+// 127.0.0.1 or ::1 itself, never asking a resolver (so neither DNS nor /etc/hosts can send it elsewhere).
+// Elsewhere the key and customers' personal data would cross the network in clear; "localhost." and
+// other names ending in localhost are names for a resolver, not loopback. It also refuses credentials
+// (a user name alone too), a query or a fragment in the URL, a URL that already names the route, a host
+// written as a shorthand IPv4 number (127.1, 0x7f.1, 2130706433: resolvers disagree on what they mean),
+// and a URL that holds something shaped like a secret key. Its errors never quote what came before an
+// "@", nor anything shaped like a key.
 func CheckBaseURL(raw string) error {
 	_, err := parseBaseURL(raw)
 	return err
@@ -131,20 +137,27 @@ func CheckBaseURL(raw string) error {
 
 // parseBaseURL checks raw as CheckBaseURL does and returns it without a trailing slash.
 func parseBaseURL(raw string) (*url.URL, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
+	raw = strings.TrimSpace(raw)
+	shown := showURL(raw)
+	bad := func(format string, args ...any) (*url.URL, error) {
+		return nil, fmt.Errorf("zentra: API URL %q: "+format, append([]any{shown}, args...)...)
+	}
+	if hasUserinfo(raw) {
+		return bad("it carries credentials before an @; remove them (the key goes in ZENTRA_SECRET_KEY or a key file, never in the URL)")
+	}
+	if anyKey.holds(raw) {
+		return bad("it holds a secret key; give scheme and host only, like https://api.usezentra.com (the key goes in ZENTRA_SECRET_KEY or a key file)")
+	}
+	u, err := url.Parse(raw)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("zentra: API URL %q is not a URL: %v", raw, err)
-	}
-	shown := u.Redacted()
-	bad := func(format string, args ...any) (*url.URL, error) {
-		return nil, fmt.Errorf("zentra: API URL %q: "+format, append([]any{shown}, args...)...)
+		return nil, fmt.Errorf("zentra: API URL %q is not a URL: %v", shown, anyKey.redact(err.Error()))
 	}
 	if !strings.Contains(raw, "://") {
-		return bad("it has no scheme; write it as https://%s", strings.TrimPrefix(strings.TrimSpace(raw), "//"))
+		return bad("it has no scheme; write it as https://%s", strings.TrimPrefix(shown, "//"))
 	}
 	switch u.Scheme {
 	case "https", "http":
@@ -155,7 +168,7 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	case u.Opaque != "" || u.Host == "":
 		return bad("it names no host; write it as %s://HOST", u.Scheme)
 	case u.User != nil:
-		return bad("it carries credentials; remove them (the key goes in ZENTRA_SECRET_KEY)")
+		return bad("it carries credentials before an @; remove them (the key goes in ZENTRA_SECRET_KEY or a key file, never in the URL)")
 	case u.RawQuery != "" || u.ForceQuery:
 		return bad("it has a query; give scheme and host only, like https://api.usezentra.com")
 	case u.Fragment != "":
@@ -167,17 +180,86 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	if p := strings.ToLower(u.Path); strings.HasSuffix(p, "/api/v1") || strings.Contains(p, "/api/v1/") {
 		return bad("it includes the API path; give it without, like %s://%s", u.Scheme, u.Host)
 	}
-	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+	host := u.Hostname()
+	if numericHost(host) {
+		return bad("the host %s is an IPv4 address in a shorthand form that systems read differently; write it in full, like 127.0.0.1", host)
+	}
+	if u.Scheme == "http" && !isLoopback(host) {
 		return bad("plain http:// is allowed only to this machine (127.0.0.1, ::1, localhost): over a network " +
 			"the secret key and customers' personal data would travel unencrypted; use https://")
 	}
 	return u, nil
 }
 
+// isLoopback decides loopback without a resolver: an IP literal in 127.0.0.0/8 or ::1 (IPv4-mapped
+// too), without a zone, or exactly the name localhost (any case), which the client dials at loopback
+// itself (see loopbackDial). "localhost.", "localhost.localdomain", "foo.localhost" are names that only
+// a resolver could answer for, so they are not loopback here.
 func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") || strings.EqualFold(host, "localhost.") {
+	if isLocalhost(host) {
 		return true
 	}
 	a, err := netip.ParseAddr(host)
 	return err == nil && a.Zone() == "" && a.Unmap().IsLoopback()
+}
+
+// isLocalhost says whether host is the name localhost itself.
+func isLocalhost(host string) bool { return strings.EqualFold(host, "localhost") }
+
+// numericHost says whether host, not an IP literal, ends in an all-numeric or hexadecimal label: an IPv4
+// address in a shorthand form (127.1, 0x7f.1, 2130706433, 1.2.3.4.) that inet_aton reads as an address,
+// Go's resolver as a name to look up, and no top-level domain can be (RFC 3696, section 2).
+func numericHost(host string) bool {
+	if _, err := netip.ParseAddr(host); err == nil || host == "" {
+		return false
+	}
+	labels := strings.Split(strings.TrimSuffix(host, "."), ".")
+	last := strings.ToLower(labels[len(labels)-1])
+	if last == "" {
+		return false
+	}
+	digits := strings.TrimPrefix(last, "0x")
+	isHexNum := digits != last
+	for i := 0; i < len(digits); i++ {
+		if c := digits[i]; !('0' <= c && c <= '9' || isHexNum && 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// hasUserinfo says whether raw names a user (and perhaps a password or a key) before its host: an "@"
+// in its authority, the part after "//" up to the first "/", "?" or "#".
+func hasUserinfo(raw string) bool {
+	_, auth := authority(raw)
+	return strings.Contains(auth, "@")
+}
+
+// authority splits raw at its authority: what comes before it, and the authority itself.
+func authority(raw string) (before, auth string) {
+	i := strings.Index(raw, "//")
+	if i < 0 {
+		i = 0 // no scheme: the authority, if any, comes first
+	} else {
+		i += 2
+	}
+	auth = raw[i:]
+	if j := strings.IndexAny(auth, "/?#"); j >= 0 {
+		auth = auth[:j]
+	}
+	return raw[:i], auth
+}
+
+// showURL is raw as an error may quote it: what came before an "@" in its authority (a user name, a
+// password, a key) replaced by "…", anything shaped like a key redacted, and cut to 200 bytes.
+func showURL(raw string) string {
+	before, auth := authority(raw)
+	if at := strings.LastIndex(auth, "@"); at >= 0 {
+		raw = before + "…" + raw[len(before)+at:]
+	}
+	raw = anyKey.redact(raw)
+	if len(raw) > 200 {
+		raw = raw[:200] + "…"
+	}
+	return raw
 }

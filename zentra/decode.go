@@ -35,9 +35,9 @@ type reply struct {
 }
 
 // decodeReply reads an answer's body. It never fails: what it cannot read becomes reply.problem.
-func decodeReply(contentType string, body []byte, tooLarge, cut bool) *reply {
+func decodeReply(contentType string, body []byte, tooLarge, cut bool, rd *redactor) *reply {
 	r := &reply{}
-	mt := mediaType(contentType)
+	mt := rd.mediaType(contentType)
 	trimmed := bytes.TrimSpace(bytes.TrimPrefix(body, []byte("\uFEFF"))) // a UTF-8 byte-order mark
 	switch {
 	case tooLarge:
@@ -82,14 +82,14 @@ func decodeReply(contentType string, body []byte, tooLarge, cut bool) *reply {
 		return r
 	}
 	r.obj = obj
-	r.readError()
+	r.readError(rd)
 	return r
 }
 
 // readError finds the error parts of a body in the documented shape
 // {"success":false,"error":{"code","message","field","details"}} and its common variants: a string
 // error, an "errors" list, a top-level "code" and "message" (or RFC 9457's "detail" and "title").
-func (r *reply) readError() {
+func (r *reply) readError(rd *redactor) {
 	e, present := r.obj["error"]
 	if list, ok := r.obj["errors"].([]any); (!present || e == nil) && ok && len(list) > 0 {
 		e, present = list[0], true
@@ -123,9 +123,9 @@ func (r *reply) readError() {
 		}
 		r.message = text(r.obj[k])
 	}
-	r.code = clean(r.code, maxCode)
-	r.field = clean(r.field, maxCode)
-	r.message = clean(r.message, maxMessage)
+	r.code = rd.clean(r.code, maxCode)
+	r.field = rd.clean(r.field, maxCode)
+	r.message = rd.clean(r.message, maxMessage)
 	switch s := r.obj["success"].(type) {
 	case bool:
 		r.failed = !s
@@ -243,37 +243,61 @@ func looksLikeCode(s string) bool {
 	return true
 }
 
+// cleanLookahead is how much of a long text is read past the point where clean cuts it, so that a key
+// the cut would split is still found whole (even spaced out), while a 1 MiB message costs no more than
+// a short one.
+const cleanLookahead = 64 << 10
+
 // clean makes an API text safe to show: control characters and invalid bytes become spaces, runs of
-// spaces one, anything that looks like a secret key is redacted, and it is cut to max runes.
-func clean(s string, max int) string {
+// spaces one, every key rd finds is redacted, and it is cut to max runes. The text is redacted before it
+// is cut, so that a key the cut would split shows no part of itself.
+func (rd *redactor) clean(s string, max int) string {
 	if s == "" {
 		return ""
 	}
-	var b strings.Builder
-	space := false
-	n := 0
-	for _, r := range s {
-		if r == utf8.RuneError || unicode.IsControl(r) || unicode.IsSpace(r) || unicode.Is(unicode.Bidi_Control, r) {
-			space = b.Len() > 0
+	b := make([]byte, 0, min(len(s), 4*max+cleanLookahead))
+	space, more := false, false
+	runes, cut := 0, -1
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		if r <= ' ' || r == 0x7f || r >= utf8.RuneSelf && (r == utf8.RuneError || unicode.IsControl(r) || unicode.IsSpace(r) || unicode.Is(unicode.Bidi_Control, r)) {
+			space = len(b) > 0
+			i += size
 			continue
 		}
-		if n == max {
-			b.WriteString("…")
+		if cut >= 0 && len(b)-cut > cleanLookahead {
+			more = true
 			break
 		}
 		if space {
-			b.WriteByte(' ')
-			n++
+			b = append(b, ' ')
 			space = false
 		}
-		b.WriteRune(r)
+		if runes++; runes > max && cut < 0 {
+			cut = len(b)
+		}
+		b = append(b, s[i:i+size]...)
+		i += size
+	}
+	out := rd.redact(string(b))
+	n := 0
+	for i := range out {
+		if n == max {
+			return out[:i] + "…"
+		}
 		n++
 	}
-	return redactKeys(b.String())
+	if more {
+		return out + "…"
+	}
+	return out
 }
 
 // mediaType returns the media type of a Content-Type header, lower case, or a word for none.
-func mediaType(ct string) string {
+func (rd *redactor) mediaType(ct string) string {
 	if ct == "" {
 		return "no content type"
 	}
@@ -282,7 +306,7 @@ func mediaType(ct string) string {
 		mt, _, _ = strings.Cut(ct, ";")
 		mt = strings.ToLower(strings.TrimSpace(mt))
 	}
-	if mt = clean(mt, 60); mt == "" {
+	if mt = rd.clean(mt, 60); mt == "" {
 		return "no content type"
 	}
 	return mt

@@ -35,16 +35,24 @@
 // # Secrets and personal data
 //
 // The key is a [Secret]: it prints, logs and marshals as "[redacted]", and so do [Config] and [Client].
-// It travels only in the Authorization header, never in a URL. Errors never contain the request body
-// (customers' personal data) nor the key; texts from the API are cleaned of control characters and of
-// anything that looks like a secret key. [RowError.Message] is the API's message, which may quote the
-// row's values: it is meant for the owner-only job files, and RowError's slog form leaves it out.
+// It travels only in the Authorization header, never in a URL: [CheckBaseURL] refuses a URL with a user
+// name, a password or anything shaped like a key, and [New] one that holds the client's own key, without
+// quoting either. Errors never contain the request body (customers' personal data) nor the key; texts from
+// the API (message, code, field, Content-Type, a redirect's Location) and from the transport are cleaned
+// of control characters and of the key: the client's own key found by value in any case, with separators
+// inserted between its characters, URL-encoded, JSON-escaped or base64-encoded, and anything shaped like
+// a Zentra key found by its prefix (see [Redact]). Redaction is linear in the text, happens once (a
+// redacted text is left as it is) and before a message is cut to its length. [RowError.Message] is the
+// API's message, which may quote the row's values: it is meant for the owner-only job files, and
+// RowError's slog form leaves it out.
 //
 // # Transport
 //
 // Without Config.Transport the client dials with a keep-alive pool sized to Config.MaxConns (the number
 // of workers), bounded dial, TLS-handshake and response-header waits, HTTP/2 when offered over TLS, and
-// the proxy from the environment. [CheckBaseURL] refuses plain http:// except to loopback.
+// the proxy from the environment. [CheckBaseURL] refuses plain http:// except to loopback, decided without
+// a resolver: an IP literal in 127.0.0.0/8 or ::1, or the name localhost, which the transport dials at
+// 127.0.0.1, then ::1, itself, so that no DNS answer or /etc/hosts entry can send the key elsewhere.
 //
 // Each call sends its request once. net/http would resend on its own a request carrying an
 // Idempotency-Key header, or a GET, when a reused connection closes before the answer; the client makes

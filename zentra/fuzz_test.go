@@ -29,6 +29,8 @@ func FuzzAnswer(f *testing.F) {
 		{409, "text/html", "", "", "", `<h1>409</h1>`},
 		{422, "application/json", "", "", "", `{"error":{"code":"MISSING_REQUIRED_FIELD","field":"email","message":"email is required"}}`},
 		{400, "application/json", "", "", "", `{"message":"bad ` + fuzzKey + `"}`},
+		{422, "application/json", "", "", "", `{"error":{"code":"E_` + strings.ToUpper(fuzzKey) + `","message":"BEARER ` + strings.Join(strings.Split(strings.ToUpper(fuzzKey), ""), " ") + `"}}`},
+		{500, "text/" + strings.ToUpper(fuzzKey), "", "", "", `<html></html>`},
 		{429, "application/json", "60", "1800000030", "", `{"error":{"code":"rate_limit_exceeded","details":{"retry_after":60}}}`},
 		{429, "", "Wed, 21 Oct 2015 07:28:00 GMT", "garbage", "", ``},
 		{502, "text/html; charset=utf-8", "", "", "", `<html><body>Bad gateway</body></html>`},
@@ -60,7 +62,7 @@ func FuzzAnswer(f *testing.F) {
 		}
 		for _, tooLarge := range []bool{false, true} {
 			a := &answer{status: status, header: h, received: t0}
-			a.decode(body, tooLarge, false)
+			a.decode(body, tooLarge, false, c.rd)
 			cr, err := c.created(a)
 			checkResult(t, cr, err)
 			checkText(t, err)
@@ -102,7 +104,7 @@ func checkText(t *testing.T, err error) {
 	if err == nil {
 		return
 	}
-	if msg := err.Error(); strings.Contains(msg, fuzzKey) || !strings.HasPrefix(msg, "zentra: ") {
+	if msg := err.Error(); strings.Contains(strings.ToLower(msg), fuzzKey) || !strings.HasPrefix(msg, "zentra: ") {
 		t.Fatalf("bad error text %q", msg)
 	}
 }

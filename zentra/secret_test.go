@@ -10,9 +10,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -189,6 +191,40 @@ func TestBaseURLForKey(t *testing.T) {
 	}
 }
 
+// TestCheckBaseURLNeverQuotesAKey: a key in the URL, where a user name goes, where a password goes, in its
+// path, or in a URL that does not parse, is refused and never quoted.
+func TestCheckBaseURLNeverQuotesAKey(t *testing.T) {
+	const part = "Zq8Kx3Vb7Nw2"
+	for _, tc := range []struct{ url, err string }{
+		{"http://sk_live_" + part + "@127.0.0.1:8080", "carries credentials"},
+		{"http://sk_live_" + part + ":@127.0.0.1:8080", "carries credentials"},
+		{"http://x:sk_live_" + part + "@127.0.0.1:8080", "carries credentials"},
+		{"http://sk_live_" + part + ":@127.0.0.1:99999", "carries credentials"},
+		{"http://sk_live_" + part + ":@127.0.0.1:80\x7f", "carries credentials"},
+		{"https://" + part + "@api.usezentra.com", "carries credentials"},
+		{"sk_live_" + part + "@127.0.0.1:8080", "carries credentials"},
+		{"https://gw.example.com/SK_LIVE_" + part, "holds a secret key"},
+		{"sk_sandbox_" + part, "holds a secret key"},
+		{"http://[::1/sk_live_" + part, "holds a secret key"},
+		{"http://[::1]:8\x7f0/sk_live_" + part, "holds a secret key"},
+	} {
+		t.Run(tc.url, func(t *testing.T) {
+			err := zentra.CheckBaseURL(tc.url)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.err)
+			assert.NotContains(t, strings.ToLower(err.Error()), strings.ToLower(part))
+		})
+	}
+	// A key of another shape (allowed with an explicit URL) in the URL: the client refuses it by value.
+	odd := "custom-gateway-token-" + secretPart
+	for _, raw := range []string{"https://gw.example.com/" + odd, "https://gw.example.com/" + strings.ToUpper(odd)} {
+		_, err := zentra.New(zentra.Config{Key: zentra.Secret(odd), BaseURL: raw})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "holds the secret key")
+		assert.NotContains(t, strings.ToLower(err.Error()), strings.ToLower(secretPart))
+	}
+}
+
 func TestCheckBaseURL(t *testing.T) {
 	tests := []struct {
 		url string
@@ -219,6 +255,23 @@ func TestCheckBaseURL(t *testing.T) {
 		{"https://api.usezentra.com/api/v1/", "includes the API path"},
 		{"https://api.usezentra.com/API/V1/identity", "includes the API path"},
 		{"https://gateway.example.com/api", ""},
+		{"http://localhost.:1", "only to this machine"},
+		{"http://LocalHost:1", ""},
+		{"http://localhost.localdomain:1", "only to this machine"},
+		{"http://foo.localhost:1", "only to this machine"},
+		{"http://[::1%25eth0]:1", "only to this machine"},
+		{"http://[::1%25lo]:1", "only to this machine"},
+		{"http://127.1:1", "shorthand"},
+		{"http://0x7f.1:1", "shorthand"},
+		{"http://0x7f000001:1", "shorthand"},
+		{"http://2130706433:1", "shorthand"},
+		{"http://0177.0.0.1:1", "shorthand"},
+		{"https://127.1", "shorthand"},
+		{"https://1.2.3.4.", "shorthand"},
+		{"https://api.usezentra.com.", ""},
+		{"https://[fe80::1%25eth0]:443", ""},
+		{"http://user@127.0.0.1:8080", "carries credentials"},
+		{"http://:hunter2@127.0.0.1:8080", "carries credentials"},
 		{"http://[::1", "is not a URL"},
 		{"%zz", "is not a URL"},
 		{"", "no scheme"},
@@ -234,5 +287,74 @@ func TestCheckBaseURL(t *testing.T) {
 			assert.Contains(t, err.Error(), tt.err)
 			assert.NotContains(t, err.Error(), "hunter2")
 		})
+	}
+}
+
+// mangle is a key as a server that echoes it may have changed it: upper case, re-spaced, wrapped.
+func mangle(key string) map[string]string {
+	up := strings.ToUpper(key)
+	return map[string]string{
+		"upper case":  up,
+		"re-spaced":   strings.Join(strings.Split(up, ""), " "),
+		"wrapped":     key[:len(key)/2] + "\r\n\t" + key[len(key)/2:],
+		"url-encoded": strings.ReplaceAll(url.QueryEscape(key), "_", "%5F"),
+		"zero-width":  strings.Join(strings.Split(key, ""), "\u200b"),
+	}
+}
+
+// TestKeyEchoedInAnyCaseOrSpacing: a server that echoes the Authorization header changed (upper case,
+// re-spaced, wrapped, encoded) in every text the client reads, for a Zentra key and for a key of another
+// shape: no error's text holds the key in any form, and nothing is redacted twice ("[redacted]]").
+func TestKeyEchoedInAnyCaseOrSpacing(t *testing.T) {
+	for _, key := range []string{testKey, "custom-gateway-token-" + secretPart} {
+		for form, echoed := range mangle(key) {
+			t.Run(form+" "+key[:6], func(t *testing.T) {
+				for _, status := range []int{200, 301, 401, 422, 500, 503} {
+					srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						require.Equal(t, "Bearer "+key, r.Header.Get("Authorization"))
+						w.Header().Set("Location", "https://x.example/"+echoed)
+						w.Header().Set("Content-Type", jsonCT)
+						w.WriteHeader(status)
+						msg, _ := json.Marshal("BEARER " + echoed + " is not allowed [Bearer " + echoed + "]")
+						code, _ := json.Marshal("C_" + echoed)
+						fmt.Fprintf(w, `{"success":false,"error":{"code":%s,"field":%s,"message":%s}}`, code, code, msg)
+					}))
+					c, err := zentra.New(zentra.Config{Key: zentra.Secret(key), BaseURL: srv.URL})
+					require.NoError(t, err)
+					_, err = c.Create(context.Background(), "k", []byte(`{}`))
+					srv.Close()
+					require.Error(t, err, "%d", status)
+					text := printed(t, err)
+					var fatal *zentra.FatalError
+					if errors.As(err, &fatal) {
+						text += fatal.Hint
+					}
+					requireNoKeyIn(t, key, text)
+					assert.NotContains(t, text, "]]]", "redacted once: %s", text)
+					assert.NotContains(t, text, "[redacted]] is", "redacted once: %s", text)
+				}
+			})
+		}
+	}
+}
+
+// requireNoKeyIn fails if text holds key, in any case, with or without the separators a server may have
+// put between its characters.
+func requireNoKeyIn(t *testing.T, key, text string) {
+	t.Helper()
+	squeezed := strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, text)
+	unescaped, _ := url.QueryUnescape(squeezed)
+	for _, s := range []string{squeezed, unescaped, strings.ToLower(text)} {
+		require.NotContains(t, s, strings.ToLower(key), "the key shows in %q", text)
+	}
+	// Nor any 8 characters of it, past its Zentra prefix: half a key is a leak too.
+	body := strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(key, "sk_sandbox_"), "sk_live_"))
+	for i := 0; i+8 <= len(body); i++ {
+		require.NotContains(t, squeezed, body[i:i+8], "part of the key shows in %q", text)
 	}
 }
