@@ -16,8 +16,10 @@ import (
 // would be asked with other Idempotency-Keys) instead of being continued.
 //
 // Version 2: lines without data are skipped like blank lines; external_reference is trimmed; one_of with
-// ignore_case sends the value, and the default, as the list spells it.
-const RulesVersion = "2"
+// ignore_case sends the value, and the default, as the list spells it. Version 3: a record with broken
+// quoting, or longer than 1 MiB, is one row to its end as RFC 4180 delimits it (a quote never closed
+// takes the rest of the file), where its lines after the first were rows before.
+const RulesVersion = "3"
 
 // MaxRefLen is the longest external_reference, in bytes, that a row may have. Zentra documents no limit;
 // references are identifiers (tens of bytes), and this bound keeps a wrong column or a runaway quoted field
