@@ -126,8 +126,9 @@ func (m *Mapping) Compile(header []string) (*Mapper, error) {
 	enc, _, _ := rdParseEncoding(m.csv.Encoding)
 	latin1 := enc == rdISO88591
 	var errs MappingErrors
+	columns := newColumnIndex(header)
 	resolve := func(name string, pos mappingPos) int {
-		i, err := ResolveColumn(header, name)
+		i, err := columns.resolve(name)
 		if err != nil {
 			var ce *ColumnError
 			errors.As(err, &ce)

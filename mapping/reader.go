@@ -328,11 +328,14 @@ func (r *Reader) readHeader() error {
 		e.File, e.Line = r.name, raw.line
 		return e
 	}
+	seen := make(map[string]int, len(names)) // columnKey: sameColumnName in one pass
 	for i, n := range names {
-		if j := slices.IndexFunc(names[:i], func(m string) bool { return sameColumnName(m, n) }); j >= 0 {
+		k := columnKey(n)
+		if j, dup := seen[k]; dup {
 			return &InputError{File: r.name, Line: raw.line, Msg: fmt.Sprintf("duplicate column name %q (columns %d and %d)", n, j+1, i+1),
 				Fix: "rename one of them: column names are compared ignoring case and surrounding spaces"}
 		}
+		seen[k] = i
 	}
 	r.header, r.dataStart, r.pos, r.row = names, raw.end, raw.end, 1
 	return nil

@@ -122,16 +122,12 @@ func NewRejectsWriter(w io.Writer, d Dialect, header []string, opts ...RejectsOp
 
 // rdErrorColumn names the error column: "error", unless the header has it already.
 func rdErrorColumn(header []string) string {
-	taken := func(name string) bool {
-		for _, h := range header {
-			if sameColumnName(h, name) {
-				return true
-			}
-		}
-		return false
+	taken := make(map[string]bool, len(header))
+	for _, h := range header {
+		taken[columnKey(h)] = true // sameColumnName, in one pass over the header
 	}
 	name := "error"
-	for i := 2; taken(name); i++ {
+	for i := 2; taken[columnKey(name)]; i++ {
 		name = "error_" + strconv.Itoa(i)
 	}
 	return name
