@@ -50,28 +50,34 @@ func sameColumnName(a, b string) bool {
 }
 
 // columnKey returns the key of a column name under sameColumnName: two names are the same exactly when
-// their keys are equal. It is the name trimmed of surrounding spaces, each character replaced by the
-// smallest of the characters strings.EqualFold takes for it (its simple case folding orbit: k, K and
-// the Kelvin sign are one key); a byte that is not UTF-8 reads as U+FFFD, as EqualFold reads it.
+// their keys are equal. It is the name trimmed of surrounding spaces, each character replaced by one
+// chosen among the characters strings.EqualFold takes for it (its simple case folding orbit: k, K and
+// the Kelvin sign are one key): the ASCII lower-case letter when there is one, else the smallest. A
+// byte that is not UTF-8 reads as U+FFFD, as EqualFold reads it.
 func columnKey(name string) string {
 	name = strings.TrimSpace(name)
-	ascii := true
-	for i := 0; i < len(name) && ascii; i++ {
-		ascii = name[i] < utf8.RuneSelf && !('a' <= name[i] && name[i] <= 'z')
+	plain := true
+	for i := 0; i < len(name) && plain; i++ {
+		plain = name[i] < utf8.RuneSelf && !('A' <= name[i] && name[i] <= 'Z')
 	}
-	if ascii {
-		return name // no lower case letter to fold: the name is its own key
+	if plain {
+		return name // ASCII without upper case: the name is its own key
 	}
 	var b strings.Builder
 	b.Grow(len(name))
 	for _, r := range name {
 		switch {
-		case 'a' <= r && r <= 'z':
-			r -= 'a' - 'A'
+		case 'A' <= r && r <= 'Z':
+			r += 'a' - 'A'
 		case r >= utf8.RuneSelf:
-			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-				r = min(r, f) // SimpleFold cycles through the orbit, from r back to r
+			m := r
+			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) { // the orbit, back to r
+				m = min(m, f)
 			}
+			if 'A' <= m && m <= 'Z' { // the Kelvin sign, the long s: their orbit's ASCII letter
+				m += 'a' - 'A'
+			}
+			r = m
 		}
 		b.WriteRune(r)
 	}
@@ -81,21 +87,35 @@ func columnKey(name string) string {
 // columnIndex finds names in a header by sameColumnName, each in constant time.
 type columnIndex struct {
 	header []string
-	byKey  map[string][]int // the header's positions of each key, in order
+	first  map[string]int   // the header's first position of each key
+	more   map[string][]int // every position of a key the header has more than once, in order
 }
 
 func newColumnIndex(header []string) *columnIndex {
-	ix := &columnIndex{header: header, byKey: make(map[string][]int, len(header))}
+	ix := &columnIndex{header: header, first: make(map[string]int, len(header)), more: map[string][]int{}}
 	for i, h := range header {
 		k := columnKey(h)
-		ix.byKey[k] = append(ix.byKey[k], i)
+		j, dup := ix.first[k]
+		switch {
+		case !dup:
+			ix.first[k] = i
+		case ix.more[k] == nil:
+			ix.more[k] = []int{j, i}
+		default:
+			ix.more[k] = append(ix.more[k], i)
+		}
 	}
 	return ix
 }
 
 // resolve is ResolveColumn(ix.header, name).
 func (ix *columnIndex) resolve(name string) (int, error) {
-	return pickColumn(ix.header, name, ix.byKey[columnKey(name)])
+	k := columnKey(name)
+	same := ix.more[k]
+	if i, ok := ix.first[k]; ok && same == nil {
+		same = []int{i}
+	}
+	return pickColumn(ix.header, name, same)
 }
 
 // ResolveColumn returns the index of name in header. Names match the way the mapping file matches them:

@@ -41,7 +41,7 @@ type Record struct {
 	// the file has it (its line breaks included, the one that ends it excluded), split at each
 	// delimiter with its quotes as they are. A record longer than the record limit (1 MiB) has
 	// neither Fields nor Raw: RejectsWriter copies its bytes from the file, through the Reader that
-	// read it, which must still be open then.
+	// read it, which must then still be open and not in use by another goroutine.
 	Raw []string
 	Err error // the row's own problem (a *RecordError), or nil
 
