@@ -35,8 +35,12 @@ type source struct {
 	inferred []byte // the annotated inferred mapping, when no mapping file was given
 }
 
-// inferSample is how many data rows the inference looks at.
-const inferSample = 500
+// inferSample is how many data rows the inference looks at, and inferSampleCells how many values at
+// most: a file of 100,000 columns is inferred from 50 rows, in tens of MiB rather than gigabytes.
+const (
+	inferSample      = 500
+	inferSampleCells = 5_000_000
+)
 
 // openSource opens the input with the mapping file, or with a mapping inferred from the input when
 // mappingFile is "". Every problem is an input error reported before any row is sent.
@@ -139,7 +143,8 @@ func inferMapping(input string) (*mapping.Mapping, []byte, error) {
 	}
 	defer rd.Close()
 	var samples [][]string
-	for len(samples) < inferSample {
+	perRow := max(len(rd.Header()), 1)
+	for len(samples) < min(inferSample, max(inferSampleCells/perRow, 20)) {
 		rec, err := rd.Next()
 		if errors.Is(err, io.EOF) {
 			break

@@ -27,45 +27,128 @@ func (e *ColumnError) Error() string {
 	return msg
 }
 
-// Hint lists the header's columns, for the line under the error.
+// maxHintColumns bounds the columns a hint lists: a file may have thousands.
+const maxHintColumns = 50
+
+// Hint lists the header's columns (the first maxHintColumns of a wider one), for the line under the error.
 func (e *ColumnError) Hint() string {
 	if len(e.Ambiguous) > 0 {
 		return "rename one of the columns in the file so that names differ by more than case and spaces"
+	}
+	if n := len(e.Header); n > maxHintColumns {
+		return fmt.Sprintf("the header's first %d columns (of %d) are: %s, …", maxHintColumns, n, quoteList(e.Header[:maxHintColumns], ", "))
 	}
 	return "the header's columns are: " + quoteList(e.Header, ", ")
 }
 
 // sameColumnName is the one rule by which two column names are the same: equal but for case (Unicode
 // simple folding) and surrounding spaces. The reader refuses a header with two such names; the mapping,
-// --carry and the rejects file's error column match names by it.
+// --carry and the rejects file's error column match names by it. columnKey gives the same rule as a map
+// key, so that a header is searched in one pass however many columns it has.
 func sameColumnName(a, b string) bool {
 	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+}
+
+// columnKey returns the key of a column name under sameColumnName: two names are the same exactly when
+// their keys are equal. It is the name trimmed of surrounding spaces, each character replaced by one
+// chosen among the characters strings.EqualFold takes for it (its simple case folding orbit: k, K and
+// the Kelvin sign are one key): the ASCII lower-case letter when there is one, else the smallest. A
+// byte that is not UTF-8 reads as U+FFFD, as EqualFold reads it.
+func columnKey(name string) string {
+	name = strings.TrimSpace(name)
+	plain := true
+	for i := 0; i < len(name) && plain; i++ {
+		plain = name[i] < utf8.RuneSelf && !('A' <= name[i] && name[i] <= 'Z')
+	}
+	if plain {
+		return name // ASCII without upper case: the name is its own key
+	}
+	var b strings.Builder
+	b.Grow(len(name))
+	for _, r := range name {
+		switch {
+		case 'A' <= r && r <= 'Z':
+			r += 'a' - 'A'
+		case r >= utf8.RuneSelf:
+			m := r
+			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) { // the orbit, back to r
+				m = min(m, f)
+			}
+			if 'A' <= m && m <= 'Z' { // the Kelvin sign, the long s: their orbit's ASCII letter
+				m += 'a' - 'A'
+			}
+			r = m
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// columnIndex finds names in a header by sameColumnName, each in constant time.
+type columnIndex struct {
+	header []string
+	first  map[string]int   // the header's first position of each key
+	more   map[string][]int // every position of a key the header has more than once, in order
+}
+
+func newColumnIndex(header []string) *columnIndex {
+	ix := &columnIndex{header: header, first: make(map[string]int, len(header)), more: map[string][]int{}}
+	for i, h := range header {
+		k := columnKey(h)
+		j, dup := ix.first[k]
+		switch {
+		case !dup:
+			ix.first[k] = i
+		case ix.more[k] == nil:
+			ix.more[k] = []int{j, i}
+		default:
+			ix.more[k] = append(ix.more[k], i)
+		}
+	}
+	return ix
+}
+
+// resolve is ResolveColumn(ix.header, name).
+func (ix *columnIndex) resolve(name string) (int, error) {
+	k := columnKey(name)
+	same := ix.more[k]
+	if i, ok := ix.first[k]; ok && same == nil {
+		same = []int{i}
+	}
+	return pickColumn(ix.header, name, same)
 }
 
 // ResolveColumn returns the index of name in header. Names match the way the mapping file matches them:
 // case-insensitively, ignoring spaces around either side. When two header columns match, the one spelled
 // exactly like name wins; if none is, the name is ambiguous. The error is a *ColumnError.
 func ResolveColumn(header []string, name string) (int, error) {
-	want := strings.TrimSpace(name)
-	found := -1
-	var same []string
+	var same []int
 	for i, h := range header {
-		if !sameColumnName(h, want) {
-			continue
+		if sameColumnName(h, name) {
+			same = append(same, i)
 		}
-		if strings.TrimSpace(h) == want {
+	}
+	return pickColumn(header, name, same)
+}
+
+// pickColumn returns ResolveColumn's answer, same being the positions of the header's columns that are
+// the same as name, in order.
+func pickColumn(header []string, name string, same []int) (int, error) {
+	want := strings.TrimSpace(name)
+	for _, i := range same {
+		if strings.TrimSpace(header[i]) == want {
 			return i, nil
 		}
-		if found < 0 {
-			found = i
-		}
-		same = append(same, header[i])
 	}
 	switch {
 	case len(same) == 1:
-		return found, nil
+		return same[0], nil
 	case len(same) > 1:
-		return -1, &ColumnError{Name: name, Header: header, Ambiguous: same}
+		names := make([]string, len(same))
+		for j, i := range same {
+			names[j] = header[i]
+		}
+		return -1, &ColumnError{Name: name, Header: header, Ambiguous: names}
 	}
 	closest := closestName(name, header)
 	if closest == "" {

@@ -1,8 +1,8 @@
 package mapping
 
 import (
+	"slices"
 	"strings"
-
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -75,4 +75,61 @@ func TestColumnNamesOneRule(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, i, col, h)
 	}
+}
+
+// rdColumnKeyNames are names whose folding is tricky: the Kelvin and long-s signs, Greek sigma forms,
+// Turkish dotted and dotless i, ligatures, upper-case forms longer than their lower case, invalid UTF-8.
+var rdColumnKeyNames = []string{
+	"", " ", "id", "ID", " Id ", "Iḍ", "k", "K", "\u212a", "ſ", "s", "S", "σ", "ς", "Σ", "I", "i", "İ", "ı",
+	"ǅ", "ǆ", "Ǆ", "ß", "ẞ", "SS", "ﬀ", "ff", "Ω", "ω", "\u2126", "é", "É", "e\u0301", "\xff", "\xfe", "\uFFFD",
+	"a\xffb", "A\uFFFDB", "E-mail", "e-MAIL", "\u00a0x", "x", "\tX\n", "Straße", "STRASSE", "ǰ", "J̌",
+}
+
+// TestColumnKeyIsSameColumnName: columnKey(a) == columnKey(b) exactly when sameColumnName(a, b), for every
+// pair of tricky names (FuzzColumnKey tries others).
+func TestColumnKeyIsSameColumnName(t *testing.T) {
+	for _, a := range rdColumnKeyNames {
+		for _, b := range rdColumnKeyNames {
+			assert.Equal(t, sameColumnName(a, b), columnKey(a) == columnKey(b), "%q %q", a, b)
+		}
+	}
+}
+
+func FuzzColumnKey(f *testing.F) {
+	for i, a := range rdColumnKeyNames {
+		f.Add(a, rdColumnKeyNames[(i*7+3)%len(rdColumnKeyNames)])
+	}
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if sameColumnName(a, b) != (columnKey(a) == columnKey(b)) {
+			t.Fatalf("sameColumnName(%q, %q) = %v, keys %q and %q", a, b, sameColumnName(a, b), columnKey(a), columnKey(b))
+		}
+		if !sameColumnName(a, columnKey(a)) {
+			t.Fatalf("%q is not the same name as its key %q", a, columnKey(a))
+		}
+	})
+}
+
+// TestColumnIndexIsResolveColumn: Compile's index finds each name where ResolveColumn finds it, with
+// the same error, in a header with names equal but for case (which the reader refuses, but
+// ResolveColumn is given any header).
+func TestColumnIndexIsResolveColumn(t *testing.T) {
+	header := []string{"Customer Id", " E-mail ", "Mobile", "mobile", "MOBILE ", "\u212aey", "key", "σ", "Σ"}
+	ix := newColumnIndex(header)
+	for _, name := range append(slices.Clone(rdColumnKeyNames), append(header, "KEY", "ς", "mObIlE", "Frist Name", "Balance")...) {
+		i, err := ResolveColumn(header, name)
+		j, err2 := ix.resolve(name)
+		assert.Equal(t, i, j, name)
+		assert.Equal(t, err, err2, name)
+	}
+}
+
+// TestColumnHintIsBounded: the hint of an unknown column lists the first 50 columns of a wide header.
+func TestColumnHintIsBounded(t *testing.T) {
+	header := rdWideHeader(100_000)
+	_, err := ResolveColumn(header, "Phone")
+	var ce *ColumnError
+	require.ErrorAs(t, err, &ce)
+	assert.Less(t, len(ce.Hint()), 1000)
+	assert.True(t, strings.HasPrefix(ce.Hint(), `the header's first 50 columns (of 100000) are: "Customer Id", "First Name", "Email", "c3"`), ce.Hint())
+	assert.True(t, strings.HasSuffix(ce.Hint(), `"c49", …`), ce.Hint())
 }

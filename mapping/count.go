@@ -3,8 +3,9 @@ package mapping
 import "io"
 
 // CountRows counts the data records of the file at path read in dialect d, by the same rules as Next
-// (blank lines and lines without data are not rows; a quoted field may span lines; a record with broken quoting counts as Next
-// splits it), without decoding the values: a fast total for progress. A zero Delimiter or an empty
+// (blank lines and lines without data are not rows; a quoted field may span lines; a record with broken
+// quoting, or too long, is one row however many lines it spans, as Next delimits it), without decoding
+// the values: a fast total for progress. A zero Delimiter or an empty
 // Encoding is decided from the file, as "auto" would.
 func CountRows(path string, d Dialect) (int, error) {
 	opts := CSVOptions{Delimiter: "auto", Encoding: d.Encoding}

@@ -8,10 +8,14 @@
 // (an Excel workbook, a binary file) with a message saying so, and yields one [Record] per data row with
 // its 1-based row number, its line, its byte positions in the file (so that a resumed import can seek
 // instead of re-reading) and its values both decoded and as written. A row that cannot be read cleanly (a
-// wrong number of fields, bytes invalid in the encoding, broken quoting) carries its own error and is
-// rejected; it never ends the file. [RejectsWriter] writes rejected rows back in the input's own dialect
-// and encoding — a line with broken quoting byte for byte as it was, so that it stays rejected until
-// fixed — and replaces, rather than adds to, the error column of a rejects file fed back.
+// wrong number of fields, bytes invalid in the encoding, broken quoting, a record longer than 1 MiB)
+// carries its own error and is rejected; it never ends the file. A record with broken quoting, or too
+// long, is rejected whole, delimited as RFC 4180 readers delimit it (Python's csv module): the inside of
+// a quoted value is never read as rows, and the reader's rows are exactly Python's records. A quote never
+// closed makes the rest of the file one rejected row. [RejectsWriter] writes rejected rows back in the
+// input's own dialect and encoding — a record with broken quoting or too long byte for byte as it was,
+// however long, so that nothing is lost and it stays rejected until fixed — and replaces, rather than
+// adds to, the error column of a rejects file fed back.
 //
 // # Mapping
 //

@@ -159,6 +159,7 @@ type inference struct {
 	dialect   Dialect
 	header    []string
 	cols      []*inferColumn
+	targets   map[string]bool // the targets columns are mapped to
 	refColumn int
 	refNotes  []string
 }
@@ -187,8 +188,15 @@ func (in *inference) profile(samples [][]string) {
 }
 
 // taken reports whether a column already maps to target.
-func (in *inference) taken(target string) bool {
-	return slices.ContainsFunc(in.cols, func(c *inferColumn) bool { return c.target == target })
+func (in *inference) taken(target string) bool { return in.targets[target] }
+
+// assign maps column c to target.
+func (in *inference) assign(c *inferColumn, target string) {
+	c.target = target
+	if in.targets == nil {
+		in.targets = map[string]bool{}
+	}
+	in.targets[target] = true
 }
 
 // byName maps columns whose names are recognised; whole-name matches first, then partial ones. The
@@ -209,7 +217,7 @@ func (in *inference) byName() {
 				continue
 			}
 			c.rule = rule
-			c.target = rule.target
+			in.assign(c, rule.target)
 			c.how = "by its name"
 			in.configure(c)
 		}
@@ -224,10 +232,12 @@ func (in *inference) byValues() {
 		}
 		switch {
 		case !in.taken("email") && countValid(c.values, isEmail)*10 >= len(c.values)*9:
-			c.target, c.how = "email", "from its values (email addresses)"
+			in.assign(c, "email")
+			c.how = "from its values (email addresses)"
 		case !in.taken("phone") && looksLikePhones(c.values):
 			if _, n := guessRegion(c.values); n*10 >= len(c.values)*9 {
-				c.target, c.how = "phone", "from its values (phone numbers)"
+				in.assign(c, "phone")
+				c.how = "from its values (phone numbers)"
 			}
 		}
 		if c.target != "" {
@@ -306,9 +316,17 @@ func (in *inference) configure(c *inferColumn) {
 	}
 }
 
+// inferMaxRefNotes bounds the columns the mapping says were not taken for the external_reference.
+const inferMaxRefNotes = 10
+
 // chooseReference picks the external_reference as Infer describes it.
 func (in *inference) chooseReference() {
 	in.refColumn = -1
+	defer func() {
+		if n := len(in.refNotes) - inferMaxRefNotes; n > 0 {
+			in.refNotes = append(in.refNotes[:inferMaxRefNotes], fmt.Sprintf("%d other columns named like ids, for the same reasons", n))
+		}
+	}()
 	var candidates []*inferColumn
 	for _, c := range in.cols {
 		if c.rule != nil && c.rule.target == "external_reference" {
@@ -335,7 +353,7 @@ func (in *inference) chooseReference() {
 		case !byName && (c.empty > 0 || repeats > 0), !rare(c.empty, total):
 			in.refNotes = append(in.refNotes, fmt.Sprintf("%s: %s", strconv.Quote(c.name), gaps(c.empty, repeats, total)))
 		default:
-			c.target = "external_reference"
+			in.assign(c, "external_reference")
 			if byName {
 				c.how = "by its name"
 			} else {
@@ -482,19 +500,34 @@ func (in *inference) optional(target string) bool {
 	return false
 }
 
-// writeUnmapped lists the columns left out, as commented metadata fields ready to be uncommented.
+// Bounds of the list of columns left out: a file of thousands of columns gets a mapping that stays a
+// page or two, well within what a mapping file may be (maxMappingSize), and says how many it left out.
+const (
+	inferMaxUnmapped      = 100
+	inferMaxUnmappedBytes = 32 << 10
+)
+
+// writeUnmapped lists the columns left out, as commented metadata fields ready to be uncommented: the
+// first inferMaxUnmapped of them, in inferMaxUnmappedBytes at most, then how many more there are.
 func (in *inference) writeUnmapped(b *bytes.Buffer) {
 	used := map[string]bool{}
-	first := true
+	next := map[string]int{}
+	first, listed, start := true, 0, b.Len()
+	var left []*inferColumn
 	for i, c := range in.cols {
 		if c.target != "" {
+			continue
+		}
+		if listed == inferMaxUnmapped || b.Len()-start > inferMaxUnmappedBytes {
+			left = append(left, c)
 			continue
 		}
 		if first {
 			b.WriteString("  # Not mapped. Uncomment a line to send the column too; send only what the API needs.\n")
 			first = false
 		}
-		name := metadataName(c.name, i, used)
+		listed++
+		name := metadataName(c.name, i, used, next)
 		f := inferField{transforms: []string{"trim"}, optional: true}
 		notes := c.comment
 		if layouts, n := guessDateLayouts(c.values); len(layouts) > 0 && n*10 >= len(c.values)*9 {
@@ -507,10 +540,27 @@ func (in *inference) writeUnmapped(b *bytes.Buffer) {
 		}
 		fmt.Fprintf(b, "  # metadata.%s: %s%s\n", name, f.yaml(c.name), note)
 	}
+	switch len(left) {
+	case 0:
+	case 1:
+		fmt.Fprintf(b, "  # And 1 more column not mapped, not listed: %s.\n", inferShortName(left[0].name))
+	default:
+		fmt.Fprintf(b, "  # And %d more columns not mapped, not listed: %s to %s. Map them the same way if the API needs them.\n",
+			len(left), inferShortName(left[0].name), inferShortName(left[len(left)-1].name))
+	}
 }
 
-// metadataName turns a column name into a target segment: "Date Joined" → "date_joined".
-func metadataName(column string, index int, used map[string]bool) string {
+// inferShortName quotes a column name for a comment, cut if it is long.
+func inferShortName(name string) string {
+	if r := []rune(name); len(r) > 40 {
+		name = string(r[:40]) + "…"
+	}
+	return strconv.Quote(name)
+}
+
+// metadataName turns a column name into a target segment: "Date Joined" → "date_joined", or
+// "date_joined_2" when that is used already; next remembers, for each name, the number to try next.
+func metadataName(column string, index int, used map[string]bool, next map[string]int) string {
 	var b strings.Builder
 	underscore := false
 	for _, r := range strings.ToLower(column) {
@@ -529,9 +579,11 @@ func metadataName(column string, index int, used map[string]bool) string {
 		name = fmt.Sprintf("column_%d", index+1)
 	}
 	base := name
-	for n := 2; used[name]; n++ {
+	n := max(next[base], 2)
+	for ; used[name]; n++ {
 		name = fmt.Sprintf("%s_%d", base, n)
 	}
+	next[base] = n
 	used[name] = true
 	return name
 }

@@ -109,7 +109,25 @@ func TestInferDecisions(t *testing.T) {
 	region, _ = guessRegion([]string{"024 123 4567", "+233 20 123 4567"})
 	assert.Equal(t, "GH", region)
 
-	assert.Equal(t, "date_joined", metadataName("Date Joined", 0, map[string]bool{}))
-	assert.Equal(t, "column_3", metadataName("***", 2, map[string]bool{}))
-	assert.Equal(t, "notes_2", metadataName("Notes", 0, map[string]bool{"notes": true}))
+	assert.Equal(t, "date_joined", metadataName("Date Joined", 0, map[string]bool{}, map[string]int{}))
+	assert.Equal(t, "column_3", metadataName("***", 2, map[string]bool{}, map[string]int{}))
+	assert.Equal(t, "notes_2", metadataName("Notes", 0, map[string]bool{"notes": true}, map[string]int{}))
+}
+
+// TestInferWideHeader: a file of 100,000 columns gets a mapping that lists the first 100 columns left
+// out and says how many more there are, small enough to be read back as a mapping file.
+func TestInferWideHeader(t *testing.T) {
+	header := rdWideHeader(100_000)
+	samples := [][]string{append([]string{"1", "Ada", "ada@example.com"}, make([]string, len(header)-3)...)}
+	m, text, err := Infer(Dialect{}, header, samples)
+	require.NoError(t, err)
+	require.NotNil(t, m)
+	assert.Less(t, len(text), 16<<10)
+	assert.Equal(t, 100, strings.Count(string(text), "  # metadata.c"))
+	assert.Contains(t, string(text), "  # metadata.c102: {column: c102,")
+	assert.Contains(t, string(text), `  # And 99897 more columns not mapped, not listed: "c103" to "c99999". Map them the same way if the API needs them.`+"\n")
+	again, err := Parse("m.yaml", text)
+	require.NoError(t, err)
+	_, err = again.Compile(header)
+	require.NoError(t, err)
 }

@@ -635,8 +635,23 @@ func (p *mappingParser) parseField(e *ast.MappingValueNode, target string) *fiel
 	return f
 }
 
-// checkTarget reports a target that is not a dotted path of API field names.
+// maxTargetDepth bounds the levels of a dotted target. Zentra's fields are two or three levels deep
+// (metadata.legacy_id); a deeper body is a mistake, and one deep enough makes answers that echo it
+// unreadable to JSON decoders (Go's stops at 10,000 levels), with the ids of created customers in them.
+const maxTargetDepth = 32
+
+// checkTarget reports a target that is not a dotted path of API field names, or one deeper than
+// maxTargetDepth.
 func (p *mappingParser) checkTarget(e *ast.MappingValueNode, target string) bool {
+	if n := strings.Count(target, ".") + 1; n > maxTargetDepth {
+		shown := target
+		if len(shown) > 60 {
+			shown = shown[:40] + "…"
+		}
+		p.errAt(e, "a target is a dotted path into the request's JSON body, a few levels deep: metadata.legacy_id",
+			"target %q is %d levels deep: at most %d are allowed", shown, n, maxTargetDepth)
+		return false
+	}
 	for seg := range strings.SplitSeq(target, ".") {
 		if !mappingTargetSegment.MatchString(seg) {
 			p.errAt(e, "targets are API field names (letters, digits, _ and -), dotted for nesting: metadata.legacy_id",

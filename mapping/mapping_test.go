@@ -192,6 +192,10 @@ func TestParseErrors(t *testing.T) {
 			[]wantProblem{{line: 3, msg: `invalid target "first name"`, hint: "metadata.legacy_id"}}},
 		{"empty path segment", minimalMapping + "  metadata..id: {column: A}\n",
 			[]wantProblem{{line: 3, msg: `invalid target "metadata..id"`}}},
+		{"target 33 levels deep", minimalMapping + "  " + strings.Repeat("a.", 32) + "z: {column: A}\n",
+			[]wantProblem{{line: 3, msg: `target "a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.…" is 33 levels deep: at most 32 are allowed`, hint: "metadata.legacy_id"}}},
+		{"target 10,000 levels deep", minimalMapping + "  email: {column: A}\n  " + strings.Repeat("metadata.", 9999) + "x: {column: B}\n",
+			[]wantProblem{{line: 4, msg: `target "metadata.metadata.metadata.metadata.meta…" is 10000 levels deep: at most 32 are allowed`}}},
 		{"conflicting paths", minimalMapping + "  address: {column: A}\n  other: {column: B}\n  address.city: {column: C}\n",
 			[]wantProblem{{line: 5, msg: "address.city conflicts with address (line 3)"}}},
 		{"conflicting paths, object first", minimalMapping + "  a.b.c: {column: A}\n  a.b: {column: B}\n",
@@ -429,4 +433,18 @@ func TestMappingErrorsUnwrap(t *testing.T) {
 	var one *MappingError
 	require.True(t, errors.As(err, &one))
 	assert.Equal(t, 1, one.Line)
+}
+
+// TestTargetDepthLimit: a target of 32 levels is accepted and builds a body 32 levels deep; one more
+// level is refused (TestParseErrors).
+func TestTargetDepthLimit(t *testing.T) {
+	target := strings.Repeat("a.", 31) + "z"
+	m, err := Parse("m.yaml", []byte(minimalMapping+"  "+target+": {column: A}\n"))
+	require.NoError(t, err)
+	mp, err := m.Compile([]string{"Id", "A"})
+	require.NoError(t, err)
+	p, err := mp.Map([]string{"r1", "deep"})
+	require.NoError(t, err)
+	want := `{"` + strings.Repeat(`a":{"`, 31) + `z":"deep"` + strings.Repeat("}", 31) + `,"external_reference":"r1"}`
+	assert.JSONEq(t, want, string(p.Body))
 }

@@ -18,7 +18,9 @@ import (
 // Version 2: lines without data are skipped like blank lines; external_reference is trimmed; one_of with
 // ignore_case sends the value, and the default, as the list spells it.
 //
-// Version 3: title keeps name particles (van, de, la, bin…) in lower case inside a name.
+// Version 3: a record with broken quoting, or longer than 1 MiB, is one row to its end as RFC 4180
+// delimits it (a quote never closed takes the rest of the file), where its lines after the first were
+// rows before; and title keeps name particles (van, de, la, bin…) in lower case inside a name.
 const RulesVersion = "3"
 
 // MaxRefLen is the longest external_reference, in bytes, that a row may have. Zentra documents no limit;
@@ -132,8 +134,9 @@ func (m *Mapping) Compile(header []string) (*Mapper, error) {
 	enc, _, _ := rdParseEncoding(m.csv.Encoding)
 	latin1 := enc == rdISO88591
 	var errs MappingErrors
+	columns := newColumnIndex(header)
 	resolve := func(name string, pos mappingPos) int {
-		i, err := ResolveColumn(header, name)
+		i, err := columns.resolve(name)
 		if err != nil {
 			var ce *ColumnError
 			errors.As(err, &ce)

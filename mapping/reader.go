@@ -14,8 +14,9 @@ import (
 )
 
 const (
-	// rdMaxRecord bounds the bytes of one record, and so the reader's memory: a longer record (in practice
-	// a quote that is never closed, or a file that is not CSV) is rejected line by line.
+	// rdMaxRecord bounds the bytes of one record that the reader keeps, and so its memory: a longer record
+	// (a value pasted from another file, a quote that is never closed, a file that is not CSV) is read
+	// through to its end without being kept, and rejected whole.
 	rdMaxRecord = 1 << 20
 	rdSniffSize = 64 << 10 // bytes looked at to decide the dialect
 	rdBufSize   = 64 << 10
@@ -35,13 +36,21 @@ type Record struct {
 	// Raw holds the values as written in the file, in its encoding, unquoted (a quoted line break
 	// written CRLF reads as "\n", as encoding/csv gives it). For UTF-16 files they are decoded to
 	// UTF-8, except that an unpaired surrogate keeps its code point (WTF-8), so that RejectsWriter
-	// writes back the same code units. A record whose quoting is broken has the text of its first
-	// line here, split at each delimiter with its quotes as they are.
+	// writes back the same code units. A record whose quoting is broken has its whole text here, as
+	// the file has it (its line breaks included, the one that ends it excluded), split at each
+	// delimiter with its quotes as they are. A record longer than the record limit (1 MiB) has
+	// neither Fields nor Raw: RejectsWriter copies its bytes from the file, through the Reader that
+	// read it, which must then still be open and not in use by another goroutine.
 	Raw []string
 	Err error // the row's own problem (a *RecordError), or nil
+
+	// For a record too long to keep: the Reader that read it, and where its text is in the file.
+	src              *Reader
+	textFrom, textTo int64
 }
 
-// Reader reads the data records of a CSV file, one at a time, in flat memory.
+// Reader reads the data records of a CSV file, one at a time, in flat memory: it keeps at most about
+// 1 MiB of a record, however long the record is.
 //
 // # Dialect
 //
@@ -84,11 +93,25 @@ type Record struct {
 //   - a number of fields other than the header's (ErrFieldCount);
 //   - bytes not valid in the encoding: invalid UTF-8, the five bytes Windows-1252 leaves undefined
 //     (0x81, 0x8D, 0x8F, 0x90, 0x9D), an unpaired UTF-16 surrogate (ErrEncoding);
-//   - broken quoting (ErrQuote). If the record began and broke on the same line, that line is the
-//     record. If it spans lines — a quote opened and never properly closed — only its first line is
-//     rejected and reading goes on with the next line, so that one stray quote cannot swallow the
-//     rows after it;
-//   - a record longer than 1 MiB (ErrRecordTooLong): only its first line is rejected, the same way.
+//   - broken quoting (ErrQuote): a quote inside a value that is not quoted, or a closing quote
+//     followed by something other than the delimiter or a line break, or a quote never closed;
+//   - a record longer than 1 MiB (ErrRecordTooLong), a value pasted from another file for one.
+//
+// A record with broken quoting, or too long, is rejected whole, and what is inside its quoted values
+// is never read as rows. Its end is found the way RFC 4180 readers that tolerate broken quotes find it
+// (Python's csv module, with strict=False): a quote opens a quoted value only as the value's first
+// character; in a quoted value, "" is a quote, and a quote followed by the delimiter or a line break
+// closes it; a quote followed by anything else closes the quoted part too, and the value goes on
+// unquoted, its quotes then being text. The record ends at the first line break outside a quoted
+// value. So a quote that is never closed makes the rest of the file one rejected record, whose reason
+// names the line the quote opened on and the last line of the file: the rows after it cannot be told
+// from text inside the value, and are not sent. The record is kept, as its text split at each delimiter
+// (Raw), when it is at most 1 MiB long; a longer one is read through to its end in flat memory, and
+// RejectsWriter copies its bytes from the file. A record without data by the same reading (every value
+// empty or white space) is skipped like a blank line. As a result, the rows Next yields, rejected ones
+// included, are exactly the records Python's csv module reads from the file, less the header and the
+// records without data; the one difference is a CR alone outside quotes, which Python reads as a line
+// break and this reader, as encoding/csv does, as text.
 //
 // # Positions
 //
@@ -124,9 +147,10 @@ type Reader struct {
 	lineBase int
 	reuse    bool // the parser may reuse its record slice: only counting, nothing kept
 
-	pos int64 // where the next record starts
-	row int   // its row number
-	err error // io.EOF or an I/O error, returned from then on
+	pos    int64 // where the next record starts
+	row    int   // its row number
+	err    error // io.EOF or an I/O error, returned from then on
+	closed bool
 }
 
 // Open opens the file at path and reads its dialect and header. Problems with the file itself are
@@ -279,7 +303,7 @@ func (r *Reader) readHeader() error {
 		return err
 	}
 	if p := raw.problem; p != nil {
-		return &InputError{File: r.name, Line: raw.line, Msg: "cannot read the header: " + strings.TrimSuffix(p.Reason, rdOnlyThisLine),
+		return &InputError{File: r.name, Line: raw.line, Msg: "cannot read the header: " + p.Reason,
 			Fix: "the first line must be the header, naming the columns, with any quotes in a name doubled inside a quoted name"}
 	}
 	names := make([]string, len(raw.fields))
@@ -296,11 +320,14 @@ func (r *Reader) readHeader() error {
 		e.File, e.Line = r.name, raw.line
 		return e
 	}
+	seen := make(map[string]int, len(names)) // columnKey: sameColumnName in one pass
 	for i, n := range names {
-		if j := slices.IndexFunc(names[:i], func(m string) bool { return sameColumnName(m, n) }); j >= 0 {
+		k := columnKey(n)
+		if j, dup := seen[k]; dup {
 			return &InputError{File: r.name, Line: raw.line, Msg: fmt.Sprintf("duplicate column name %q (columns %d and %d)", n, j+1, i+1),
 				Fix: "rename one of them: column names are compared ignoring case and surrounding spaces"}
 		}
+		seen[k] = i
 	}
 	r.header, r.dataStart, r.pos, r.row = names, raw.end, raw.end, 1
 	return nil
@@ -347,6 +374,9 @@ func (r *Reader) Next() (*Record, error) {
 		return nil, err
 	}
 	rec := &Record{Row: r.row, Line: raw.line, Offset: raw.off, End: raw.end, Raw: raw.fields}
+	if raw.long {
+		rec.src, rec.textFrom, rec.textTo = r, raw.textFrom, raw.textTo
+	}
 	r.row++
 	fields, bad := r.decodeFields(raw.fields)
 	rec.Fields = fields
@@ -518,8 +548,35 @@ func rdCountUTF16Newlines(b []byte, bigEndian bool) int {
 	}
 }
 
+// copyText copies the bytes [from, to) of the file to w, leaving the file where it was: the text of a
+// record too long to keep, for the rejects file.
+func (r *Reader) copyText(w io.Writer, from, to int64) error {
+	if r.closed {
+		return fmt.Errorf("read %s: the reader is closed: a record too long to keep is copied from the file, so write it before closing the reader", r.name)
+	}
+	cur, err := r.f.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", r.name, err)
+	}
+	if _, err := r.f.Seek(from, io.SeekStart); err != nil {
+		return fmt.Errorf("read %s: %w", r.name, err)
+	}
+	_, err = io.CopyN(w, r.f, to-from)
+	if _, serr := r.f.Seek(cur, io.SeekStart); err == nil && serr != nil {
+		err = serr
+	}
+	if errors.Is(err, io.EOF) {
+		err = fmt.Errorf("the file is shorter than it was: has it changed? (%w)", io.ErrUnexpectedEOF)
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: bytes %d to %d: %w", r.name, from, to, err)
+	}
+	return nil
+}
+
 // Close closes the file if Open opened it.
 func (r *Reader) Close() error {
+	r.closed = true
 	r.err = errors.New("read " + r.name + ": reader closed")
 	if r.closer == nil {
 		return nil
@@ -568,6 +625,9 @@ type rdRaw struct {
 	line     int
 	off, end int64
 	problem  *RecordError // a problem found while parsing (quoting, length)
+	// A record too long to keep: no fields, and where its text is in the file (without its line break).
+	long             bool
+	textFrom, textTo int64
 }
 
 // readRaw parses the next record. It returns io.EOF at the end and an error only for I/O.
@@ -609,7 +669,12 @@ func (r *Reader) readRaw() (rdRaw, error) {
 		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) && (pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote) {
-			return r.rejectFirstLine(start, from, r.lineBase+pe.StartLine, r.quoteProblem(pe, len(fields)), pe)
+			raw, retryAt, err := r.rejectRecord(start, from, r.lineBase+pe.StartLine, pe, len(fields))
+			if retryAt >= 0 {
+				from = retryAt // a record without data: like a blank line
+				continue
+			}
+			return raw, err
 		}
 		return rdRaw{}, fmt.Errorf("read %s: %w", r.name, err)
 	}
@@ -624,9 +689,7 @@ func (r *Reader) noData(fields []string, end int64) (bool, error) {
 	}
 	for _, f := range fields {
 		for i := 0; i < len(f); i++ {
-			switch f[i] {
-			case ' ', '\t', '\r', '\n', '\v', '\f':
-			default:
+			if !rdSpace(f[i]) {
 				return false, nil
 			}
 		}
@@ -650,30 +713,45 @@ func (r *Reader) atEnd(end int64) (bool, error) {
 	return end == size, nil
 }
 
-// quoteProblem describes a csv.ParseError about quotes, met in field nField (0-based) of the record.
-func (r *Reader) quoteProblem(pe *csv.ParseError, nField int) *RecordError {
+// quoteProblem describes a csv.ParseError about quotes, met on line brk in field nField (0-based) of
+// the record that starts on line line and ends on line end; text is the record's first line when it is
+// kept.
+func (r *Reader) quoteProblem(pe *csv.ParseError, nField, line, brk, end int, text []byte) *RecordError {
 	p := &RecordError{Kind: ErrQuote}
-	if pe.Line > pe.StartLine {
-		p.Reason = fmt.Sprintf("quoted field not closed properly (the record that starts here breaks on line %d)", r.lineBase+pe.Line) +
-			rdOnlyThisLine
+	if brk > line {
+		p.Reason = fmt.Sprintf("quoted field not closed properly (the record that starts here breaks on line %d", brk)
+		if end > brk {
+			p.Reason += fmt.Sprintf(" and ends on line %d", end)
+		}
+		p.Reason += `; double each quote inside a quoted field: "a ""b"" c")`
 		return p
 	}
 	p.Column = nField + 1
 	if nField < len(r.header) {
 		p.Name = r.header[nField]
 	}
-	if pe.Err == csv.ErrBareQuote {
+	var space string
+	if text != nil {
+		space = rdSpaceByQuote(pe, text, byte(r.d.Delimiter))
+	}
+	switch {
+	case space != "":
+		p.Reason = space
+	case pe.Err == csv.ErrBareQuote:
 		p.Reason = `quote inside a field that is not quoted (quote the whole field and double the quotes inside: "a ""b"" c")`
-	} else {
+	default:
 		p.Reason = `quoted field not closed properly (double each quote inside a quoted field: "a ""b"" c")`
+	}
+	if end > line {
+		p.Reason += fmt.Sprintf("; the record runs to line %d", end)
 	}
 	return p
 }
 
 // tooLong handles a record that reached the length limit, the parser having started on it at from,
 // fields and err being what the parser made of it. If only blank lines made it long, it restarts the
-// parser on the first line after them and returns that position to retry from; otherwise it rejects
-// the record's first line and returns -1.
+// parser on the first line after them and returns that position to retry from; otherwise it scans the
+// record to its end and rejects it whole (see rejectScanned).
 func (r *Reader) tooLong(start, from int64, fields []string, err error) (rdRaw, int64, error) {
 	line := 0 // the record's first line, 0 when unknown
 	var pe *csv.ParseError
@@ -686,7 +764,7 @@ func (r *Reader) tooLong(start, from int64, fields []string, err error) (rdRaw, 
 	case err != nil && err != io.EOF:
 		return rdRaw{}, -1, fmt.Errorf("read %s: %w", r.name, err)
 	}
-	s, err := r.scanLine(from)
+	s, err := r.scanRecord(from, true)
 	if err != nil {
 		return rdRaw{}, -1, err
 	}
@@ -703,18 +781,31 @@ func (r *Reader) tooLong(start, from int64, fields []string, err error) (rdRaw, 
 	if s.blanks > 0 {
 		return rdRaw{}, s.p, r.restart(s.p, line-1)
 	}
-	size := rdSize(r.maxRecord)
-	p := &RecordError{Kind: ErrRecordTooLong,
-		Reason: "record longer than " + size + " (a quote that is never closed?)" + rdOnlyThisLine}
-	if s.long {
-		p.Reason = "line longer than " + size + " (is this a CSV file?); its values are not kept"
-	}
-	raw, err := r.rejectScanned(start, line, s, p)
-	return raw, -1, err
+	return r.rejectScanned(start, line, s, nil)
 }
 
-// rdOnlyThisLine ends the reason of a record rejected by its first line.
-const rdOnlyThisLine = "; only this line is rejected"
+// rejectRecord rejects the record at start (the parser began on it at from), which starts on line line
+// and has the quoting problem pe in field nField: it scans the record to its end, the way RFC 4180
+// readers that tolerate broken quotes (Python's csv) delimit it, and rejects it whole (rejectScanned).
+func (r *Reader) rejectRecord(start, from int64, line int, pe *csv.ParseError, nField int) (rdRaw, int64, error) {
+	q := &rdQuoteError{pe: pe, field: nField, line: r.lineBase + pe.Line} // before the parser restarts
+	s, err := r.scanRecord(from, false)
+	if err != nil {
+		return rdRaw{}, -1, err
+	}
+	if s.eof {
+		return rdRaw{}, -1, r.lostPosition()
+	}
+	return r.rejectScanned(start, line, s, q)
+}
+
+// rdQuoteError is what the parser said of a record's broken quoting: the error, met in field field
+// (0-based) on line line of the file.
+type rdQuoteError struct {
+	pe    *csv.ParseError
+	field int
+	line  int
+}
 
 // rdSize writes a byte count for messages.
 func rdSize(n int64) string {
@@ -722,24 +813,6 @@ func rdSize(n int64) string {
 		return fmt.Sprintf("%d MiB", n>>20)
 	}
 	return fmt.Sprintf("%d bytes", n)
-}
-
-// rejectFirstLine rejects the first line of the record at start (the parser began on it at from), which
-// is line line, for the quoting problem pe, and goes on after it.
-func (r *Reader) rejectFirstLine(start, from int64, line int, p *RecordError, pe *csv.ParseError) (rdRaw, error) {
-	s, err := r.scanLine(from)
-	if err != nil {
-		return rdRaw{}, err
-	}
-	if s.eof {
-		return rdRaw{}, r.lostPosition()
-	}
-	if pe.Line == pe.StartLine {
-		if reason := rdSpaceByQuote(pe, s.text, byte(r.d.Delimiter)); reason != "" {
-			p.Reason = reason
-		}
-	}
-	return r.rejectScanned(start, line, s, p)
 }
 
 // rdSpaceByQuote recognises the commonest broken quoting, a space between a quote and the delimiter
@@ -769,89 +842,62 @@ func rdSpaceByQuote(pe *csv.ParseError, text []byte, delim byte) string {
 	return ""
 }
 
-func (r *Reader) rejectScanned(start int64, line int, s rdScan, p *RecordError) (rdRaw, error) {
-	if err := r.restart(s.e, line); err != nil {
-		return rdRaw{}, err
+// rejectScanned makes the record that scanRecord found, which starts on line line, a rejected record:
+// for a quote that never closes, else for the quoting problem q, or, when q is nil, for its length. The
+// parser goes on after it. A record that holds no data is skipped instead, like a blank line (as
+// readRaw skips one that parses): the returned position is then where to read on from.
+func (r *Reader) rejectScanned(start int64, line int, s rdRecScan, q *rdQuoteError) (rdRaw, int64, error) {
+	if err := r.restart(s.e, line-1+s.newlines); err != nil {
+		return rdRaw{}, -1, err
 	}
-	r.pos = s.e
-	p.Line = line
-	var fields []string
+	if r.header != nil && s.noData {
+		skip := !s.ctrlZ
+		if s.ctrlZ {
+			end, err := r.atEnd(s.e)
+			if err != nil {
+				return rdRaw{}, -1, err
+			}
+			skip = end
+		}
+		if skip {
+			return rdRaw{}, s.e, nil
+		}
+	}
+	end := s.lastLine(line)
+	var first []byte // the record's first line, for the message
 	if !s.long {
-		fields = strings.Split(string(s.text), string(r.d.Delimiter))
-	}
-	return rdRaw{fields: fields, line: line, off: start, end: s.e, problem: p}, nil
-}
-
-// rdScan is what scanLine found.
-type rdScan struct {
-	p, e   int64  // file offsets of the first non-blank line and of its end
-	text   []byte // that line without its line break; nil if long
-	long   bool   // the line is longer than the record limit
-	blanks int    // blank lines skipped before it
-	eof    bool   // only blank lines, if any, up to the end of the file
-}
-
-// scanLine reads the file from start the way encoding/csv splits lines, without parsing: it skips blank
-// lines, then reads one line. It leaves the parser in an unspecified place: restart it after.
-func (r *Reader) scanLine(start int64) (rdScan, error) {
-	var s rdScan
-	if err := r.restart(start, 0); err != nil {
-		return s, err
-	}
-	var dec int64 // parser input consumed
-	for {
-		line, n, long, err := r.readLine()
-		if err != nil && err != io.EOF {
-			return s, fmt.Errorf("read %s: %w", r.name, err)
-		}
-		atEOF := err == io.EOF
-		blank := !long && (string(line) == "\n" || string(line) == "\r\n" || atEOF && string(line) == "\r")
-		if n == 0 || blank && atEOF {
-			s.eof = true
-			return s, nil
-		}
-		if blank {
-			s.blanks++
-			dec += n
-			continue
-		}
-		s.p = r.rawOffset(dec)
-		s.e = r.rawOffset(dec + n)
-		if s.p < 0 || s.e < 0 {
-			return s, r.lostPosition()
-		}
-		s.long = long
-		if !long {
-			switch {
-			case bytes.HasSuffix(line, []byte("\r\n")):
-				line = line[:len(line)-2]
-			case bytes.HasSuffix(line, []byte("\n")), atEOF && bytes.HasSuffix(line, []byte("\r")):
-				line = line[:len(line)-1]
-			}
-			s.text = line
-		}
-		return s, nil
-	}
-}
-
-// readLine reads up to and including the next '\n' from the parser's input. It returns the line (nil
-// if longer than the record limit, which it then reads through without keeping), its length, and
-// io.EOF when the input ended before a '\n'.
-func (r *Reader) readLine() (line []byte, n int64, long bool, err error) {
-	for {
-		chunk, err := r.br.ReadSlice('\n')
-		n += int64(len(chunk))
-		if !long {
-			if int64(len(line)+len(chunk)) > r.maxRecord {
-				long, line = true, nil
-			} else {
-				line = append(line, chunk...)
-			}
-		}
-		if err != bufio.ErrBufferFull {
-			return line, n, long, err
+		first = s.text
+		if i := bytes.IndexByte(first, '\n'); i >= 0 {
+			first = first[:i]
 		}
 	}
+	var p *RecordError
+	switch {
+	case s.unclosed:
+		p = &RecordError{Kind: ErrQuote, Reason: "the quote opened here is never closed"}
+		if s.openLine > 0 {
+			p.Reason = fmt.Sprintf("the quote opened on line %d is never closed", line+s.openLine)
+		}
+		p.Reason += fmt.Sprintf(": the rest of the file, to line %d, is this one record (close the quote where the value ends)", end)
+	case q != nil:
+		p = r.quoteProblem(q.pe, q.field, line, q.line, end, first)
+	default:
+		p = &RecordError{Kind: ErrRecordTooLong, Reason: "record longer than " + rdSize(r.maxRecord)}
+		if end > line {
+			p.Reason += fmt.Sprintf(" (lines %d to %d): shorten the value that makes it so long", line, end)
+		} else {
+			p.Reason += " on one line (is this a CSV file?)"
+		}
+	}
+	p.Line = line
+	r.pos = s.e
+	raw := rdRaw{line: line, off: start, end: s.e, problem: p}
+	if s.long {
+		raw.long, raw.textFrom, raw.textTo = true, s.p, s.textEnd
+	} else {
+		raw.fields = strings.Split(string(s.text), string(r.d.Delimiter))
+	}
+	return raw, -1, nil
 }
 
 // rdLimit passes the parser's input through, up to limit bytes; past it, it says the input has ended

@@ -125,6 +125,7 @@ func rdEachReadable(t *testing.T, fn func(t *testing.T, fx rdFixture, r *Reader,
 func TestReaderResume(t *testing.T) {
 	rdEachReadable(t, func(t *testing.T, fx rdFixture, r *Reader, recs []*Record) {
 		rdCheckResume(t, fx.data, fx.opts, 0, recs, len(recs))
+		rdCheckRFC4180(t, r, fx.data, recs)
 		n, err := CountRows(filepath.Join(rdTestdata, fx.name), r.Dialect())
 		require.NoError(t, err)
 		assert.Equal(t, len(recs), n, "CountRows")
@@ -308,22 +309,66 @@ func TestReaderRecords(t *testing.T) {
 			},
 		},
 		{
-			name: "stray quote in a multi-line record rejects its first line",
+			name: "a stray quote in a multi-line record rejects the whole record",
 			data: "a,b\n1,\"x\n2,\"y\"z\n3,w\n",
 			want: []want{
-				{row: 1, line: 2, fields: []string{"1", "\"x"}, kind: ErrQuote, msg: "line 2: quoted field not closed properly (the record that starts here breaks on line 3)"},
-				{row: 2, line: 3, fields: []string{"2", "\"y\"z"}, kind: ErrQuote, msg: "line 3, column 2 (b): quoted field not closed properly"},
-				{row: 3, line: 4, fields: []string{"3", "w"}},
+				{row: 1, line: 2, fields: []string{"1", "\"x\n2", "\"y\"z"}, kind: ErrQuote,
+					msg: "line 2: quoted field not closed properly (the record that starts here breaks on line 3; double each quote"},
+				{row: 2, line: 4, fields: []string{"3", "w"}},
 			},
 		},
 		{
-			name: "quote never closed keeps the rows after it",
+			name: "a stray quote in a multi-line record, CRLF",
+			data: "a,b\r\n1,\"x\r\n2,\"y\"z\r\n\r\n3,w\r\n",
+			want: []want{
+				{row: 1, line: 2, fields: []string{"1", "\"x\r\n2", "\"y\"z"}, kind: ErrQuote,
+					msg: "line 2: quoted field not closed properly (the record that starts here breaks on line 3; double each quote"},
+				{row: 2, line: 5, fields: []string{"3", "w"}},
+			},
+		},
+		{
+			name: "a stray quote whose record goes on past the line it breaks on",
+			data: "a,b,c\n1,\"x\ny\" z,\"p\nq\"\n2,v,w\n",
+			want: []want{
+				{row: 1, line: 2, fields: []string{"1", "\"x\ny\" z", "\"p\nq\""}, kind: ErrQuote,
+					msg: "line 2: quoted field not closed properly (the record that starts here breaks on line 3 and ends on line 4; double each quote"},
+				{row: 2, line: 5, fields: []string{"2", "v", "w"}},
+			},
+		},
+		{
+			name: "a quote problem on one line in a record that spans lines",
+			data: "a,b,c\n1,\"a\"x,\"multi\nline\"\n2,y,z\n",
+			want: []want{
+				{row: 1, line: 2, fields: []string{"1", "\"a\"x", "\"multi\nline\""}, kind: ErrQuote,
+					msg: "line 2, column 2 (b): quoted field not closed properly (double each quote inside a quoted field: \"a \"\"b\"\" c\"); the record runs to line 3"},
+				{row: 2, line: 4, fields: []string{"2", "y", "z"}},
+			},
+		},
+		{
+			name: "a quote never closed makes the rest of the file one rejected record",
 			data: "a,b\n1,\"x\n2,y\n3,z",
 			want: []want{
-				{row: 1, line: 2, fields: []string{"1", "\"x"}, kind: ErrQuote},
-				{row: 2, line: 3, fields: []string{"2", "y"}},
-				{row: 3, line: 4, fields: []string{"3", "z"}},
+				{row: 1, line: 2, fields: []string{"1", "\"x\n2", "y\n3", "z"}, kind: ErrQuote,
+					msg: "line 2: the quote opened here is never closed: the rest of the file, to line 4, is this one record (close the quote where the value ends)"},
 			},
+		},
+		{
+			name: "a quote never closed, opened on a later line of the record",
+			data: "a,b,c\n1,\"x\ny\",\"open\n2,z\n\n",
+			want: []want{
+				{row: 1, line: 2, fields: []string{"1", "\"x\ny\"", "\"open\n2", "z\n\n"}, kind: ErrQuote,
+					msg: "line 2: the quote opened on line 3 is never closed: the rest of the file, to line 5, is this one record"},
+			},
+		},
+		{
+			name: "a record with broken quotes but no data is skipped like a blank line",
+			data: "a,b\n\" \" ,\n1,x\n\"\t\" \t\n",
+			want: []want{{row: 1, line: 3, fields: []string{"1", "x"}}},
+		},
+		{
+			name: "a Ctrl-Z in a quote never closed, at the end, is skipped",
+			data: "a,b\n1,x\n\"\x1a",
+			want: []want{{row: 1, line: 2, fields: []string{"1", "x"}}},
 		},
 		{
 			name: "empty quoted fields and doubled quotes",
@@ -364,6 +409,7 @@ func TestReaderRecords(t *testing.T) {
 				assert.Contains(t, rec.Err.Error(), w.msg)
 			}
 			rdCheckResume(t, []byte(tt.data), tt.opts, 0, recs, len(recs))
+			rdCheckRFC4180(t, r, []byte(tt.data), recs)
 		})
 	}
 }
@@ -476,7 +522,7 @@ func TestReaderInputErrors(t *testing.T) {
 		{name: "header not valid UTF-8 after a UTF-8 byte-order mark", data: "\uFEFFa,\xe9\n", line: 1, msg: "column 2 of the header has bytes not valid UTF-8",
 			hint: "the file begins with a UTF-8 byte-order mark, so it mixes encodings: export it again as UTF-8, or fix these bytes"},
 		{name: "header with a broken quote", data: "a,\"b\"c\n", line: 1, msg: "cannot read the header"},
-		{name: "header longer than the limit", data: strings.Repeat("a", 100) + "\n", line: 1, msg: "line longer than 64 bytes"},
+		{name: "header longer than the limit", data: strings.Repeat("a", 100) + "\n", line: 1, msg: "record longer than 64 bytes on one line"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -575,83 +621,123 @@ func TestReaderSeekErrors(t *testing.T) {
 	assert.ErrorContains(t, r.SeekRecord(9, 1), "not a record boundary")
 }
 
-// TestReaderLimit checks records longer than the limit, with a small limit.
+// TestReaderLimit checks records longer than the limit, with a small limit, in UTF-8 and in both UTF-16
+// byte orders: each is rejected whole, however many lines it spans, and reading goes on after it.
 func TestReaderLimit(t *testing.T) {
 	const limit = 64
 	long := strings.Repeat("x", 100)
+	type want struct {
+		line   int
+		fields []string // nil: not kept
+		kind   error    // nil: no error
+		msg    string
+	}
 	tests := []struct {
-		name   string
-		data   string
-		fields [][]string // per record; nil: Raw not kept
-		errs   []string   // per record, "" for none
+		name string
+		data string
+		want []want
 	}{
 		{
-			name:   "quote never closed, long tail",
-			data:   "a,b\n1,\"open\n" + strings.Repeat("2,y\n", 30),
-			fields: append([][]string{{"1", "\"open"}}, rdRepeat([]string{"2", "y"}, 30)...),
-			errs:   append([]string{"line 2: record longer than 64 bytes (a quote that is never closed?); only this line is rejected"}, make([]string, 30)...),
+			name: "quote never closed, long tail",
+			data: "a,b\n1,\"open\n" + strings.Repeat("2,y\n", 30),
+			want: []want{{line: 2, kind: ErrQuote,
+				msg: "line 2: the quote opened here is never closed: the rest of the file, to line 32, is this one record (close the quote where the value ends)"}},
 		},
 		{
-			name:   "one line longer than the limit",
-			data:   "a,b\n1,2\n" + long + "\n3,4\n",
-			fields: [][]string{{"1", "2"}, nil, {"3", "4"}},
-			errs:   []string{"", "line 3: line longer than 64 bytes (is this a CSV file?); its values are not kept", ""},
+			name: "a quoted value longer than the limit, over many lines",
+			data: "a,b\n1,\"" + strings.Repeat("x,y\n", 30) + "\"\n2,z\n",
+			want: []want{
+				{line: 2, kind: ErrRecordTooLong, msg: "line 2: record longer than 64 bytes (lines 2 to 32): shorten the value that makes it so long"},
+				{line: 33, fields: []string{"2", "z"}},
+			},
 		},
 		{
-			name:   "many blank lines are not a long record",
-			data:   "a,b\n1,2\n" + strings.Repeat("\r\n", 50) + "3,4\n",
-			fields: [][]string{{"1", "2"}, {"3", "4"}},
-			errs:   []string{"", ""},
+			name: "doubled quotes and CRLF in a long quoted value",
+			data: "a,b\r\n1,\"" + strings.Repeat("a \"\"b\"\",c\r\n", 20) + "\"\r\n2,z\r\n",
+			want: []want{
+				{line: 2, kind: ErrRecordTooLong, msg: "line 2: record longer than 64 bytes (lines 2 to 22)"},
+				{line: 23, fields: []string{"2", "z"}},
+			},
 		},
 		{
-			name:   "blank lines then a long line",
-			data:   "a,b\n" + strings.Repeat("\n", 50) + long + "\n3,4",
-			fields: [][]string{nil, {"3", "4"}},
-			errs:   []string{"line 52: line longer", ""},
+			name: "a long value closed badly, then rows",
+			data: "a,b\n1,\"" + strings.Repeat("x\n", 40) + "\"junk\n2,z\n",
+			want: []want{
+				{line: 2, kind: ErrRecordTooLong, msg: "line 2: record longer than 64 bytes (lines 2 to 42)"},
+				{line: 43, fields: []string{"2", "z"}},
+			},
 		},
 		{
-			name:   "blank lines to the end",
-			data:   "a,b\n1,2\n" + strings.Repeat("\n", 100),
-			fields: [][]string{{"1", "2"}},
-			errs:   []string{""},
+			name: "a long quoted value of white space is no row",
+			data: "a,b\n\"" + strings.Repeat(" \n", 40) + "\",\t\n1,x\n",
+			want: []want{{line: 43, fields: []string{"1", "x"}}},
 		},
 		{
-			name:   "a record exactly at the limit at the end of the file",
-			data:   "a,b\n" + "1," + strings.Repeat("z", limit-2),
-			fields: [][]string{{"1", strings.Repeat("z", limit-2)}},
-			errs:   []string{""},
+			name: "one line longer than the limit",
+			data: "a,b\n1,2\n" + long + "\n3,4\n",
+			want: []want{
+				{line: 2, fields: []string{"1", "2"}},
+				{line: 3, kind: ErrRecordTooLong, msg: "line 3: record longer than 64 bytes on one line (is this a CSV file?)"},
+				{line: 4, fields: []string{"3", "4"}},
+			},
+		},
+		{
+			name: "many blank lines are not a long record",
+			data: "a,b\n1,2\n" + strings.Repeat("\r\n", 50) + "3,4\n",
+			want: []want{{line: 2, fields: []string{"1", "2"}}, {line: 53, fields: []string{"3", "4"}}},
+		},
+		{
+			name: "blank lines then a long line",
+			data: "a,b\n" + strings.Repeat("\n", 50) + long + "\n3,4",
+			want: []want{{line: 52, kind: ErrRecordTooLong, msg: "line 52: record longer than 64 bytes on one line"}, {line: 53, fields: []string{"3", "4"}}},
+		},
+		{
+			name: "blank lines to the end",
+			data: "a,b\n1,2\n" + strings.Repeat("\n", 100),
+			want: []want{{line: 2, fields: []string{"1", "2"}}},
+		},
+		{
+			name: "a record exactly at the limit at the end of the file",
+			data: "a,b\n" + "1," + strings.Repeat("z", limit-2),
+			want: []want{{line: 2, fields: []string{"1", strings.Repeat("z", limit-2)}}},
+		},
+		{
+			name: "a record one byte over the limit with its line break",
+			data: "a,b\n" + "1," + strings.Repeat("z", limit-2) + "\n2,y\n",
+			want: []want{{line: 2, kind: ErrRecordTooLong, msg: "line 2: record longer than 64 bytes on one line"}, {line: 3, fields: []string{"2", "y"}}},
 		},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, recs, err := rdReadAll(t, []byte(tt.data), CSVOptions{}, limit)
-			require.NoError(t, err)
-			require.Len(t, recs, len(tt.fields))
-			for i, rec := range recs {
-				assert.Equal(t, i+1, rec.Row)
-				if tt.fields[i] == nil {
-					assert.Nil(t, rec.Raw)
-				} else {
-					assert.Equal(t, tt.fields[i], rec.Fields)
+		for enc, data := range map[string][]byte{
+			"utf-8":    []byte(tt.data),
+			"utf-16le": rdToUTF16(tt.data, false, true),
+			"utf-16be": rdToUTF16(tt.data, true, true),
+		} {
+			t.Run(tt.name+"/"+enc, func(t *testing.T) {
+				r, recs, err := rdReadAll(t, data, CSVOptions{}, limit)
+				require.NoError(t, err)
+				rdCheckRFC4180(t, r, data, recs)
+				require.Len(t, recs, len(tt.want))
+				for i, rec := range recs {
+					w := tt.want[i]
+					assert.Equal(t, i+1, rec.Row)
+					assert.Equal(t, w.line, rec.Line, "row %d", rec.Row)
+					assert.Equal(t, w.fields, rec.Fields, "row %d", rec.Row)
+					if w.kind == nil {
+						assert.NoError(t, rec.Err, "row %d", rec.Row)
+						continue
+					}
+					assert.ErrorIs(t, rec.Err, w.kind)
+					assert.ErrorContains(t, rec.Err, w.msg)
+					assert.Nil(t, rec.Raw, "a record too long to keep")
+					require.NotNil(t, rec.src, "a record too long to keep is copied from the file")
+					assert.Less(t, rec.textFrom, rec.textTo)
+					assert.LessOrEqual(t, rec.textTo, rec.End)
 				}
-				if tt.errs[i] == "" {
-					assert.NoError(t, rec.Err, "row %d", rec.Row)
-				} else {
-					assert.ErrorIs(t, rec.Err, ErrRecordTooLong)
-					assert.ErrorContains(t, rec.Err, tt.errs[i])
-				}
-			}
-			rdCheckResume(t, []byte(tt.data), CSVOptions{}, limit, recs, len(recs))
-		})
+				rdCheckResume(t, data, CSVOptions{}, limit, recs, len(recs))
+			})
+		}
 	}
-}
-
-func rdRepeat(v []string, n int) [][]string {
-	out := make([][]string, n)
-	for i := range out {
-		out[i] = v
-	}
-	return out
 }
 
 // TestReaderLinesAfterSeek checks that Line stays absolute after SeekRecord, in UTF-8 and both UTF-16 byte orders.

@@ -38,14 +38,20 @@ import (
 // A record rejected for a number of fields other than the header's keeps its own number of values, so
 // its reason is not under the error column; fed back unchanged, it is rejected again, as it should be.
 //
-// A record rejected for its quoting (ErrQuote), or for its length (ErrRecordTooLong), is one line of the
-// file as the reader met it, not values: it is written back byte for byte as it was, in the input's
-// encoding, followed by the delimiter and the reason, quoted. The line stays as broken as it was, and
-// is rejected again for its quoting until the user fixes it; the reason, quoted and starting with a
-// letter (a ' is put before one that starts with a quote, the delimiter or a line break; line breaks in
-// it become spaces), breaks a quote the line leaves open, so that it cannot run into the lines after
-// it. Such a line keeps the reasons of earlier runs in it: they are part of its bytes. A line longer
-// than the record limit, whose bytes the reader does not keep, is written as its reason alone.
+// A record rejected for its quoting (ErrQuote), or for its length (ErrRecordTooLong), is the record's
+// text as the reader delimited it (all its lines), not values: it is written back byte for byte as it
+// was, in the input's encoding and with its own line breaks, followed by the delimiter and the reason,
+// quoted. The record stays as broken as it was, and is rejected again until the user fixes it; the
+// reason, quoted and starting with a letter (a ' is put before one that starts with a quote, the
+// delimiter or a line break; line breaks in it become spaces), closes a quote the record leaves open
+// (one never closed, that ran to the end of the input), so that it cannot run into the records after
+// it. Such a record keeps the reasons of earlier runs in it: they are part of its bytes.
+//
+// A record longer than the record limit (1 MiB), whose text the reader does not keep, is copied from
+// the input file the same way, in bounded memory, through the Reader that read it: that Reader must
+// still be open, and read the input in this writer's encoding and delimiter. Nothing of it is lost,
+// and fed back, it is rejected again for its length until its long value is shortened. A Record made
+// by hand with neither Raw nor such a source is written as its reason alone.
 type RejectsWriter struct {
 	w       *bufio.Writer
 	d       Dialect
@@ -83,7 +89,7 @@ func NewRejectsWriter(w io.Writer, d Dialect, header []string, opts ...RejectsOp
 	for _, opt := range opts {
 		opt(&o)
 	}
-	rw := &RejectsWriter{w: bufio.NewWriter(w), d: d, enc: enc}
+	rw := &RejectsWriter{w: bufio.NewWriterSize(w, rdBufSize), d: d, enc: enc}
 	rw.replace = rdIsErrorColumn(header) && (o.mapper == nil || !o.mapper.readsColumn(len(header)-1))
 	if d.BOM {
 		switch enc {
@@ -116,16 +122,12 @@ func NewRejectsWriter(w io.Writer, d Dialect, header []string, opts ...RejectsOp
 
 // rdErrorColumn names the error column: "error", unless the header has it already.
 func rdErrorColumn(header []string) string {
-	taken := func(name string) bool {
-		for _, h := range header {
-			if sameColumnName(h, name) {
-				return true
-			}
-		}
-		return false
+	taken := make(map[string]bool, len(header))
+	for _, h := range header {
+		taken[columnKey(h)] = true // sameColumnName, in one pass over the header
 	}
 	name := "error"
-	for i := 2; taken(name); i++ {
+	for i := 2; taken[columnKey(name)]; i++ {
 		name = "error_" + strconv.Itoa(i)
 	}
 	return name
@@ -147,6 +149,9 @@ func (w *RejectsWriter) Write(rec *Record, reason string) error {
 		reason = "'" + reason
 	}
 	w.line = w.line[:0]
+	if rec.src != nil {
+		return w.writeFromFile(rec, reason)
+	}
 	if rdUnreadable(rec) {
 		w.appendBrokenLine(rec.Raw, reason)
 		return w.endLine()
@@ -162,15 +167,31 @@ func (w *RejectsWriter) Write(rec *Record, reason string) error {
 	return w.endLine()
 }
 
-// rdUnreadable reports whether rec is a line the reader could not split into values (broken quoting,
-// a record too long) but kept as it is.
+// rdUnreadable reports whether rec is a record the reader could not split into values (broken quoting,
+// a record too long) but kept as it is, or can copy from the file.
 func rdUnreadable(rec *Record) bool {
-	return len(rec.Raw) > 0 && (errors.Is(rec.Err, ErrQuote) || errors.Is(rec.Err, ErrRecordTooLong))
+	return rec.src != nil || len(rec.Raw) > 0 && (errors.Is(rec.Err, ErrQuote) || errors.Is(rec.Err, ErrRecordTooLong))
 }
 
-// appendBrokenLine writes the line of a record that cannot be read — its Raw values are the line split
+// writeFromFile writes a record too long to keep: its bytes copied from the input as they are, then the
+// reason as appendBrokenLine writes it.
+func (w *RejectsWriter) writeFromFile(rec *Record, reason string) error {
+	if d := rec.src.d; d.Delimiter != w.d.Delimiter || d.Encoding != w.d.Encoding {
+		w.err = fmt.Errorf("write rejects: row %d was read as %s with delimiter %q, the rejects file is %s with %q",
+			rec.Row, d.Encoding, d.Delimiter, w.d.Encoding, w.d.Delimiter)
+		return w.err
+	}
+	if err := rec.src.copyText(w.w, rec.textFrom, rec.textTo); err != nil {
+		w.err = fmt.Errorf("write rejects: row %d: %w", rec.Row, err)
+		return w.err
+	}
+	w.appendBrokenLine(nil, reason)
+	return w.endLine()
+}
+
+// appendBrokenLine writes the text of a record that cannot be read — its Raw values are the text split
 // at each delimiter — as it was, then the delimiter and the reason, always quoted, on the same line.
-// The reason starts with a character that closes a quote the line leaves open, and makes it a quoting
+// The reason starts with a character that closes a quote the text leaves open, and makes it a quoting
 // error on this line: not a quote (which would be an escaped one), not the delimiter nor a line break
 // (which would end the quoted field cleanly).
 func (w *RejectsWriter) appendBrokenLine(raw []string, reason string) {

@@ -37,16 +37,18 @@ func TestRejectsRoundTrip(t *testing.T) {
 			return fmt.Sprintf("=row %d: ü", rec.Row)
 		}
 		out := rdWriteRejects(t, r.Dialect(), r.Header(), recs, reason)
-		rdCheckRejects(t, r, recs, out, fx.opts, reason)
+		rdCheckRejects(t, r, recs, out, fx.opts, 0, reason)
 	})
 }
 
-// rdCheckRejects reads back out, the rejects file of recs (read by r), with opts and checks it: the same
-// dialect; the header, with its error column added, or replaced when the input was a rejects file; then
-// one record for each of recs: its raw values (less its last, the earlier reason, when the error column
-// is replaced) and the reason, and a record of the header's width read without error as it was; or, for
-// a line that could not be read, the same line followed by the reason, rejected again for its quoting.
-func rdCheckRejects(t testing.TB, r *Reader, recs []*Record, out []byte, opts CSVOptions, reason func(*Record) string) {
+// rdCheckRejects reads back out, the rejects file of recs (read by r with the record limit limit, 0 for
+// the default), with opts and the same limit and checks it: the same dialect; the header, with its error
+// column added, or replaced when the input was a rejects file; then one record for each of recs: its raw
+// values (less its last, the earlier reason, when the error column is replaced) and the reason, and a
+// record of the header's width read without error as it was; or, for a record that could not be read,
+// the same text followed by the reason, rejected again; for one too long to keep, its bytes in the input
+// followed by the reason, rejected again.
+func rdCheckRejects(t testing.TB, r *Reader, recs []*Record, out []byte, opts CSVOptions, limit int64, reason func(*Record) string) {
 	t.Helper()
 	d, header := r.Dialect(), r.Header()
 	back, got, err := rdReadAll(t, out, opts, 0)
@@ -59,6 +61,7 @@ func rdCheckRejects(t testing.TB, r *Reader, recs []*Record, out []byte, opts CS
 		require.Equal(t, append(slices.Clone(header), rdErrorColumn(header)), back.Header())
 	}
 	require.Len(t, got, len(recs), "one record for each")
+	var again []*Record // read with limit, if needed
 	delim := string(d.Delimiter)
 	for i, rec := range recs {
 		g := got[i]
@@ -72,6 +75,22 @@ func rdCheckRejects(t testing.TB, r *Reader, recs []*Record, out []byte, opts CS
 		want := reason(rec)
 		if r, _ := utf8.DecodeRuneInString(want); want != "" && strings.ContainsRune("=+-@\t\r＝＋－＠", r) {
 			want = "'" + want
+		}
+		if rec.src != nil {
+			var was bytes.Buffer
+			require.NoError(t, rec.src.copyText(&was, rec.textFrom, rec.textTo))
+			tail := []byte(delim + `"`)
+			if !r.enc.asciiCompatible() {
+				tail = rdAppendUTF16(nil, tail, r.enc == rdUTF16BE)
+			}
+			require.True(t, bytes.HasPrefix(out[g.Offset:g.End], append(was.Bytes(), tail...)), "row %d: its bytes as they were, then the reason", rec.Row)
+			if again == nil {
+				_, again, err = rdReadAll(t, out, opts, limit)
+				require.NoError(t, err)
+				require.Len(t, again, len(recs), "one record for each, with the limit the input was read with")
+			}
+			require.Error(t, again[i].Err, "row %d: a record too long is too long again", rec.Row)
+			continue
 		}
 		if rdUnreadable(rec) {
 			require.Error(t, g.Err, "row %d: a broken line is never accepted", rec.Row)
@@ -110,7 +129,7 @@ func TestRejectsFedBack(t *testing.T) {
 		r2, recs2, err := rdReadAll(t, first, fx.opts, 0)
 		require.NoError(t, err)
 		second := rdWriteRejects(t, r2.Dialect(), r2.Header(), recs2, reason)
-		rdCheckRejects(t, r2, recs2, second, fx.opts, reason)
+		rdCheckRejects(t, r2, recs2, second, fx.opts, 0, reason)
 		if !slices.ContainsFunc(recs, rdUnreadable) {
 			assert.Equal(t, string(first), string(second))
 			return
@@ -149,10 +168,17 @@ func TestRejectsBrokenQuoting(t *testing.T) {
 				"1;Ada \"Queen\" Obi;\"line 2, column 2 (name): quote inside a field that is not quoted (quote the whole field and double the quotes inside: \"\"a \"\"\"\"b\"\"\"\" c\"\")\"\n"),
 		},
 		{
-			name: "a quote never closed: the reason closes it on the same line",
-			in:   []byte("id,name\n3,\"Chidi\n4,Dayo\n5,\"Emeka, \"\"E\"\"\"\n"),
+			name: "a quote not closed properly: the whole record as it was, then the reason",
+			in:   []byte("id,name\n3,\"Chidi\n4,Dayo\n5,\"Emeka, \"\"E\"\"\"\n6,Femi\n"),
 			want: []byte("id,name,error\n" +
-				"3,\"Chidi,\"line 2: quoted field not closed properly (the record that starts here breaks on line 4); only this line is rejected\"\n"),
+				"3,\"Chidi\n4,Dayo\n5,\"Emeka, \"\"E\"\"\",\"line 2: quoted field not closed properly (the record that starts here breaks on line 4; " +
+				"double each quote inside a quoted field: \"\"a \"\"\"\"b\"\"\"\" c\"\")\"\n"),
+		},
+		{
+			name: "a quote never closed: the rest of the file, then the reason, which closes the quote",
+			in:   []byte("id,name\r\n1,Ada\r\n3,\"Chidi\r\n4,Dayo\r\n"),
+			want: []byte("id,name,error\r\n" +
+				"3,\"Chidi\r\n4,Dayo\r\n,\"line 3: the quote opened here is never closed: the rest of the file, to line 4, is this one record (close the quote where the value ends)\"\r\n"),
 		},
 		{
 			name: "windows-1252 bytes and CRLF kept",

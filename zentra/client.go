@@ -83,6 +83,9 @@ func New(cfg Config) (*Client, error) {
 			if p == "" || strings.HasPrefix(p, ".") || strings.HasSuffix(p, ".") || strings.Contains(p, "..") {
 				return nil, fmt.Errorf("zentra: id path %q is not a dotted JSON path like data.id", p)
 			}
+			if n := strings.Count(p, ".") + 1; n > maxIDPathParts {
+				return nil, fmt.Errorf("zentra: id path %q has %d parts: at most %d", p, n, maxIDPathParts)
+			}
 		}
 		c.idPaths = append([]string(nil), cfg.IDPaths...)
 	}

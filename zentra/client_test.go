@@ -142,6 +142,9 @@ func htmlReply(status int, header ...string) reply {
 	return r
 }
 
+// deepJSON is a list nested 20,000 levels deep: deeper than encoding/json decodes.
+var deepJSON = strings.Repeat("[", 20000) + strings.Repeat("]", 20000)
+
 // TestCreateAnswers drives Create against a test server answering each documented (and undocumented)
 // shape, checks the request it sent, the outcome and what Observe was told.
 func TestCreateAnswers(t *testing.T) {
@@ -179,6 +182,10 @@ func TestCreateAnswers(t *testing.T) {
 			want: result{Kind: "created", ID: "cus_9", HTTPStatus: 201, Replayed: true}},
 		{name: "200 with the existing record", reply: jsonReply(200, `{"status":"success","data":{"id":"cus_10","external_reference":"r"}}`),
 			want: result{Kind: "created", ID: "cus_10", HTTPStatus: 200}},
+		{name: "id beside a value nested 20,000 levels", reply: jsonReply(201, `{"data":{"id":"cus_deep","x":`+deepJSON+`}}`),
+			want: result{Kind: "created", ID: "cus_deep", HTTPStatus: 201}},
+		{name: "id after an echo nested 20,000 levels", reply: jsonReply(201, `{"status":"success","echo":{"metadata":`+deepJSON+`},"data":{"id":"cus_deep2"}}`),
+			want: result{Kind: "created", ID: "cus_deep2", HTTPStatus: 201}},
 
 		// existing
 		{name: "409 with details.customer_id", reply: jsonReply(409, `{"success":false,"error":{"code":"conflict","field":"external_reference","status":409,"message":"conflicts with current state","details":{"customer_id":"cus_11"}}}`),
@@ -190,6 +197,8 @@ func TestCreateAnswers(t *testing.T) {
 		{name: "409 without id", reply: jsonReply(409, `{"success":false,"error":{"code":"conflict","message":"conflicts with current state"}}`),
 			want: result{Kind: "existing", HTTPStatus: 409}},
 		{name: "409 HTML", reply: htmlReply(409), want: result{Kind: "existing", HTTPStatus: 409}},
+		{name: "409 with the id beside a value nested 20,000 levels", reply: jsonReply(409, `{"error":{"code":"conflict","details":{"customer_id":"cus_14","request":`+deepJSON+`}}}`),
+			want: result{Kind: "existing", ID: "cus_14", HTTPStatus: 409}},
 
 		// row errors
 		{name: "400 invalid_format", reply: jsonReply(400, `{"success":false,"error":{"code":"invalid_format","message":"the request body must be a JSON object"}}`),
@@ -221,6 +230,8 @@ func TestCreateAnswers(t *testing.T) {
 			want: result{Kind: "row", HTTPStatus: 200, Code: zentra.CodeInvalidAnswer, Message: "non-JSON answer (text/html)"}},
 		{name: "2xx truncated JSON", reply: jsonReply(201, `{"status":"success","data":{"id":"cus_`),
 			want: result{Kind: "row", HTTPStatus: 201, Code: zentra.CodeInvalidAnswer, Message: "truncated JSON"}},
+		{name: "2xx nested 20,000 levels and broken besides", reply: jsonReply(201, `{"data":{"id":"cus_1"},"x":`+strings.Repeat("[", 20000)+`1,,2`+strings.Repeat("]", 20000)+`}`),
+			want: result{Kind: "row", HTTPStatus: 201, Code: zentra.CodeInvalidAnswer, Message: "invalid JSON at byte 20029"}},
 		{name: "2xx JSON array", reply: jsonReply(201, `[{"id":"cus_1"}]`),
 			want: result{Kind: "row", HTTPStatus: 201, Code: zentra.CodeInvalidAnswer, Message: "a list instead of an object"}},
 		{name: "2xx empty", reply: jsonReply(204, ``),

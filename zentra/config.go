@@ -28,6 +28,10 @@ const (
 	IdempotencyKeyHeader = "Idempotency-Key"
 )
 
+// maxIDPathParts bounds the parts of an id path: the answer's levels the client keeps (maxReplyDepth)
+// must hold it even when each part goes through a list.
+const maxIDPathParts = 32
+
 // defaultIDPaths are where a success body is searched for the new customer's id, in order.
 var defaultIDPaths = []string{"data.id", "data.customer_id", "id", "customer_id"}
 

@@ -62,6 +62,11 @@ func decodeReply(contentType string, body []byte, tooLarge, cut bool, rd *redact
 			err = errors.New("data after the JSON value")
 		}
 	}
+	if err != nil && deeperThan(trimmed, jsonMaxDepth) {
+		// encoding/json refuses it for its depth alone: read it token by token, which has no such
+		// limit, so that the id of a created customer is not lost beside a deep value.
+		v, err = decodeDeep(trimmed)
+	}
 	if err != nil {
 		var syn *json.SyntaxError
 		switch {
@@ -84,6 +89,112 @@ func decodeReply(contentType string, body []byte, tooLarge, cut bool, rd *redact
 	r.obj = obj
 	r.readError(rd)
 	return r
+}
+
+// jsonMaxDepth is the nesting encoding/json decodes at most; deeper, it reports a syntax error.
+const jsonMaxDepth = 10_000
+
+// maxReplyDepth is the nesting decodeDeep keeps of an answer: deeper values read as null. What the client
+// reads of an answer (the id paths, of at most maxIDPathParts parts, each of which may go through a
+// list; the error object) is far shallower.
+const maxReplyDepth = 128
+
+// deeperThan reports whether the JSON text b nests objects and lists more than max levels deep. It
+// reads only the brackets outside strings, and says nothing of the text's validity.
+func deeperThan(b []byte, max int) bool {
+	depth, inString := 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			if depth++; depth > max {
+				return true
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return false
+}
+
+// decodeDeep decodes the JSON value b, however deeply it nests, the way Decoder.Decode with UseNumber
+// would, except that objects and lists deeper than maxReplyDepth read as null. It reads b token by token
+// (Decoder.Token has no depth limit), so that the whole text is checked, and keeps only the frames of
+// the kept levels: its memory does not grow with the depth.
+func decodeDeep(b []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	type frame struct {
+		obj    map[string]any // an object being read, or nil for a list
+		list   []any
+		key    string
+		hasKey bool
+	}
+	var (
+		stack []*frame
+		root  any
+		done  bool
+		skip  int // levels of a value deeper than maxReplyDepth, being read through
+	)
+	put := func(v any) { // a value read: into the frame on top, or the root
+		if len(stack) == 0 {
+			root, done = v, true
+			return
+		}
+		f := stack[len(stack)-1]
+		switch {
+		case f.obj == nil:
+			f.list = append(f.list, v)
+		case !f.hasKey:
+			f.key, f.hasKey = v.(string), true // Token returns an object's keys as strings
+		default:
+			f.obj[f.key] = v
+			f.hasKey = false
+		}
+	}
+	for !done {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return nil, err
+		}
+		d, isDelim := tok.(json.Delim)
+		switch {
+		case skip > 0 && isDelim && (d == '{' || d == '['):
+			skip++
+		case skip > 0 && isDelim:
+			if skip--; skip == 0 {
+				put(nil)
+			}
+		case skip > 0:
+		case isDelim && (d == '{' || d == '[') && len(stack) == maxReplyDepth:
+			skip = 1
+		case isDelim && d == '{':
+			stack = append(stack, &frame{obj: map[string]any{}})
+		case isDelim && d == '[':
+			stack = append(stack, &frame{list: []any{}})
+		case isDelim: // '}' or ']'
+			f := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if f.obj != nil {
+				put(f.obj)
+			} else {
+				put(f.list)
+			}
+		default:
+			put(tok)
+		}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("data after the JSON value")
+	}
+	return root, nil
 }
 
 // readError finds the error parts of a body in the documented shape

@@ -25,7 +25,9 @@
 // {"success":false,"error":{"code","message","field","details"}} with codes in either case, a string
 // "error", an "errors" list, top-level "message" or "detail", and non-JSON pages from proxies (classified by
 // status alone; the message says "non-JSON answer (text/html)" and never quotes the page). Bodies are read
-// up to 1 MiB, then drained (bounded) and closed so that connections are reused. Redirects are never
+// up to 1 MiB, then drained (bounded) and closed so that connections are reused. A body nested deeper than
+// encoding/json decodes (10,000 levels; an API echoing a deep request) is read token by token, its first
+// 128 levels kept, so that the id beside a deep value is found; id paths have at most 32 parts. Redirects are never
 // followed (a POST turned into a GET would lose the customer).
 //
 // The X-RateLimit-Limit, -Remaining and -Reset headers of every response are handed to Config.Observe
