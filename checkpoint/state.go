@@ -90,7 +90,6 @@ func (s *State) Sent(row int) bool {
 	return v&nibInFlight != 0 || Status(v&nibStatus).Retried()
 }
 
-
 // tally fills Counts, InFlight and ResumeRow from the row table.
 func (s *State) tally() {
 	var counts [nibStatus + 1]int

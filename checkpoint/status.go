@@ -46,7 +46,9 @@ func (s Status) valid() bool { return s >= StatusCreated && s <= lastStatus }
 func (s Status) Retried() bool { return s == StatusFailed || s == StatusConflict }
 
 // NeedsAttention reports whether a row with this outcome goes to rejects.csv: failed, rejected, conflict.
-func (s Status) NeedsAttention() bool { return s == StatusFailed || s == StatusRejected || s == StatusConflict }
+func (s Status) NeedsAttention() bool {
+	return s == StatusFailed || s == StatusRejected || s == StatusConflict
+}
 
 // ParseStatus is the inverse of [Status.String].
 func ParseStatus(s string) (Status, error) {
