@@ -39,7 +39,7 @@ var exitMeanings = []struct {
 	meaning string
 }{
 	{exitOK, "every row is created or existing (validate: every row would be sent)"},
-	{exitRowProblems, "the job finished; some rows are failed or rejected (see rejects.csv)"},
+	{exitRowProblems, "the job finished; some rows are failed, rejected or conflict (see rejects.csv)"},
 	{exitUsage, "usage, mapping, input or job-directory error; nothing was sent"},
 	{exitAborted, "aborted: the API refused the key or the tenant, every request failed, the API gave no answer for --max-outage, the checkpoint could not be written, or the input changed while it was read; run the same command again to resume"},
 	{exitInterrupted, "interrupted (SIGINT, SIGTERM or SIGHUP); run the same command again to resume"},

@@ -87,9 +87,11 @@
 // it failed and the run asks for RetryFailed). What was queued but not yet durable is lost, and those rows
 // are sent again with the same Idempotency-Key, so the API answers with the customer it already created.
 // A row with an in-flight record and no outcome after it is not done, whatever it said before: its request
-// may have reached the API. Start does not wait for its record to be durable, except for a row that
-// already had an outcome (a RetryFailed re-send): a lost in-flight record then could leave an old failed
-// outcome standing for a row whose new request reached the API.
+// may have reached the API. Start returns once its record is durable (its commit is hurried and shared
+// with the rows starting meanwhile), so every row whose request may have reached the API is known to the
+// journal: a lost in-flight record could otherwise leave an old failed outcome standing for a row whose
+// new request reached the API, and State.Sent, which tells a replayed answer to this job's own request
+// from one to another job's, could not be trusted.
 //
 // # Journal format, version 1
 //
@@ -113,7 +115,7 @@
 //	'H' header    uvarint input size, string input SHA-256 (hex), string mapping hash, string API URL
 //	'S' in flight uvarint row, varint offset, varint end
 //	'O' outcome   uvarint row, varint offset, varint end, byte status (1 created, 2 existing, 3 failed,
-//	              4 rejected), string external reference, uvarint HTTP status (0: never sent),
+//	              4 rejected, 5 conflict), string external reference, uvarint HTTP status (0: never sent),
 //	              uvarint attempts, string customer id, string error (at most 8 KiB)
 //	'F' finish    uvarint total rows, varint exit code
 //

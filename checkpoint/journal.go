@@ -141,16 +141,17 @@ func (j *Journal) Durable() Durable {
 	return d
 }
 
-// Start records that a row is about to be sent, before the request goes out. It is durable at the next
-// group commit and does not wait for it, except for a row that already had an outcome when the journal
-// was opened (a re-send under RetryFailed): then Start returns once the record is durable, so that a crash
-// cannot leave the old outcome standing for a row whose new request may have reached the API.
+// Start records that a row is about to be sent, before the request goes out, and returns once the record
+// is durable (the commit is hurried, and shared by the rows that start meanwhile). So the journal knows
+// every row whose request may have reached the API: a crash cannot leave an old outcome standing for a
+// row re-sent under RetryFailed, and an answer the API replays to a row of this job is told from one it
+// replays to another job's request (State.Sent).
 func (j *Journal) Start(row int, offset, end int64) error {
 	if row < 1 || row > MaxRow {
 		return fmt.Errorf("checkpoint: row %d out of range", row)
 	}
 	seq, err := j.append(func(b []byte) []byte { return appendStartRecord(b, j.salt, row, offset, end) }, nil)
-	if err != nil || !j.prior.hasOutcome(row) {
+	if err != nil {
 		return err
 	}
 	return j.waitDurable(seq)

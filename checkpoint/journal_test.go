@@ -251,20 +251,29 @@ func TestWriteFailureIsSticky(t *testing.T) {
 	assert.Equal(t, 2, st.ResumeRow, "only what was durable survives")
 }
 
-func TestStartWaitsForDurabilityOnlyForRowsWithAnOutcome(t *testing.T) {
+// TestStartReturnsOnceDurable: every row's in-flight record is durable before its request goes out, a new
+// row's as a re-send's, however long the group commit would wait: that is what lets State.Sent tell this
+// job's own requests from another job's after a crash.
+func TestStartReturnsOnceDurable(t *testing.T) {
 	dir := t.TempDir()
 	writeJournal(t, dir, []op{startOp(1), outcomeOp(testOutcome(1, StatusFailed, 0))})
 	j, _ := openT(t, dir, Options{CommitEvery: time.Hour, RetryFailed: true}, defaultTuning)
 
 	require.NoError(t, j.Start(2, rowOffset(2), rowOffset(3)))
 	j.mu.Lock()
-	assert.Equal(t, uint64(0), j.durable, "a new row's Start does not wait")
+	assert.Equal(t, uint64(1), j.durable, "a new row's Start returns once durable")
 	j.mu.Unlock()
 
 	require.NoError(t, j.Start(1, rowOffset(1), rowOffset(2)))
 	j.mu.Lock()
 	assert.Equal(t, uint64(2), j.durable, "a re-send's Start returns once durable")
 	j.mu.Unlock()
+	require.NoError(t, j.Close())
+
+	_, st := openT(t, dir, Options{RetryFailed: true}, defaultTuning)
+	assert.True(t, st.Sent(1), "failed, then in flight")
+	assert.True(t, st.Sent(2), "in flight")
+	assert.False(t, st.Sent(3), "never started")
 }
 
 func TestRecordRejectsInvalidOutcomes(t *testing.T) {

@@ -20,7 +20,7 @@ const DefaultCommitEvery = 25 * time.Millisecond
 type Options struct {
 	// CommitEvery bounds how long a record waits before the write and fsync that make it durable.
 	CommitEvery time.Duration
-	// RetryFailed makes rows whose latest outcome is failed count as not Done.
+	// RetryFailed makes rows whose latest outcome is failed or conflict count as not Done.
 	RetryFailed bool
 	// OnDurable is called after each fsync with the outcomes it made durable, in journal order, from the
 	// journal's committer goroutine: keep it short and do not call the journal from it. The slice is the

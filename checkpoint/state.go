@@ -64,8 +64,8 @@ type State struct {
 	retryFailed bool
 }
 
-// Done reports whether a row needs nothing more: its latest outcome is created, existing or rejected, or
-// failed unless the journal was opened with RetryFailed, and no in-flight record follows that outcome.
+// Done reports whether a row needs nothing more: it has an outcome, one that RetryFailed sends again
+// (failed, conflict) only when the journal was opened without it, and no in-flight record follows it.
 func (s *State) Done(row int) bool {
 	if row < 1 {
 		return false
@@ -75,12 +75,19 @@ func (s *State) Done(row int) bool {
 
 func (s *State) done(v uint8) bool {
 	st := Status(v & nibStatus)
-	return st != 0 && v&nibInFlight == 0 && (st != StatusFailed || !s.retryFailed)
+	return st != 0 && v&nibInFlight == 0 && (!st.Retried() || !s.retryFailed)
 }
 
-// hasOutcome reports whether the journal held an outcome for the row when it was opened.
-func (s *State) hasOutcome(row int) bool {
-	return row >= 1 && s.rows.get(row)&nibStatus != 0
+// Sent reports whether an earlier run of the job sent the row's request: the journal says it was in
+// flight (Start is durable before the request goes out), or its outcome was failed or conflict, which
+// only answers (or their absence) give. An answer the API replays to a row this job never sent was
+// another job's.
+func (s *State) Sent(row int) bool {
+	if row < 1 {
+		return false
+	}
+	v := s.rows.get(row)
+	return v&nibInFlight != 0 || Status(v&nibStatus).Retried()
 }
 
 // tally fills Counts, InFlight and ResumeRow from the row table.

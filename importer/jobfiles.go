@@ -85,7 +85,7 @@ func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 		if err := rw.Write(o, carry); err != nil {
 			return err
 		}
-		if o.Status == checkpoint.StatusFailed || o.Status == checkpoint.StatusRejected {
+		if o.Status.NeedsAttention() {
 			if err := jw.Write(rec, checkpoint.SafeCell(o.Error)); err != nil {
 				return err
 			}
@@ -227,7 +227,7 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 		s.ExitCode, s.Stopped = 3, runErr.Error()
 	}
 	if runErr == nil {
-		if files.counts["failed"]+files.counts["rejected"] > 0 {
+		if files.counts["failed"]+files.counts["rejected"]+files.counts["conflict"] > 0 {
 			s.ExitCode = 1
 		}
 	}

@@ -17,7 +17,7 @@ import (
 
 // counters are bumped by workers and read by the progress reporter and the summary. Workers never print.
 type counters struct {
-	durable     [5]atomic.Int64 // outcomes made durable in this run, by checkpoint.Status
+	durable     [6]atomic.Int64 // outcomes made durable in this run, by checkpoint.Status (1 to 5)
 	requests    atomic.Int64
 	retries     atomic.Int64
 	rateLimited atomic.Int64
@@ -147,6 +147,9 @@ func (r *reporter) renderLocked() {
 		c.durable[checkpoint.StatusCreated].Load(), c.durable[checkpoint.StatusExisting].Load(),
 		c.durable[checkpoint.StatusFailed].Load(), c.durable[checkpoint.StatusRejected].Load(),
 		c.rateLimited.Load())
+	if n := c.durable[checkpoint.StatusConflict].Load(); n > 0 {
+		desc += fmt.Sprintf(" · conflict %d", n)
+	}
 	if c.outage.Load() {
 		desc += " · the API is not answering: paused, probing"
 	}
@@ -164,6 +167,7 @@ func (r *reporter) progressAttrs() []any {
 		slog.Int64("existing", c.durable[checkpoint.StatusExisting].Load()),
 		slog.Int64("failed", c.durable[checkpoint.StatusFailed].Load()),
 		slog.Int64("rejected", c.durable[checkpoint.StatusRejected].Load()),
+		slog.Int64("conflict", c.durable[checkpoint.StatusConflict].Load()),
 		slog.Int64("requests", c.requests.Load()),
 		slog.Int64("rate_limited", c.rateLimited.Load()),
 	}

@@ -313,9 +313,12 @@ func TestRunIsBoundToItsInputMappingAndAPI(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, strings.ToLower(err.Error()), "api url")
 
-	// --restart starts over; the API sees the same idempotent requests and answers with the same ids.
-	o3.Restart = true
-	sum, err := Run(context.Background(), o3)
+	// --restart starts over; the API sees the same idempotent requests and answers with the same ids. The
+	// replayed answers are to this job's own earlier requests (their ids kept from before the restart), so
+	// the rows stay created.
+	oSame := o
+	oSame.Restart = true
+	sum, err := Run(context.Background(), oSame)
 	require.NoError(t, err)
 	assert.Equal(t, 0, sum.ExitCode)
 	after := readResults(t, out)
@@ -324,6 +327,20 @@ func TestRunIsBoundToItsInputMappingAndAPI(t *testing.T) {
 		assert.Equal(t, before[i].CustomerID, after[i].CustomerID)
 	}
 	assert.Equal(t, 5, api.sb.Stats().Replays)
+
+	// Restarted against the API under another name, the job knows no request of its own to it: the same
+	// replayed answers are another job's (the ids kept before were another API's), so the rows exist.
+	o3.Restart = true
+	sum, err = Run(context.Background(), o3)
+	require.NoError(t, err)
+	assert.Equal(t, 0, sum.ExitCode)
+	after = readResults(t, out)
+	for i := range before {
+		assert.Equal(t, "existing", after[i].Status)
+		assert.Contains(t, after[i].Error, "replayed its answer to an earlier request")
+		assert.Equal(t, before[i].CustomerID, after[i].CustomerID)
+	}
+	assert.Equal(t, 10, api.sb.Stats().Replays)
 
 	// With another mapping the bodies differ: the API refuses the reused keys, and the rows are the
 	// customers the first run created, with the ids kept from before the restart (no --lookup needed).
@@ -352,26 +369,38 @@ func TestRunIsBoundToItsInputMappingAndAPI(t *testing.T) {
 	assert.Zero(t, api.sb.Stats().DuplicateCustomers)
 
 	// A new job directory knows no earlier ids: a refused key proves nothing, so without --lookup the rows
-	// are failed, saying why and what settles them; --retry-failed --lookup then does.
-	o4 := o2
-	o4.Out, o4.Restart, o4.Lookup = filepath.Join(dir, "job4"), false, false
-	sum, err = Run(context.Background(), o4)
-	require.NoError(t, err)
-	assert.Equal(t, 1, sum.ExitCode)
-	assert.Equal(t, 5, sum.Counts["failed"])
-	for _, l := range readResults(t, o4.Out) {
-		assert.Equal(t, "failed", l.Status)
-		assert.Empty(t, l.CustomerID)
-		assert.Contains(t, l.Error, "Idempotency-Key")
-		assert.Contains(t, l.Error, "--lookup")
-	}
-	o4.RetryFailed, o4.Lookup = true, true
-	sum, err = Run(context.Background(), o4)
-	require.NoError(t, err)
-	assert.Equal(t, 0, sum.ExitCode)
-	for i, l := range readResults(t, o4.Out) {
-		assert.Equal(t, "existing", l.Status)
-		assert.Equal(t, before[i].CustomerID, l.CustomerID)
+	// are in conflict (not failed: no retry alone can settle them), saying why and what settles them; each
+	// way the message names then does: --retry-failed --lookup, or --retry-failed without the key header.
+	for _, settle := range []struct {
+		name string
+		set  func(o *RunOptions)
+	}{
+		{"lookup", func(o *RunOptions) { o.Lookup = true }},
+		{"no idempotency header", func(o *RunOptions) { o.IdempotencyHeader = "" }},
+	} {
+		o4 := o2
+		o4.Out, o4.Restart, o4.Lookup = filepath.Join(dir, "job4-"+strings.ReplaceAll(settle.name, " ", "-")), false, false
+		sum, err = Run(context.Background(), o4)
+		require.NoError(t, err)
+		assert.Equal(t, 1, sum.ExitCode)
+		assert.Equal(t, 5, sum.Counts["conflict"])
+		assert.Zero(t, sum.Counts["failed"], "failed is for transient trouble")
+		for _, l := range readResults(t, o4.Out) {
+			assert.Equal(t, "conflict", l.Status)
+			assert.Empty(t, l.CustomerID)
+			assert.Contains(t, l.Error, "Idempotency-Key")
+			assert.Contains(t, l.Error, "--retry-failed and --lookup")
+			assert.Contains(t, l.Error, "--retry-failed --idempotency-header ''")
+		}
+		o4.RetryFailed = true
+		settle.set(&o4)
+		sum, err = Run(context.Background(), o4)
+		require.NoError(t, err, settle.name)
+		assert.Equal(t, 0, sum.ExitCode, settle.name)
+		for i, l := range readResults(t, o4.Out) {
+			assert.Equal(t, "existing", l.Status, settle.name)
+			assert.Equal(t, before[i].CustomerID, l.CustomerID, settle.name)
+		}
 	}
 	assert.Zero(t, api.sb.Stats().DuplicateCustomers)
 }

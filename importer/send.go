@@ -45,11 +45,16 @@ func (r *runner) send(intake, reqCtx context.Context, jb job) (err error) {
 	switch err := t.err; {
 	case err == nil:
 		out.HTTPStatus, out.CustomerID, out.Status = res.HTTPStatus, res.ID, checkpoint.StatusCreated
-		if res.Existing {
+		switch {
+		case res.Existing:
 			out.Status, out.Error = checkpoint.StatusExisting, existedNote
 			if res.ID == "" {
 				return r.existingWithoutID(intake, reqCtx, out, "")
 			}
+		case res.Replayed && !r.sentBefore(jb, t.requests):
+			// The API answered with what it answered an earlier request under the same key, which this job
+			// never sent: another job (or an import before a --restart) created the customer.
+			out.Status, out.Error = checkpoint.StatusExisting, replayedNote
 		}
 	case errors.As(err, &rowErr) && strings.EqualFold(rowErr.Code, codeKeyReused):
 		// The key was used before with another body: an earlier request sent this reference with other
@@ -88,18 +93,31 @@ func (r *runner) settle(o checkpoint.Outcome, ok bool) error {
 const (
 	existedNote     = "already in Zentra (409): created by an earlier request for this reference (perhaps this row's own, whose answer was lost) or by another system; a create does not update it"
 	keyReusedIDNote = "created by an earlier request for this reference with other values (the mapping or the data changed since); not updated with this row's values"
+	replayedNote    = "already in Zentra: the API replayed its answer to an earlier request for this reference, which this job did not send (another job or import sent it); a create does not update it"
 )
 
-// keyReusedNote explains a row whose Idempotency-Key the API refused and whose customer no id confirms.
-const keyReusedNote = "the API refused the Idempotency-Key: an earlier request for this reference carried other values, " +
-	"and whether it created the customer is unknown. Look the reference up in Zentra, or run again with " +
-	"--retry-failed and --lookup (where the API has one) or --idempotency-header '' (the API's uniqueness of " +
-	"external_reference then decides)"
+// keyReusedNote explains a row in conflict: its Idempotency-Key refused, and no id confirms its customer.
+const keyReusedNote = "the API refused the Idempotency-Key (idempotency_key_reused): this reference was sent before with other values " +
+	"(the mapping or the data changed since), and whether that created the customer is unknown. To settle it, run the same " +
+	"command with --retry-failed and --lookup (where your tenant has a lookup), or with --retry-failed --idempotency-header '' " +
+	"(where the API refuses a second customer with the same external_reference: it answers 409 if the customer exists), or look " +
+	"the reference up in Zentra"
+
+// sentBefore reports whether this job sent the row's request before the one just answered: an earlier
+// attempt of this run (requests counts them), or an earlier run, as the journal says (in flight, or
+// failed), or a run before a --restart, which kept the row's id.
+func (r *runner) sentBefore(jb job, requests int) bool {
+	if requests > 1 || r.st.Sent(jb.row) {
+		return true
+	}
+	_, ok := r.earlier(jb.ref)
+	return ok
+}
 
 // existingWithoutID finishes a row the API says exists without saying its id: the id comes from --lookup,
 // else from the job's own earlier runs (kept across --restart), else the row says why it has none. unsure
 // is set when the API's answer does not prove the customer exists (a refused Idempotency-Key): without an
-// id the row is then failed, with unsure as its reason, for --retry-failed.
+// id the row is then in conflict, with unsure as its reason (what settles it).
 func (r *runner) existingWithoutID(intake, reqCtx context.Context, out checkpoint.Outcome, unsure string) error {
 	found := existedNote
 	if unsure != "" {
@@ -134,7 +152,7 @@ func (r *runner) existingWithoutID(intake, reqCtx context.Context, out checkpoin
 		out.CustomerID, note = id, found
 	}
 	if unsure != "" && out.CustomerID == "" {
-		out.Status, note = checkpoint.StatusFailed, unsure
+		out.Status, note = checkpoint.StatusConflict, unsure
 	}
 	out.Error = note
 	return r.settle(out, true)

@@ -28,7 +28,7 @@ type Summary struct {
 	Seconds  float64   `json:"seconds"`
 
 	Rows     int            `json:"rows"`     // data rows in the input (or in the trial, with --max-rows)
-	Counts   map[string]int `json:"counts"`   // created, existing, failed, rejected, pending
+	Counts   map[string]int `json:"counts"`   // created, existing, failed, rejected, conflict, pending
 	Complete bool           `json:"complete"` // every row has an outcome
 	// Existing rows whose customer id the API did not give (a 409 without it, and no --lookup).
 	ExistingWithoutID int `json:"existing_without_id"`
@@ -79,7 +79,7 @@ const SummaryFile = checkpoint.SummaryFile
 
 func newCounts() map[string]int {
 	m := map[string]int{"pending": 0}
-	for s := checkpoint.StatusCreated; s <= checkpoint.StatusRejected; s++ {
+	for _, s := range checkpoint.Statuses() {
 		m[s.String()] = 0
 	}
 	return m
@@ -141,13 +141,13 @@ func (s *Summary) Print(w io.Writer) {
 		}
 		fmt.Fprintf(&b, "%s: %s after %s; %d of %d rows %s\n", s.Input, why, took, s.Rows-s.Counts["pending"], s.Rows, done)
 	}
-	order := []string{"created", "existing", "failed", "rejected", "pending"}
+	order := []string{"created", "existing", "failed", "rejected", "conflict", "pending"}
 	if s.Command == "validate" {
 		order = []string{"valid", "rejected"}
 	}
 	var parts []string
 	for _, k := range order {
-		if n, ok := s.Counts[k]; ok && (n > 0 || k != "pending") {
+		if n, ok := s.Counts[k]; ok && (n > 0 || k != "pending" && k != "conflict") {
 			parts = append(parts, fmt.Sprintf("%s %d", k, n))
 		}
 	}
@@ -177,7 +177,12 @@ func (s *Summary) Print(w io.Writer) {
 		fmt.Fprintf(&b, "  %s without a customer id: the API said they exist but not their id; where it has a lookup, run again with --restart --lookup (nothing is created twice)\n", plural(n, "existing row"))
 	}
 	if n := s.Counts["failed"]; n > 0 && s.Command == "run" {
-		fmt.Fprintf(&b, "  %s failed on the API's side: run the same command with --retry-failed to send them again (the error column says when more is needed, e.g. a refused Idempotency-Key)\n", plural(n, "row"))
+		fmt.Fprintf(&b, "  %s failed on the API's side: run the same command with --retry-failed to send them again\n", plural(n, "row"))
+	}
+	if n := s.Counts["conflict"]; n > 0 && s.Command == "run" {
+		fmt.Fprintf(&b, "  %s in conflict: their references were sent before with other values, and whether that created the customers is unknown; "+
+			"run the same command with --retry-failed and --lookup (where your tenant has a lookup), or with --retry-failed --idempotency-header '' "+
+			"(where the API refuses a second customer with the same external_reference), or look them up in Zentra\n", plural(n, "row"))
 	}
 	if s.NoFiles {
 		fmt.Fprintf(&b, "  no job files: the job directory %s was removed or replaced while the job ran\n", s.JobDir)
