@@ -187,6 +187,12 @@ func (f *runFlags) options(env *environment, fl *pflag.FlagSet, input string) (i
 	if f.idPath != "" {
 		o.IDPaths = splitList(f.idPath)
 	}
+	if keyErr != nil {
+		// A missing or unreadable input is the first thing to fix: said before a missing key.
+		if err := importer.CheckInput(input); err != nil {
+			return o, err
+		}
+	}
 	return o, keyErr
 }
 

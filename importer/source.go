@@ -122,6 +122,10 @@ func (s *source) Close() error {
 
 // checkInputFile refuses, before anything opens it, an input that is missing or not a regular file: a
 // named pipe would block the open until a writer came, and none of them can be read twice.
+// CheckInput makes sure that input names a regular file that exists, without opening it: what run,
+// validate and mapping check first, so that a missing file is said before anything else (the key).
+func CheckInput(input string) error { return checkInputFile(input) }
+
 func checkInputFile(input string) error {
 	fi, err := os.Stat(input)
 	switch {
