@@ -2,6 +2,8 @@ package main
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -44,4 +46,35 @@ func TestFailedRowsSayTheClassOfFailure(t *testing.T) {
 		}
 	}
 	assert.Greater(t, failed, 10, "dropped answers failed rows")
+}
+
+// TestDuplicateOfARejectedRowSaysSo: a repeat of a reference whose first row was itself rejected says so,
+// since fixing the repeat alone sends nothing; also in a resumed run, which knows the first row from its
+// journal.
+func TestDuplicateOfARejectedRowSaysSo(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{})
+	j := newJob(t, 4)
+	data, err := os.ReadFile(j.input)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	row1 := strings.Split(lines[1], ",")
+	bad := append([]string{}, row1...)
+	bad[3], bad[4] = "not-an-email", "" // row 1 rejected: no way to reach the customer
+	lines[1] = strings.Join(bad, ",")
+	lines[3] = strings.Join(row1, ",") // row 3 repeats row 1's reference, with good values
+	require.NoError(t, os.WriteFile(j.input, []byte(strings.Join(lines, "\n")+"\n"), 0o600))
+
+	const said = "external_reference: duplicate of row 1, which was itself rejected (fix both: only the first row with a reference is sent)"
+	r := run(t, keyEnv(sb), j.args(sb, "--max-rows", "2")...)
+	require.Equal(t, 1, r.code, r.stderr)
+	r = run(t, keyEnv(sb), j.args(sb)...) // resumed: row 1 is known from the journal
+	require.Equal(t, 1, r.code, r.stderr)
+	results := j.results(t)
+	assert.Equal(t, "rejected", results[2].Status)
+	assert.Equal(t, said, results[2].Error)
+
+	v := run(t, nil, "validate", "--mapping", j.mapping, "--out", filepath.Join(j.dir, "v"), j.input)
+	require.Equal(t, 1, v.code, v.stderr)
+	assert.Contains(t, v.stderr, said)
 }

@@ -74,7 +74,7 @@ func BenchmarkOpenResume(b *testing.B) {
 			var opts Options
 			refs := 0
 			if seed {
-				opts.SeedRef = func(string, int) { refs++ }
+				opts.SeedRef = func(string, int, Status) { refs++ }
 			}
 			cpu := cpuTime()
 			for b.Loop() {
