@@ -153,7 +153,7 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	if anyKey.holds(raw) {
 		return bad("it holds a secret key; give scheme and host only, like https://api.usezentra.com (the key goes in ZENTRA_SECRET_KEY or a key file)")
 	}
-	if !strings.Contains(raw, "://") {
+	if _, err := url.Parse("https://" + strings.TrimPrefix(raw, "//")); !strings.Contains(raw, "://") && err == nil {
 		// Before parsing: "127.0.0.1:8080" does not parse ("first path segment in URL cannot contain colon").
 		scheme, host := "https", strings.TrimPrefix(shown, "//")
 		if h, _, err := net.SplitHostPort(host); err == nil && isLoopback(h) {
