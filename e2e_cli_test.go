@@ -78,3 +78,26 @@ func TestDuplicateOfARejectedRowSaysSo(t *testing.T) {
 	require.Equal(t, 1, v.code, v.stderr)
 	assert.Contains(t, v.stderr, said)
 }
+
+// TestResultsForExcel: --excel begins results.csv with a UTF-8 byte-order mark, which Excel on Windows needs
+// to show Émilie and not Ã‰milie; a finished job run again with or without it rewrites only its files,
+// sending nothing.
+func TestResultsForExcel(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{})
+	j := newJob(t, 5)
+	r := run(t, keyEnv(sb), j.args(sb, "--excel", "--carry", "First Name")...)
+	require.Equal(t, 0, r.code, r.stderr)
+	data, err := os.ReadFile(filepath.Join(j.out, "results.csv"))
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(data), "\ufeffrow,external_reference,status,"), "%q", data[:20])
+	assert.Len(t, j.results(t), 5)
+
+	requests := sb.Server.Stats().Requests
+	r = run(t, keyEnv(sb), j.args(sb, "--carry", "First Name")...)
+	require.Equal(t, 0, r.code, r.stderr)
+	data, err = os.ReadFile(filepath.Join(j.out, "results.csv"))
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(data), "row,external_reference,"), "without --excel, no mark")
+	assert.Equal(t, requests, sb.Server.Stats().Requests, "nothing sent")
+}

@@ -155,7 +155,7 @@ func reportCPU(b *testing.B, start time.Duration) {
 
 // writeResults is the end of a run: every row's latest outcome into results.csv.
 func writeResults(j *Journal, w io.Writer, sample func()) error {
-	rw, err := NewResultsWriter(w, []string{"Legacy Id"})
+	rw, err := NewResultsWriter(w, []string{"Legacy Id"}, false)
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,7 @@ type RunOptions struct {
 	Timeout           time.Duration // per request
 	MaxRows           int           // 0: all
 	Carry             []string      // input columns copied into results.csv
+	ExcelBOM          bool          // results.csv begins with a UTF-8 byte-order mark, for Excel (--excel)
 	RetryFailed       bool
 	Restart           bool
 	IdempotencyHeader string   // "" sends none
@@ -210,7 +211,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 		r.previous = ids.Lookup
 	}
 	if st.Complete {
-		if s, err := ReadSummary(r.dir); err == nil && r.filesPresent() && sameCarry(r.dir, r.carry.names) {
+		if s, err := ReadSummary(r.dir); err == nil && r.filesPresent() && sameResults(r.dir, r.carry.names, r.o.ExcelBOM) {
 			r.log.Info("the job is already finished: nothing to send; its files are unchanged", "job", r.dir)
 			s.Unchanged = true
 			return s, nil

@@ -1,7 +1,6 @@
 package importer
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -221,15 +220,16 @@ func resolveCarry(header []string, carry []string) (carried, error) {
 	return c, nil
 }
 
-// sameCarry reports whether results.csv in dir already has exactly these carried columns.
-func sameCarry(dir string, names []string) bool {
+// sameResults reports whether results.csv in dir is already written as this run would write it: with
+// exactly these carried columns, and a byte-order mark if and only if bom (--excel).
+func sameResults(dir string, names []string, bom bool) bool {
 	f, err := os.Open(filepath.Join(dir, ResultsFile))
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	header, err := csv.NewReader(f).Read()
-	if err != nil || len(header) != len(resultColumns)+len(names) {
+	header, hasBOM, err := checkpoint.ResultsHeader(f)
+	if err != nil || hasBOM != bom || len(header) != len(resultColumns)+len(names) {
 		return false
 	}
 	for i, n := range names {
