@@ -27,7 +27,7 @@ const sandboxDemoLimit = 6000
 // runFlags are the flags of `run` before they are checked.
 type runFlags struct {
 	mapping, out, keyFile, apiURL, rate, carry, logFormat, idemHeader, idPath string
-	sandbox, retryFailed, restart, quiet, lookup                              bool
+	sandbox, retryFailed, restart, quiet, lookup, excel                       bool
 	workers, maxAttempts, maxRows                                             int
 	timeout, drain, progressEvery, maxOutage                                  time.Duration
 
@@ -111,6 +111,7 @@ ZENTRA_MAX_OUTAGE, ZENTRA_LOG_FORMAT (a flag given on the command line wins).
 	fl.DurationVar(&f.maxOutage, "max-outage", importer.DefaultMaxOutage, "how long the API may give no answer before the run stops, resumable")
 	fl.IntVar(&f.maxRows, "max-rows", 0, "only the first N data rows (a trial run)")
 	fl.StringVar(&f.carry, "carry", "", "input columns copied into results.csv, comma-separated")
+	fl.BoolVar(&f.excel, "excel", false, "begin results.csv with a UTF-8 byte-order mark, so that Excel shows accents (Émilie, not Ã‰milie)")
 	fl.BoolVar(&f.retryFailed, "retry-failed", false, "send again the rows whose earlier outcome was failed")
 	fl.BoolVar(&f.restart, "restart", false, "forget the job's checkpoint and start over (requests stay idempotent)")
 	fl.StringVar(&f.logFormat, "log-format", "text", "log format on stderr: text or json")
@@ -126,7 +127,7 @@ ZENTRA_MAX_OUTAGE, ZENTRA_LOG_FORMAT (a flag given on the command line wins).
 func (f *runFlags) options(env *environment, fl *pflag.FlagSet, input string) (importer.RunOptions, error) {
 	o := importer.RunOptions{
 		Input: input, Mapping: f.mapping, Out: f.out, APIURL: f.apiURL, Workers: f.workers,
-		Timeout: f.timeout, MaxOutage: f.maxOutage, MaxRows: f.maxRows, RetryFailed: f.retryFailed, Restart: f.restart,
+		Timeout: f.timeout, MaxOutage: f.maxOutage, MaxRows: f.maxRows, RetryFailed: f.retryFailed, Restart: f.restart, ExcelBOM: f.excel,
 		IdempotencyHeader: f.idemHeader, Lookup: f.lookup, Drain: f.drain, ProgressEvery: f.progressEvery,
 		Stderr: env.stderr, Quiet: f.quiet, LogFormat: f.logFormat,
 		// A JSON log is records only, on a terminal too: progress comes as records, not as a bar.
@@ -186,6 +187,12 @@ func (f *runFlags) options(env *environment, fl *pflag.FlagSet, input string) (i
 	}
 	if f.idPath != "" {
 		o.IDPaths = splitList(f.idPath)
+	}
+	if keyErr != nil {
+		// A missing or unreadable input is the first thing to fix: said before a missing key.
+		if err := importer.CheckInput(input); err != nil {
+			return o, err
+		}
 	}
 	return o, keyErr
 }

@@ -74,7 +74,7 @@ func BenchmarkOpenResume(b *testing.B) {
 			var opts Options
 			refs := 0
 			if seed {
-				opts.SeedRef = func(string, int) { refs++ }
+				opts.SeedRef = func(string, int, Status) { refs++ }
 			}
 			cpu := cpuTime()
 			for b.Loop() {
@@ -155,7 +155,7 @@ func reportCPU(b *testing.B, start time.Duration) {
 
 // writeResults is the end of a run: every row's latest outcome into results.csv.
 func writeResults(j *Journal, w io.Writer, sample func()) error {
-	rw, err := NewResultsWriter(w, []string{"Legacy Id"})
+	rw, err := NewResultsWriter(w, []string{"Legacy Id"}, false)
 	if err != nil {
 		return err
 	}

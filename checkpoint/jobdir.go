@@ -230,7 +230,7 @@ func judge(dir, name string) (verdict, error) {
 	}
 	switch name {
 	case ResultsFile:
-		if !bytes.HasPrefix(head[:n], []byte(strings.Join(resultColumns, ","))) {
+		if !bytes.HasPrefix(bytes.TrimPrefix(head[:n], []byte(UTF8BOM)), []byte(strings.Join(resultColumns, ","))) {
 			return verdict{why: "not a results file of zentra-import"}, nil
 		}
 	case SummaryFile:

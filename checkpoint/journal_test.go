@@ -139,7 +139,7 @@ func TestSeedRefSeesEveryDurableReference(t *testing.T) {
 	dir := t.TempDir()
 	writeJournal(t, dir, ops)
 	var got []string
-	_, _ = openT(t, dir, Options{SeedRef: func(ref string, row int) { got = append(got, fmt.Sprintf("%s@%d", ref, row)) }}, defaultTuning)
+	_, _ = openT(t, dir, Options{SeedRef: func(ref string, row int, _ Status) { got = append(got, fmt.Sprintf("%s@%d", ref, row)) }}, defaultTuning)
 	assert.Equal(t, newModel(ops).refs, got)
 }
 

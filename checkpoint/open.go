@@ -26,8 +26,9 @@ type Options struct {
 	// journal's committer goroutine: keep it short and do not call the journal from it. The slice is the
 	// callee's to keep.
 	OnDurable func([]Outcome)
-	// SeedRef is called during Open for every durable outcome with a non-empty Ref, in journal order.
-	SeedRef func(ref string, row int)
+	// SeedRef is called during Open for every durable outcome with a non-empty Ref, in journal order, with
+	// its status.
+	SeedRef func(ref string, row int, st Status)
 }
 
 // blockRows is the granularity at which Open remembers where in the journal a row's records start, to find
@@ -296,7 +297,7 @@ func (r *recovery) apply(fr *frame, off int64) error {
 		r.noteBlock(fr.row, off)
 		r.outcomeAt = off
 		if r.opts.SeedRef != nil && len(fr.ref) > 0 {
-			r.opts.SeedRef(string(fr.ref), fr.row)
+			r.opts.SeedRef(string(fr.ref), fr.row, fr.status)
 		}
 	case recFinish:
 		r.st.TotalRows, r.st.ExitCode = fr.total, fr.exitCode

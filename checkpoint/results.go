@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"bufio"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -91,8 +92,18 @@ func (a *carryAdapter) Flush() {}
 
 func (a *carryAdapter) Error() error { return a.cw.Error() }
 
-// NewResultsWriter writes the header: the fixed columns, then the carry column names.
-func NewResultsWriter(w io.Writer, carry []string) (*ResultsWriter, error) {
+// UTF8BOM is the byte-order mark that Excel on Windows needs to read a CSV file as UTF-8: without it,
+// Excel reads Émilie as Ã‰milie. Readers of results.csv skip it.
+const UTF8BOM = "\ufeff"
+
+// NewResultsWriter writes the header: the fixed columns, then the carry column names; after a UTF-8
+// byte-order mark when bom is set (--excel).
+func NewResultsWriter(w io.Writer, carry []string, bom bool) (*ResultsWriter, error) {
+	if bom {
+		if _, err := io.WriteString(w, UTF8BOM); err != nil {
+			return nil, fmt.Errorf("write results header: %w", err)
+		}
+	}
 	cw := csv.NewWriter(w)
 	rw := &ResultsWriter{cw: cw, adapt: carryAdapter{cw: cw}, carry: len(carry)}
 	rw.adapt.carry = safeCells(nil, carry)
@@ -178,7 +189,7 @@ func (o *oneRow) ReadAll() ([][]string, error) {
 // ScanResults reads results.csv line by line, calling fn for each, and returns the carry column names.
 // It checks the fixed header and each line's row number and status, naming the line of a problem.
 func ScanResults(r io.Reader, fn func(ResultLine) error) (carry []string, err error) {
-	cr := csv.NewReader(r)
+	cr := csv.NewReader(skipBOM(r))
 	header, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, errors.New("read results: empty file, no header")
@@ -216,4 +227,24 @@ func ScanResults(r io.Reader, fn func(ResultLine) error) (carry []string, err er
 			return carry, err
 		}
 	}
+}
+
+// skipBOM reads r without a UTF-8 byte-order mark at its start.
+func skipBOM(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(len(UTF8BOM)); err == nil && string(b) == UTF8BOM {
+		_, _ = br.Discard(len(UTF8BOM))
+	}
+	return br
+}
+
+// ResultsHeader reads the header of a results.csv, byte-order mark or not, and says whether it has one.
+func ResultsHeader(r io.Reader) (header []string, bom bool, err error) {
+	br := bufio.NewReader(r)
+	if b, perr := br.Peek(len(UTF8BOM)); perr == nil && string(b) == UTF8BOM {
+		_, _ = br.Discard(len(UTF8BOM))
+		bom = true
+	}
+	header, err = csv.NewReader(br).Read()
+	return header, bom, err
 }

@@ -2,6 +2,8 @@ package checkpoint
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -43,7 +45,7 @@ func TestResultsRoundTrip(t *testing.T) {
 	}
 	carry := [][]string{{"L-1", "-12.50"}, {"L-2", "=1+1"}, {"L,3", "@x"}, {"", ""}}
 	var buf bytes.Buffer
-	w, err := NewResultsWriter(&buf, []string{"Legacy Id", "+Balance"})
+	w, err := NewResultsWriter(&buf, []string{"Legacy Id", "+Balance"}, false)
 	require.NoError(t, err)
 	for i, o := range outcomes {
 		require.NoError(t, w.Write(o, carry[i]))
@@ -68,9 +70,32 @@ func TestResultsRoundTrip(t *testing.T) {
 	assert.Equal(t, want, lines)
 }
 
+// TestResultsForExcel: with a byte-order mark first (--excel), for Excel on Windows; read back as ever.
+func TestResultsForExcel(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewResultsWriter(&buf, []string{"Prénom"}, true)
+	require.NoError(t, err)
+	require.NoError(t, w.Write(Outcome{Row: 1, Ref: "r", Status: StatusCreated, CustomerID: "c", HTTPStatus: 201, Attempts: 1}, []string{"Émilie"}))
+	require.NoError(t, w.Flush())
+	assert.True(t, strings.HasPrefix(buf.String(), "\ufeffrow,external_reference,"), buf.String())
+	lines, err := ReadResults(bytes.NewReader(buf.Bytes()))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Émilie"}, lines[0].Carry)
+	header, bom, err := ResultsHeader(bytes.NewReader(buf.Bytes()))
+	require.NoError(t, err)
+	assert.True(t, bom)
+	assert.Equal(t, "row", header[0])
+	dir := t.TempDir()
+	l, err := LockDir(dir) // the lock file proves the directory the job's
+	require.NoError(t, err)
+	require.NoError(t, l.Unlock())
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ResultsFile), buf.Bytes(), 0o600))
+	assert.NoError(t, CheckDir(dir, ""), "a results.csv with a byte-order mark is the job's")
+}
+
 func TestResultsWithoutCarry(t *testing.T) {
 	var buf bytes.Buffer
-	w, err := NewResultsWriter(&buf, nil)
+	w, err := NewResultsWriter(&buf, nil, false)
 	require.NoError(t, err)
 	require.NoError(t, w.Write(Outcome{Row: 7, Ref: "r", Status: StatusCreated, CustomerID: "c", HTTPStatus: 201, Attempts: 1}, nil))
 	require.NoError(t, w.Flush())
@@ -103,7 +128,7 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, assert.AnError }
 
 func TestResultsWriterReportsWriteErrors(t *testing.T) {
-	w, err := NewResultsWriter(failingWriter{}, nil)
+	w, err := NewResultsWriter(failingWriter{}, nil, false)
 	require.NoError(t, err, "the header is buffered")
 	assert.ErrorIs(t, w.Flush(), assert.AnError)
 }

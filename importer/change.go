@@ -133,7 +133,7 @@ func (r *runner) lastRowKept(j *checkpoint.Journal, st *checkpoint.State, size i
 		return nil
 	})
 	if ref == "" {
-		ref, _, _, _ = checkRow(r.src.mapper, mapping.NewSeen(), rec)
+		ref = checkRow(r.src.mapper, mapping.NewSeen(), rec).Ref
 	}
 	return inputError("row "+fmt.Sprint(st.LastRow)+" was imported with the values it had when the file ended inside it: check that customer in Zentra "+
 		"(the API has no update route); to import the rows the file has now, run again with --restart (every row is read from the whole file; "+

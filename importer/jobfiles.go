@@ -23,6 +23,7 @@ type jobFiles struct {
 	dir     string
 	src     *source
 	carry   carried
+	bom     bool // results.csv begins with a UTF-8 byte-order mark (--excel)
 	counts  map[string]int
 	outcome int // rows with an outcome
 	noID    int // existing rows without a customer id
@@ -47,7 +48,7 @@ func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 	}
 	defer abortUnlessCommitted(rejects, &err)
 
-	rw, err := checkpoint.NewResultsWriter(results, f.carry.names)
+	rw, err := checkpoint.NewResultsWriter(results, f.carry.names, f.bom)
 	if err != nil {
 		return err
 	}
@@ -136,7 +137,7 @@ func abortUnlessCommitted(f *checkpoint.AtomicFile, err *error) {
 // returns the summary and the run's error: runErr, explained, or else its own.
 func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, error) {
 	o := r.o
-	files := &jobFiles{dir: r.dir, src: r.src, carry: r.carry}
+	files := &jobFiles{dir: r.dir, src: r.src, carry: r.carry, bom: r.o.ExcelBOM}
 	var filesErr error
 	if filesErr = r.j.Err(); filesErr == nil { // the files are rebuilt from the journal: not from a failed one
 		filesErr = files.write(r.j)
@@ -173,7 +174,7 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 			changed = ce
 		}
 		r.log.Warn("results.csv and rejects.csv were left as they were: the input no longer holds the bytes the job read; the same command rebuilds them once it does", "job", r.dir)
-		files = &jobFiles{dir: r.dir, src: r.src, carry: r.carry}
+		files = &jobFiles{dir: r.dir, src: r.src, carry: r.carry, bom: r.o.ExcelBOM}
 		filesErr = files.tally(r.j)
 	}
 	if changed != nil {

@@ -37,6 +37,7 @@ type RunOptions struct {
 	Timeout           time.Duration // per request
 	MaxRows           int           // 0: all
 	Carry             []string      // input columns copied into results.csv
+	ExcelBOM          bool          // results.csv begins with a UTF-8 byte-order mark, for Excel (--excel)
 	RetryFailed       bool
 	Restart           bool
 	IdempotencyHeader string   // "" sends none
@@ -186,7 +187,9 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 		CommitEvery: o.CommitEvery,
 		RetryFailed: o.RetryFailed,
 		OnDurable:   r.c.onDurable,
-		SeedRef:     func(ref string, row int) { r.seen.Check(ref, row) },
+		SeedRef: func(ref string, row int, st checkpoint.Status) {
+			r.seen.CheckRow(ref, row, st == checkpoint.StatusRejected)
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -208,7 +211,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 		r.previous = ids.Lookup
 	}
 	if st.Complete {
-		if s, err := ReadSummary(r.dir); err == nil && r.filesPresent() && sameCarry(r.dir, r.carry.names) {
+		if s, err := ReadSummary(r.dir); err == nil && r.filesPresent() && sameResults(r.dir, r.carry.names, r.o.ExcelBOM) {
 			r.log.Info("the job is already finished: nothing to send; its files are unchanged", "job", r.dir)
 			s.Unchanged = true
 			return s, nil
@@ -454,16 +457,24 @@ func (r *runner) produce(intake context.Context, jobs chan<- job) error {
 
 // prepare maps a record to a request body, or says why it cannot be sent.
 func (r *runner) prepare(rec *mapping.Record) (job, string) {
-	ref, body, _, problem := checkRow(r.src.mapper, r.seen, rec)
-	return job{row: rec.Row, offset: rec.Offset, end: rec.End, ref: ref, body: body}, problem
+	c := checkRow(r.src.mapper, r.seen, rec)
+	return job{row: rec.Row, offset: rec.Offset, end: rec.End, ref: c.Ref, body: c.Body}, c.problem
+}
+
+// checked is a record after the mapping and the duplicate check: its payload (the reference even when the
+// row has a problem), and its problem, "" when it can be sent. The problem names fields and columns, never
+// values.
+type checked struct {
+	mapping.Payload
+	problem string
 }
 
 // checkRow applies the mapping and the duplicate check to one record, exactly as both `run` and `validate`
-// do. problem is "" for a row that can be sent; it names fields and columns, never values. lossy names the
-// name fields with a "?" in them (mapping.Payload.Lossy).
-func checkRow(mapper *mapping.Mapper, seen *mapping.Seen, rec *mapping.Record) (ref string, body []byte, lossy []string, problem string) {
+// do. A row that repeats a reference says which row used it first, and whether that row was itself
+// rejected: then neither is sent, and the first must be fixed too.
+func checkRow(mapper *mapping.Mapper, seen *mapping.Seen, rec *mapping.Record) checked {
 	if rec.Err != nil {
-		return "", nil, nil, rec.Err.Error()
+		return checked{problem: rec.Err.Error()}
 	}
 	p, err := mapper.Map(rec.Fields)
 	var problems []string
@@ -471,11 +482,14 @@ func checkRow(mapper *mapping.Mapper, seen *mapping.Seen, rec *mapping.Record) (
 		problems = append(problems, err.Error())
 	}
 	if p.Ref != "" {
-		if first, dup := seen.Check(p.Ref, rec.Row); dup {
+		if first, firstRejected, dup := seen.CheckRow(p.Ref, rec.Row, err != nil); dup && firstRejected {
+			problems = append(problems, fmt.Sprintf("external_reference: duplicate of row %d, which was itself rejected "+
+				"(fix both: only the first row with a reference is sent)", first))
+		} else if dup {
 			problems = append(problems, fmt.Sprintf("external_reference: duplicate of row %d", first))
 		}
 	}
-	return p.Ref, p.Body, p.Lossy, strings.Join(problems, "; ")
+	return checked{Payload: p, problem: strings.Join(problems, "; ")}
 }
 
 func journalError(err error) error {

@@ -250,7 +250,7 @@ func TestRunRejectsBadRowsAndCarriesColumns(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"row", "external_reference", "status", "customer_id", "http_status", "attempts", "error", "Note", "Customer Id"}, recs[0])
 	assert.Equal(t, `'=HYPERLINK("http://x")`, recs[9][7], "a formula in a carried column is neutralised")
-	assert.Equal(t, "zentra: 422 invalid_format (field first_name): =… is not allowed", recs[8][6], "the row's own value is not repeated")
+	assert.Equal(t, "422 invalid_format (field first_name): =… is not allowed", recs[8][6], "the row's own value is not repeated")
 
 	rejects, err := os.ReadFile(filepath.Join(out, RejectsFile))
 	require.NoError(t, err)

@@ -1,7 +1,6 @@
 package importer
 
 import (
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -122,6 +121,10 @@ func (s *source) Close() error {
 
 // checkInputFile refuses, before anything opens it, an input that is missing or not a regular file: a
 // named pipe would block the open until a writer came, and none of them can be read twice.
+// CheckInput makes sure that input names a regular file that exists, without opening it: what run,
+// validate and mapping check first, so that a missing file is said before anything else (the key).
+func CheckInput(input string) error { return checkInputFile(input) }
+
 func checkInputFile(input string) error {
 	fi, err := os.Stat(input)
 	switch {
@@ -217,15 +220,16 @@ func resolveCarry(header []string, carry []string) (carried, error) {
 	return c, nil
 }
 
-// sameCarry reports whether results.csv in dir already has exactly these carried columns.
-func sameCarry(dir string, names []string) bool {
+// sameResults reports whether results.csv in dir is already written as this run would write it: with
+// exactly these carried columns, and a byte-order mark if and only if bom (--excel).
+func sameResults(dir string, names []string, bom bool) bool {
 	f, err := os.Open(filepath.Join(dir, ResultsFile))
 	if err != nil {
 		return false
 	}
 	defer f.Close()
-	header, err := csv.NewReader(f).Read()
-	if err != nil || len(header) != len(resultColumns)+len(names) {
+	header, hasBOM, err := checkpoint.ResultsHeader(f)
+	if err != nil || hasBOM != bom || len(header) != len(resultColumns)+len(names) {
 		return false
 	}
 	for i, n := range names {

@@ -97,9 +97,10 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 		if rec.End == src.size && !src.endsInLineBreak(src.rd.Dialect()) {
 			cut = rec
 		}
-		ref, _, suspect, problem := checkRow(src.mapper, seen, rec)
+		c := checkRow(src.mapper, seen, rec)
+		ref, problem := c.Ref, c.problem
 		if problem == "" {
-			lossy.add(rec.Row, suspect)
+			lossy.add(rec.Row, c.Lossy)
 			continue
 		}
 		bad++
@@ -120,7 +121,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 		return nil, err
 	}
 	if cut != nil {
-		ref, _, _, _ := checkRow(src.mapper, mapping.NewSeen(), cut)
+		ref := checkRow(src.mapper, mapping.NewSeen(), cut).Ref
 		fmt.Fprintf(o.Stderr, "warning: %s (external_reference %q)\n", noLineBreak(cut.Row, cut.Line), ref)
 	}
 	if bad > o.Show && o.Show > 0 {

@@ -1,8 +1,9 @@
 package mapping
 
 import (
-	"fmt"
+	"errors"
 	"io"
+	"io/fs"
 	"os"
 )
 
@@ -167,14 +168,24 @@ const maxMappingSize = 128 << 10
 func Load(path string) (*Mapping, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, mappingPathError("open mapping", path, err)
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxMappingSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("read mapping: %w", err)
+		return nil, mappingPathError("read mapping", path, err)
 	}
 	return Parse(path, data)
+}
+
+// mappingPathError says which file operation on the mapping failed, once: "read mapping /tmp: is a
+// directory", not "read mapping: read /tmp: is a directory". errors.Is still finds the cause.
+func mappingPathError(op, path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return &fs.PathError{Op: op, Path: path, Err: err}
 }
 
 // CSV returns the csv: section, with canonical names ("auto" where the file did not say).

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestSeen(t *testing.T) {
@@ -81,4 +82,33 @@ func BenchmarkSeen(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/ref")
 	b.ReportMetric(perEntry, "bytes/ref")
+}
+
+// TestSeenRemembersARejectedFirstRow: a repeat says whether the row it repeats was itself rejected, also
+// when a resumed import seeds the rows in another order.
+func TestSeenRemembersARejectedFirstRow(t *testing.T) {
+	s := NewSeen()
+	first, rejected, dup := s.CheckRow("crm-1", 4, true)
+	assert.Equal(t, 4, first)
+	assert.True(t, rejected)
+	assert.False(t, dup)
+	first, rejected, dup = s.CheckRow("crm-1", 9, false)
+	assert.Equal(t, 4, first)
+	assert.True(t, rejected, "the first row was rejected")
+	assert.True(t, dup)
+	_, rejected, _ = s.CheckRow("crm-1", 2, false) // a smaller row, seeded later, that was sent
+	assert.False(t, rejected)
+	first, rejected, dup = s.CheckRow("crm-1", 9, false)
+	assert.Equal(t, 2, first)
+	assert.False(t, rejected, "the smallest row decides")
+	assert.True(t, dup)
+	for i := range 5000 { // through the table's growth
+		s.CheckRow("r-"+strconv.Itoa(i), i+10, i%2 == 0)
+	}
+	for i := range 5000 {
+		first, rejected, dup := s.CheckRow("r-"+strconv.Itoa(i), 1<<20, false)
+		require.True(t, dup)
+		require.Equal(t, i+10, first)
+		require.Equal(t, i%2 == 0, rejected, "row %d", i+10)
+	}
 }

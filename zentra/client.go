@@ -36,7 +36,7 @@ type Client struct {
 }
 
 // errRequestTimeout is the cause of a request context that ran out of Config.Timeout.
-var errRequestTimeout = errors.New("zentra: request timeout")
+var errRequestTimeout = errors.New("request timeout")
 
 // New checks cfg and builds a client. The base URL comes from the key unless given; either way it must
 // pass [CheckBaseURL].
@@ -53,14 +53,14 @@ func New(cfg Config) (*Client, error) {
 	}
 	rd := newRedactor(cfg.Key)
 	if rd.holds(raw) {
-		return nil, errors.New("zentra: the API URL holds the secret key; give scheme and host only, like https://api.usezentra.com (the key goes in ZENTRA_SECRET_KEY or a key file)")
+		return nil, errors.New("the API URL holds the secret key; give scheme and host only, like https://api.usezentra.com (the key goes in ZENTRA_SECRET_KEY or a key file)")
 	}
 	u, err := parseBaseURL(raw)
 	if err != nil {
 		return nil, err
 	}
 	if h := cfg.IdempotencyHeader; h != "" && !isToken(h) {
-		return nil, fmt.Errorf("zentra: idempotency header name %q is not a valid HTTP header name", h)
+		return nil, fmt.Errorf("idempotency header name %q is not a valid HTTP header name", h)
 	}
 	c := &Client{
 		key:        func() Secret { return cfg.Key },
@@ -77,28 +77,28 @@ func New(cfg Config) (*Client, error) {
 	c.lookupURL = c.base + CreatePath + "?external_reference="
 	if cfg.IDPaths != nil {
 		if len(cfg.IDPaths) == 0 {
-			return nil, errors.New("zentra: the list of id paths is empty; give at least one, like data.id")
+			return nil, errors.New("the list of id paths is empty; give at least one, like data.id")
 		}
 		for _, p := range cfg.IDPaths {
 			if p == "" || strings.HasPrefix(p, ".") || strings.HasSuffix(p, ".") || strings.Contains(p, "..") {
-				return nil, fmt.Errorf("zentra: id path %q is not a dotted JSON path like data.id", p)
+				return nil, fmt.Errorf("id path %q is not a dotted JSON path like data.id", p)
 			}
 			if n := strings.Count(p, ".") + 1; n > maxIDPathParts {
-				return nil, fmt.Errorf("zentra: id path %q has %d parts: at most %d", p, n, maxIDPathParts)
+				return nil, fmt.Errorf("id path %q has %d parts: at most %d", p, n, maxIDPathParts)
 			}
 		}
 		c.idPaths = append([]string(nil), cfg.IDPaths...)
 	}
 	switch {
 	case c.timeout < 0:
-		return nil, fmt.Errorf("zentra: timeout %v is negative", c.timeout)
+		return nil, fmt.Errorf("timeout %v is negative", c.timeout)
 	case c.timeout == 0:
 		c.timeout = DefaultTimeout
 	}
 	maxConns := cfg.MaxConns
 	switch {
 	case maxConns < 0:
-		return nil, fmt.Errorf("zentra: connection pool size %d is negative", maxConns)
+		return nil, fmt.Errorf("connection pool size %d is negative", maxConns)
 	case maxConns == 0:
 		maxConns = DefaultMaxConns
 	}
@@ -522,10 +522,10 @@ func (rd *redactor) location(raw string) string {
 // request's (with the timeout).
 func (c *Client) networkError(ctx, rctx context.Context, err error, sent bool) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("zentra: %w", ctx.Err())
+		return fmt.Errorf("%w", ctx.Err())
 	}
 	if errors.Is(context.Cause(rctx), errRequestTimeout) {
-		return &RetryableError{Code: CodeTimeout, Sent: sent, Err: fmt.Errorf("no complete answer within %v", c.timeout)}
+		return &RetryableError{Code: CodeTimeout, Sent: sent, Err: ownText{fmt.Sprintf("no complete answer within %v", c.timeout)}}
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -344,7 +348,7 @@ func TestCreateAnswers(t *testing.T) {
 			if err != nil {
 				assert.NotContains(t, err.Error(), "jane@example.com", "an error repeats the request or the page")
 				assert.NotContains(t, err.Error(), "<html", "an error dumps the page")
-				assert.True(t, strings.HasPrefix(err.Error(), "zentra: "), err.Error())
+				assert.Regexp(t, errorFormat, err.Error(), "in the package's format")
 			}
 			rls := obs.all()
 			if tt.noRate {
@@ -366,8 +370,8 @@ func TestCreateAnswers(t *testing.T) {
 
 func TestRowErrorText(t *testing.T) {
 	err := &zentra.RowError{HTTPStatus: 422, Code: "missing_required_field", Field: "email", Message: "email is required"}
-	assert.Equal(t, "zentra: 422 missing_required_field (field email): email is required", err.Error())
-	assert.Equal(t, "zentra: 400", (&zentra.RowError{HTTPStatus: 400}).Error())
+	assert.Equal(t, "422 missing_required_field (field email): email is required", err.Error())
+	assert.Equal(t, "400", (&zentra.RowError{HTTPStatus: 400}).Error())
 }
 
 func TestRetryableErrorText(t *testing.T) {
@@ -377,11 +381,17 @@ func TestRetryableErrorText(t *testing.T) {
 		want string
 	}{
 		{"429", &zentra.RetryableError{HTTPStatus: 429, Code: "rate_limit_exceeded", Message: "slow down", RetryAt: t0},
-			"zentra: 429 rate_limit_exceeded: slow down; retry at 2027-01-15T08:00:00Z"},
+			"429 rate_limit_exceeded: slow down; retry at 2027-01-15T08:00:00Z"},
 		{"sent", &zentra.RetryableError{Code: zentra.CodeConnectionClosed, Sent: true, Err: io.EOF},
-			"zentra: connection_closed: EOF (the request was sent: the customer may have been created)"},
-		{"refused", &zentra.RetryableError{Code: zentra.CodeConnectionRefused, Err: errors.New("connect: connection refused")},
-			"zentra: connection_refused: connect: connection refused (nothing was sent)"},
+			"connection_closed: the connection closed before a complete answer (the request was sent: the customer may have been created)"},
+		{"refused", &zentra.RetryableError{Code: zentra.CodeConnectionRefused, Err: &net.OpError{Op: "dial", Net: "tcp",
+			Addr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8080}, Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}},
+			"connection_refused: connection refused (nothing was sent)"},
+		{"unreachable", &zentra.RetryableError{Code: zentra.CodeNetwork, Err: &net.OpError{Op: "dial", Net: "tcp",
+			Err: os.NewSyscallError("connect", syscall.ENETUNREACH)}},
+			"network_error: network is unreachable"},
+		{"other", &zentra.RetryableError{Code: zentra.CodeNetwork, Err: errors.New("proxyconnect tcp: dial tcp 10.0.0.1:3128: oops")},
+			"network_error: the API could not be reached"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { assert.Equal(t, tt.want, tt.err.Error()) })
@@ -553,3 +563,6 @@ func TestLookupAnswers(t *testing.T) {
 		})
 	}
 }
+
+// errorFormat is the package's error format: the answer's status, or the client's code, first.
+var errorFormat = regexp.MustCompile(`^([1-9][0-9]{2}|[a-z][a-z0-9_]*)(: | \(|;|$| [a-z])`)

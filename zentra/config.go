@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -105,21 +106,21 @@ func BaseURLForKey(key Secret) (string, error) {
 	default:
 		why = "it starts with neither sk_sandbox_ nor sk_live_"
 	}
-	return "", fmt.Errorf("zentra: cannot tell the API URL from the secret key: %s (give a Zentra secret key, or the API URL explicitly)", why)
+	return "", fmt.Errorf("cannot tell the API URL from the secret key: %s (give a Zentra secret key, or the API URL explicitly)", why)
 }
 
 // checkKey refuses keys that cannot go into an Authorization header as they are. It never quotes the key.
 func checkKey(key Secret) error {
 	k := string(key)
 	if k == "" {
-		return errors.New("zentra: no secret key (set ZENTRA_SECRET_KEY or give --secret-key-file)")
+		return errors.New("no secret key (set ZENTRA_SECRET_KEY or give --secret-key-file)")
 	}
 	if strings.TrimSpace(k) != k {
-		return errors.New("zentra: the secret key has leading or trailing white space (a newline from a key file?); remove it")
+		return errors.New("the secret key has leading or trailing white space (a newline from a key file?); remove it")
 	}
 	for i := 0; i < len(k); i++ {
 		if c := k[i]; c <= ' ' || c >= 0x7f {
-			return fmt.Errorf("zentra: the secret key has a space, control or non-ASCII character at byte %d; keys are printable ASCII", i+1)
+			return fmt.Errorf("the secret key has a space, control or non-ASCII character at byte %d; keys are printable ASCII", i+1)
 		}
 	}
 	return nil
@@ -144,7 +145,7 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	raw = strings.TrimSpace(raw)
 	shown := showURL(raw)
 	bad := func(format string, args ...any) (*url.URL, error) {
-		return nil, fmt.Errorf("zentra: API URL %q: "+format, append([]any{shown}, args...)...)
+		return nil, fmt.Errorf("API URL %q: "+format, append([]any{shown}, args...)...)
 	}
 	if hasUserinfo(raw) {
 		return bad("it carries credentials before an @; remove them (the key goes in ZENTRA_SECRET_KEY or a key file, never in the URL)")
@@ -152,16 +153,21 @@ func parseBaseURL(raw string) (*url.URL, error) {
 	if anyKey.holds(raw) {
 		return bad("it holds a secret key; give scheme and host only, like https://api.usezentra.com (the key goes in ZENTRA_SECRET_KEY or a key file)")
 	}
+	if _, err := url.Parse("https://" + strings.TrimPrefix(raw, "//")); !strings.Contains(raw, "://") && err == nil {
+		// Before parsing: "127.0.0.1:8080" does not parse ("first path segment in URL cannot contain colon").
+		scheme, host := "https", strings.TrimPrefix(shown, "//")
+		if h, _, err := net.SplitHostPort(host); err == nil && isLoopback(h) {
+			scheme = "http"
+		}
+		return bad("it has no scheme; write it as %s://%s", scheme, host)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
-		return nil, fmt.Errorf("zentra: API URL %q is not a URL: %v", shown, anyKey.redact(err.Error()))
-	}
-	if !strings.Contains(raw, "://") {
-		return bad("it has no scheme; write it as https://%s", strings.TrimPrefix(shown, "//"))
+		return nil, fmt.Errorf("API URL %q is not a URL: %v", shown, anyKey.redact(err.Error()))
 	}
 	switch u.Scheme {
 	case "https", "http":

@@ -1,9 +1,14 @@
 package zentra
 
 import (
+	"context"
+	"errors"
+	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -72,8 +77,15 @@ type RetryableError struct {
 	Err  error // the network error, for errors.Is (context.DeadlineExceeded, syscall.ECONNRESET, …)
 }
 
+// Error says what answered (status, code, the API's message) or, when nothing did, the class of failure in
+// words: "connection_refused: connection refused (nothing was sent)", never the network stack's own text
+// with its addresses ("dial tcp 127.0.0.1:8080: connect: …"), which goes to logs through LogValue. The
+// text goes to results.csv, which finance reads.
 func (e *RetryableError) Error() string {
-	s := describe(e.HTTPStatus, e.Code, "", e.Message, e.Err)
+	s := describe(e.HTTPStatus, e.Code, "", e.Message, nil)
+	if e.HTTPStatus == 0 && e.Err != nil {
+		s += ": " + plainCause(e.Err)
+	}
 	switch {
 	case e.HTTPStatus == 0 && e.Sent:
 		s += " (the request was sent: the customer may have been created)"
@@ -135,17 +147,18 @@ func (e *FatalError) LogValue() slog.Value {
 	)
 }
 
-// describe writes the one error format of the package:
-// "zentra: 422 missing_required_field (field email): email is required".
+// describe writes the one error format of the package: "422 missing_required_field (field email): email
+// is required". The status and the code say what answered; the program that prints it says who it is
+// (no "zentra:" of its own, which the CLI's "zentra-import:" would stutter).
 func describe(status int, code, field, message string, err error) string {
 	var b strings.Builder
-	b.WriteString("zentra:")
 	if status != 0 {
-		b.WriteString(" ")
 		b.WriteString(strconv.Itoa(status))
 	}
 	if code != "" {
-		b.WriteString(" ")
+		if b.Len() > 0 {
+			b.WriteString(" ")
+		}
 		b.WriteString(code)
 	}
 	if field != "" {
@@ -163,3 +176,31 @@ func describe(status int, code, field, message string, err error) string {
 	}
 	return b.String()
 }
+
+// plainCause says in words what a network error was: the system's own word for it (connection refused,
+// network is unreachable), "the connection closed before a complete answer", or the client's own text for
+// a timeout; never the operation, the addresses and ports the network stack prefixes it with.
+func plainCause(err error) string {
+	var errno syscall.Errno
+	var timeout interface{ Timeout() bool }
+	switch {
+	case errors.Is(err, errRequestTimeout), errors.Is(err, context.DeadlineExceeded):
+		return "no complete answer in time"
+	case errors.As(err, &errno):
+		return errno.Error()
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		return "the connection closed before a complete answer"
+	case errors.As(err, &timeout) && timeout.Timeout():
+		return "no complete answer in time"
+	}
+	var own ownText
+	if errors.As(err, &own) {
+		return own.Error()
+	}
+	return "the API could not be reached"
+}
+
+// ownText is an error the client wrote itself, fit to be shown as it is.
+type ownText struct{ text string }
+
+func (e ownText) Error() string { return e.text }

@@ -3,6 +3,7 @@ package zentra
 import (
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -104,7 +105,7 @@ func checkText(t *testing.T, err error) {
 	if err == nil {
 		return
 	}
-	if msg := err.Error(); strings.Contains(strings.ToLower(msg), fuzzKey) || !strings.HasPrefix(msg, "zentra: ") {
+	if msg := err.Error(); strings.Contains(strings.ToLower(msg), fuzzKey) || !errorFormat.MatchString(msg) {
 		t.Fatalf("bad error text %q", msg)
 	}
 }
@@ -117,3 +118,6 @@ func abs(n int) int {
 	}
 	return n
 }
+
+// errorFormat is the package's error format: the answer's status, or the client's code, first.
+var errorFormat = regexp.MustCompile(`^([1-9][0-9]{2}|[a-z][a-z0-9_]*)(: | \(|;|$| [a-z])`)
