@@ -40,6 +40,17 @@ func (c *counters) done() int64 {
 	return n
 }
 
+// counts is this run's outcomes by status name, every status present.
+func (c *counters) counts() map[string]int {
+	m := map[string]int{}
+	for _, s := range checkpoint.Statuses() {
+		if int(s) < len(c.durable) {
+			m[s.String()] = int(c.durable[s].Load())
+		}
+	}
+	return m
+}
+
 // reporter draws progress: a bar on a terminal, a log line every interval elsewhere, nothing when quiet.
 // Log lines pass through it so that they never tear the bar.
 type reporter struct {

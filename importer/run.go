@@ -207,16 +207,16 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	if ids.Len() > 0 {
 		r.previous = ids.Lookup
 	}
+	if !st.Fresh {
+		r.rep.base = int64(doneCount(st))
+	}
 	if st.Complete {
-		if s, err := ReadSummary(r.dir); err == nil && r.filesPresent() && sameCarry(r.dir, r.carry.names) {
-			r.log.Info("the job is already finished: nothing to send; its files are unchanged", "job", r.dir)
-			s.Unchanged = true
-			return s, nil
+		if _, err := ReadSummary(r.dir); err == nil && r.filesPresent() && sameCarry(r.dir, r.carry.names) {
+			return r.alreadyComplete(binding)
 		}
 		// Finished, but a job file is missing or --carry changed: rebuild the files, sending nothing.
 	}
 	if !st.Fresh {
-		r.rep.base = int64(doneCount(st))
 		r.log.Info("resuming", "job", r.dir, "done", r.rep.base, "in_flight", st.InFlight, "from_row", st.ResumeRow)
 	}
 	return r.importRows(ctx, binding)
