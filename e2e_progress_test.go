@@ -1,12 +1,13 @@
 package main
 
-// End-to-end tests of what a run tells about itself (issue 10, item 11): the summary of a finished job
-// run again.
+// End-to-end tests of what a run tells about itself (issue 10, items 11 and 12): the summary of a finished
+// job run again, and progress after a resume.
 
 import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -152,4 +153,56 @@ func progressJSONFromFile(t *testing.T, dir string) result {
 	line, err := json.Marshal(map[string]any{"msg": "summary", "summary": s})
 	require.NoError(t, err)
 	return result{stderr: string(line) + "\n"}
+}
+
+// progressResumedJob is a job of 400 rows of which a first, fast run did 300: a second run has 100 left.
+func progressResumedJob(t *testing.T, sb *sandbox.Running) *job {
+	t.Helper()
+	j := newJob(t, 400)
+	r := run(t, keyEnv(sb), j.args(sb, "--rate", "5000/s", "--max-rows", "300")...)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Len(t, j.results(t), 300)
+	return j
+}
+
+// progressRate is the --rate of the resumed runs: their 100 rows take 2.5 s or more.
+const progressRate = 40
+
+// TestE2EProgressOfAResumedJob: the progress lines of a resumed run (stderr not a terminal) count the
+// whole job, done of the total and by status, and give this run's rate: near the --rate it was paced to,
+// not the job's 300 earlier rows over this run's seconds (QA: after a resume, created and rejected counted
+// the run while done counted the job, and the rate and ETA were 20× off).
+func TestE2EProgressOfAResumedJob(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t, sandbox.Config{})
+	j := progressResumedJob(t, sb)
+	r := run(t, keyEnv(sb), j.args(sb, "--rate", fmt.Sprintf("%d/s", progressRate), "--workers", "2", "--progress-interval", "250ms", "--log-format", "json")...)
+	require.Equal(t, 0, r.code, r.stderr)
+	requireExactlyOnce(t, j, sb)
+	lines := 0
+	for _, rec := range requireJSONLines(t, r.stderr) {
+		if rec["msg"] != "progress" {
+			continue
+		}
+		lines++
+		done := progressNum(t, rec, "done")
+		assert.EqualValues(t, 400, rec["total"], "the job's total")
+		assert.GreaterOrEqual(t, done, 300.0, "the job's rows done")
+		assert.Equal(t, done, progressNum(t, rec, "created")+progressNum(t, rec, "existing")+progressNum(t, rec, "failed")+progressNum(t, rec, "rejected")+progressNum(t, rec, "conflict"),
+			"the counts by status are the job's, as done is: %v", rec)
+		assert.Equal(t, done-300, rec["run_rows"], "this run's rows")
+		if progressNum(t, rec, "run_rows") > 0 {
+			rate := progressNum(t, rec, "rows_per_second")
+			assert.Positive(t, rate)
+			// Generous: a start's burst and a loaded machine stay well inside 3× the pace; the job's rows
+			// over this run's time would be ten times it and more.
+			assert.LessOrEqual(t, rate, 3.0*progressRate, "this run's rate: %v", rec)
+			assert.Contains(t, rec, "eta_seconds")
+		}
+	}
+	assert.GreaterOrEqual(t, lines, 3, r.stderr)
+	s := progressSummaryRecord(t, r.stderr)
+	assert.EqualValues(t, 100, progressObj(t, s, "run")["processed"])
+	assert.EqualValues(t, 300, progressObj(t, s, "run")["already_done"])
+	assert.EqualValues(t, 400, progressObj(t, s, "job", "counts")["created"])
 }

@@ -109,7 +109,7 @@ func Run(ctx context.Context, o RunOptions) (*Summary, error) {
 	o.setDefaults()
 	r := &runner{o: o, started: o.Clock.Now()}
 	r.rep = &reporter{out: o.Stderr, tty: o.Terminal, quiet: o.Quiet, interval: o.ProgressEvery,
-		c: &r.c, limit: int64(o.MaxRows), started: r.started, clock: o.Clock}
+		c: &r.c, limit: int64(o.MaxRows), started: r.started, clock: o.Clock, width: terminalWidth(o.Stderr)}
 	r.log = o.Logger
 	if r.log == nil {
 		r.log = NewLogger(r.rep, o.LogFormat, o.Quiet)
@@ -208,7 +208,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 		r.previous = ids.Lookup
 	}
 	if !st.Fresh {
-		r.rep.base = int64(doneCount(st))
+		r.rep.resume(st.Counts)
 	}
 	if st.Complete {
 		if _, err := ReadSummary(r.dir); err == nil && r.filesPresent() && sameCarry(r.dir, r.carry.names) {
@@ -220,14 +220,6 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 		r.log.Info("resuming", "job", r.dir, "done", r.rep.base, "in_flight", st.InFlight, "from_row", st.ResumeRow)
 	}
 	return r.importRows(ctx, binding)
-}
-
-func doneCount(st *checkpoint.State) int {
-	n := 0
-	for _, v := range st.Counts {
-		n += v
-	}
-	return n
 }
 
 // newClient builds the API client and the pacer that its answers feed.
