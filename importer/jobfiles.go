@@ -251,7 +251,7 @@ func (r *runner) summary(binding checkpoint.Binding, files *jobFiles, rows int) 
 		Mapping: binding.MappingHash, APIURL: binding.APIURL, JobDir: r.dir,
 		RunFigures: RunFigures{
 			Started: r.started, Finished: now, Seconds: now.Sub(r.started).Seconds(), MaxRows: o.MaxRows,
-			Resumed: !r.st.Fresh, AlreadyDone: int(r.rep.base), Resent: r.st.InFlight,
+			AlreadyComplete: r.st.Complete, Resumed: !r.st.Fresh, AlreadyDone: int(r.rep.base), Resent: r.st.InFlight,
 			Processed: int(r.c.done()), RunCounts: r.c.counts(), Requests: r.c.requests.Load(), Retries: r.c.retries.Load(),
 			RateLimited: r.c.rateLimited.Load(), Repaired: r.st.Repaired,
 		},
@@ -300,7 +300,7 @@ func (r *runner) alreadyComplete(binding checkpoint.Binding) (*Summary, error) {
 		r.log.Info("already complete: nothing sent", "job", r.dir)
 	}
 	s := r.summary(binding, files, rows)
-	s.AlreadyComplete, s.Complete, s.ExitCode = true, true, r.st.ExitCode
+	s.Complete, s.ExitCode = true, r.st.ExitCode
 	s.Completed = r.completedAt(s.Finished)
 	if err := writeSummary(r.dir, s); err != nil {
 		s.ExitCode, s.Stopped = 3, "write summary: "+err.Error()

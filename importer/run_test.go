@@ -579,6 +579,8 @@ func TestRunFinishedJobRebuildsWhatIsMissing(t *testing.T) {
 	again, err := os.ReadFile(filepath.Join(out, RejectsFile))
 	require.NoError(t, err, "rejects.csv rebuilt")
 	assert.Equal(t, rejects, again)
+	assert.True(t, sum.AlreadyComplete, "finished before this run, which sent nothing")
+	assert.Zero(t, sum.Requests)
 
 	o.Carry = []string{"First Name"}
 	_, err = Run(context.Background(), o)

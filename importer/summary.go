@@ -44,8 +44,9 @@ type RunFigures struct {
 	Finished time.Time `json:"finished"`
 	Seconds  float64   `json:"seconds"`
 
-	// AlreadyComplete says that the job was finished before this run started: nothing was sent, and the
-	// job files are as the run that finished it left them (only summary.json records this run).
+	// AlreadyComplete says that the job was finished before this run started: nothing was sent, and
+	// results.csv and rejects.csv are as the run that finished it left them (only summary.json records this
+	// run), or were rebuilt from the journal when one was missing or --carry changed.
 	AlreadyComplete bool `json:"already_complete"`
 	Resumed         bool `json:"resumed"`      // an earlier run of this job had done some rows
 	AlreadyDone     int  `json:"already_done"` // rows done before this run started
@@ -140,7 +141,7 @@ func (s *Summary) Print(w io.Writer) {
 	switch {
 	case s.Command == "validate":
 		fmt.Fprintf(&b, "validated %s: %s in %s\n", s.Input, plural(s.Rows, "row"), took)
-	case s.AlreadyComplete:
+	case s.AlreadyComplete && s.Complete:
 		on := ""
 		if !s.Completed.IsZero() {
 			on = " on " + s.Completed.Local().Format("2006-01-02 15:04")
