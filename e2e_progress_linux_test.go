@@ -31,6 +31,20 @@ var (
 	progressMade   = regexp.MustCompile(`created (\d+)`)
 )
 
+// progressOnTerminal runs cmd with its stderr on the terminal tty, and returns what it wrote there, read
+// from pty, with the error of its run.
+func progressOnTerminal(t *testing.T, cmd *exec.Cmd, pty, tty *os.File) (string, error) {
+	t.Helper()
+	cmd.Stderr = tty
+	var got bytes.Buffer
+	copied := make(chan struct{})
+	go func() { defer close(copied); _, _ = io.Copy(&got, pty) }() // ends with EIO once every tty is closed
+	err := cmd.Run()
+	require.NoError(t, tty.Close())
+	<-copied
+	return got.String(), err
+}
+
 // progressBarDraws runs the resumed job's second run with stderr on a pseudo-terminal of cols columns,
 // and returns each drawing of the bar as the terminal shows it (escape sequences removed): every piece of
 // the output between carriage returns and line feeds that counts rows of the total.
@@ -40,23 +54,16 @@ func progressBarDraws(t *testing.T, cols uint16) []string {
 	require.NoError(t, unix.IoctlSetWinsize(int(tty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: cols}))
 	sb := startSandbox(t, sandbox.Config{})
 	j := progressResumedJob(t, sb)
-	cmd := command(keyEnv(sb), j.args(sb, "--rate", fmt.Sprintf("%d/s", progressRate), "--workers", "2")...)
-	cmd.Stderr = tty
-	var got bytes.Buffer
-	copied := make(chan struct{})
-	go func() { defer close(copied); _, _ = io.Copy(&got, pty) }() // ends with EIO once every tty is closed
-	err := cmd.Run()
-	require.NoError(t, tty.Close())
-	<-copied
-	require.NoError(t, err, got.String())
+	got, err := progressOnTerminal(t, command(keyEnv(sb), j.args(sb, "--rate", fmt.Sprintf("%d/s", progressRate), "--workers", "2")...), pty, tty)
+	require.NoError(t, err, got)
 	requireExactlyOnce(t, j, sb)
 	var draws []string
-	for _, piece := range regexp.MustCompile(`[\r\n]`).Split(got.String(), -1) {
+	for _, piece := range regexp.MustCompile(`[\r\n]`).Split(got, -1) {
 		if piece = progressEscape.ReplaceAllString(piece, ""); progressDone.MatchString(piece) {
 			draws = append(draws, piece)
 		}
 	}
-	require.GreaterOrEqual(t, len(draws), 3, "the bar was drawn:\n%q", got.String())
+	require.GreaterOrEqual(t, len(draws), 3, "the bar was drawn:\n%q", got)
 	return draws
 }
 
