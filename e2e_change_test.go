@@ -137,7 +137,7 @@ func changeFinishes(t *testing.T, j *job, sb *sandbox.Running, original []byte, 
 	require.NoError(t, os.WriteFile(j.input, original, 0o600))
 	r := run(t, keyEnv(sb), j.args(sb, append([]string{"--rate", "1000/s"}, extra...)...)...)
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.NotContains(t, r.stderr, "already finished")
+	assert.NotContains(t, r.stderr, "already complete")
 	assert.Contains(t, r.stderr, "resuming")
 	requireExactlyOnce(t, j, sb)
 	assert.True(t, changeSummary(t, j).Complete)
@@ -282,7 +282,7 @@ func TestRunContinuesAJobWhoseInputGrew(t *testing.T) {
 	requests := sb.Server.Stats().Requests
 	r = run(t, keyEnv(sb), args...)
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "already finished")
+	assert.Contains(t, r.stderr, "already complete: nothing sent")
 	assert.Equal(t, requests, sb.Server.Stats().Requests, "nothing sent")
 
 	// Grown again, but its first bytes changed too: that is another input, refused as before.

@@ -347,7 +347,7 @@ func TestFullDisk(t *testing.T) {
 
 	t.Logf("the run that stopped:\n%s", stderr1)
 	assert.Equal(t, 3, code1, stderr1)
-	m := regexp.MustCompile(`aborted after \S+; (\d+) of 2000 rows done\n  created (\d+) · existing 0 · failed 0 · rejected 0 · pending (\d+)`).FindStringSubmatch(stderr1)
+	m := regexp.MustCompile(`aborted after \S+; (\d+) of 2000 rows done\n  the job: created (\d+) · existing 0 · failed 0 · rejected 0 · pending (\d+)`).FindStringSubmatch(stderr1)
 	require.NotNil(t, m, "the summary of the run that stopped:\n%s", stderr1)
 	done, _ := strconv.Atoi(m[1])
 	assert.Positive(t, done, "the durable outcomes are counted")

@@ -251,13 +251,14 @@ func TestRunKilledAndResumed(t *testing.T) {
 				}
 			}
 
-			// A finished job run again sends nothing and leaves its files as they were.
+			// A finished job run again sends nothing and leaves results.csv and rejects.csv as they were;
+			// summary.json keeps the job's totals and records this run (issue 10, item 11).
 			before := snapshot(t, j.out)
 			requests := sb.Server.Stats().Requests
 			r = run(t, keyEnv(sb), args...)
 			require.Equal(t, 0, r.code, r.stderr)
 			assert.Equal(t, requests, sb.Server.Stats().Requests, "nothing sent")
-			assert.Equal(t, before, snapshot(t, j.out), "job files unchanged")
+			progressSameJob(t, before, snapshot(t, j.out))
 		})
 	}
 }
@@ -617,16 +618,18 @@ func TestSamplesSandboxDemo(t *testing.T) {
 	assert.Contains(t, r.stderr, "nothing leaves this machine")
 	assert.Contains(t, r.stderr, "created 288 · existing 0 · failed 0 · rejected 12")
 	var sum struct {
-		Counts   map[string]int `json:"counts"`
-		Complete bool           `json:"complete"`
-		ExitCode int            `json:"exit_code"`
+		Job struct { // the job's totals; the run's figures are under "run"
+			Counts   map[string]int `json:"counts"`
+			Complete bool           `json:"complete"`
+		} `json:"job"`
+		ExitCode int `json:"exit_code"`
 	}
 	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &sum))
-	assert.True(t, sum.Complete)
+	assert.True(t, sum.Job.Complete)
 	assert.Equal(t, 1, sum.ExitCode)
-	assert.Equal(t, 288, sum.Counts["created"])
+	assert.Equal(t, 288, sum.Job.Counts["created"])
 }
 
 func TestSamplesValidate(t *testing.T) {
@@ -998,7 +1001,7 @@ func TestRejectsFedBackWhereTheyLie(t *testing.T) {
 	requests := sb.Server.Stats().Requests
 	r = run(t, keyEnv(sb), first...)
 	assert.Equal(t, 1, r.code, "the same exit code as before: %s", r.stderr)
-	assert.Equal(t, before, files(), "the finished job's files are as they were")
+	progressSameJob(t, before, files()) // the finished job's files are as they were, its summary records the run
 	assert.Equal(t, requests, sb.Server.Stats().Requests, "nothing sent")
 }
 

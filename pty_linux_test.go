@@ -3,9 +3,7 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,18 +50,12 @@ func TestRunJSONLogsOnATerminal(t *testing.T) {
 	pty, tty := openPTY(t)
 	out := filepath.Join(t.TempDir(), "job")
 	cmd := command(nil, "run", "--sandbox", "--log-format", "json", "--progress-interval", "100ms", "--mapping", "samples/mapping.yaml", "--out", out, "samples/customers.csv")
-	cmd.Stderr = tty
-	var got bytes.Buffer
-	copied := make(chan struct{})
-	go func() { defer close(copied); _, _ = io.Copy(&got, pty) }() // ends with EIO once every tty is closed
-	err := cmd.Run()
-	require.NoError(t, tty.Close())
-	<-copied
+	got, err := progressOnTerminal(t, cmd, pty, tty)
 	var ee *exec.ExitError
-	require.ErrorAs(t, err, &ee, got.String())
-	require.Equal(t, 1, ee.ExitCode(), got.String())
+	require.ErrorAs(t, err, &ee, got)
+	require.Equal(t, 1, ee.ExitCode(), got)
 	// The terminal turns "\n" into "\r\n"; a bar would add "\r" of its own.
-	text := strings.ReplaceAll(got.String(), "\r\n", "\n")
+	text := strings.ReplaceAll(got, "\r\n", "\n")
 	assert.NotContains(t, text, "\r", "no bar drawn")
 	requireJSONLines(t, text)
 	assert.Contains(t, text, `"msg":"progress"`, "progress as records")

@@ -253,7 +253,7 @@ func TestRunStopsWhenItsInputChanges(t *testing.T) {
 			sum, err = Run(context.Background(), o)
 			require.NoError(t, err)
 			assert.True(t, sum.Complete)
-			assert.False(t, sum.Unchanged, "not 'already finished'")
+			assert.False(t, sum.AlreadyComplete, "not 'already complete'")
 			lines := readResults(t, out)
 			perRef := map[string]int{}
 			for _, c := range api.sb.Customers() {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/zentra/zentra-import/checkpoint"
 	"github.com/zentra/zentra-import/mapping"
@@ -126,6 +128,11 @@ func (f *jobFiles) count(o checkpoint.Outcome) {
 	}
 }
 
+// newJobFiles is the job files of this run's job, as its options write them.
+func (r *runner) newJobFiles() *jobFiles {
+	return &jobFiles{dir: r.dir, src: r.src, carry: r.carry, bom: r.o.ExcelBOM}
+}
+
 // abortUnlessCommitted removes a temporary file when the function writing it fails.
 func abortUnlessCommitted(f *checkpoint.AtomicFile, err *error) {
 	if *err != nil {
@@ -137,7 +144,7 @@ func abortUnlessCommitted(f *checkpoint.AtomicFile, err *error) {
 // returns the summary and the run's error: runErr, explained, or else its own.
 func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, error) {
 	o := r.o
-	files := &jobFiles{dir: r.dir, src: r.src, carry: r.carry, bom: r.o.ExcelBOM}
+	files := r.newJobFiles()
 	var filesErr error
 	if filesErr = r.j.Err(); filesErr == nil { // the files are rebuilt from the journal: not from a failed one
 		filesErr = files.write(r.j)
@@ -174,7 +181,7 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 			changed = ce
 		}
 		r.log.Warn("results.csv and rejects.csv were left as they were: the input no longer holds the bytes the job read; the same command rebuilds them once it does", "job", r.dir)
-		files = &jobFiles{dir: r.dir, src: r.src, carry: r.carry, bom: r.o.ExcelBOM}
+		files = r.newJobFiles()
 		filesErr = files.tally(r.j)
 	}
 	if changed != nil {
@@ -194,31 +201,11 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 	rows = max(rows, files.outcome)
 	files.counts["pending"] = rows - files.outcome
 
-	now := o.Clock.Now()
-	s := &Summary{
-		Command: "run", Input: o.Input, InputSHA: binding.InputSHA256, InputLen: binding.InputSize,
-		Mapping: binding.MappingHash, APIURL: binding.APIURL, JobDir: r.dir,
-		Started: r.started, Finished: now, Seconds: now.Sub(r.started).Seconds(),
-		Rows: rows, Counts: files.counts, ExistingWithoutID: files.noID, MaxRows: o.MaxRows,
-		Resumed: !r.st.Fresh, AlreadyDone: int(r.rep.base), Resent: r.st.InFlight,
-		Processed: int(r.c.done()), Requests: r.c.requests.Load(), Retries: r.c.retries.Load(),
-		RateLimited: r.c.rateLimited.Load(), Repaired: r.st.Repaired,
-	}
-	if s.Seconds > 0 {
-		s.RowsPerSecond = float64(s.Processed) / s.Seconds
-	}
-	ps := r.pacer.Stats()
-	s.PausedSeconds = ps.Paused.Seconds()
-	s.RateCeiling = o.Rate.String()
-	s.PlanLimit = ps.AnnouncedMax
-	if out := ps.Outage; out.Count > 0 {
-		s.Outage = &OutageSummary{Count: out.Count, Seconds: out.Silent.Seconds(), Requests: out.Requests,
-			Probes: out.Probes, StoppedRun: out.Ongoing}
-	}
-	if ps.AnnouncedMax > 0 {
-		s.PlanWindow = ps.Window.String()
-	}
+	s := r.summary(binding, files, rows)
 	s.Complete = r.eof && runErr == nil && filesErr == nil && files.counts["pending"] == 0
+	if s.Complete {
+		s.Completed = r.completedAt(s.Finished)
+	}
 
 	runErr, filesErr = r.diskFull(runErr, s), r.diskFull(filesErr, s)
 	switch KindOf(runErr) {
@@ -258,6 +245,75 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 		}
 	}
 	return s, runErr
+}
+
+// summary is this run's summary: its own figures, from the counters and the pacer, and the job's totals,
+// from files (the journal's outcomes, counted) and rows.
+func (r *runner) summary(binding checkpoint.Binding, files *jobFiles, rows int) *Summary {
+	o := r.o
+	now := o.Clock.Now()
+	s := &Summary{
+		Command: "run", Input: o.Input, InputSHA: binding.InputSHA256, InputLen: binding.InputSize,
+		Mapping: binding.MappingHash, APIURL: binding.APIURL, JobDir: r.dir,
+		RunFigures: RunFigures{
+			Started: r.started, Finished: now, Seconds: now.Sub(r.started).Seconds(), MaxRows: o.MaxRows,
+			AlreadyComplete: r.st.Complete, Resumed: !r.st.Fresh, AlreadyDone: int(r.rep.base), Resent: r.st.InFlight,
+			Processed: int(r.c.done()), RunCounts: r.c.counts(), Requests: r.c.requests.Load(), Retries: r.c.retries.Load(),
+			RateLimited: r.c.rateLimited.Load(), Repaired: r.st.Repaired,
+		},
+		JobTotals: JobTotals{Rows: rows, Counts: files.counts, ExistingWithoutID: files.noID},
+	}
+	if s.Seconds > 0 {
+		s.RowsPerSecond = float64(s.Processed) / s.Seconds
+	}
+	ps := r.pacer.Stats()
+	s.PausedSeconds = ps.Paused.Seconds()
+	s.RateCeiling = o.Rate.String()
+	s.PlanLimit = ps.AnnouncedMax
+	if out := ps.Outage; out.Count > 0 {
+		s.Outage = &OutageSummary{Count: out.Count, Seconds: out.Silent.Seconds(), Requests: out.Requests,
+			Probes: out.Probes, StoppedRun: out.Ongoing}
+	}
+	if ps.AnnouncedMax > 0 {
+		s.PlanWindow = ps.Window.String()
+	}
+	return s
+}
+
+// completedAt is when the job was finished, for a run that leaves it finished at now: now, unless the job
+// was finished before this run (which only rebuilt its files), as its last summary says.
+func (r *runner) completedAt(now time.Time) time.Time {
+	if r.st.Complete {
+		if prev, err := ReadSummary(r.dir); err == nil && !prev.Completed.IsZero() {
+			return prev.Completed
+		}
+	}
+	return now
+}
+
+// alreadyComplete is a run of a job that was finished before it started. It sends nothing and leaves
+// results.csv, rejects.csv and the journal as they are; summary.json records this run (nothing done,
+// requests 0, already_complete) beside the job's totals, counted from the journal, and the exit code is
+// the one the job finished with.
+func (r *runner) alreadyComplete(binding checkpoint.Binding) (*Summary, error) {
+	files := r.newJobFiles()
+	if err := files.tally(r.j); err != nil {
+		return nil, journalError(err)
+	}
+	rows := max(r.st.TotalRows, files.outcome)
+	files.counts["pending"] = rows - files.outcome
+	if strings.EqualFold(r.o.LogFormat, "json") { // the text summary's first line says it
+		r.log.Info("already complete: nothing sent", "job", r.dir)
+	}
+	s := r.summary(binding, files, rows)
+	s.Complete, s.ExitCode = true, r.st.ExitCode
+	s.Completed = r.completedAt(s.Finished)
+	if err := writeSummary(r.dir, s); err != nil {
+		s.ExitCode, s.Stopped = 3, "write summary: "+err.Error()
+		return s, &Error{Kind: KindAborted, Err: fmt.Errorf("write summary: %w", err),
+			Hint: "nothing was sent and the job is finished, but summary.json still describes an earlier run: free space in the job directory (or make it writable) and run the same command again to record this one"}
+	}
+	return s, nil
 }
 
 func firstErr(errs ...error) error {

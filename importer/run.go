@@ -110,7 +110,7 @@ func Run(ctx context.Context, o RunOptions) (*Summary, error) {
 	o.setDefaults()
 	r := &runner{o: o, started: o.Clock.Now()}
 	r.rep = &reporter{out: o.Stderr, tty: o.Terminal, quiet: o.Quiet, interval: o.ProgressEvery,
-		c: &r.c, limit: int64(o.MaxRows), started: r.started, clock: o.Clock}
+		c: &r.c, limit: int64(o.MaxRows), started: r.started, clock: o.Clock, width: terminalWidth(o.Stderr)}
 	r.log = o.Logger
 	if r.log == nil {
 		r.log = NewLogger(r.rep, o.LogFormat, o.Quiet)
@@ -210,27 +210,19 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	if ids.Len() > 0 {
 		r.previous = ids.Lookup
 	}
+	if !st.Fresh {
+		r.rep.resume(st.Counts)
+	}
 	if st.Complete {
-		if s, err := ReadSummary(r.dir); err == nil && r.filesPresent() && sameResults(r.dir, r.carry.names, r.o.ExcelBOM) {
-			r.log.Info("the job is already finished: nothing to send; its files are unchanged", "job", r.dir)
-			s.Unchanged = true
-			return s, nil
+		if _, err := ReadSummary(r.dir); err == nil && r.filesPresent() && sameResults(r.dir, r.carry.names, r.o.ExcelBOM) {
+			return r.alreadyComplete(binding)
 		}
 		// Finished, but a job file is missing or --carry changed: rebuild the files, sending nothing.
 	}
 	if !st.Fresh {
-		r.rep.base = int64(doneCount(st))
 		r.log.Info("resuming", "job", r.dir, "done", r.rep.base, "in_flight", st.InFlight, "from_row", st.ResumeRow)
 	}
 	return r.importRows(ctx, binding)
-}
-
-func doneCount(st *checkpoint.State) int {
-	n := 0
-	for _, v := range st.Counts {
-		n += v
-	}
-	return n
 }
 
 // newClient builds the API client and the pacer that its answers feed.

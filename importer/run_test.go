@@ -186,7 +186,10 @@ func TestRunRetriesThenFailsThenRetryFailed(t *testing.T) {
 	assert.Equal(t, requests, api.sb.Stats().Requests)
 	var text bytes.Buffer
 	sum.Print(&text)
-	assert.Contains(t, text.String(), "nothing sent now", "the figures shown are the last run's, and it says so")
+	assert.Contains(t, text.String(), "already complete: nothing sent", "this run's figures, and it says so")
+	assert.Contains(t, text.String(), " · requests 0 · ", "this run sent nothing")
+	assert.Zero(t, sum.Requests, "this run's requests")
+	assert.Equal(t, 2, sum.Counts["failed"], "the job's totals")
 
 	// The API recovers; --retry-failed sends the two failed rows and nothing else.
 	down.Store(false)
@@ -576,6 +579,8 @@ func TestRunFinishedJobRebuildsWhatIsMissing(t *testing.T) {
 	again, err := os.ReadFile(filepath.Join(out, RejectsFile))
 	require.NoError(t, err, "rejects.csv rebuilt")
 	assert.Equal(t, rejects, again)
+	assert.True(t, sum.AlreadyComplete, "finished before this run, which sent nothing")
+	assert.Zero(t, sum.Requests)
 
 	o.Carry = []string{"First Name"}
 	_, err = Run(context.Background(), o)

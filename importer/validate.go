@@ -135,10 +135,11 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 		return nil, err
 	}
 	now := o.Clock.Now()
+	counts := map[string]int{"valid": rows - bad, "rejected": bad}
 	s := &Summary{
 		Command: "validate", Input: o.Input, InputSHA: src.sum, InputLen: src.size, Mapping: src.m.Hash(), JobDir: dir,
-		Started: started, Finished: now, Seconds: now.Sub(started).Seconds(), Rows: rows,
-		Counts: map[string]int{"valid": rows - bad, "rejected": bad}, Complete: true, Processed: rows,
+		RunFigures: RunFigures{Started: started, Finished: now, Seconds: now.Sub(started).Seconds(), Processed: rows, RunCounts: counts},
+		JobTotals:  JobTotals{Rows: rows, Counts: counts, Complete: true, Completed: now},
 	}
 	if bad > 0 {
 		s.ExitCode = 1
