@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
 	"github.com/zentra/zentra-import/checkpoint"
@@ -346,16 +347,28 @@ func (p progress) join(parts []linePart, slack int) string {
 	return b.String()
 }
 
-// barText is [=====>    ] with width columns between the brackets.
+// barTheme is how the bar looks: [=====>    ].
+var barTheme = progressbar.Theme{Saucer: "=", SaucerHead: ">", SaucerPadding: " ", BarStart: "[", BarEnd: "]"}
+
+// barText is the bar, [=====>    ] with width columns between the brackets, as progressbar draws it. The
+// line around it is the reporter's own: progressbar's rate and time left would count the rows a resumed
+// run starts with as this run's speed, and its fitting to the terminal leaves the bar no room beside the
+// counts (at 80 columns it had none).
 func barText(width int, done, total int64) string {
-	filled := width
-	if done < total {
-		filled = int(int64(width) * done / total)
+	bar := progressbar.NewOptions64(max(total, 1),
+		progressbar.OptionSetWriter(io.Discard),
+		progressbar.OptionSetWidth(width),
+		progressbar.OptionSetTheme(barTheme),
+		progressbar.OptionSetPredictTime(false),
+		progressbar.OptionSetElapsedTime(false),
+	)
+	_ = bar.Set64(min(max(done, 0), max(total, 1))) // renders, to io.Discard, what String returns
+	s := bar.String()
+	i, j := strings.IndexByte(s, '['), strings.LastIndexByte(s, ']')
+	if i < 0 || j < i {
+		return "[" + strings.Repeat(" ", width) + "]" // not drawn: the library rendered nothing
 	}
-	if filled == 0 || filled == width {
-		return "[" + strings.Repeat("=", filled) + strings.Repeat(" ", width-filled) + "]"
-	}
-	return "[" + strings.Repeat("=", filled-1) + ">" + strings.Repeat(" ", width-filled) + "]"
+	return s[i : j+1]
 }
 
 func rateText(perSec float64) string {
