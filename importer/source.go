@@ -137,7 +137,11 @@ func checkInputFile(input string) error {
 
 // inferMapping proposes a mapping from the input's header and first rows, as `zentra-import mapping` prints it.
 func inferMapping(input string) (*mapping.Mapping, []byte, error) {
-	rd, err := mapping.Open(input, mapping.CSVOptions{})
+	fr, err := detectFraming(input)
+	if err != nil {
+		return nil, nil, err
+	}
+	rd, err := mapping.Open(input, fr.Options(mapping.CSVOptions{}))
 	if err != nil {
 		return nil, nil, wrapInput(err, "")
 	}
@@ -156,7 +160,7 @@ func inferMapping(input string) (*mapping.Mapping, []byte, error) {
 			samples = append(samples, rec.Fields)
 		}
 	}
-	m, annotated, err := mapping.Infer(rd.Dialect(), rd.Header(), samples)
+	m, annotated, err := mapping.InferFramed(rd.Dialect(), fr, rd.Header(), samples)
 	if err != nil {
 		if saved := filepath.Join(filepath.Dir(input), checkpoint.InferredMappingFile); checkpoint.IsJobDir(filepath.Dir(input)) && fileExists(saved) {
 			// A rejects.csv fed back from a job that ran on an inferred mapping: its few rows may not show
@@ -167,6 +171,21 @@ func inferMapping(input string) (*mapping.Mapping, []byte, error) {
 		return nil, annotated, wrapInput(err, "write the mapping yourself: `zentra-import mapping "+input+" > mapping.yaml`, edit its external_reference, then pass --mapping mapping.yaml")
 	}
 	return m, annotated, nil
+}
+
+// detectFraming looks at the start and the end of the input for a title above its header and a footer
+// below its data (mapping.DetectFraming), which the inferred mapping skips.
+func detectFraming(input string) (mapping.Framing, error) {
+	f, err := mapping.OpenRegular(input)
+	if err != nil {
+		return mapping.Framing{}, wrapInput(err, "")
+	}
+	defer f.Close()
+	fr, err := mapping.DetectFraming(f, input, mapping.CSVOptions{})
+	if err != nil {
+		return fr, wrapInput(err, "")
+	}
+	return fr, nil
 }
 
 // Infer prints a starter mapping for input: the `mapping` command.
