@@ -263,7 +263,7 @@ func rdNewReader(f io.ReadSeeker, name string, opts CSVOptions, maxRecord int64)
 			return nil, err
 		}
 		if lines < opts.SkipLines {
-			return nil, &InputError{File: name, Msg: fmt.Sprintf("csv.skip_lines is %d but the file has only %s after %s", opts.SkipLines, rdPlural(lines, "line"), rdTitleAfter(sepLen > 0)),
+			return nil, &InputError{File: name, Msg: fmt.Sprintf("csv.skip_lines is %d but the file has only %s%s", opts.SkipLines, rdPlural(lines, "line"), rdTitleAfter(sepLen > 0)),
 				Fix: rdSkipLinesHint}
 		}
 		r.titleTo, lineBase = to, lineBase+opts.SkipLines
@@ -363,11 +363,12 @@ func (r *Reader) prelude(want rdEncoding, autoEnc bool) (text []byte, eof bool, 
 
 const rdSkipLinesHint = "csv.skip_lines is the number of title lines above the header (after any sep= line): set it to that number, or remove it"
 
+// rdTitleAfter says where the lines csv.skip_lines counts start, when it is not the file's start.
 func rdTitleAfter(sep bool) string {
 	if sep {
-		return "its sep= line"
+		return " after its sep= line"
 	}
-	return "its byte-order mark, if any"
+	return ""
 }
 
 // lineEnds finds where the n lines that start at file offset from end: after the n-th line feed. It

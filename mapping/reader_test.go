@@ -503,7 +503,7 @@ func TestReaderInputErrors(t *testing.T) {
 		{name: "every name empty", data: ",,\n1,2,3\n", line: 1, msg: "column 1 has no name, nor has any other: the header names no column"},
 		{name: "Excel's sep= line then an empty name", data: "sep=;\r\na;;b;;\r\n", line: 2, msg: "column 2 has no name"},
 		{name: "skip_lines beyond the file", data: "Report\n", opts: CSVOptions{SkipLines: 3},
-			msg: "csv.skip_lines is 3 but the file has only 1 line after its byte-order mark, if any", hint: "title lines above the header"},
+			msg: "csv.skip_lines is 3 but the file has only 1 line", hint: "title lines above the header"},
 		{name: "skip_lines beyond the file, after sep=", data: "sep=;\nReport\n\n", opts: CSVOptions{SkipLines: 3},
 			msg: "csv.skip_lines is 3 but the file has only 2 lines after its sep= line", hint: "after any sep= line"},
 		{name: "skip_lines leaves no header", data: "Report\n\n\n", opts: CSVOptions{SkipLines: 1},
