@@ -182,9 +182,10 @@ type Reader struct {
 	titleFrom, titleTo int64
 	skipFooter         int
 	footerRE           *regexp.Regexp
-	ahead              []rdRaw
+	ahead              []rdRaw // from head on
 	footer             []rdRaw // once the end is reached: the footer's records (their spans)
-	ended              bool    // the end was reached, and footer holds the footer
+	head               int
+	ended              bool // the end was reached, and footer holds the footer
 }
 
 // Open opens the file at path and reads its dialect and header. Problems with the file itself are
@@ -725,7 +726,7 @@ func (r *Reader) SeekRecord(pos int64, nextRow int) error {
 		return err
 	}
 	r.pos, r.row, r.err = pos, nextRow, nil
-	r.ahead, r.footer, r.ended = nil, nil, false
+	r.ahead, r.head, r.footer, r.ended = nil, 0, nil, false
 	return nil
 }
 

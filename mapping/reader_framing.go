@@ -88,7 +88,7 @@ func (r *Reader) readRow(keep bool) (rdRaw, error) {
 	for !r.rowAhead() {
 		raw, err := r.readRaw()
 		if err == io.EOF {
-			r.footer, r.ahead, r.ended = r.ahead, nil, true
+			r.footer, r.ahead, r.head, r.ended = r.ahead[r.head:], nil, 0, true
 			return rdRaw{}, io.EOF
 		}
 		if err != nil {
@@ -108,18 +108,24 @@ func (r *Reader) readRow(keep bool) (rdRaw, error) {
 		}
 		r.ahead = append(r.ahead, raw)
 	}
-	raw := r.ahead[0]
-	r.ahead = append(r.ahead[:0], r.ahead[1:]...)
+	raw := r.ahead[r.head]
+	r.ahead[r.head] = rdRaw{} // its values belong to the caller now
+	if r.head++; r.head > MaxSkipFooter {
+		// Move the records held to the front, once in a while: memory stays bounded, and a row costs
+		// no more than a copy of one record.
+		r.ahead = r.ahead[:copy(r.ahead, r.ahead[r.head:])]
+		r.head = 0
+	}
 	return raw, nil
 }
 
 // rowAhead reports whether the first record held is certain to be a row.
 func (r *Reader) rowAhead() bool {
-	n := len(r.ahead)
+	n := len(r.ahead) - r.head
 	if r.skipFooter > 0 {
 		return n > r.skipFooter
 	}
-	return n > 0 && (!r.ahead[n-1].match || n > MaxSkipFooter)
+	return n > 0 && (!r.ahead[len(r.ahead)-1].match || n > MaxSkipFooter)
 }
 
 // recordText is what csv.footer is matched against: a record's values, decoded, joined by the delimiter

@@ -108,7 +108,7 @@ func TestReaderFraming(t *testing.T) {
 					for range i {
 						_, err := r2.Next()
 						require.NoError(t, err)
-						require.LessOrEqual(t, len(r2.ahead), MaxSkipFooter+1, "the records held ahead are bounded")
+						require.LessOrEqual(t, len(r2.ahead), 2*(MaxSkipFooter+1), "the records held ahead are bounded")
 					}
 					n, err := r2.CountRest()
 					require.NoError(t, err)
