@@ -182,20 +182,19 @@ func TestE2EHeaderFooterResume(t *testing.T) {
 			headerFramed(t, j, fmt.Sprintf("Total records: %d", rows), i == 0)
 			headerMapping(t, j, framing)
 			args := j.args(sb, "--rate", "5000/s", "--workers", "6")
+			// Kill at 2 to 4 moments, each after some more creates, leaving the last run rows to do.
+			var moments []int
 			rng := rand.New(rand.NewPCG(uint64(i), 41))
-			kills := 0
-			for target := 0; kills < 4; {
-				target += 10 + rng.IntN(rows/6)
-				if target >= rows-60 {
-					break
-				}
-				p := start(t, keyEnv(sb), args...)
-				p.waitFor(t, func() bool { return sb.Server.Stats().Creates >= target })
-				p.signal(t, syscall.SIGKILL)
-				require.Equal(t, -1, p.exitCode(), "killed")
-				kills++
+			for at := 10 + rng.IntN(rows/6); at < rows-60 && len(moments) < 4; at += 10 + rng.IntN(rows/6) {
+				moments = append(moments, at)
 			}
-			require.GreaterOrEqual(t, kills, 2)
+			require.GreaterOrEqual(t, len(moments), 2)
+			for _, at := range moments {
+				p := start(t, keyEnv(sb), args...)
+				p.waitFor(t, func() bool { return sb.Server.Stats().Creates >= at })
+				p.signal(t, syscall.SIGKILL)
+				require.Equal(t, -1, p.exitCode(), "killed at %d creates", at)
+			}
 			r := run(t, keyEnv(sb), args...)
 			require.Equal(t, 0, r.code, r.stderr)
 			requireExactlyOnce(t, j, sb)
