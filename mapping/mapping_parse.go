@@ -473,11 +473,11 @@ func (p *mappingParser) parseCSV(e *ast.MappingValueNode, opts *CSVOptions) {
 // csvCount reads a whole number of the csv: section, checked by problem.
 func (p *mappingParser) csvCount(c *ast.MappingValueNode, key, hint string, problem func(int) string) (int, bool) {
 	n, ok := p.count(c.Value)
-	if !ok {
+	if !ok && n >= 0 {
 		p.errAt(c.Value, hint, "%s must be a whole number", key)
 		return 0, false
 	}
-	if msg := problem(n); msg != "" {
+	if msg := problem(n); msg != "" { // a negative number, or one too large
 		p.errAt(c.Value, hint, "%s %s", key, msg)
 		return 0, false
 	}

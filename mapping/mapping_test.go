@@ -69,7 +69,7 @@ func TestParseErrors(t *testing.T) {
 		{"skip_footer too many", "csv:\n  skip_footer: 101\n" + minimalMapping,
 			[]wantProblem{{line: 2, msg: "skip_footer is 101: it must be from 0 to 100", hint: "footer records at the end of the file"}}},
 		{"skip_footer negative", "csv:\n  skip_footer: -1\n" + minimalMapping,
-			[]wantProblem{{line: 2, msg: "skip_footer must be a whole number"}}},
+			[]wantProblem{{line: 2, msg: "skip_footer is -1: it must be from 0 to 100"}}},
 		{"footer not RE2", "csv:\n  footer: \"^Total(?=:)\"\n" + minimalMapping,
 			[]wantProblem{{line: 2, msg: "footer is not a valid pattern: invalid or unsupported Perl syntax", hint: "RE2"}}},
 		{"footer matches an empty line", "csv:\n  footer: \"(Total)?\"\n" + minimalMapping,
