@@ -84,7 +84,12 @@ func openSource(input, mappingFile string) (*source, error) {
 	mapper, err := s.m.Compile(rd.Header())
 	if err != nil {
 		_ = f.Close()
-		return nil, wrapInput(err, "column names must match the input's header (case and surrounding spaces are ignored)")
+		err = wrapInput(err, "column names must match the input's header (case and surrounding spaces are ignored)")
+		var e *Error
+		if title := titleHint(input, s.m.CSV()); title != "" && errors.As(err, &e) {
+			e.Hint = title // what is wrong: the header read is a title
+		}
+		return nil, err
 	}
 	s.rd, s.mapper = rd, mapper
 	return s, nil
@@ -186,6 +191,20 @@ func detectFraming(input string) (mapping.Framing, error) {
 		return fr, wrapInput(err, "")
 	}
 	return fr, nil
+}
+
+// titleHint says, for a mapping whose columns the header lacks, that the input has title lines above its
+// header which the mapping does not skip: "" when it has none, or the mapping skips lines already.
+func titleHint(input string, opts mapping.CSVOptions) string {
+	if opts.SkipLines > 0 {
+		return ""
+	}
+	fr, err := detectFraming(input)
+	if err != nil || fr.SkipLines == 0 {
+		return ""
+	}
+	return fmt.Sprintf("in %s, %s: add skip_lines: %d to the mapping's csv: section (`zentra-import mapping %s` proposes it)",
+		input, fr.Title, fr.SkipLines, input)
 }
 
 // Infer prints a starter mapping for input: the `mapping` command.
