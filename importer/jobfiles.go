@@ -54,7 +54,7 @@ func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 	if err != nil {
 		return err
 	}
-	jw, err := mapping.NewRejectsWriter(rejects, rd.Dialect(), header, mapping.WithMapper(f.src.mapper))
+	jw, err := mapping.NewRejectsWriter(rejects, rd.Dialect(), header, mapping.WithMapper(f.src.mapper), mapping.WithInput(rd))
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 	if err := rw.Flush(); err != nil {
 		return err
 	}
-	if err := jw.Flush(); err != nil {
+	if err := jw.Close(); err != nil {
 		return err
 	}
 	if err := results.Commit(); err != nil {

@@ -156,6 +156,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	defer src.Close()
 	r.src = src
 	logTargetWarnings(r.log, src.m)
+	logReaderNotes(r.log, src.rd)
 	if r.carry, err = resolveCarry(src.rd.Header(), o.Carry); err != nil {
 		return nil, err
 	}
@@ -407,6 +408,11 @@ func (r *runner) produce(intake context.Context, jobs chan<- job) error {
 		rec, err := r.src.rd.Next()
 		if errors.Is(err, io.EOF) {
 			r.eof = true
+			if note, suspect := footerNote(r.src.rd); suspect {
+				r.log.Warn(note)
+			} else if note != "" {
+				r.log.Info(note)
+			}
 			return nil
 		}
 		var changed *changedError

@@ -83,7 +83,12 @@ func openSource(input, mappingFile string) (*source, error) {
 	mapper, err := s.m.Compile(rd.Header())
 	if err != nil {
 		_ = f.Close()
-		return nil, wrapInput(err, "column names must match the input's header (case and surrounding spaces are ignored)")
+		err = wrapInput(err, "column names must match the input's header (case and surrounding spaces are ignored)")
+		var e *Error
+		if title := titleHint(input, s.m.CSV()); title != "" && errors.As(err, &e) {
+			e.Hint = title // what is wrong: the header read is a title
+		}
+		return nil, err
 	}
 	s.rd, s.mapper = rd, mapper
 	return s, nil
@@ -140,7 +145,11 @@ func checkInputFile(input string) error {
 
 // inferMapping proposes a mapping from the input's header and first rows, as `zentra-import mapping` prints it.
 func inferMapping(input string) (*mapping.Mapping, []byte, error) {
-	rd, err := mapping.Open(input, mapping.CSVOptions{})
+	fr, err := detectFraming(input)
+	if err != nil {
+		return nil, nil, err
+	}
+	rd, err := mapping.Open(input, fr.Options(mapping.CSVOptions{}))
 	if err != nil {
 		return nil, nil, wrapInput(err, "")
 	}
@@ -159,7 +168,7 @@ func inferMapping(input string) (*mapping.Mapping, []byte, error) {
 			samples = append(samples, rec.Fields)
 		}
 	}
-	m, annotated, err := mapping.Infer(rd.Dialect(), rd.Header(), samples)
+	m, annotated, err := mapping.InferFramed(rd.Dialect(), fr, rd.Header(), samples)
 	if err != nil {
 		if saved := filepath.Join(filepath.Dir(input), checkpoint.InferredMappingFile); checkpoint.IsJobDir(filepath.Dir(input)) && fileExists(saved) {
 			// A rejects.csv fed back from a job that ran on an inferred mapping: its few rows may not show
@@ -170,6 +179,35 @@ func inferMapping(input string) (*mapping.Mapping, []byte, error) {
 		return nil, annotated, wrapInput(err, "write the mapping yourself: `zentra-import mapping "+input+" > mapping.yaml`, edit its external_reference, then pass --mapping mapping.yaml")
 	}
 	return m, annotated, nil
+}
+
+// detectFraming looks at the start and the end of the input for a title above its header and a footer
+// below its data (mapping.DetectFraming), which the inferred mapping skips.
+func detectFraming(input string) (mapping.Framing, error) {
+	f, err := mapping.OpenRegular(input)
+	if err != nil {
+		return mapping.Framing{}, wrapInput(err, "")
+	}
+	defer f.Close()
+	fr, err := mapping.DetectFraming(f, input, mapping.CSVOptions{})
+	if err != nil {
+		return fr, wrapInput(err, "")
+	}
+	return fr, nil
+}
+
+// titleHint says, for a mapping whose columns the header lacks, that the input has title lines above its
+// header which the mapping does not skip: "" when it has none, or the mapping skips lines already.
+func titleHint(input string, opts mapping.CSVOptions) string {
+	if opts.SkipLines > 0 {
+		return ""
+	}
+	fr, err := detectFraming(input)
+	if err != nil || fr.SkipLines == 0 {
+		return ""
+	}
+	return fmt.Sprintf("in %s, %s: add skip_lines: %d to the mapping's csv: section (`zentra-import mapping %s` proposes it)",
+		input, fr.Title, fr.SkipLines, input)
 }
 
 // Infer prints a starter mapping for input: the `mapping` command.

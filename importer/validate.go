@@ -49,6 +49,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	}
 	defer src.Close()
 	printTargetWarnings(o.Stderr, src.m)
+	printReaderNotes(o.Stderr, src.rd)
 	dir, lock, err := openJobDir(o.Input, o.Out)
 	if err != nil {
 		return nil, err
@@ -68,7 +69,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 		return nil, wrapInput(err, "")
 	}
 	defer abortUnlessCommitted(rejects, &err)
-	jw, err := mapping.NewRejectsWriter(rejects, src.rd.Dialect(), src.rd.Header(), mapping.WithMapper(src.mapper))
+	jw, err := mapping.NewRejectsWriter(rejects, src.rd.Dialect(), src.rd.Header(), mapping.WithMapper(src.mapper), mapping.WithInput(src.rd))
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +129,12 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 		fmt.Fprintf(o.Stderr, "… and %d more rows with problems (all in %s)\n", bad-o.Show, filepath.Join(dir, RejectsFile))
 	}
 	lossy.print(o.Stderr, src.rd.Dialect())
-	if err = jw.Flush(); err != nil {
+	if note, suspect := footerNote(src.rd); suspect {
+		fmt.Fprintf(o.Stderr, "warning: %s\n", note)
+	} else if note != "" {
+		fmt.Fprintln(o.Stderr, note)
+	}
+	if err = jw.Close(); err != nil {
 		return nil, err
 	}
 	if err = rejects.Commit(); err != nil {

@@ -33,6 +33,50 @@ func printTargetWarnings(w io.Writer, m *mapping.Mapping) {
 	}
 }
 
+// logReaderNotes logs, before any row, what the reader ignores of the input's header: its columns
+// without a name at the end.
+func logReaderNotes(log *slog.Logger, rd *mapping.Reader) {
+	if d := rd.Dialect(); d.Unnamed > 0 {
+		log.Warn(mapping.UnnamedNote(len(rd.Header()), d.Unnamed), "unnamed_columns", d.Unnamed)
+	}
+}
+
+// printReaderNotes writes the same note as a line, for validate.
+func printReaderNotes(w io.Writer, rd *mapping.Reader) {
+	if d := rd.Dialect(); d.Unnamed > 0 {
+		fmt.Fprintf(w, "warning: %s\n", mapping.UnnamedNote(len(rd.Header()), d.Unnamed))
+	}
+}
+
+// footerNote says what the reader left out as the input's footer, once it has read to the end ("" when
+// nothing), and whether that looks like a mistake: with csv.skip_footer, a footer record as wide as the
+// header with more than two values, as a row has and a footer ("Total records: 5000") has not.
+func footerNote(rd *mapping.Reader) (string, bool) {
+	footer := rd.Footer()
+	if len(footer) == 0 {
+		return "", false
+	}
+	d := rd.Dialect()
+	option := "csv: footer"
+	if d.SkipFooter > 0 {
+		option = fmt.Sprintf("csv: skip_footer: %d", d.SkipFooter)
+	}
+	where := fmt.Sprintf("line %d", footer[0].Line)
+	if n := len(footer); n > 1 {
+		where = fmt.Sprintf("%d records, lines %d to %d", n, footer[0].Line, footer[n-1].Line)
+	}
+	named := len(rd.Header())
+	if d.SkipFooter > 0 {
+		for _, f := range footer {
+			if f.Fields >= named && f.Values > 2 {
+				return fmt.Sprintf("the footer left out (%s, %s) has a record on line %d with %d values, as a row has: "+
+					"if it is a row, it was not imported; lower skip_footer, or give footer: a pattern that only the footer's lines match", where, option, f.Line, f.Values), true
+			}
+		}
+	}
+	return fmt.Sprintf("left out the footer, not rows: %s (%s)", where, option), false
+}
+
 // describeDialect says how the input is read, and which of it csv: auto decided: `delimiter ";"
 // (semicolon), encoding windows-1252 (both detected: csv: auto)`.
 func describeDialect(d mapping.Dialect, opts mapping.CSVOptions) string {

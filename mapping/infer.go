@@ -31,10 +31,20 @@ import (
 // d is what the reader decided about the file (its Dialect), said in comments beside csv: auto, so that
 // a user sees what auto chose; the zero Dialect says nothing.
 //
+// When the header ends in columns without a name (d.Unnamed), a comment beside csv: says that they are
+// ignored.
+//
 // When no column can be the external_reference, Infer still returns the annotated text (with a comment
 // saying what to write) but no mapping, and an error that says so.
 func Infer(d Dialect, header []string, samples [][]string) (*Mapping, []byte, error) {
-	in := &inference{header: header, dialect: d}
+	return InferFramed(d, Framing{}, header, samples)
+}
+
+// InferFramed is Infer for a file whose framing DetectFraming saw: the csv: section proposes its
+// skip_lines and skip_footer, each with a comment saying what was seen. The header and the samples are
+// those read with them (f.Options).
+func InferFramed(d Dialect, f Framing, header []string, samples [][]string) (*Mapping, []byte, error) {
+	in := &inference{header: header, dialect: d, framing: f}
 	in.profile(samples)
 	in.byName()
 	in.byValues()
@@ -157,6 +167,7 @@ type inferField struct {
 
 type inference struct {
 	dialect   Dialect
+	framing   Framing
 	header    []string
 	cols      []*inferColumn
 	targets   map[string]bool // the targets columns are mapped to
@@ -450,6 +461,16 @@ func (in *inference) annotated(samples int) []byte {
 			in.dialect.DelimiterName(), in.dialect.EncodingName())
 	} else {
 		b.WriteString("csv:\n  delimiter: auto\n  encoding: auto\n")
+	}
+	if f := in.framing; f.SkipLines > 0 {
+		fmt.Fprintf(&b, "  skip_lines: %d  # %s\n", f.SkipLines, f.Title)
+	}
+	if f := in.framing; f.SkipFooter > 0 {
+		fmt.Fprintf(&b, "  skip_footer: %d  # %s\n", f.SkipFooter, f.FooterSeen)
+	}
+	if n := in.dialect.Unnamed; n > 0 {
+		note := UnnamedNote(len(in.header), n)
+		fmt.Fprintf(&b, "  # %s%s.\n", strings.ToUpper(note[:1]), note[1:])
 	}
 	b.WriteString("fields:\n")
 	if in.refColumn >= 0 {

@@ -15,6 +15,8 @@ import (
 //	csv:
 //	  delimiter: auto        # or "," ";" "\t" (also: tab, comma, semicolon, pipe) "|"
 //	  encoding: auto         # or utf-8, utf-16 (with a BOM), utf-16le, utf-16be, windows-1252, iso-8859-1
+//	  skip_lines: 1          # title lines above the header (none by default)
+//	  skip_footer: 1         # footer records below the data; or footer: "^Total records:" (RE2)
 //	fields:
 //	  external_reference: {template: "crm-{Customer Id}"}
 //	  first_name:  {column: First Name, transform: [trim, title]}
@@ -27,6 +29,9 @@ import (
 //	require_one_of: [email, phone]
 //
 // The csv: names are those the Reader accepts, with their aliases (tab, semicolon; cp1252, latin1…).
+// skip_lines (0 to 1000), skip_footer (0 to 100) and footer (an RE2 pattern that does not match an empty
+// line; not with skip_footer) say which records are not rows (see Reader): they are part of the
+// mapping's Hash, as every rule is.
 // Unknown keys anywhere are errors (with the closest known key), so a typo never silently drops a rule.
 // YAML anchors and aliases may be used to repeat a transform list; tags and merge keys (<<) may not.
 //

@@ -18,7 +18,7 @@ import (
 
 var (
 	topLevelKeys = []string{"csv", "fields", "require_one_of", "allow_unknown"}
-	csvKeys      = []string{"delimiter", "encoding"}
+	csvKeys      = []string{"delimiter", "encoding", "skip_lines", "skip_footer", "footer"}
 	fieldKeys    = []string{"column", "template", "value", "default", "optional", "transform", "validate", "region", "type", "split"}
 	lengthKeys   = []string{"min", "max"}
 	oneOfKeys    = []string{"values", "ignore_case"}
@@ -414,6 +414,7 @@ func (p *mappingParser) parseCSV(e *ast.MappingValueNode, opts *CSVOptions) {
 	if !ok {
 		return
 	}
+	var footerAt *ast.MappingValueNode // skip_footer:, for the message when footer: is given too
 	for _, c := range entries {
 		key, ok := p.keyText(c)
 		if !ok {
@@ -443,10 +444,44 @@ func (p *mappingParser) parseCSV(e *ast.MappingValueNode, opts *CSVOptions) {
 					opts.Encoding = enc.String()
 				}
 			}
+		case "skip_lines":
+			if n, ok := p.csvCount(c, "skip_lines", rdSkipLinesHint, rdSkipLinesProblem); ok {
+				opts.SkipLines = n
+			}
+		case "skip_footer":
+			if n, ok := p.csvCount(c, "skip_footer", rdSkipFooterHint, rdSkipFooterProblem); ok {
+				opts.SkipFooter, footerAt = n, c
+			}
+		case "footer":
+			if s, ok := p.text(c.Value, "footer", rdFooterHint); ok {
+				if _, problem := rdFooterPattern(s); problem != "" {
+					p.errAt(c.Value, "the syntax is RE2: https://golang.org/s/re2syntax; "+rdFooterHint, "footer %s", problem)
+				} else {
+					opts.Footer = s
+				}
+			}
 		default:
-			p.errAt(c, "the csv: keys are delimiter and encoding", "unknown key %q in csv%s", key, didYouMean(key, csvKeys))
+			p.errAt(c, "the csv: keys are delimiter, encoding, skip_lines, skip_footer and footer", "unknown key %q in csv%s", key, didYouMean(key, csvKeys))
 		}
 	}
+	if opts.SkipFooter > 0 && opts.Footer != "" {
+		p.errAt(footerAt, rdBothFootersHint, "skip_footer and footer are both given")
+		opts.Footer = ""
+	}
+}
+
+// csvCount reads a whole number of the csv: section, checked by problem.
+func (p *mappingParser) csvCount(c *ast.MappingValueNode, key, hint string, problem func(int) string) (int, bool) {
+	n, ok := p.count(c.Value)
+	if !ok && n >= 0 {
+		p.errAt(c.Value, hint, "%s must be a whole number", key)
+		return 0, false
+	}
+	if msg := problem(n); msg != "" { // a negative number, or one too large
+		p.errAt(c.Value, hint, "%s %s", key, msg)
+		return 0, false
+	}
+	return n, true
 }
 
 func (p *mappingParser) parseFields(e *ast.MappingValueNode) []*fieldSpec {

@@ -60,6 +60,24 @@ func TestParseErrors(t *testing.T) {
 			[]wantProblem{{line: 2, msg: `unsupported delimiter ":"`, hint: `"\t"`}}},
 		{"bad encoding", "csv:\n  encoding: utf-9\n" + minimalMapping,
 			[]wantProblem{{line: 2, msg: `unsupported encoding "utf-9" (did you mean "utf-8"?)`}}},
+		{"csv key misspelt", "csv:\n  skip_line: 1\n" + minimalMapping,
+			[]wantProblem{{line: 2, msg: `unknown key "skip_line" in csv (did you mean "skip_lines"?)`, hint: "skip_lines, skip_footer and footer"}}},
+		{"skip_lines not a number", "csv: {skip_lines: two}\n" + minimalMapping,
+			[]wantProblem{{line: 1, msg: "skip_lines must be a whole number", hint: "title lines above the header"}}},
+		{"skip_lines too many", "csv:\n  delimiter: auto\n  skip_lines: 5000\n" + minimalMapping,
+			[]wantProblem{{line: 3, msg: "skip_lines is 5000: it must be from 0 to 1000"}}},
+		{"skip_footer too many", "csv:\n  skip_footer: 101\n" + minimalMapping,
+			[]wantProblem{{line: 2, msg: "skip_footer is 101: it must be from 0 to 100", hint: "footer records at the end of the file"}}},
+		{"skip_footer negative", "csv:\n  skip_footer: -1\n" + minimalMapping,
+			[]wantProblem{{line: 2, msg: "skip_footer is -1: it must be from 0 to 100"}}},
+		{"footer not RE2", "csv:\n  footer: \"^Total(?=:)\"\n" + minimalMapping,
+			[]wantProblem{{line: 2, msg: "footer is not a valid pattern: invalid or unsupported Perl syntax", hint: "RE2"}}},
+		{"footer matches an empty line", "csv:\n  footer: \"(Total)?\"\n" + minimalMapping,
+			[]wantProblem{{line: 2, msg: `footer "(Total)?" matches an empty line, so it would match any record`}}},
+		{"footer not text", "csv:\n  footer: [Total]\n" + minimalMapping,
+			[]wantProblem{{line: 2, msg: "footer must be text"}}},
+		{"skip_footer and footer", "csv:\n  footer: \"^Total\"\n  skip_footer: 1\n" + minimalMapping,
+			[]wantProblem{{line: 3, msg: "skip_footer and footer are both given", hint: "give one of them"}}},
 		{"unknown transform", minimalMapping + "  first_name: {column: A,\n    transform: [trim, titel]}\n",
 			[]wantProblem{{line: 4, msg: `unknown transform "titel" (did you mean "title"?)`, hint: "trim, lower, upper, title"}}},
 		{"date without layout", minimalMapping + "  dob: {column: A, transform: [date]}\n",
@@ -274,6 +292,10 @@ func TestParseAccepts(t *testing.T) {
 		{"anchors and aliases", "csv: {delimiter: ',', encoding: utf8}\nfields:\n  external_reference: {column: Id}\n  first_name: {column: A, transform: &name [trim, title]}\n  last_name: {column: B, transform: *name}\n",
 			CSVOptions{Delimiter: ",", Encoding: "utf-8"}},
 		{"CRLF line ends", strings.ReplaceAll(minimalMapping, "\n", "\r\n"), CSVOptions{Delimiter: "auto", Encoding: "auto"}},
+		{"title and footer", "csv: {skip_lines: 2, skip_footer: 1}\n" + minimalMapping,
+			CSVOptions{Delimiter: "auto", Encoding: "auto", SkipLines: 2, SkipFooter: 1}},
+		{"footer pattern", "csv:\n  footer: '^Total records:\\s'\n  skip_lines: 0\n" + minimalMapping,
+			CSVOptions{Delimiter: "auto", Encoding: "auto", Footer: `^Total records:\s`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -370,7 +392,11 @@ csv: {encoding: AUTO, delimiter: ""}
 		"pad_left":           strings.Replace(base, "{template: \"crm-{Customer Id}\"}", "{template: \"crm-{Customer Id}\", transform: [{pad_left: {width: 9}}]}", 1),
 		"strip_leading":      strings.Replace(base, "{template: \"crm-{Customer Id}\"}", "{template: \"crm-{Customer Id}\", transform: [{strip_leading: \"0\"}]}", 1),
 		"replace":            strings.Replace(base, "{template: \"crm-{Customer Id}\"}", "{template: \"crm-{Customer Id}\", transform: [{replace: {regex: \"-\", with: \"\"}}]}", 1),
+		"skip_lines":         strings.Replace(base, "encoding: auto\n", "encoding: auto\n  skip_lines: 1\n", 1),
+		"skip_footer":        strings.Replace(base, "encoding: auto\n", "encoding: auto\n  skip_footer: 1\n", 1),
+		"footer":             strings.Replace(base, "encoding: auto\n", "encoding: auto\n  footer: \"^Total\"\n", 1),
 	}
+	same["framing options at zero"] = strings.Replace(base, "encoding: auto\n", "encoding: auto\n  skip_lines: 0\n  skip_footer: 0\n", 1)
 	hash := func(src string) string {
 		t.Helper()
 		m, err := Parse("m.yaml", []byte(src))
@@ -391,6 +417,13 @@ csv: {encoding: AUTO, delimiter: ""}
 	assert.Equal(t, hash(yy), hash(strings.Replace(yy, "{date: D.M.YY}", "{date: {layout: [D.M.YY]}}", 1)), "the layout alone, as a list or under layout:")
 	assert.NotEqual(t, hash(yy), hash(past), "pivot: past")
 	assert.NotEqual(t, hash(past), hash(window), "pivot: 1930")
+	assert.NotEqual(t, hash(different["skip_lines"]), hash(strings.Replace(base, "encoding: auto\n", "encoding: auto\n  skip_lines: 2\n", 1)), "skip_lines: 2")
+	assert.NotEqual(t, hash(different["skip_footer"]), hash(different["footer"]), "skip_footer or footer")
+
+	// A mapping without the framing options has the hash it had before they existed (computed by
+	// commit a00a276), so that a job started then resumes with the same mapping file.
+	assert.Equal(t, "1a28638e3bd4b4a0d121d38e72a132d9008c2bd5e0587cd3dfc84be51f2eebff",
+		hash("csv: {delimiter: \";\", encoding: cp1252}\nfields:\n  external_reference: {template: \"crm-{Customer Id}\"}\n  first_name: {column: First Name, transform: [trim]}\n"))
 }
 
 // TestYAMLRoundTrip: the canonical YAML parses back to the same hash and is itself stable.
@@ -413,6 +446,8 @@ func TestYAMLRoundTrip(t *testing.T) {
 			"  c:\n    value: &v\n      - k: v\n        n: 2\n  d: {value: *v}\n  e: {value: ~}\n" +
 			"  f: {column: F, split: \", \", type: integer, default: \"1, 2\"}\n  g: {template: \"{F}|{G}\", split: \"|\", optional: true}\n" +
 			"  h: {column: H, split: \"\\t\"}\n  i: {column: I, split: \" \", validate: email}\n",
+		"csv: {skip_lines: 3, skip_footer: 2}\n" + minimalMapping,
+		"csv:\n  encoding: utf-16\n  skip_lines: 1\n  footer: '^(Total|\"End\") \\d+\\\\ é'\n" + minimalMapping,
 	}
 	data, err := os.ReadFile("../samples/mapping.yaml")
 	require.NoError(t, err)

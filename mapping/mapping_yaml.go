@@ -20,6 +20,9 @@ func (m *Mapping) Hash() string {
 		Version:      1,
 		Delimiter:    m.csv.Delimiter,
 		Encoding:     m.csv.Encoding,
+		SkipLines:    m.csv.SkipLines,
+		SkipFooter:   m.csv.SkipFooter,
+		Footer:       m.csv.Footer,
 		RequireOneOf: slices.Sorted(slices.Values(m.requireOneOf)),
 	}
 	for _, f := range m.fields {
@@ -37,9 +40,14 @@ func (m *Mapping) Hash() string {
 // mappingHashForm is the normalised mapping that Hash digests. Changing it changes every job's binding:
 // bump Version when its meaning changes.
 type mappingHashForm struct {
-	Version      int                `json:"v"`
-	Delimiter    string             `json:"delimiter"`
-	Encoding     string             `json:"encoding"`
+	Version   int    `json:"v"`
+	Delimiter string `json:"delimiter"`
+	Encoding  string `json:"encoding"`
+	// The framing decides which records are rows: part of the meaning. Left out when zero, so that the
+	// hash of a mapping without them is what it was before they existed.
+	SkipLines    int                `json:"skip_lines,omitempty"`
+	SkipFooter   int                `json:"skip_footer,omitempty"`
+	Footer       string             `json:"footer,omitempty"`
 	Fields       []mappingHashField `json:"fields"`
 	RequireOneOf []string           `json:"require_one_of"`
 }
@@ -134,6 +142,15 @@ func (m *Mapping) YAML() []byte {
 	b.WriteString("csv:\n")
 	fmt.Fprintf(&b, "  delimiter: %s\n", yamlText(m.csv.Delimiter))
 	fmt.Fprintf(&b, "  encoding: %s\n", yamlText(m.csv.Encoding))
+	if m.csv.SkipLines > 0 {
+		fmt.Fprintf(&b, "  skip_lines: %d\n", m.csv.SkipLines)
+	}
+	if m.csv.SkipFooter > 0 {
+		fmt.Fprintf(&b, "  skip_footer: %d\n", m.csv.SkipFooter)
+	}
+	if m.csv.Footer != "" {
+		fmt.Fprintf(&b, "  footer: %s\n", yamlQuoted(m.csv.Footer))
+	}
 	b.WriteString("fields:\n")
 	for _, f := range m.fields {
 		fmt.Fprintf(&b, "  %s: %s\n", yamlText(f.target), f.yamlFlow())

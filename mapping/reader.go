@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -34,8 +35,8 @@ type Record struct {
 	End    int64    // where the next one starts (SeekRecord(End, Row+1) reads on from there)
 	Fields []string // the values as UTF-8
 	// Raw holds the values as written in the file, in its encoding, unquoted (a quoted line break
-	// written CRLF reads as "\n", as encoding/csv gives it). For UTF-16 files they are decoded to
-	// UTF-8, except that an unpaired surrogate keeps its code point (WTF-8), so that RejectsWriter
+	// written CRLF reads as "\n", as encoding/csv gives it), less the empty ones under the header's
+	// unnamed columns, which Fields leaves out too. For UTF-16 files they are decoded to UTF-8, except that an unpaired surrogate keeps its code point (WTF-8), so that RejectsWriter
 	// writes back the same code units. A record whose quoting is broken has its whole text here, as
 	// the file has it (its line breaks included, the one that ends it excluded), split at each
 	// delimiter with its quotes as they are. A record longer than the record limit (1 MiB) has
@@ -56,9 +57,12 @@ type Record struct {
 //
 // Open and NewReader decide the delimiter and the encoding from the first 64 KiB unless CSVOptions
 // names them (see Dialect), and read the header. Header names are decoded and trimmed of surrounding
-// spaces; an empty name, or two names equal when compared ignoring case and surrounding spaces, is an
-// *InputError, as is a file that is empty or holds only blank lines. Empty names at the end of the
-// header (a,b,,) are said to come from a spreadsheet export, which is where they come from.
+// spaces; an empty name before another name, or two names equal when compared ignoring case and
+// surrounding spaces, is an *InputError, as is a file that is empty or holds only blank lines. Empty
+// names at the end of the header (a,b,c,,), which a spreadsheet export leaves, are not an error: those
+// columns are ignored. Header leaves them out and Dialect.Unnamed counts them; a record's values under
+// them are dropped when empty or white space (a row may also end before them), and a record with a
+// value under one is rejected (ErrUnnamedValue, naming the column), since that value would be lost.
 //
 // A csv.encoding of windows-1252 or iso-8859-1 on a file whose first 64 KiB are valid UTF-8 with
 // multi-byte characters is an *InputError naming the line of the first: read in a single-byte
@@ -81,6 +85,24 @@ type Record struct {
 // csv.encoding is auto). A NUL in a value further on is read as a character, as legacy exports pad with
 // them.
 //
+// # Title and footer
+//
+// An export may have a title above its header and a footer below its data, which are not rows.
+// CSVOptions.SkipLines skips that many lines before the header: the first lines of the file after any
+// byte-order mark and after a sep= line (Excel writes sep= as the very first line; a title comes after
+// it), counted at each line feed whatever they hold — blank lines, quotes and delimiters included — so
+// that they are lines, not records. The dialect is decided from the file after them, and line numbers
+// stay the file's own: the header of a file with one title line is line 2.
+//
+// CSVOptions.SkipFooter makes the last N records that hold data (as Next delimits records: blank lines
+// and lines without data do not count) the footer; CSVOptions.Footer, an RE2 pattern, makes the footer
+// the records at the end of the file whose text, the values joined by the delimiter, it matches. Either
+// way the footer is at most MaxSkipFooter records. A stream cannot know a record is not in the footer
+// until it has read the records after it: Next and CountRest read ahead — N records, or with a pattern
+// the run of matching records up to the first that does not match — and hold them, MaxSkipFooter at
+// most, so memory stays bounded. A record the pattern matches followed by one it does not is a row like
+// any other. Footer says what was left out once the end is reached.
+//
 // # Records
 //
 // Next yields one Record per data record: blank lines are skipped and are not rows; a quoted field may
@@ -90,7 +112,8 @@ type Record struct {
 // CountRows and SeekRecord skip them alike, so row numbers do not depend on where reading started. A record that cannot be read cleanly is still
 // a Record, rejected through its Err and never the end of the file:
 //
-//   - a number of fields other than the header's (ErrFieldCount);
+//   - a number of fields other than the header's (ErrFieldCount), its unnamed columns allowed for;
+//   - a value under one of the header's unnamed columns (ErrUnnamedValue);
 //   - bytes not valid in the encoding: invalid UTF-8, the five bytes Windows-1252 leaves undefined
 //     (0x81, 0x8D, 0x8F, 0x90, 0x9D), an unpaired UTF-16 surrogate (ErrEncoding);
 //   - broken quoting (ErrQuote): a quote inside a value that is not quoted, or a closing quote
@@ -124,7 +147,9 @@ type Record struct {
 // after each line break, which is where a record ends; positions are file offsets there too.
 //
 // Line numbers survive a SeekRecord: it counts the line breaks before the position (one pass over that
-// part of the file, without parsing it), so messages after a resumed read name the same lines.
+// part of the file, without parsing it), so messages after a resumed read name the same lines. The
+// footer is found from the end of the file, whatever the position: a resumed read leaves out the same
+// footer, and CountRest from any record boundary counts the rows Next yields from there.
 //
 // A Reader is not safe for concurrent use. Each Record it returns belongs to the caller.
 type Reader struct {
@@ -151,6 +176,16 @@ type Reader struct {
 	row    int   // its row number
 	err    error // io.EOF or an I/O error, returned from then on
 	closed bool
+
+	// Framing (csv.skip_lines, csv.skip_footer, csv.footer): where the title lines are in the file, and
+	// the records read ahead to tell the footer from rows (see readRow).
+	titleFrom, titleTo int64
+	skipFooter         int
+	footerRE           *regexp.Regexp
+	ahead              []rdRaw // from head on
+	footer             []rdRaw // once the end is reached: the footer's records (their spans)
+	head               int
+	ended              bool // the end was reached, and footer holds the footer
 }
 
 // Open opens the file at path and reads its dialect and header. Problems with the file itself are
@@ -200,30 +235,111 @@ func rdNewReader(f io.ReadSeeker, name string, opts CSVOptions, maxRecord int64)
 	if !ok {
 		return nil, &InputError{File: name, Msg: fmt.Sprintf("unsupported csv.encoding %q", opts.Encoding), Fix: rdEncodingHint}
 	}
+	footer, problem := rdCheckFraming(opts)
+	if problem != nil {
+		return nil, &InputError{File: name, Msg: problem.msg, Fix: problem.hint}
+	}
 	r := &Reader{f: f, name: name, maxRecord: maxRecord, br: bufio.NewReaderSize(nil, rdBufSize)}
+	text, eof, sepDelim, sepLen, err := r.prelude(want, autoEnc)
+	if err != nil {
+		return nil, err
+	}
+	enc, bomLen := r.enc, int(r.bomLen)
 
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+	// The title lines come after the sep= line, if there is one, and the header after them. rest is the
+	// start of the file from there, in an ASCII-compatible form; the dialect is decided from it.
+	sepRaw := int64(sepLen)
+	if !enc.asciiCompatible() {
+		sepRaw *= 2 // the line is ASCII: one code unit per byte
+	}
+	lineBase := 0
+	if sepLen > 0 {
+		lineBase = 1
+	}
+	rest, restEOF := text[sepLen:], eof
+	r.titleFrom, r.titleTo = r.bomLen+sepRaw, r.bomLen+sepRaw
+	if opts.SkipLines > 0 {
+		to, lines, err := r.lineEnds(r.titleFrom, opts.SkipLines)
+		if err != nil {
+			return nil, err
+		}
+		if lines < opts.SkipLines {
+			return nil, &InputError{File: name, Msg: fmt.Sprintf("csv.skip_lines is %d but the file has only %s%s", opts.SkipLines, rdPlural(lines, "line"), rdTitleAfter(sepLen > 0)),
+				Fix: rdSkipLinesHint}
+		}
+		r.titleTo, lineBase = to, lineBase+opts.SkipLines
+		if rest, restEOF, err = r.textAt(to); err != nil {
+			return nil, err
+		}
+	}
+	if enc.asciiCompatible() {
+		if line, ok := rdNULInHeader(rest, 0); ok {
+			return nil, &InputError{File: name, Line: lineBase + line, Msg: "the file has NUL bytes where its header should be: it is not CSV text",
+				Fix: "export or save the data as CSV (if it is UTF-16 text without a byte-order mark, set csv.encoding to utf-16le or utf-16be)"}
+		}
+	}
+	switch {
+	case sepLen > 0 && !autoDelim && delim != rune(sepDelim):
+		return nil, &InputError{File: name, Line: 1,
+			Msg: fmt.Sprintf("the file's first line says the delimiter is %s (sep=%c) but csv.delimiter is %s", rdDelimName(sepDelim), sepDelim, rdDelimName(byte(delim))),
+			Fix: fmt.Sprintf("set csv.delimiter to auto or %s", rdDelimName(sepDelim))}
+	case sepLen > 0:
+		if problem := rdSepContradicted(rest, sepDelim, restEOF); problem != nil {
+			return nil, &InputError{File: name, Line: 1, Msg: problem.msg, Fix: problem.hint}
+		}
+		delim = rune(sepDelim)
+	case autoDelim:
+		d, problem := rdSniffDelimiter(rest, restEOF)
+		if problem != nil {
+			return nil, &InputError{File: name, Msg: problem.msg, Fix: problem.hint}
+		}
+		delim = rune(d)
+	}
+	crlf := rdSniffCRLF(rest)
+	if lineBase > 0 && !bytes.Contains(bytes.TrimLeft(rest, "\r\n"), []byte{'\n'}) {
+		crlf = rdSniffCRLF(text) // no other line has a line end: the sep= line's, or the first title line's
+	}
+	r.d = Dialect{Delimiter: delim, Encoding: enc.String(), BOM: bomLen > 0, Sep: sepLen > 0, CRLF: crlf,
+		SkipLines: opts.SkipLines, SkipFooter: opts.SkipFooter, Footer: opts.Footer}
+	r.skipFooter, r.footerRE = opts.SkipFooter, footer
+
+	if err := r.restart(r.titleTo, lineBase); err != nil {
+		return nil, err
+	}
+	if err := r.readHeader(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// prelude reads the start of the file: it refuses what is not text, decides the encoding (want, or
+// from the file when auto), sets r.enc and r.bomLen, and recognises Excel's sep= line. It returns the
+// start of the file after any byte-order mark in an ASCII-compatible form (UTF-16 decoded), whether that
+// is the whole file, and the sep= line's delimiter and length (0 when there is none).
+func (r *Reader) prelude(want rdEncoding, autoEnc bool) (text []byte, eof bool, sepDelim byte, sepLen int, err error) {
+	name := r.name
+	if _, err := r.f.Seek(0, io.SeekStart); err != nil {
+		return nil, false, 0, 0, fmt.Errorf("read %s: %w", name, err)
 	}
 	prefix := make([]byte, rdSniffSize)
-	n, err := io.ReadFull(f, prefix)
-	eof := err == io.EOF || err == io.ErrUnexpectedEOF
+	n, err := io.ReadFull(r.f, prefix)
+	eof = err == io.EOF || err == io.ErrUnexpectedEOF
 	if err != nil && !eof {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+		return nil, false, 0, 0, fmt.Errorf("read %s: %w", name, err)
 	}
 	prefix = prefix[:n]
 	if problem := rdNotText(prefix); problem != nil {
-		return nil, &InputError{File: name, Msg: problem.msg, Fix: problem.hint}
+		return nil, false, 0, 0, &InputError{File: name, Msg: problem.msg, Fix: problem.hint}
 	}
 	enc, bomLen, problem := rdDetectEncoding(prefix, eof, want, autoEnc)
 	if problem != nil {
-		return nil, &InputError{File: name, Line: problem.line, Msg: problem.msg, Fix: problem.hint}
+		return nil, false, 0, 0, &InputError{File: name, Line: problem.line, Msg: problem.msg, Fix: problem.hint}
 	}
 	body := prefix[bomLen:]
 	if len(body) == 0 {
-		return nil, &InputError{File: name, Msg: "the file is empty", Fix: "the first line must be the header, naming the columns"}
+		return nil, false, 0, 0, &InputError{File: name, Msg: "the file is empty", Fix: "the first line must be the header, naming the columns"}
 	}
-	text := body
+	text = body
 	if !enc.asciiCompatible() {
 		if !eof {
 			body = body[:len(body)&^1]
@@ -235,64 +351,102 @@ func rdNewReader(f io.ReadSeeker, name string, opts CSVOptions, maxRecord int64)
 	if rdCROnly(text) {
 		// Reading it would need CR as the line end, and Offset/End would then no longer be where the
 		// records of a resumed run start: refused, with how to convert it.
-		return nil, &InputError{File: name, Msg: "the file uses CR-only line endings (classic Mac OS), which are not supported",
+		return nil, false, 0, 0, &InputError{File: name, Msg: "the file uses CR-only line endings (classic Mac OS), which are not supported",
 			Fix: `convert it to LF or CRLF (e.g. tr '\r' '\n' < FILE.csv > FIXED.csv)`}
 	}
-	sepDelim, sepLen, problem := rdExcelSep(text, eof)
+	sepDelim, sepLen, problem = rdExcelSep(text, eof)
 	if problem != nil {
-		return nil, &InputError{File: name, Line: 1, Msg: problem.msg, Fix: problem.hint}
-	}
-	if enc.asciiCompatible() {
-		if line, ok := rdNULInHeader(text, sepLen); ok {
-			return nil, &InputError{File: name, Line: line, Msg: "the file has NUL bytes where its header should be: it is not CSV text",
-				Fix: "export or save the data as CSV (if it is UTF-16 text without a byte-order mark, set csv.encoding to utf-16le or utf-16be)"}
-		}
-	}
-	switch {
-	case sepLen > 0 && !autoDelim && delim != rune(sepDelim):
-		return nil, &InputError{File: name, Line: 1,
-			Msg: fmt.Sprintf("the file's first line says the delimiter is %s (sep=%c) but csv.delimiter is %s", rdDelimName(sepDelim), sepDelim, rdDelimName(byte(delim))),
-			Fix: fmt.Sprintf("set csv.delimiter to auto or %s", rdDelimName(sepDelim))}
-	case sepLen > 0:
-		if problem := rdSepContradicted(text[sepLen:], sepDelim, eof); problem != nil {
-			return nil, &InputError{File: name, Line: 1, Msg: problem.msg, Fix: problem.hint}
-		}
-		delim = rune(sepDelim)
-	case autoDelim:
-		d, problem := rdSniffDelimiter(text, eof)
-		if problem != nil {
-			return nil, &InputError{File: name, Msg: problem.msg, Fix: problem.hint}
-		}
-		delim = rune(d)
-	}
-	crlf := rdSniffCRLF(text[sepLen:])
-	if sepLen > 0 && !bytes.Contains(bytes.TrimLeft(text[sepLen:], "\r\n"), []byte{'\n'}) {
-		crlf = bytes.HasSuffix(text[:sepLen], []byte("\r\n")) // no other line has a line end
+		return nil, false, 0, 0, &InputError{File: name, Line: 1, Msg: problem.msg, Fix: problem.hint}
 	}
 	r.enc, r.bomLen = enc, int64(bomLen)
-	r.d = Dialect{Delimiter: delim, Encoding: enc.String(), BOM: bomLen > 0, Sep: sepLen > 0, CRLF: crlf}
+	return text, eof, sepDelim, sepLen, nil
+}
 
-	// The header comes after the sep= line, if there is one: line 2.
-	sepRaw := int64(sepLen)
-	if !enc.asciiCompatible() {
-		sepRaw *= 2 // the line is ASCII: one code unit per byte
+const rdSkipLinesHint = "csv.skip_lines is the number of title lines above the header (after any sep= line): set it to that number, or remove it"
+
+// rdTitleAfter says where the lines csv.skip_lines counts start, when it is not the file's start.
+func rdTitleAfter(sep bool) string {
+	if sep {
+		return " after its sep= line"
 	}
-	lineBase := 0
-	if sepLen > 0 {
-		lineBase = 1
+	return ""
+}
+
+// lineEnds finds where the n lines that start at file offset from end: after the n-th line feed. It
+// returns that offset and n, or, when the file ends first, the number of line feeds it has.
+func (r *Reader) lineEnds(from int64, n int) (int64, int, error) {
+	if _, err := r.f.Seek(from, io.SeekStart); err != nil {
+		return 0, 0, fmt.Errorf("read %s: %w", r.name, err)
 	}
-	if err := r.restart(r.bomLen+sepRaw, lineBase); err != nil {
-		return nil, err
+	buf := make([]byte, rdBufSize) // even: UTF-16 code units never straddle two reads
+	pos, lines := from, 0
+	for lines < n {
+		k, err := io.ReadFull(r.f, buf)
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return 0, 0, fmt.Errorf("read %s: %w", r.name, err)
+		}
+		chunk := buf[:k]
+		for i := 0; i < len(chunk) && lines < n; {
+			j := bytes.IndexByte(chunk[i:], '\n')
+			if j < 0 {
+				break
+			}
+			j += i
+			i = j + 1
+			switch r.enc {
+			case rdUTF16LE:
+				if j&1 == 1 || j+1 >= len(chunk) || chunk[j+1] != 0 {
+					continue
+				}
+				i = j + 2
+			case rdUTF16BE:
+				if j&1 == 0 || chunk[j-1] != 0 {
+					continue
+				}
+			}
+			lines++
+			pos = from + int64(i)
+		}
+		if err != nil {
+			break
+		}
+		from += int64(k)
 	}
-	if err := r.readHeader(); err != nil {
-		return nil, err
+	return pos, lines, nil
+}
+
+// textAt reads up to rdSniffSize bytes of the file from offset pos, in an ASCII-compatible form (UTF-16
+// decoded), and reports whether that is the rest of the file.
+func (r *Reader) textAt(pos int64) ([]byte, bool, error) {
+	if _, err := r.f.Seek(pos, io.SeekStart); err != nil {
+		return nil, false, fmt.Errorf("read %s: %w", r.name, err)
 	}
-	return r, nil
+	b := make([]byte, rdSniffSize)
+	n, err := io.ReadFull(r.f, b)
+	eof := err == io.EOF || err == io.ErrUnexpectedEOF
+	if err != nil && !eof {
+		return nil, false, fmt.Errorf("read %s: %w", r.name, err)
+	}
+	b = b[:n]
+	if r.enc.asciiCompatible() {
+		return b, eof, nil
+	}
+	if !eof {
+		b = b[:len(b)&^1]
+	}
+	var d rdUTF16
+	d.reset(bytes.NewReader(b), 0, r.enc == rdUTF16BE)
+	text, _ := io.ReadAll(&d) // reading a bytes.Reader cannot fail
+	return text, eof, nil
 }
 
 // readHeader reads and checks the header record.
 func (r *Reader) readHeader() error {
 	raw, err := r.readRaw()
+	if err == io.EOF && r.d.SkipLines > 0 {
+		return &InputError{File: r.name, Msg: fmt.Sprintf("the file has no header: it holds only blank lines after the %s that csv.skip_lines skips", rdPlural(r.d.SkipLines, "line")),
+			Fix: rdSkipLinesHint}
+	}
 	if err == io.EOF && r.d.Sep {
 		return &InputError{File: r.name, Msg: "the file has no header: it holds only its sep= line and blank lines", Fix: "the line after sep= must be the header, naming the columns"}
 	}
@@ -316,10 +470,13 @@ func (r *Reader) readHeader() error {
 		}
 		names[i] = strings.TrimSpace(s)
 	}
-	if e := rdUnnamedColumn(names); e != nil {
+	named, e := rdUnnamedColumn(names)
+	if e != nil {
 		e.File, e.Line = r.name, raw.line
 		return e
 	}
+	r.d.Unnamed = len(names) - named
+	names = names[:named]
 	seen := make(map[string]int, len(names)) // columnKey: sameColumnName in one pass
 	for i, n := range names {
 		k := columnKey(n)
@@ -333,27 +490,22 @@ func (r *Reader) readHeader() error {
 	return nil
 }
 
-// rdUnnamedColumn reports the first header name that is empty. Empty names at the end of the header
-// are what a spreadsheet exports when cells right of the data were once used or formatted: the message
-// says so, and how to be rid of them.
-func rdUnnamedColumn(names []string) *InputError {
-	i := slices.Index(names, "")
-	if i < 0 {
-		return nil
+// rdUnnamedColumn returns how many of the header's names come before the empty ones at its end, and an
+// error for an empty name before another: only the columns at the end may have none. Those are what a
+// spreadsheet exports when cells right of the data were once used or formatted, and are ignored.
+func rdUnnamedColumn(names []string) (int, *InputError) {
+	named := len(names)
+	for named > 0 && names[named-1] == "" {
+		named--
 	}
-	last := len(names)
-	for last > 0 && names[last-1] == "" {
-		last--
+	if named == 0 {
+		return 0, &InputError{Msg: "column 1 has no name, nor has any other: the header names no column", Fix: "the first line must be the header, naming the columns"}
 	}
-	const fix = "trailing empty columns come from a spreadsheet export (cells right of the data once used or formatted): " +
-		"delete those columns in the spreadsheet and save it as CSV again, or give them names in the header"
-	switch {
-	case i == last && i > 0 && len(names)-i == 1:
-		return &InputError{Msg: fmt.Sprintf("column %d, the last, has no name: the header ends in an empty column", i+1), Fix: fix}
-	case i == last && i > 0:
-		return &InputError{Msg: fmt.Sprintf("columns %d to %d, the last %d, have no name: the header ends in empty columns", i+1, len(names), len(names)-i), Fix: fix}
+	if i := slices.Index(names[:named], ""); i >= 0 {
+		return 0, &InputError{Msg: fmt.Sprintf("column %d has no name", i+1),
+			Fix: "name every column in the header (only columns at its end may have no name, as a spreadsheet leaves them: those are ignored)"}
 	}
-	return &InputError{Msg: fmt.Sprintf("column %d has no name", i+1), Fix: "name every column in the header"}
+	return named, nil
 }
 
 // Header returns the column names: decoded, trimmed of surrounding spaces.
@@ -368,7 +520,7 @@ func (r *Reader) Next() (*Record, error) {
 	if r.err != nil {
 		return nil, r.err
 	}
-	raw, err := r.readRaw()
+	raw, err := r.readRow(true)
 	if err != nil {
 		r.err = err
 		return nil, err
@@ -380,6 +532,9 @@ func (r *Reader) Next() (*Record, error) {
 	r.row++
 	fields, bad := r.decodeFields(raw.fields)
 	rec.Fields = fields
+	if raw.problem == nil {
+		r.dropUnnamed(rec)
+	}
 	switch {
 	case raw.problem != nil:
 		raw.problem.Row = rec.Row
@@ -392,14 +547,83 @@ func (r *Reader) Next() (*Record, error) {
 			p.Column, p.Name = len(fields), r.header[len(fields)-1]
 		}
 		rec.Err = p
-	case len(fields) != len(r.header):
-		rec.Err = &RecordError{Row: rec.Row, Line: rec.Line, Kind: ErrFieldCount,
-			Reason: fmt.Sprintf("%s, header has %d", rdPlural(len(fields), "field"), len(r.header))}
+	case len(rec.Fields) != len(r.header):
+		rec.Err = r.widthProblem(rec)
 	case bad > 0:
 		rec.Err = &RecordError{Row: rec.Row, Line: rec.Line, Column: bad, Name: r.header[bad-1], Kind: ErrEncoding,
 			Reason: rdEncodingReason(r.enc, r.d.BOM)}
 	}
 	return rec, nil
+}
+
+// dropUnnamed drops a record's values under the header's unnamed columns at its end, from Fields and
+// Raw, when they are all empty (or white space): they are no data, and a row of a spreadsheet export has
+// them. A record that ends before those columns, or goes past them, keeps its values: its number of
+// fields is wrong.
+func (r *Reader) dropUnnamed(rec *Record) {
+	named := len(r.header)
+	if n := len(rec.Fields); n <= named || n > named+r.d.Unnamed {
+		return
+	}
+	for _, v := range rec.Fields[named:] {
+		if !rdBlank(v) {
+			return
+		}
+	}
+	rec.Fields, rec.Raw = rec.Fields[:named], rec.Raw[:named]
+}
+
+// rdNoValues reports whether every value is empty or white space.
+func rdNoValues(fields []string) bool {
+	for _, v := range fields {
+		if !rdBlank(v) {
+			return false
+		}
+	}
+	return true
+}
+
+// rdBlank reports whether a value is empty or white space.
+func rdBlank(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if !rdSpace(v[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// widthProblem says why a record whose number of values is not the header's is rejected: a value under
+// an unnamed column (which would not be sent, and would be lost), or another number of fields.
+func (r *Reader) widthProblem(rec *Record) *RecordError {
+	named, n := len(r.header), len(rec.Fields)
+	p := &RecordError{Row: rec.Row, Line: rec.Line, Kind: ErrFieldCount}
+	if r.d.Unnamed == 0 {
+		p.Reason = fmt.Sprintf("%s, header has %d", rdPlural(n, "field"), named)
+		return p
+	}
+	if n <= named+r.d.Unnamed {
+		for i := named; i < n; i++ {
+			if !rdBlank(rec.Fields[i]) {
+				p.Column, p.Kind = i+1, ErrUnnamedValue
+				p.Reason = fmt.Sprintf("a value in a column the header does not name (%s): name the column in the header, or move the value to the column it belongs to",
+					r.unnamedColumns())
+				return p
+			}
+		}
+	}
+	p.Reason = fmt.Sprintf("%s, header has %d named columns and %d without a name after them", rdPlural(n, "field"), named, r.d.Unnamed)
+	return p
+}
+
+// unnamedColumns describes the header's unnamed columns: "column 4 has no name and is ignored",
+// "columns 4 to 5 have no name and are ignored".
+func (r *Reader) unnamedColumns() string {
+	span := rdColumnSpan(len(r.header)+1, r.d.Unnamed)
+	if r.d.Unnamed == 1 {
+		return span + " has no name and is ignored"
+	}
+	return span + " have no name and are ignored"
 }
 
 // truncatedUTF16 reports whether a record of a UTF-16 file holds the byte the decoder puts for a lone
@@ -502,6 +726,7 @@ func (r *Reader) SeekRecord(pos int64, nextRow int) error {
 		return err
 	}
 	r.pos, r.row, r.err = pos, nextRow, nil
+	r.ahead, r.head, r.footer, r.ended = nil, 0, nil, false
 	return nil
 }
 
@@ -625,6 +850,9 @@ type rdRaw struct {
 	line     int
 	off, end int64
 	problem  *RecordError // a problem found while parsing (quoting, length)
+	nfields  int          // len(fields), kept when fields is not (a record read ahead while counting)
+	nvalues  int          // how many of them are not empty or white space
+	match    bool         // csv.footer matches its text
 	// A record too long to keep: no fields, and where its text is in the file (without its line break).
 	long             bool
 	textFrom, textTo int64
@@ -687,14 +915,7 @@ func (r *Reader) noData(fields []string, end int64) (bool, error) {
 	if len(fields) == 1 && fields[0] == "\x1a" {
 		return r.atEnd(end)
 	}
-	for _, f := range fields {
-		for i := 0; i < len(f); i++ {
-			if !rdSpace(f[i]) {
-				return false, nil
-			}
-		}
-	}
-	return true, nil
+	return rdNoValues(fields), nil
 }
 
 // atEnd reports whether file offset end is the end of the file, leaving the file where it was.

@@ -34,6 +34,9 @@ var (
 	ErrEncoding      = errors.New("bytes not valid in the file's encoding")
 	ErrQuote         = errors.New("malformed quoting")
 	ErrRecordTooLong = errors.New("record too long")
+	// ErrUnnamedValue is a value under one of the columns at the end of the header that have no name,
+	// which the reader ignores: the value would be lost.
+	ErrUnnamedValue = errors.New("a value in a column without a name")
 )
 
 // RecordError is a record's own problem: it cannot be read cleanly, so its row is rejected and reading
@@ -44,7 +47,7 @@ type RecordError struct {
 	Line   int    // the line it starts on
 	Column int    // 1-based column the problem is in; 0 when it concerns the whole record
 	Name   string // the header's name for Column, when the header has that column
-	Kind   error  // ErrFieldCount, ErrEncoding, ErrQuote or ErrRecordTooLong
+	Kind   error  // ErrFieldCount, ErrUnnamedValue, ErrEncoding, ErrQuote or ErrRecordTooLong
 	Reason string // what is wrong, short, e.g. "9 fields, header has 8"
 }
 

@@ -157,6 +157,54 @@ func rdFixtures() []rdFixture {
 		{name: "excel-sep-bom-comma.csv", data: []byte("\uFEFFSEP=,\nid,name\n1,Ada;Obi\n")},
 		{name: "excel-sep-utf16le.csv", data: rdToUTF16(crlf("sep=\t\nid\tname\n1\tAdébáyọ̀\n"), false, true)},
 		{name: "nul-in-values.csv", data: []byte("id,name\n1,Ada\x00\x00\x00\n2,\x00\n")},
+		// Columns without a name at the end of the header, as a spreadsheet leaves them: ignored, and
+		// their values too when empty; a value in one is its row's problem.
+		{name: "header-trailing-empty.csv", data: []byte("id;name;;;\r\n1;Ada;;;\r\n")},
+		{name: "header-trailing-empty-lf.csv", data: []byte("id,name,\n1,Ada,\n2,Bola\n")},
+		{name: "unnamed-columns.csv", data: []byte(crlf(
+			"Customer Id;Name; ;\n" +
+				"1;Ada;;\n" +
+				"2;Bola\n" +
+				"3;Chidi;;x\n" +
+				"4;Dayo;; \n" +
+				"5;Emeka;;;\n" +
+				"6;\"Femi\";\"\";\n" +
+				"7;Gbenga;\"a\nb\";\n" +
+				"8\n"))},
+		{name: "unnamed-columns-utf16be.csv", data: rdToUTF16("id\tname\t\t\n1\tỌla\t\t\n2\tỌla\tx\t\n", true, true)},
+		// Title lines above the header (csv.skip_lines) and a footer below the data (csv.skip_footer,
+		// csv.footer): not rows; the lines keep their numbers in the file.
+		{name: "title-footer.csv", opts: CSVOptions{SkipLines: 2, SkipFooter: 1}, data: []byte(crlf(
+			"Customer export\n" +
+				"Lagos branch, \"Q1\n" + // a quote never closed: the title is lines, not records
+				"id,name,city\n" +
+				"1,Ada,Lagos\n" +
+				"2,\"Bola\nAde\",Abuja\n" +
+				"\n" +
+				"3,Chidi,Enugu\n" +
+				",,\n" +
+				"Total records: 3\n" +
+				"\n"))},
+		{name: "title-footer-utf16le.csv", opts: CSVOptions{SkipLines: 1, SkipFooter: 2}, data: rdToUTF16(crlf(
+			"sep=;\n"+
+				"Liste des clients – été\n"+
+				"id;name\n"+
+				"1;Adébáyọ̀\n"+
+				"2;\"Ngozi\nOkonjo\"\n"+
+				";\n"+
+				"Total;2\n"+
+				"End of report"), false, true)},
+		{name: "title-1252.csv", opts: CSVOptions{SkipLines: 1}, data: rdTo1252("Liste des clients – été; 2026\n\nid;nom\n1;Zoë\n2;Chloé\n")},
+		{name: "footer-pattern.csv", opts: CSVOptions{Footer: "^(Total|Count)"}, data: []byte(
+			"id,name\n" +
+				"1,Ada\n" +
+				"Total,not the end\n" +
+				"2,Bola\n" +
+				"Count: 2\n" +
+				"\n" +
+				"Total: 2")},
+		{name: "footer-broken-quote.csv", opts: CSVOptions{SkipFooter: 1}, data: []byte("id,name\n1,Ada\n\"Total\" rows: 1\n")},
+		{name: "footer-takes-every-record.csv", opts: CSVOptions{SkipFooter: 3}, data: []byte("id,name\n1,Ada\n2,Bola\n")},
 		{name: "excel-sep-single-column.csv", data: []byte("sep=;\nemail\nada@example.com\nbola@example.com\n")},
 		{name: "excel-sep-lookalike.csv", data: []byte("sep=;x,name\n1,Ada\n")},
 		// Problems with the file as a whole.
@@ -164,8 +212,7 @@ func rdFixtures() []rdFixture {
 		{name: "bom-only.csv", data: []byte("\uFEFF")},
 		{name: "blank-only.csv", data: []byte("\n\r\n\n")},
 		{name: "header-duplicate.csv", data: []byte("id,Email,name, email \n1,a,b,c\n")},
-		{name: "header-empty-name.csv", data: []byte("id,name,\n1,Ada,\n")},
-		{name: "header-trailing-empty.csv", data: []byte("id;name;;;\r\n1;Ada;;;\r\n")},
+		{name: "header-empty-name.csv", data: []byte("id,,name\n1,Ada,Obi\n")},
 		{name: "excel-sep-conflict.csv", opts: CSVOptions{Delimiter: "|"}, data: []byte("sep=;\nid;name\n")},
 		{name: "xlsx.csv", data: []byte("PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00b\xee\x9dh^\x01\x00\x00\x90\x04\x00\x00\x13\x00[Content_Types].xml")},
 		{name: "nul-bytes.csv", data: []byte("id\x00,\x00name\x00\n1,Ada\n")},

@@ -18,12 +18,22 @@ var (
 	rdFuzzEncodings  = []string{"auto", "utf-8", "windows-1252", "iso-8859-1", "utf-16le", "utf-16be", "utf-16"}
 )
 
+// rdFuzzFramings are the framings (csv.skip_lines, skip_footer, footer) the fuzz targets choose among:
+// none for a delimiter choice below 128 (every corpus file before the framing options existed), else
+// rdFuzzFramings[1+(delim-128)/5%(len-1)].
+var rdFuzzFramings = []CSVOptions{{}, {SkipLines: 1}, {SkipFooter: 1}, {SkipLines: 2, SkipFooter: 1}, {SkipLines: 1, SkipFooter: 2},
+	{Footer: "^(Total|Count)"}, {SkipFooter: 3}, {SkipLines: 3, Footer: `(?i)^\W*end\b`}}
+
 // rdFuzzSetup turns the fuzzed choices into options and a record limit (a small one reaches the
 // too-long paths with small inputs).
 func rdFuzzSetup(delim, enc uint8, small bool) (CSVOptions, int64) {
 	opts := CSVOptions{
 		Delimiter: rdFuzzDelimiters[int(delim)%len(rdFuzzDelimiters)],
 		Encoding:  rdFuzzEncodings[int(enc)%len(rdFuzzEncodings)],
+	}
+	if delim >= 128 {
+		fr := rdFuzzFramings[1+int(delim-128)/len(rdFuzzDelimiters)%(len(rdFuzzFramings)-1)]
+		opts.SkipLines, opts.SkipFooter, opts.Footer = fr.SkipLines, fr.SkipFooter, fr.Footer
 	}
 	if small {
 		return opts, 40
@@ -43,6 +53,17 @@ func rdFuzzSeeds(f *testing.F, add func(data []byte, delim, enc uint8, small boo
 	}
 	for _, fx := range rdFixtures() {
 		d, e := index(rdFuzzDelimiters, fx.opts.Delimiter), index(rdFuzzEncodings, fx.opts.Encoding)
+		for i, fr := range rdFuzzFramings[1:] {
+			if fr.SkipLines == fx.opts.SkipLines && fr.SkipFooter == fx.opts.SkipFooter && fr.Footer == fx.opts.Footer {
+				d += 128 + uint8(i*len(rdFuzzDelimiters))
+			}
+		}
+		if fx.opts.SkipLines+fx.opts.SkipFooter > 0 || fx.opts.Footer != "" {
+			// Each fixture's framing is one the fuzz targets choose among.
+			if d < 128 {
+				f.Fatalf("fixture %s: its framing is not in rdFuzzFramings", fx.name)
+			}
+		}
 		add(fx.data, d, e, false)
 		add(fx.data, d, e, true)
 	}
@@ -147,13 +168,13 @@ func FuzzRejectsRoundTrip(f *testing.F) {
 		reason = strings.ToValidUTF8(reason, "\uFFFD")
 		d := r.Dialect()
 		same := func(*Record) string { return reason }
-		out := rdWriteRejects(t, d, r.Header(), recs, same)
-		readBack := CSVOptions{Delimiter: string(d.Delimiter), Encoding: d.Encoding}
+		out := rdWriteInputRejects(t, r, recs, same)
+		readBack := CSVOptions{Delimiter: string(d.Delimiter), Encoding: d.Encoding, SkipLines: d.SkipLines, SkipFooter: d.SkipFooter, Footer: d.Footer}
 		rdCheckRejects(t, r, recs, out, readBack, limit, same)
 
 		r2, recs2, err := rdReadAll(t, out, readBack, 0)
 		require.NoError(t, err)
-		again := rdWriteRejects(t, r2.Dialect(), r2.Header(), recs2, same)
+		again := rdWriteInputRejects(t, r2, recs2, same)
 		rdCheckRejects(t, r2, recs2, again, readBack, 0, same)
 		if !slices.ContainsFunc(recs, rdUnreadable) && r.enc.asciiCompatible() {
 			require.Equal(t, string(out), string(again), "a rejects file fed back gives itself")

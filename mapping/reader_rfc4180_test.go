@@ -159,6 +159,13 @@ func rdCheckRFC4180(t testing.TB, r *Reader, data []byte, recs []*Record) {
 			rows = append(rows, o)
 		}
 	}
+	if nf := len(r.footer); nf > 0 { // the footer: the last records, which are not rows
+		require.GreaterOrEqual(t, len(rows), nf, "the footer's records are records")
+		for i, f := range r.footer {
+			require.Equal(t, rows[len(rows)-nf+i].end, f.end, "footer record %d ends where its record ends", i+1)
+		}
+		rows = rows[:len(rows)-nf]
+	}
 	require.Len(t, recs, len(rows), "rows: one for each record that holds data, read as RFC 4180 delimits records")
 	for i, rec := range recs {
 		require.Equal(t, rows[i].end, rec.End, "row %d ends where its record ends", rec.Row)
@@ -301,6 +308,11 @@ func TestReaderRowsMatchPython(t *testing.T) {
 		BOM       int64  `json:"bom"`
 		Sep       bool   `json:"sep"`
 		Delimiter string `json:"delimiter"`
+		// The framing (csv.skip_lines, skip_footer, footer), which the script applies as pandas does
+		// (skiprows, skipfooter) and the footer pattern by Python's re.
+		SkipLines  int    `json:"skip_lines"`
+		SkipFooter int    `json:"skip_footer"`
+		Footer     string `json:"footer"`
 	}
 	golden := filepath.Join(rdTestdata, "python-csv.golden")
 	render := func(name string, data []byte, a answer) string {
@@ -341,7 +353,8 @@ func TestReaderRowsMatchPython(t *testing.T) {
 		ours[c.name] = counts[0]
 		data[c.name] = c.data
 		d := r.Dialect()
-		reqs = append(reqs, request{Name: c.name, Data: c.data, Encoding: rdPythonCodec(d.Encoding), BOM: r.bomLen, Sep: d.Sep, Delimiter: string(d.Delimiter)})
+		reqs = append(reqs, request{Name: c.name, Data: c.data, Encoding: rdPythonCodec(d.Encoding), BOM: r.bomLen, Sep: d.Sep, Delimiter: string(d.Delimiter),
+			SkipLines: d.SkipLines, SkipFooter: d.SkipFooter, Footer: d.Footer})
 	}
 
 	var live strings.Builder

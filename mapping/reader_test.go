@@ -62,6 +62,18 @@ func rdRender(r *Reader, recs []*Record, err error) string {
 	if d.Sep {
 		b.WriteString(", sep= line") // only where there is one, so that the other golden files stay as they were
 	}
+	if d.Unnamed > 0 {
+		fmt.Fprintf(&b, ", %d unnamed columns ignored", d.Unnamed)
+	}
+	if d.SkipLines > 0 {
+		fmt.Fprintf(&b, ", skip_lines %d", d.SkipLines)
+	}
+	if d.SkipFooter > 0 {
+		fmt.Fprintf(&b, ", skip_footer %d", d.SkipFooter)
+	}
+	if d.Footer != "" {
+		fmt.Fprintf(&b, ", footer %q", d.Footer)
+	}
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "header: %q\n", r.Header())
 	for _, rec := range recs {
@@ -72,6 +84,9 @@ func rdRender(r *Reader, recs []*Record, err error) string {
 		if rec.Err != nil {
 			fmt.Fprintf(&b, "\terror: %v\n", rec.Err)
 		}
+	}
+	for _, f := range r.Footer() {
+		fmt.Fprintf(&b, "footer: line %d, %d fields, %d values\n", f.Line, f.Fields, f.Values)
 	}
 	if err != nil {
 		fmt.Fprintf(&b, "read error: %v\n", err)
@@ -483,13 +498,24 @@ func TestReaderInputErrors(t *testing.T) {
 		{name: "duplicate name by Unicode case folding", data: "Straße,STRASSE,straſse\n", line: 1,
 			msg: `duplicate column name "straſse" (columns 2 and 3)`, hint: "ignoring case"}, // ß is no simple fold of ss
 		{name: "empty name", data: "a,,b\n", line: 1, msg: "column 2 has no name"},
-		{name: "trailing delimiter", data: "a;b;\n", line: 1, msg: "column 3, the last, has no name: the header ends in an empty column", hint: "spreadsheet export"},
-		{name: "trailing empty columns from a spreadsheet", data: "a,b,,\n1,2,,\n", line: 1,
-			msg: "columns 3 to 4, the last 2, have no name: the header ends in empty columns", hint: "trailing empty columns come from a spreadsheet export"},
-		{name: "trailing empty columns with spaces", data: "a,b, ,  \n", line: 1, msg: "columns 3 to 4, the last 2"},
-		{name: "empty name before trailing ones", data: "a,,b,,\n", line: 1, msg: "column 2 has no name"},
-		{name: "every name empty", data: ",,\n1,2,3\n", line: 1, msg: "column 1 has no name"},
-		{name: "Excel's sep= line then trailing empty columns", data: "sep=;\r\na;b;;\r\n", line: 2, msg: "columns 3 to 4"},
+		{name: "empty name before trailing ones", data: "a,,b,,\n", line: 1, msg: "column 2 has no name", hint: "only columns at its end may have no name"},
+		{name: "empty first name", data: " ,a,b\n", line: 1, msg: "column 1 has no name", hint: "name every column"},
+		{name: "every name empty", data: ",,\n1,2,3\n", line: 1, msg: "column 1 has no name, nor has any other: the header names no column"},
+		{name: "Excel's sep= line then an empty name", data: "sep=;\r\na;;b;;\r\n", line: 2, msg: "column 2 has no name"},
+		{name: "skip_lines beyond the file", data: "Report\n", opts: CSVOptions{SkipLines: 3},
+			msg: "csv.skip_lines is 3 but the file has only 1 line", hint: "title lines above the header"},
+		{name: "skip_lines beyond the file, after sep=", data: "sep=;\nReport\n\n", opts: CSVOptions{SkipLines: 3},
+			msg: "csv.skip_lines is 3 but the file has only 2 lines after its sep= line", hint: "after any sep= line"},
+		{name: "skip_lines leaves no header", data: "Report\n\n\n", opts: CSVOptions{SkipLines: 1},
+			msg: "the file has no header: it holds only blank lines after the 1 line that csv.skip_lines skips", hint: "title lines"},
+		{name: "skip_lines counts UTF-16 lines", data: string(rdToUTF16("Report\r\n", false, true)), opts: CSVOptions{SkipLines: 2},
+			msg: "csv.skip_lines is 2 but the file has only 1 line"},
+		{name: "NUL in the header after title lines", data: "Report\nDate: today\nid,n\x00\n", opts: CSVOptions{SkipLines: 2}, line: 3, msg: "NUL bytes"},
+		{name: "skip_lines negative", data: "a\n", opts: CSVOptions{SkipLines: -1}, msg: "csv.skip_lines is -1: it must be from 0 to 1000"},
+		{name: "skip_footer too large", data: "a\n", opts: CSVOptions{SkipFooter: 101}, msg: "csv.skip_footer is 101: it must be from 0 to 100", hint: "at most 100"},
+		{name: "footer not RE2", data: "a\n", opts: CSVOptions{Footer: "^Total(?=:)"}, msg: "csv.footer is not a valid pattern", hint: "RE2"},
+		{name: "footer matches everything", data: "a\n", opts: CSVOptions{Footer: ".*"}, msg: `csv.footer ".*" matches an empty line`, hint: "RE2"},
+		{name: "skip_footer and footer", data: "a\n", opts: CSVOptions{SkipFooter: 1, Footer: "^Total"}, msg: "csv.skip_footer and csv.footer are both given", hint: "give one of them"},
 		{name: "sep= line names an unsupported delimiter", data: "sep=:\na:b\n", line: 1, msg: `names the delimiter ':' (sep=:), which is not supported`, hint: "sep= line"},
 		{name: "sep= line contradicts csv.delimiter", data: "sep=;\na;b\n", opts: CSVOptions{Delimiter: ","}, line: 1,
 			msg: `the file's first line says the delimiter is ';' (sep=;) but csv.delimiter is ','`, hint: `set csv.delimiter to auto or ';'`},

@@ -21,6 +21,13 @@ import (
 // that a spreadsheet does not run it as a formula; in a single-byte encoding, a character of it the
 // encoding lacks becomes '?'. Values are never changed.
 //
+// The input's columns without a name at the end of its header are not written, nor a record's empty
+// values under them (the reader drops those): the header ends in the error column, so that the file
+// fed back has no empty name before a named one. A record with a value under one of them keeps it, as
+// a record with another number of fields does (below). With WithInput, the input's title lines
+// (csv.skip_lines) are copied above the header and its footer (csv.skip_footer, csv.footer) after the
+// rows, so that the file fed back with the same mapping reads as the input did.
+//
 // # The error column
 //
 // The error column is named "error", or "error_2", "error_3"… when the header already has that name.
@@ -56,7 +63,8 @@ type RejectsWriter struct {
 	w       *bufio.Writer
 	d       Dialect
 	enc     rdEncoding
-	replace bool // the input's last column is a rejects file's error column: replace it
+	replace bool    // the input's last column is a rejects file's error column: replace it
+	input   *Reader // WithInput's: the input, whose title lines and footer the file copies
 	line    []byte
 	u16     []byte
 	err     error
@@ -67,6 +75,7 @@ type RejectsOption func(*rejectsOptions)
 
 type rejectsOptions struct {
 	mapper *Mapper
+	input  *Reader
 }
 
 // WithMapper gives NewRejectsWriter the mapping bound to the input's header, so that a last column that
@@ -75,8 +84,19 @@ func WithMapper(mp *Mapper) RejectsOption {
 	return func(o *rejectsOptions) { o.mapper = mp }
 }
 
-// NewRejectsWriter writes the header (and the byte-order mark and sep= line) to w, buffered: call
-// Flush at the end.
+// WithInput gives NewRejectsWriter the Reader of the input, so that the rejects file has the input's
+// framing: the title lines that csv.skip_lines skips are copied above the header, and Close copies the
+// footer that csv.skip_footer or csv.footer leaves out below the rows (reading the input to its end
+// through rd if it is not there yet). Fed back with the same mapping, the rejects file then has its
+// header where the mapping expects it, and no rejected row is taken for the footer. The lines are
+// copied byte for byte, as the input has them; rd must stay open until Close, and must read the input
+// in the writer's encoding and delimiter.
+func WithInput(rd *Reader) RejectsOption {
+	return func(o *rejectsOptions) { o.input = rd }
+}
+
+// NewRejectsWriter writes the header (and the byte-order mark, sep= line and, with WithInput, title
+// lines) to w, buffered: call Close (or Flush) at the end.
 func NewRejectsWriter(w io.Writer, d Dialect, header []string, opts ...RejectsOption) (*RejectsWriter, error) {
 	enc, auto, ok := rdParseEncoding(d.Encoding)
 	if !ok || auto || enc == rdEncodingAny {
@@ -89,7 +109,7 @@ func NewRejectsWriter(w io.Writer, d Dialect, header []string, opts ...RejectsOp
 	for _, opt := range opts {
 		opt(&o)
 	}
-	rw := &RejectsWriter{w: bufio.NewWriterSize(w, rdBufSize), d: d, enc: enc}
+	rw := &RejectsWriter{w: bufio.NewWriterSize(w, rdBufSize), d: d, enc: enc, input: o.input}
 	rw.replace = rdIsErrorColumn(header) && (o.mapper == nil || !o.mapper.readsColumn(len(header)-1))
 	if d.BOM {
 		switch enc {
@@ -105,6 +125,11 @@ func NewRejectsWriter(w io.Writer, d Dialect, header []string, opts ...RejectsOp
 		rw.line = append(rw.line[:0], "sep="...)
 		rw.line = utf8.AppendRune(rw.line, d.Delimiter)
 		if err := rw.endLine(); err != nil {
+			return rw, err
+		}
+	}
+	if in := rw.input; in != nil && in.titleTo > in.titleFrom {
+		if err := rw.copyInput(in.titleFrom, in.titleTo, "the title lines"); err != nil {
 			return rw, err
 		}
 	}
@@ -176,17 +201,31 @@ func rdUnreadable(rec *Record) bool {
 // writeFromFile writes a record too long to keep: its bytes copied from the input as they are, then the
 // reason as appendBrokenLine writes it.
 func (w *RejectsWriter) writeFromFile(rec *Record, reason string) error {
-	if d := rec.src.d; d.Delimiter != w.d.Delimiter || d.Encoding != w.d.Encoding {
-		w.err = fmt.Errorf("write rejects: row %d was read as %s with delimiter %q, the rejects file is %s with %q",
-			rec.Row, d.Encoding, d.Delimiter, w.d.Encoding, w.d.Delimiter)
-		return w.err
-	}
-	if err := rec.src.copyText(w.w, rec.textFrom, rec.textTo); err != nil {
-		w.err = fmt.Errorf("write rejects: row %d: %w", rec.Row, err)
-		return w.err
+	if err := w.copyFrom(rec.src, rec.textFrom, rec.textTo, fmt.Sprintf("row %d", rec.Row)); err != nil {
+		return err
 	}
 	w.appendBrokenLine(nil, reason)
 	return w.endLine()
+}
+
+// copyInput copies the bytes [from, to) of the WithInput reader's file: what, for messages.
+func (w *RejectsWriter) copyInput(from, to int64, what string) error {
+	return w.copyFrom(w.input, from, to, what)
+}
+
+// copyFrom copies the bytes [from, to) of the file that src reads, as they are; what names them in
+// messages. src must read it in the writer's encoding and delimiter.
+func (w *RejectsWriter) copyFrom(src *Reader, from, to int64, what string) error {
+	if d := src.d; d.Delimiter != w.d.Delimiter || d.Encoding != w.d.Encoding {
+		w.err = fmt.Errorf("write rejects: %s was read as %s with delimiter %q, the rejects file is %s with %q",
+			what, d.Encoding, d.Delimiter, w.d.Encoding, w.d.Delimiter)
+		return w.err
+	}
+	if err := src.copyText(w.w, from, to); err != nil {
+		w.err = fmt.Errorf("write rejects: %s: %w", what, err)
+		return w.err
+	}
+	return nil
 }
 
 // appendBrokenLine writes the text of a record that cannot be read — its Raw values are the text split
@@ -215,6 +254,31 @@ func (w *RejectsWriter) appendBrokenLine(raw []string, reason string) {
 		w.line = append(w.line, c)
 	}
 	w.line = append(w.line, '"')
+}
+
+// Close ends the file: with WithInput, it copies the input's footer after the rows, reading the input
+// to its end if the reader is not there yet; then it flushes. The writer is done after it.
+func (w *RejectsWriter) Close() error {
+	if w.err != nil {
+		return w.err
+	}
+	if in := w.input; in != nil {
+		from, to, err := in.footerSpan()
+		if err != nil {
+			w.err = fmt.Errorf("write rejects: the input's footer: %w", err)
+			return w.err
+		}
+		if to > from {
+			if err := w.copyInput(from, to, "the footer"); err != nil {
+				return err
+			}
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	w.err = errors.New("write rejects: the writer is closed")
+	return nil
 }
 
 // Flush writes what is buffered to the underlying writer.
