@@ -248,7 +248,9 @@ func FuzzReset(f *testing.F) {
 			t.Fatal(err)
 		}
 		err := Reset(dir)
-		if len(data) > 0 && !bytes.HasPrefix(data, []byte(magic[:min(len(data), len(magic))])) {
+		notJournal := len(data) > 0 && !bytes.HasPrefix(data, []byte(magic[:min(len(data), len(magic))]))
+		lost, _, _ := startDamage(bytes.NewReader(data), int64(len(data)))
+		if notJournal && !lost {
 			var de *DirError
 			if !errors.As(err, &de) {
 				t.Fatalf("Reset of a file that is not a journal: %v", err)
@@ -257,6 +259,12 @@ func FuzzReset(f *testing.F) {
 		}
 		if err != nil {
 			t.Fatalf("Reset: %v", err)
+		}
+		if notJournal { // a journal whose start was destroyed: kept aside, byte for byte
+			kept, err := os.ReadFile(filepath.Join(dir, DamagedFile))
+			if err != nil || !bytes.Equal(kept, data) {
+				t.Fatalf("a journal damaged at its start was not kept as %s: %v", DamagedFile, err)
+			}
 		}
 		if _, err := os.Stat(journalPath(dir)); !errors.Is(err, fs.ErrNotExist) {
 			t.Fatalf("the journal is still there: %v", err)

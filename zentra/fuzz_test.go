@@ -120,4 +120,4 @@ func abs(n int) int {
 }
 
 // errorFormat is the package's error format: the answer's status, or the client's code, first.
-var errorFormat = regexp.MustCompile(`^([1-9][0-9]{2}|[a-z][a-z0-9_]*)(: | \(|;|$| [a-z])`)
+var errorFormat = regexp.MustCompile(`^([1-9][0-9]{2}($|[ :;(])|[a-z][a-z0-9_]*($|[:;( ]))`)
