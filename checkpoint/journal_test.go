@@ -280,7 +280,7 @@ func TestReserveCoversTheRowsItNames(t *testing.T) {
 	assert.Equal(t, uint64(1), j.durable, "durable when Reserve returns")
 	j.mu.Unlock()
 	require.NoError(t, j.Start(41, rowOffset(41), rowOffset(42))) // beyond the reservation: its own record
-	require.NoError(t, j.Reserve(30))                              // a clean stop: exactly what was handed out
+	require.NoError(t, j.Reserve(30))                             // a clean stop: exactly what was handed out
 	require.NoError(t, j.Close())
 
 	_, st = openT(t, dir, Options{}, defaultTuning)
