@@ -87,11 +87,13 @@
 // it failed and the run asks for RetryFailed). What was queued but not yet durable is lost, and those rows
 // are sent again with the same Idempotency-Key, so the API answers with the customer it already created.
 // A row with an in-flight record and no outcome after it is not done, whatever it said before: its request
-// may have reached the API. Start returns once its record is durable (its commit is hurried and shared
-// with the rows starting meanwhile), so every row whose request may have reached the API is known to the
-// journal: a lost in-flight record could otherwise leave an old failed outcome standing for a row whose
-// new request reached the API, and State.Sent, which tells a replayed answer to this job's own request
-// from one to another job's, could not be trusted.
+// may have reached the API. Start does not wait for its record to be durable, except for a row that
+// already had an outcome (a RetryFailed re-send): a lost in-flight record then could leave an old failed
+// outcome standing for a row whose new request reached the API. Instead, a run reserves the rows before it
+// hands them out (Reserve: durable, one record for many rows) and narrows the reservation to what it
+// handed out when it stops cleanly, so every row whose request may have reached the API is known to the
+// journal: State.Sent counts a row without an outcome within the latest reservation as perhaps sent, which
+// tells an answer the API replays to this job's own request from one to another job's.
 //
 // # Journal format, version 1
 //
@@ -118,6 +120,10 @@
 //	              4 rejected, 5 conflict), string external reference, uvarint HTTP status (0: never sent),
 //	              uvarint attempts, string customer id, string error (at most 8 KiB)
 //	'F' finish    uvarint total rows, varint exit code
+//	'R' reserve   uvarint row: the rows up to it may have been sent; the latest reservation counts
+//
+// A reservation was added to version 1 without changing its number: a reader that does not know it takes
+// it for a damaged record and skips it, which loses no outcome.
 //
 // A record is valid when its marker, length and checksum are right, its type is known and its payload
 // decodes exactly (row numbers 1 to 2³¹-1, nothing left over). Because the checksum starts from the salt,

@@ -141,16 +141,33 @@ func (j *Journal) Durable() Durable {
 	return d
 }
 
-// Start records that a row is about to be sent, before the request goes out, and returns once the record
-// is durable (the commit is hurried, and shared by the rows that start meanwhile). So the journal knows
-// every row whose request may have reached the API: a crash cannot leave an old outcome standing for a
-// row re-sent under RetryFailed, and an answer the API replays to a row of this job is told from one it
-// replays to another job's request (State.Sent).
+// Start records that a row is about to be sent, before the request goes out. It is durable at the next
+// group commit and does not wait for it, except for a row that already had an outcome when the journal
+// was opened (a re-send under RetryFailed): then Start returns once the record is durable, so that a crash
+// cannot leave the old outcome standing for a row whose new request may have reached the API. The rows a
+// crash could leave sent without a durable record are covered by a reservation instead (Reserve).
 func (j *Journal) Start(row int, offset, end int64) error {
 	if row < 1 || row > MaxRow {
 		return fmt.Errorf("checkpoint: row %d out of range", row)
 	}
 	seq, err := j.append(func(b []byte) []byte { return appendStartRecord(b, j.salt, row, offset, end) }, nil)
+	if err != nil || !j.prior.hasOutcome(row) {
+		return err
+	}
+	return j.waitDurable(seq)
+}
+
+// Reserve records that the rows up to row, and none after it, may be sent from now on, and returns once
+// the record is durable. A run reserves ahead of the rows it hands out (one fsync for many rows, instead of
+// one for each row's in-flight record) and, when it stops cleanly, reserves exactly what it handed out:
+// after a crash, State.Sent counts every row up to the latest reservation as perhaps sent, so that an
+// answer the API replays for it is known for this job's own. row must not be below State.Reserved at
+// Open: the latest reservation is the one that counts.
+func (j *Journal) Reserve(row int) error {
+	if row < 1 || row > MaxRow {
+		return fmt.Errorf("checkpoint: row %d out of range", row)
+	}
+	seq, err := j.append(func(b []byte) []byte { return appendReserveRecord(b, j.salt, row) }, nil)
 	if err != nil {
 		return err
 	}

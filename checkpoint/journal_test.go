@@ -251,29 +251,62 @@ func TestWriteFailureIsSticky(t *testing.T) {
 	assert.Equal(t, 2, st.ResumeRow, "only what was durable survives")
 }
 
-// TestStartReturnsOnceDurable: every row's in-flight record is durable before its request goes out, a new
-// row's as a re-send's, however long the group commit would wait: that is what lets State.Sent tell this
-// job's own requests from another job's after a crash.
-func TestStartReturnsOnceDurable(t *testing.T) {
+func TestStartWaitsForDurabilityOnlyForRowsWithAnOutcome(t *testing.T) {
 	dir := t.TempDir()
 	writeJournal(t, dir, []op{startOp(1), outcomeOp(testOutcome(1, StatusFailed, 0))})
 	j, _ := openT(t, dir, Options{CommitEvery: time.Hour, RetryFailed: true}, defaultTuning)
 
 	require.NoError(t, j.Start(2, rowOffset(2), rowOffset(3)))
 	j.mu.Lock()
-	assert.Equal(t, uint64(1), j.durable, "a new row's Start returns once durable")
+	assert.Equal(t, uint64(0), j.durable, "a new row's Start does not wait")
 	j.mu.Unlock()
 
 	require.NoError(t, j.Start(1, rowOffset(1), rowOffset(2)))
 	j.mu.Lock()
 	assert.Equal(t, uint64(2), j.durable, "a re-send's Start returns once durable")
 	j.mu.Unlock()
+}
+
+// TestReserveCoversTheRowsItNames: a reservation is durable when Reserve returns, however long the group
+// commit would wait, and after it State.Sent counts the rows up to it, without an outcome, as perhaps
+// sent by this job; the latest reservation counts, and a rewrite (compaction) keeps it.
+func TestReserveCoversTheRowsItNames(t *testing.T) {
+	dir := t.TempDir()
+	writeJournal(t, dir, []op{startOp(1), outcomeOp(testOutcome(1, StatusFailed, 0)), outcomeOp(testOutcome(2, StatusCreated, 0))})
+	j, st := openT(t, dir, Options{CommitEvery: time.Hour}, defaultTuning)
+	assert.Zero(t, st.Reserved())
+	require.NoError(t, j.Reserve(40))
+	j.mu.Lock()
+	assert.Equal(t, uint64(1), j.durable, "durable when Reserve returns")
+	j.mu.Unlock()
+	require.NoError(t, j.Start(41, rowOffset(41), rowOffset(42))) // beyond the reservation: its own record
+	require.NoError(t, j.Reserve(30))                             // a clean stop: exactly what was handed out
 	require.NoError(t, j.Close())
 
-	_, st := openT(t, dir, Options{RetryFailed: true}, defaultTuning)
-	assert.True(t, st.Sent(1), "failed, then in flight")
-	assert.True(t, st.Sent(2), "in flight")
-	assert.False(t, st.Sent(3), "never started")
+	_, st = openT(t, dir, Options{}, defaultTuning)
+	assert.Equal(t, 30, st.Reserved(), "the latest reservation counts")
+	assert.True(t, st.Sent(1), "failed: it was sent")
+	assert.False(t, st.Sent(2), "created: done, not sent again")
+	assert.True(t, st.Sent(30), "within the reservation")
+	assert.False(t, st.Sent(31), "beyond it, with no record")
+	assert.True(t, st.Sent(41), "in flight")
+
+	j, _ = openT(t, dir, Options{}, defaultTuning)
+	for range 4 { // superseded outcomes enough for Finish to compact
+		for row := 3; row <= 41; row++ {
+			require.NoError(t, j.Record(testOutcome(row, StatusCreated, 0)))
+		}
+	}
+	require.NoError(t, j.Record(testOutcome(1, StatusFailed, 1)))
+	require.NoError(t, j.Sync())
+	records := func() int { j.mu.Lock(); defer j.mu.Unlock(); return j.records }
+	before := records()
+	require.NoError(t, j.Finish(41, 0))
+	assert.Less(t, records(), before, "compacted")
+	require.NoError(t, j.Close())
+	_, st = openT(t, dir, Options{RetryFailed: true}, defaultTuning)
+	assert.Equal(t, 30, st.Reserved(), "compaction keeps the reservation")
+	assert.True(t, st.Sent(1))
 }
 
 func TestRecordRejectsInvalidOutcomes(t *testing.T) {

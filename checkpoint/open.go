@@ -299,6 +299,8 @@ func (r *recovery) apply(fr *frame, off int64) error {
 		if r.opts.SeedRef != nil && len(fr.ref) > 0 {
 			r.opts.SeedRef(string(fr.ref), fr.row, fr.status)
 		}
+	case recReserve:
+		r.st.reserved = fr.row // the latest reservation: every writer keeps it at or above the one before it
 	case recFinish:
 		r.st.TotalRows, r.st.ExitCode = fr.total, fr.exitCode
 		r.finishAt = off

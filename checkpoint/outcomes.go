@@ -17,6 +17,7 @@ type latest struct {
 	salt      salt
 	path      string
 	finish    *frame // the latest finish record (its fields; the payload is not kept)
+	reserved  int    // the latest reservation, 0 if none
 	finishAt  int64
 	outcomeAt int64
 	tune      tuning
@@ -33,6 +34,8 @@ func findLatest(dir, path string, r io.ReaderAt, size int64, s salt, strict bool
 		case recOutcome:
 			l.outcomeAt = off
 			return l.idx.note(fr.row, off, true)
+		case recReserve:
+			l.reserved = fr.row
 		case recFinish:
 			l.finish, l.finishAt = &frame{total: fr.total, exitCode: fr.exitCode}, off
 		}
@@ -221,6 +224,9 @@ func rewrite(path string, f *os.File, size int64, s salt, how rewriteHow, t tuni
 	cw := &countWriter{w: bw}
 	cw.write(appendHeaderRecord(appendPrelude(nil, s), s, b), 0)
 	var scratch []byte
+	if l.reserved > 0 { // the rows it covers keep their "perhaps sent"
+		cw.write(appendReserveRecord(nil, s, l.reserved), 1)
+	}
 	finish := func() {
 		cw.write(appendFinishRecord(scratch[:0], s, l.finish.total, l.finish.exitCode), 1)
 	}

@@ -35,6 +35,7 @@ const (
 	recStart   recType = 'S'
 	recOutcome recType = 'O'
 	recFinish  recType = 'F'
+	recReserve recType = 'R'
 )
 
 // salt is the per-journal random value every checksum starts from. A record is only valid in the journal
@@ -115,6 +116,14 @@ func appendOutcomeRecord(dst []byte, s salt, o *Outcome) []byte {
 	return endRecord(dst, start, s)
 }
 
+// appendReserveRecord writes a reservation: the rows up to row, and none after it, may have been sent
+// without a durable in-flight record of their own.
+func appendReserveRecord(dst []byte, s salt, row int) []byte {
+	dst, start := beginRecord(dst, recReserve)
+	dst = binary.AppendUvarint(dst, uint64(row))
+	return endRecord(dst, start, s)
+}
+
 func appendFinishRecord(dst []byte, s salt, totalRows, exitCode int) []byte {
 	dst, start := beginRecord(dst, recFinish)
 	dst = binary.AppendUvarint(dst, uint64(totalRows))
@@ -128,7 +137,7 @@ type frame struct {
 	payload []byte
 	size    int // bytes of the record in the file, header included
 
-	row             int    // in-flight and outcome records
+	row             int    // in-flight, outcome and reservation records
 	offset, end     int64  // in-flight and outcome records
 	status          Status // outcome
 	ref, id         []byte // outcome: reference and customer id; alias the buffer
@@ -284,6 +293,8 @@ func (f *frame) decode() bool {
 		if !f.status.valid() {
 			return false
 		}
+	case recReserve:
+		f.row = d.row()
 	case recFinish:
 		t, c := d.uvarint(), d.varint()
 		if t > MaxRow || c < -1<<31 || c > 1<<31-1 {

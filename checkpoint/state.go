@@ -62,6 +62,7 @@ type State struct {
 
 	rows        rowTable
 	retryFailed bool
+	reserved    int // the latest reservation (Journal.Reserve): rows up to it may have been sent
 }
 
 // Done reports whether a row needs nothing more: it has an outcome, one that RetryFailed sends again
@@ -78,16 +79,25 @@ func (s *State) done(v uint8) bool {
 	return st != 0 && v&nibInFlight == 0 && (!st.Retried() || !s.retryFailed)
 }
 
-// Sent reports whether an earlier run of the job sent the row's request: the journal says it was in
-// flight (Start is durable before the request goes out), or its outcome was failed or conflict, which
-// only answers (or their absence) give. An answer the API replays to a row this job never sent was
-// another job's.
+// Sent reports whether an earlier run of the job may have sent the row's request: the journal says it was
+// in flight, or its outcome was failed or conflict, which only requests give, or it has no outcome and
+// lies within the latest reservation (Journal.Reserve), within which a run that was killed may have sent
+// rows whose in-flight records never reached the disk. An answer the API replays to a row no run of this
+// job sent was another job's.
 func (s *State) Sent(row int) bool {
 	if row < 1 {
 		return false
 	}
 	v := s.rows.get(row)
-	return v&nibInFlight != 0 || Status(v&nibStatus).Retried()
+	return v&nibInFlight != 0 || Status(v&nibStatus).Retried() || v&nibStatus == 0 && row <= s.reserved
+}
+
+// Reserved is the latest reservation the journal holds (0: none): a run reserves at or above it.
+func (s *State) Reserved() int { return s.reserved }
+
+// hasOutcome reports whether the journal held an outcome for the row when it was opened.
+func (s *State) hasOutcome(row int) bool {
+	return row >= 1 && s.rows.get(row)&nibStatus != 0
 }
 
 // tally fills Counts, InFlight and ResumeRow from the row table.

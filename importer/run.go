@@ -138,13 +138,16 @@ type runner struct {
 	fail   *failFast
 	probs  *problemLog
 
-	counted  chan struct{}                   // closed once the input's rows are counted (the progress total)
-	left     atomic.Int64                    // rows handed to workers that ended without an outcome
-	eof      bool                            // the producer read the whole input
-	changed  *changedError                   // the input changed while the producer read it: the run stops
-	stop     context.CancelFunc              // ends the intake (the producer's way to stop the run)
-	lastRow  int                             // the last row the producer read
-	previous func(ref string) (string, bool) // ids an earlier run recorded, kept across --restart
+	counted chan struct{}      // closed once the input's rows are counted (the progress total)
+	left    atomic.Int64       // rows handed to workers that ended without an outcome
+	eof     bool               // the producer read the whole input
+	changed *changedError      // the input changed while the producer read it: the run stops
+	stop    context.CancelFunc // ends the intake (the producer's way to stop the run)
+	lastRow int                // the last row the producer read
+	// reserved is the journal's reservation this run made (0: none yet), handedOut the last row the
+	// producer handed to the workers (see reserve).
+	reserved, handedOut int
+	previous            func(ref string) (string, bool) // ids an earlier run recorded, kept across --restart
 }
 
 func (r *runner) run(ctx context.Context) (*Summary, error) {
@@ -385,6 +388,9 @@ func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*S
 	if runErr == nil && r.changed != nil {
 		runErr = runChangeError(r.changed)
 	}
+	if err := r.settleReservation(); err != nil && runErr == nil {
+		runErr = journalError(err)
+	}
 	if err := r.j.Sync(); err != nil && runErr == nil {
 		runErr = journalError(err)
 	}
@@ -445,12 +451,53 @@ func (r *runner) produce(intake context.Context, jobs chan<- job) error {
 			}
 			continue
 		}
+		if err := r.reserve(rec.Row); err != nil {
+			return journalError(err)
+		}
 		select {
 		case jobs <- jb:
+			r.handedOut = rec.Row
 		case <-intake.Done():
 			return nil
 		}
 	}
+}
+
+// reserveAhead is how many rows one reservation covers beyond the row that needs it: one fsync for that
+// many rows, and at most that many rows that a run killed there counts as perhaps sent.
+const reserveAhead = 256
+
+// reserve makes sure, before a row is handed to the workers, that the journal's reservation covers it:
+// after a crash, the rows within it that have no outcome are known as perhaps sent by this job, so that
+// the API's replayed answer to one of them is this job's own (created), not another job's (existing).
+func (r *runner) reserve(row int) error {
+	if row <= r.reserved {
+		return nil
+	}
+	upTo := max(row+reserveAhead, r.st.Reserved())
+	if r.o.MaxRows > 0 {
+		upTo = min(upTo, max(r.o.MaxRows, r.st.Reserved()))
+	}
+	if err := r.j.Reserve(upTo); err != nil {
+		return err
+	}
+	r.reserved = upTo
+	return nil
+}
+
+// settleReservation, once no worker sends anything more, narrows this run's reservation to the rows it
+// handed out (never below the one the journal held at open, which a killed run may have left): the rows
+// it reserved ahead and never handed out were not sent.
+func (r *runner) settleReservation() error {
+	exact := max(r.handedOut, r.st.Reserved())
+	if r.reserved == 0 || exact >= r.reserved {
+		return nil
+	}
+	if err := r.j.Reserve(exact); err != nil {
+		return err
+	}
+	r.reserved = exact
+	return nil
 }
 
 // prepare maps a record to a request body, or says why it cannot be sent.
