@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/zentra/zentra-import/checkpoint"
-	"github.com/zentra/zentra-import/mapping"
+	"github.com/zentra/zentra-import/csvfile"
 )
 
 // The job files beside the journal.
@@ -54,12 +54,12 @@ func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 	if err != nil {
 		return err
 	}
-	jw, err := mapping.NewRejectsWriter(rejects, rd.Dialect(), header, mapping.WithMapper(f.src.mapper), mapping.WithInput(rd))
+	jw, err := csvfile.NewRejectsWriter(rejects, rd.Dialect(), header, csvfile.WithData(f.src.mapper.ReadsColumn), csvfile.WithInput(rd))
 	if err != nil {
 		return err
 	}
 	carry := make([]string, len(f.carry.idx))
-	var rec *mapping.Record
+	var rec *csvfile.Record
 	err = j.Outcomes(func(o checkpoint.Outcome) error {
 		for rec == nil || rec.Row < o.Row {
 			next, err := rd.Next()

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/csvfile"
 	"github.com/zentra/zentra-import/mapping"
 	"github.com/zentra/zentra-import/zentra"
 )
@@ -454,7 +455,7 @@ func (r *runner) produce(intake context.Context, jobs chan<- job) error {
 }
 
 // prepare maps a record to a request body, or says why it cannot be sent.
-func (r *runner) prepare(rec *mapping.Record) (job, string) {
+func (r *runner) prepare(rec *csvfile.Record) (job, string) {
 	c := checkRow(r.src.mapper, r.seen, rec)
 	return job{row: rec.Row, offset: rec.Offset, end: rec.End, ref: c.Ref, body: c.Body}, c.problem
 }
@@ -470,7 +471,7 @@ type checked struct {
 // checkRow applies the mapping and the duplicate check to one record, exactly as both `run` and `validate`
 // do. A row that repeats a reference says which row used it first, and whether that row was itself
 // rejected: then neither is sent, and the first must be fixed too.
-func checkRow(mapper *mapping.Mapper, seen *mapping.Seen, rec *mapping.Record) checked {
+func checkRow(mapper *mapping.Mapper, seen *mapping.Seen, rec *csvfile.Record) checked {
 	if rec.Err != nil {
 		return checked{problem: rec.Err.Error()}
 	}

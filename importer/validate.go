@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/csvfile"
 	"github.com/zentra/zentra-import/mapping"
 )
 
@@ -69,13 +70,13 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 		return nil, wrapInput(err, "")
 	}
 	defer abortUnlessCommitted(rejects, &err)
-	jw, err := mapping.NewRejectsWriter(rejects, src.rd.Dialect(), src.rd.Header(), mapping.WithMapper(src.mapper), mapping.WithInput(src.rd))
+	jw, err := csvfile.NewRejectsWriter(rejects, src.rd.Dialect(), src.rd.Header(), csvfile.WithData(src.mapper.ReadsColumn), csvfile.WithInput(src.rd))
 	if err != nil {
 		return nil, err
 	}
 	seen := mapping.NewSeen()
 	rows, bad := 0, 0
-	var cut *mapping.Record // the last row, when the file ends inside it
+	var cut *csvfile.Record // the last row, when the file ends inside it
 	var lossy lossyNames
 	for {
 		if ctx.Err() != nil {

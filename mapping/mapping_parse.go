@@ -14,6 +14,8 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/zentra/zentra-import/csvfile"
 )
 
 var (
@@ -126,7 +128,7 @@ func (p *mappingParser) parse(data []byte) *Mapping {
 	p.anchors = map[string]ast.Node{}
 	ast.Walk(anchorCollector(p.anchors), body)
 
-	m := &Mapping{name: p.file, csv: CSVOptions{Delimiter: "auto", Encoding: "auto"}}
+	m := &Mapping{name: p.file, csv: csvfile.CSVOptions{Delimiter: "auto", Encoding: "auto"}}
 	entries, ok := p.mapEntries(body, "the mapping", `the mapping is a set of keys such as "fields:"`)
 	if !ok {
 		return nil
@@ -409,7 +411,7 @@ func describeNode(n ast.Node) string {
 	return "a " + strings.ToLower(n.Type().String())
 }
 
-func (p *mappingParser) parseCSV(e *ast.MappingValueNode, opts *CSVOptions) {
+func (p *mappingParser) parseCSV(e *ast.MappingValueNode, opts *csvfile.CSVOptions) {
 	entries, ok := p.mapEntries(e.Value, "csv", `write for example csv: {delimiter: auto, encoding: auto}`)
 	if !ok {
 		return
@@ -422,10 +424,10 @@ func (p *mappingParser) parseCSV(e *ast.MappingValueNode, opts *CSVOptions) {
 		}
 		switch key {
 		case "delimiter":
-			if s, ok := p.text(c.Value, "delimiter", rdDelimiterHint); ok {
-				switch d, auto, ok := rdParseDelimiter(s); {
+			if s, ok := p.text(c.Value, "delimiter", csvfile.DelimiterHint); ok {
+				switch d, auto, ok := csvfile.ParseDelimiter(s); {
 				case !ok:
-					p.errAt(c.Value, rdDelimiterHint, "unsupported delimiter %q", s)
+					p.errAt(c.Value, csvfile.DelimiterHint, "unsupported delimiter %q", s)
 				case auto:
 					opts.Delimiter = "auto"
 				default:
@@ -433,11 +435,11 @@ func (p *mappingParser) parseCSV(e *ast.MappingValueNode, opts *CSVOptions) {
 				}
 			}
 		case "encoding":
-			if s, ok := p.text(c.Value, "encoding", rdEncodingHint); ok {
-				switch enc, auto, ok := rdParseEncoding(s); {
+			if s, ok := p.text(c.Value, "encoding", csvfile.EncodingHint); ok {
+				switch enc, auto, ok := csvfile.ParseEncoding(s); {
 				case !ok:
-					names := append([]string{"auto", "utf-16"}, rdEncodingNames[:]...)
-					p.errAt(c.Value, rdEncodingHint, "unsupported encoding %q%s", s, didYouMean(s, names))
+					names := append([]string{"auto", "utf-16"}, csvfile.EncodingNames()...)
+					p.errAt(c.Value, csvfile.EncodingHint, "unsupported encoding %q%s", s, didYouMean(s, names))
 				case auto:
 					opts.Encoding = "auto"
 				default:
@@ -445,17 +447,17 @@ func (p *mappingParser) parseCSV(e *ast.MappingValueNode, opts *CSVOptions) {
 				}
 			}
 		case "skip_lines":
-			if n, ok := p.csvCount(c, "skip_lines", rdSkipLinesHint, rdSkipLinesProblem); ok {
+			if n, ok := p.csvCount(c, "skip_lines", csvfile.SkipLinesHint, csvfile.SkipLinesProblem); ok {
 				opts.SkipLines = n
 			}
 		case "skip_footer":
-			if n, ok := p.csvCount(c, "skip_footer", rdSkipFooterHint, rdSkipFooterProblem); ok {
+			if n, ok := p.csvCount(c, "skip_footer", csvfile.SkipFooterHint, csvfile.SkipFooterProblem); ok {
 				opts.SkipFooter, footerAt = n, c
 			}
 		case "footer":
-			if s, ok := p.text(c.Value, "footer", rdFooterHint); ok {
-				if _, problem := rdFooterPattern(s); problem != "" {
-					p.errAt(c.Value, "the syntax is RE2: https://golang.org/s/re2syntax; "+rdFooterHint, "footer %s", problem)
+			if s, ok := p.text(c.Value, "footer", csvfile.FooterHint); ok {
+				if _, problem := csvfile.FooterPattern(s); problem != "" {
+					p.errAt(c.Value, "the syntax is RE2: https://golang.org/s/re2syntax; "+csvfile.FooterHint, "footer %s", problem)
 				} else {
 					opts.Footer = s
 				}
@@ -465,7 +467,7 @@ func (p *mappingParser) parseCSV(e *ast.MappingValueNode, opts *CSVOptions) {
 		}
 	}
 	if opts.SkipFooter > 0 && opts.Footer != "" {
-		p.errAt(footerAt, rdBothFootersHint, "skip_footer and footer are both given")
+		p.errAt(footerAt, csvfile.BothFootersHint, "skip_footer and footer are both given")
 		opts.Footer = ""
 	}
 }

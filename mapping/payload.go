@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/zentra/zentra-import/csvfile"
 )
 
 // RulesVersion names the rules by which rows are numbered, read and mapped. Bump it with any change that
@@ -131,8 +133,8 @@ type mapperScratch struct {
 // and the closest match.
 func (m *Mapping) Compile(header []string) (*Mapper, error) {
 	mp := &Mapper{ncols: len(header), ref: -1}
-	enc, _, _ := rdParseEncoding(m.csv.Encoding)
-	latin1 := enc == rdISO88591
+	enc, _, _ := csvfile.ParseEncoding(m.csv.Encoding)
+	latin1 := enc == csvfile.ISO88591
 	var errs MappingErrors
 	columns := newColumnIndex(header)
 	resolve := func(name string, pos mappingPos) int {
@@ -234,8 +236,9 @@ func (m *Mapping) Compile(header []string) (*Mapper, error) {
 	return mp, nil
 }
 
-// readsColumn reports whether a field is made from column i of the header, alone or in a template.
-func (mp *Mapper) readsColumn(i int) bool {
+// ReadsColumn reports whether a field is made from column i of the header, alone or in a template: the
+// column is data, which the rejects file never takes for its error column (csvfile.WithData).
+func (mp *Mapper) ReadsColumn(i int) bool {
 	for _, f := range mp.fields {
 		if f.source == fromColumn && f.column == i {
 			return true

@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"bytes"
@@ -7,13 +7,13 @@ import (
 	"unicode/utf8"
 )
 
-// rdDelimiters are the delimiters "auto" chooses among, in the order that breaks no tie.
-var rdDelimiters = [...]byte{',', ';', '\t', '|'}
+// delimiters are the delimiters "auto" chooses among, in the order that breaks no tie.
+var delimiters = [...]byte{',', ';', '\t', '|'}
 
-const rdDelimiterHint = `use auto, ",", ";", "\t" (or tab) or "|"`
+const DelimiterHint = `use auto, ",", ";", "\t" (or tab) or "|"`
 
-// rdParseDelimiter reads a csv.delimiter option. auto is true for "" and "auto".
-func rdParseDelimiter(s string) (d rune, auto bool, ok bool) {
+// ParseDelimiter reads a csv.delimiter option. auto is true for "" and "auto".
+func ParseDelimiter(s string) (d rune, auto bool, ok bool) {
 	switch s {
 	case ",", ";", "\t", "|":
 		return rune(s[0]), false, true
@@ -33,8 +33,8 @@ func rdParseDelimiter(s string) (d rune, auto bool, ok bool) {
 	return 0, false, false
 }
 
-// rdDelimName names a delimiter in messages.
-func rdDelimName(d byte) string {
+// delimName names a delimiter in messages.
+func delimName(d byte) string {
 	if d == '\t' {
 		return "tab"
 	}
@@ -43,20 +43,20 @@ func rdDelimName(d byte) string {
 
 // Byte-order marks.
 var (
-	rdBOM8    = []byte{0xEF, 0xBB, 0xBF}
-	rdBOM16LE = []byte{0xFF, 0xFE}
-	rdBOM16BE = []byte{0xFE, 0xFF}
+	bom8    = []byte{0xEF, 0xBB, 0xBF}
+	bom16LE = []byte{0xFF, 0xFE}
+	bom16BE = []byte{0xFE, 0xFF}
 )
 
-// rdSniffProblem is a problem deciding the dialect, with how to fix it, and the line it is on (0: the
+// sniffProblem is a problem deciding the dialect, with how to fix it, and the line it is on (0: the
 // whole file).
-type rdSniffProblem struct {
+type sniffProblem struct {
 	msg, hint string
 	line      int
 }
 
-// rdSignatures are the first bytes of files that people give for a CSV file but that are not text.
-var rdSignatures = []struct {
+// signatures are the first bytes of files that people give for a CSV file but that are not text.
+var signatures = []struct {
 	magic     string
 	msg, hint string
 }{
@@ -68,22 +68,22 @@ var rdSignatures = []struct {
 	{"%PDF-", "the file is a PDF document, not CSV", "export the data as CSV from the system it came from"},
 }
 
-// rdNotText recognises files that are not text by their first bytes.
-func rdNotText(prefix []byte) *rdSniffProblem {
-	for _, s := range rdSignatures {
+// notText recognises files that are not text by their first bytes.
+func notText(prefix []byte) *sniffProblem {
+	for _, s := range signatures {
 		if bytes.HasPrefix(prefix, []byte(s.magic)) {
-			return &rdSniffProblem{s.msg, s.hint, 0}
+			return &sniffProblem{s.msg, s.hint, 0}
 		}
 	}
 	return nil
 }
 
-// rdNULInHeader looks for a NUL byte in the header line of an ASCII-compatible file (the first line that
+// nulInHeader looks for a NUL byte in the header line of an ASCII-compatible file (the first line that
 // is not blank, after a sep= line of sepLen bytes), within the first KiB, and returns its line. No text
 // has one there, and a binary file (a database, a document, UTF-16 read as single bytes) has one within
 // its first bytes. A NUL in a value further on is only a character: a legacy export may pad with them,
 // and a rejects file, whose header is the input's, must be read back.
-func rdNULInHeader(text []byte, sepLen int) (int, bool) {
+func nulInHeader(text []byte, sepLen int) (int, bool) {
 	head := text[:min(len(text), 1024)]
 	start := min(sepLen, len(head))
 	for start < len(head) && (head[start] == '\r' || head[start] == '\n') {
@@ -100,20 +100,20 @@ func rdNULInHeader(text []byte, sepLen int) (int, bool) {
 	return 1 + bytes.Count(head[:start+i], []byte{'\n'}), true
 }
 
-// rdCROnly reports whether text, the start of the file in an ASCII-compatible form, ends its lines
+// crOnly reports whether text, the start of the file in an ASCII-compatible form, ends its lines
 // with CR alone, as classic Mac OS wrote them: a CR with more after it, and no LF anywhere. The csv
 // parser would read such a file as one line. A CR that only ends the whole file is a line end like any
 // other (a one-line file).
-func rdCROnly(text []byte) bool {
+func crOnly(text []byte) bool {
 	i := bytes.IndexByte(text, '\r')
 	return i >= 0 && bytes.IndexByte(text, '\n') < 0 && len(bytes.Trim(text[i:], "\r")) > 0
 }
 
-// rdExcelSep recognises Excel's delimiter hint: a first line "sep=X" (sep in any case, X one character,
+// excelSep recognises Excel's delimiter hint: a first line "sep=X" (sep in any case, X one character,
 // nothing else on the line), which is neither the header nor a row. It returns X and the length of the
 // line with its line end, or 0 when text does not start with one. text is the start of the file, after
 // any byte-order mark, in an ASCII-compatible form; complete says that it is the whole file.
-func rdExcelSep(text []byte, complete bool) (byte, int, *rdSniffProblem) {
+func excelSep(text []byte, complete bool) (byte, int, *sniffProblem) {
 	if len(text) < 5 || !strings.EqualFold(string(text[:4]), "sep=") {
 		return 0, 0, nil
 	}
@@ -133,8 +133,8 @@ func rdExcelSep(text []byte, complete bool) (byte, int, *rdSniffProblem) {
 	if d == '\r' || d == '\n' {
 		return 0, 0, nil
 	}
-	if _, auto, ok := rdParseDelimiter(string(d)); !ok || auto {
-		return 0, 0, &rdSniffProblem{
+	if _, auto, ok := ParseDelimiter(string(d)); !ok || auto {
+		return 0, 0, &sniffProblem{
 			fmt.Sprintf("the file's first line names the delimiter %q (sep=%c), which is not supported", d, d),
 			"use ,  ; tab or | as the delimiter, and change or remove the sep= line", 0,
 		}
@@ -142,66 +142,66 @@ func rdExcelSep(text []byte, complete bool) (byte, int, *rdSniffProblem) {
 	return d, 5 + n, nil
 }
 
-// rdSepContradicted checks the delimiter sep of a sep= line against text, the file after that line: a
+// sepContradicted checks the delimiter sep of a sep= line against text, the file after that line: a
 // header without sep, where another delimiter splits it and the rows alike, says the line is wrong (left
 // from another export, or written by hand). Every column would be unknown; it is refused instead. A
 // header without any delimiter is a single column, which a sep= line does not contradict.
-func rdSepContradicted(text []byte, sep byte, complete bool) *rdSniffProblem {
-	if counts := rdCountDelims(text, sep, complete); len(counts) == 0 || counts[0] > 0 {
+func sepContradicted(text []byte, sep byte, complete bool) *sniffProblem {
+	if counts := countDelims(text, sep, complete); len(counts) == 0 || counts[0] > 0 {
 		return nil
 	}
-	d, problem := rdSniffDelimiter(text, complete)
-	if problem != nil || d == sep || rdCountDelims(text, d, complete)[0] == 0 {
+	d, problem := sniffDelimiter(text, complete)
+	if problem != nil || d == sep || countDelims(text, d, complete)[0] == 0 {
 		return nil
 	}
-	return &rdSniffProblem{
-		fmt.Sprintf("the sep= line says %s but the header has none; the file uses %s", rdDelimName(sep), rdDelimName(d)),
+	return &sniffProblem{
+		fmt.Sprintf("the sep= line says %s but the header has none; the file uses %s", delimName(sep), delimName(d)),
 		fmt.Sprintf("fix the sep= line (sep=%c) or remove it: without it the delimiter is found from the file", d), 0,
 	}
 }
 
-// rdDetectEncoding decides the encoding from the first bytes of the file (all of it when eof) and the
+// detectEncoding decides the encoding from the first bytes of the file (all of it when eof) and the
 // csv.encoding option, and returns the length of the byte-order mark to skip.
 //
 // A byte-order mark decides. Without one, "auto" looks for the zero bytes of UTF-16 text (refused: the
 // byte order must be stated) and otherwise takes UTF-8 when the prefix is valid UTF-8 — or mostly valid
 // UTF-8: more well-formed multi-byte characters than stray bytes, as a UTF-8 export with one pasted
 // Windows-1252 value is — and Windows-1252 when it is not.
-func rdDetectEncoding(prefix []byte, eof bool, want rdEncoding, auto bool) (rdEncoding, int, *rdSniffProblem) {
-	var bom rdEncoding
+func detectEncoding(prefix []byte, eof bool, want Encoding, auto bool) (Encoding, int, *sniffProblem) {
+	var bom Encoding
 	bomLen := 0
 	switch {
 	case bytes.HasPrefix(prefix, []byte{0xFF, 0xFE, 0, 0}), bytes.HasPrefix(prefix, []byte{0, 0, 0xFE, 0xFF}):
-		return 0, 0, &rdSniffProblem{"the file is UTF-32, which is not supported", "save it as UTF-8 (or UTF-16) and try again", 0}
-	case bytes.HasPrefix(prefix, rdBOM8):
-		bom, bomLen = rdUTF8, len(rdBOM8)
-	case bytes.HasPrefix(prefix, rdBOM16LE):
-		bom, bomLen = rdUTF16LE, len(rdBOM16LE)
-	case bytes.HasPrefix(prefix, rdBOM16BE):
-		bom, bomLen = rdUTF16BE, len(rdBOM16BE)
+		return 0, 0, &sniffProblem{"the file is UTF-32, which is not supported", "save it as UTF-8 (or UTF-16) and try again", 0}
+	case bytes.HasPrefix(prefix, bom8):
+		bom, bomLen = UTF8, len(bom8)
+	case bytes.HasPrefix(prefix, bom16LE):
+		bom, bomLen = UTF16LE, len(bom16LE)
+	case bytes.HasPrefix(prefix, bom16BE):
+		bom, bomLen = UTF16BE, len(bom16BE)
 	}
 	if bomLen > 0 {
-		if auto || want == bom || want == rdEncodingAny && !bom.asciiCompatible() {
+		if auto || want == bom || want == UTF16 && !bom.asciiCompatible() {
 			return bom, bomLen, nil
 		}
-		return 0, 0, &rdSniffProblem{
+		return 0, 0, &sniffProblem{
 			fmt.Sprintf("the file begins with a %s byte-order mark but csv.encoding is %s", bom.label(), want),
 			fmt.Sprintf("set csv.encoding to auto or %s", bom), 0,
 		}
 	}
-	guess, looks16 := rdLooksUTF16(prefix)
+	guess, looks16 := looksUTF16(prefix)
 	switch {
-	case want == rdEncodingAny:
+	case want == UTF16:
 		hint := "set csv.encoding to utf-16le or utf-16be"
 		if looks16 {
 			hint = "set csv.encoding to " + guess.String()
 		}
-		return 0, 0, &rdSniffProblem{"csv.encoding is utf-16 but the file has no byte-order mark to tell the byte order", hint, 0}
-	case !auto && (want == rdWindows1252 || want == rdISO88591):
+		return 0, 0, &sniffProblem{"csv.encoding is utf-16 but the file has no byte-order mark to tell the byte order", hint, 0}
+	case !auto && (want == Windows1252 || want == ISO88591):
 		// Valid UTF-8 with multi-byte characters is no single-byte text: read as one, "José" would be
 		// sent as "JosÃ©". Refused like a byte-order mark that contradicts the option.
-		if line, ok := rdUTF8Multibyte(prefix, eof); ok {
-			return 0, 0, &rdSniffProblem{
+		if line, ok := utf8Multibyte(prefix, eof); ok {
+			return 0, 0, &sniffProblem{
 				msg: fmt.Sprintf("csv.encoding is %s but the file looks like UTF-8: this line has a UTF-8 character, which %s would read as two or three others",
 					want, want.label()),
 				hint: "remove csv.encoding from the mapping (auto reads UTF-8) or set it to utf-8",
@@ -212,20 +212,20 @@ func rdDetectEncoding(prefix []byte, eof bool, want rdEncoding, auto bool) (rdEn
 	case !auto:
 		return want, 0, nil
 	case looks16:
-		return 0, 0, &rdSniffProblem{
+		return 0, 0, &sniffProblem{
 			fmt.Sprintf("the file looks like %s text without a byte-order mark", guess.label()),
 			"set csv.encoding to " + guess.String(), 0,
 		}
 	}
-	if rdMostlyUTF8(prefix, eof) {
-		return rdUTF8, 0, nil
+	if mostlyUTF8(prefix, eof) {
+		return UTF8, 0, nil
 	}
-	return rdWindows1252, 0, nil
+	return Windows1252, 0, nil
 }
 
-// rdLooksUTF16 reports whether the first bytes look like UTF-16 without a byte-order mark: mostly
+// looksUTF16 reports whether the first bytes look like UTF-16 without a byte-order mark: mostly
 // ASCII characters, whose other byte is zero.
-func rdLooksUTF16(p []byte) (rdEncoding, bool) {
+func looksUTF16(p []byte) (Encoding, bool) {
 	p = p[:min(len(p), 1024)&^1]
 	if len(p) < 4 {
 		return 0, false
@@ -239,34 +239,34 @@ func rdLooksUTF16(p []byte) (rdEncoding, bool) {
 	half := len(p) / 2
 	switch {
 	case zeros[1]*10 >= half*4 && zeros[0]*20 < half:
-		return rdUTF16LE, true
+		return UTF16LE, true
 	case zeros[0]*10 >= half*4 && zeros[1]*20 < half:
-		return rdUTF16BE, true
+		return UTF16BE, true
 	}
 	return 0, false
 }
 
-// rdUTF8Multibyte reports whether p is valid UTF-8 that has at least one multi-byte character, and the
+// utf8Multibyte reports whether p is valid UTF-8 that has at least one multi-byte character, and the
 // line of the first.
-func rdUTF8Multibyte(p []byte, eof bool) (int, bool) {
-	valid, invalid, first := rdScanUTF8(p, eof)
+func utf8Multibyte(p []byte, eof bool) (int, bool) {
+	valid, invalid, first := scanUTF8(p, eof)
 	if invalid > 0 || valid == 0 {
 		return 0, false
 	}
 	return 1 + bytes.Count(p[:first], []byte{'\n'}), true
 }
 
-// rdMostlyUTF8 reports whether p has no invalid UTF-8, or more valid multi-byte characters than invalid
+// mostlyUTF8 reports whether p has no invalid UTF-8, or more valid multi-byte characters than invalid
 // bytes.
-func rdMostlyUTF8(p []byte, eof bool) bool {
-	valid, invalid, _ := rdScanUTF8(p, eof)
+func mostlyUTF8(p []byte, eof bool) bool {
+	valid, invalid, _ := scanUTF8(p, eof)
 	return invalid == 0 || valid > invalid
 }
 
-// rdScanUTF8 counts the valid multi-byte characters of p and its invalid bytes, and finds where the
+// scanUTF8 counts the valid multi-byte characters of p and its invalid bytes, and finds where the
 // first valid one starts (-1 if none). A sequence cut by the end of the prefix (when the file goes on)
 // does not count.
-func rdScanUTF8(p []byte, eof bool) (valid, invalid, first int) {
+func scanUTF8(p []byte, eof bool) (valid, invalid, first int) {
 	first = -1
 	for i := 0; i < len(p); {
 		if p[i] < utf8.RuneSelf {
@@ -290,23 +290,23 @@ func rdScanUTF8(p []byte, eof bool) (valid, invalid, first int) {
 	return valid, invalid, first
 }
 
-// rdSniffRecords is how many records the delimiter sniffer looks at.
-const rdSniffRecords = 50
+// sniffRecords is how many records the delimiter sniffer looks at.
+const sniffRecords = 50
 
-// rdSniffDelimiter decides the delimiter from the first records of text, the start of the file (all of
+// sniffDelimiter decides the delimiter from the first records of text, the start of the file (all of
 // it when complete) in an ASCII-compatible form. For each candidate it counts the occurrences outside
 // quoted fields in each record; a candidate must occur in the header, and the one whose count in the
 // data records most often equals the header's wins, then the one that makes more columns. A header
 // without any candidate is a single column (and ',' is as good as any). A tie is undecidable.
-func rdSniffDelimiter(text []byte, complete bool) (byte, *rdSniffProblem) {
+func sniffDelimiter(text []byte, complete bool) (byte, *sniffProblem) {
 	type score struct {
 		d       byte
 		header  int
 		matches float64
 	}
 	var best, second score
-	for _, d := range rdDelimiters {
-		counts := rdCountDelims(text, d, complete)
+	for _, d := range delimiters {
+		counts := countDelims(text, d, complete)
 		if len(counts) == 0 || counts[0] == 0 {
 			continue
 		}
@@ -330,18 +330,18 @@ func rdSniffDelimiter(text []byte, complete bool) (byte, *rdSniffProblem) {
 	case best.d == 0:
 		return ',', nil
 	case second.d != 0 && second.matches == best.matches && second.header == best.header:
-		return 0, &rdSniffProblem{
+		return 0, &sniffProblem{
 			fmt.Sprintf("cannot tell whether the delimiter is %s or %s: both split the header into %d columns and the rows alike",
-				rdDelimName(best.d), rdDelimName(second.d), best.header+1),
+				delimName(best.d), delimName(second.d), best.header+1),
 			"set csv.delimiter in the mapping file", 0,
 		}
 	}
 	return best.d, nil
 }
 
-// rdCountDelims counts d outside quoted fields in each of the first records of text, blank lines
+// countDelims counts d outside quoted fields in each of the first records of text, blank lines
 // skipped. A last record cut by the end of the text is left out unless it is the only one.
-func rdCountDelims(text []byte, d byte, complete bool) []int {
+func countDelims(text []byte, d byte, complete bool) []int {
 	var counts []int
 	n, blank, fieldStart, quoted := 0, true, true, false
 	for i := 0; i < len(text); i++ {
@@ -360,7 +360,7 @@ func rdCountDelims(text []byte, d byte, complete bool) []int {
 		case b == '\n':
 			if !blank {
 				counts = append(counts, n)
-				if len(counts) == rdSniffRecords {
+				if len(counts) == sniffRecords {
 					return counts
 				}
 			}
@@ -385,8 +385,8 @@ func rdCountDelims(text []byte, d byte, complete bool) []int {
 	return counts
 }
 
-// rdSniffCRLF reports whether the first line of text that is not blank ends in CRLF.
-func rdSniffCRLF(text []byte) bool {
+// sniffCRLF reports whether the first line of text that is not blank ends in CRLF.
+func sniffCRLF(text []byte) bool {
 	text = bytes.TrimLeft(text, "\r\n")
 	i := bytes.IndexByte(text, '\n')
 	return i > 0 && text[i-1] == '\r'

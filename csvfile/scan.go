@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"bufio"
@@ -7,9 +7,9 @@ import (
 	"io"
 )
 
-// rdRecScan is what scanRecord found: one record, delimited the way RFC 4180 readers that tolerate
-// broken quotes delimit it (see rdLenient).
-type rdRecScan struct {
+// recordScan is what scanRecord found: one record, delimited the way RFC 4180 readers that tolerate
+// broken quotes delimit it (see lenient).
+type recordScan struct {
 	p, e     int64  // file offsets: where the record's first line starts, and where the record ends
 	textEnd  int64  // file offset where its text ends: e less its line break
 	text     []byte // the text, without its line break, as the parser reads it; unset when long
@@ -26,7 +26,7 @@ type rdRecScan struct {
 }
 
 // lastLine returns the last line that holds some of the record, first being the line it starts on.
-func (s *rdRecScan) lastLine(first int) int {
+func (s *recordScan) lastLine(first int) int {
 	if s.endsNL {
 		return first + s.newlines - 1
 	}
@@ -38,8 +38,8 @@ func (s *rdRecScan) lastLine(first int) int {
 // to the record limit. It leaves the parser in an unspecified place: restart it after. With
 // stopAfterBlanks it returns as soon as it has skipped blank lines, when there were some, so that the
 // parser can be started again on the record itself.
-func (r *Reader) scanRecord(from int64, stopAfterBlanks bool) (rdRecScan, error) {
-	var s rdRecScan
+func (r *Reader) scanRecord(from int64, stopAfterBlanks bool) (recordScan, error) {
+	var s recordScan
 	if err := r.restart(from, 0); err != nil {
 		return s, err
 	}
@@ -75,7 +75,7 @@ func (r *Reader) scanRecord(from int64, stopAfterBlanks bool) (rdRecScan, error)
 		return s, nil
 	}
 
-	lx := rdLenient{delim: byte(r.d.Delimiter), fields: 1}
+	lx := lenient{delim: byte(r.d.Delimiter), fields: 1}
 	var n int64      // the record's bytes of parser input
 	var tail [2]byte // its last two
 	for {
@@ -133,22 +133,22 @@ func (r *Reader) scanRecord(from int64, stopAfterBlanks bool) (rdRecScan, error)
 		s.text = s.text[:len(s.text)-lineEnd]
 	}
 	s.endsNL = n > 0 && tail[1] == '\n'
-	s.unclosed = !s.brk && lx.st == rdInQuotes
+	s.unclosed = !s.brk && lx.st == inQuotes
 	s.openLine = lx.openLine
 	s.ctrlZ = lx.fields == 1 && lx.n == 1 && lx.last == '\x1a'
 	s.noData = !lx.data || s.ctrlZ
 	return s, nil
 }
 
-// The states of rdLenient, named after those of Python's csv module.
+// The states of lenient, named after those of Python's csv module.
 const (
-	rdFieldStart    uint8 = iota // at the start of a value
-	rdUnquoted                   // in a value that is not quoted
-	rdInQuotes                   // in a quoted value
-	rdQuoteInQuotes              // just after a quote in a quoted value: it closes the value, or doubles
+	atFieldStart  uint8 = iota // at the start of a value
+	unquoted                   // in a value that is not quoted
+	inQuotes                   // in a quoted value
+	quoteInQuotes              // just after a quote in a quoted value: it closes the value, or doubles
 )
 
-// rdLenient delimits records by RFC 4180's structure, tolerating broken quotes the way Python's csv
+// lenient delimits records by RFC 4180's structure, tolerating broken quotes the way Python's csv
 // module does (strict=False): a quote opens a quoted value only as the value's first character; in a
 // quoted value, two quotes are one quote and a quote followed by the delimiter or a line break closes
 // it; a quote followed by anything else closes the quoted part too, and the value goes on unquoted, its
@@ -159,7 +159,7 @@ const (
 //
 // It also notes what Next needs to tell a record without data from one with: whether some value holds
 // a byte that is not white space, and whether the record is the single value Ctrl-Z.
-type rdLenient struct {
+type lenient struct {
 	delim    byte
 	st       uint8
 	fields   int  // values so far, the current one included
@@ -173,7 +173,7 @@ type rdLenient struct {
 
 // feed runs the next bytes of the record through, up to and including a line break at most, and reports
 // whether that line break ends the record.
-func (l *rdLenient) feed(c []byte) bool {
+func (l *lenient) feed(c []byte) bool {
 	if l.cr && len(c) > 0 {
 		l.cr = false
 		if c[0] != '\n' {
@@ -182,7 +182,7 @@ func (l *rdLenient) feed(c []byte) bool {
 	}
 	for i := 0; i < len(c); i++ {
 		switch l.st {
-		case rdInQuotes:
+		case inQuotes:
 			j := bytes.IndexByte(c[i:], '"')
 			if j < 0 {
 				l.value(c[i:])
@@ -190,33 +190,33 @@ func (l *rdLenient) feed(c []byte) bool {
 			}
 			l.value(c[i : i+j])
 			i += j
-			l.st = rdQuoteInQuotes
+			l.st = quoteInQuotes
 			continue
-		case rdQuoteInQuotes:
+		case quoteInQuotes:
 			switch c[i] {
 			case '"':
 				l.value(c[i : i+1])
-				l.st = rdInQuotes
+				l.st = inQuotes
 				continue
 			case l.delim:
 				l.fields++
-				l.st = rdFieldStart
+				l.st = atFieldStart
 				continue
 			case '\n':
 				return true
 			}
 			// Text after the closing quote: the value goes on, unquoted.
-		case rdFieldStart:
+		case atFieldStart:
 			if c[i] == '"' {
-				l.st, l.openLine = rdInQuotes, l.line
+				l.st, l.openLine = inQuotes, l.line
 				continue
 			}
 		}
-		l.st = rdUnquoted
+		l.st = unquoted
 		switch c[i] {
 		case l.delim:
 			l.fields++
-			l.st = rdFieldStart
+			l.st = atFieldStart
 		case '\n':
 			return true
 		case '\r':
@@ -234,20 +234,20 @@ func (l *rdLenient) feed(c []byte) bool {
 }
 
 // value notes bytes of value text.
-func (l *rdLenient) value(b []byte) {
+func (l *lenient) value(b []byte) {
 	if len(b) == 0 {
 		return
 	}
 	l.n += len(b)
 	l.last = b[len(b)-1]
 	for i := 0; !l.data && i < len(b); i++ {
-		l.data = !rdSpace(b[i])
+		l.data = !isSpace(b[i])
 	}
 }
 
-// rdSpace reports whether b is white space as a record without data is defined: space, tab, CR, LF,
+// isSpace reports whether b is white space as a record without data is defined: space, tab, CR, LF,
 // vertical tab, form feed.
-func rdSpace(b byte) bool {
+func isSpace(b byte) bool {
 	switch b {
 	case ' ', '\t', '\r', '\n', '\v', '\f':
 		return true

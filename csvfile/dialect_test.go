@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"strings"
@@ -35,7 +35,7 @@ func TestSniffDelimiter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, p := rdSniffDelimiter([]byte(tt.text), tt.complete)
+			got, p := sniffDelimiter([]byte(tt.text), tt.complete)
 			if tt.problem != "" {
 				require.NotNil(t, p)
 				assert.Contains(t, p.msg, tt.problem)
@@ -54,45 +54,45 @@ func TestDetectEncoding(t *testing.T) {
 		prefix  string
 		eof     bool
 		opt     string
-		want    rdEncoding
+		want    Encoding
 		bom     int
 		problem string
 	}{
-		{name: "ascii", prefix: "a,b\n", eof: true, want: rdUTF8},
-		{name: "utf-8", prefix: "a,é\n", eof: true, want: rdUTF8},
-		{name: "utf-8 BOM", prefix: "\uFEFFa\n", eof: true, want: rdUTF8, bom: 3},
-		{name: "utf-16le BOM", prefix: "\xff\xfea\x00", eof: true, want: rdUTF16LE, bom: 2},
-		{name: "utf-16be BOM", prefix: "\xfe\xff\x00a", eof: true, want: rdUTF16BE, bom: 2},
-		{name: "utf-16 BOM with utf-16", prefix: "\xfe\xff\x00a", eof: true, opt: "utf-16", want: rdUTF16BE, bom: 2},
-		{name: "windows-1252", prefix: "a;Chlo\xe9;M\xfcller\n", eof: true, want: rdWindows1252},
-		{name: "utf-8 with one stray byte", prefix: "a,é,ü,ß\nRen\xe9e\n", eof: true, want: rdUTF8},
-		{name: "1252 with one accidental UTF-8 pair", prefix: "\xc3\xa9 \xe9t\xe9 \xe0\n", eof: true, want: rdWindows1252},
-		{name: "a character cut by the prefix does not count", prefix: "a,b\n\xc3", eof: false, want: rdUTF8},
-		{name: "the same at the end of the file does", prefix: "a,b\n\xc3", eof: true, want: rdWindows1252},
-		{name: "explicit wins without BOM", prefix: "a,b\n", eof: true, opt: "iso-8859-1", want: rdISO88591},
+		{name: "ascii", prefix: "a,b\n", eof: true, want: UTF8},
+		{name: "utf-8", prefix: "a,é\n", eof: true, want: UTF8},
+		{name: "utf-8 BOM", prefix: "\uFEFFa\n", eof: true, want: UTF8, bom: 3},
+		{name: "utf-16le BOM", prefix: "\xff\xfea\x00", eof: true, want: UTF16LE, bom: 2},
+		{name: "utf-16be BOM", prefix: "\xfe\xff\x00a", eof: true, want: UTF16BE, bom: 2},
+		{name: "utf-16 BOM with utf-16", prefix: "\xfe\xff\x00a", eof: true, opt: "utf-16", want: UTF16BE, bom: 2},
+		{name: "windows-1252", prefix: "a;Chlo\xe9;M\xfcller\n", eof: true, want: Windows1252},
+		{name: "utf-8 with one stray byte", prefix: "a,é,ü,ß\nRen\xe9e\n", eof: true, want: UTF8},
+		{name: "1252 with one accidental UTF-8 pair", prefix: "\xc3\xa9 \xe9t\xe9 \xe0\n", eof: true, want: Windows1252},
+		{name: "a character cut by the prefix does not count", prefix: "a,b\n\xc3", eof: false, want: UTF8},
+		{name: "the same at the end of the file does", prefix: "a,b\n\xc3", eof: true, want: Windows1252},
+		{name: "explicit wins without BOM", prefix: "a,b\n", eof: true, opt: "iso-8859-1", want: ISO88591},
 		{name: "explicit windows-1252 on UTF-8", prefix: "a,b\n1,Jos\xc3\xa9\n", eof: true, opt: "windows-1252",
 			problem: "csv.encoding is windows-1252 but the file looks like UTF-8"},
 		{name: "explicit iso-8859-1 on UTF-8", prefix: "a,b\n1,\xe2\x82\xac 5\n", eof: true, opt: "latin1",
 			problem: "csv.encoding is iso-8859-1 but the file looks like UTF-8"},
 		{name: "explicit windows-1252 on UTF-8 cut by the prefix", prefix: "a,b\n1,Jos\xc3\xa9\n\xe2\x82", eof: false, opt: "cp1252",
 			problem: "looks like UTF-8"},
-		{name: "explicit windows-1252 on Windows-1252", prefix: "a,b\n1,Jos\xe9\n", eof: true, opt: "windows-1252", want: rdWindows1252},
-		{name: "explicit windows-1252 with one accidental UTF-8 pair", prefix: "\xc3\xa9 \xe9t\xe9\n", eof: true, opt: "windows-1252", want: rdWindows1252},
-		{name: "explicit windows-1252 on ASCII", prefix: "a,b\n1,Jose\n", eof: true, opt: "windows-1252", want: rdWindows1252},
-		{name: "explicit utf-8 with its BOM", prefix: "\uFEFFa\n", eof: true, opt: "utf8", want: rdUTF8, bom: 3},
+		{name: "explicit windows-1252 on Windows-1252", prefix: "a,b\n1,Jos\xe9\n", eof: true, opt: "windows-1252", want: Windows1252},
+		{name: "explicit windows-1252 with one accidental UTF-8 pair", prefix: "\xc3\xa9 \xe9t\xe9\n", eof: true, opt: "windows-1252", want: Windows1252},
+		{name: "explicit windows-1252 on ASCII", prefix: "a,b\n1,Jose\n", eof: true, opt: "windows-1252", want: Windows1252},
+		{name: "explicit utf-8 with its BOM", prefix: "\uFEFFa\n", eof: true, opt: "utf8", want: UTF8, bom: 3},
 		{name: "utf-16le without BOM", prefix: "a\x00,\x00b\x00\n\x00", eof: true, problem: "looks like UTF-16LE"},
 		{name: "utf-16 needs a BOM", prefix: "a\x00,\x00b\x00\n\x00", eof: true, opt: "utf-16", problem: "no byte-order mark"},
-		{name: "explicit utf-16le without BOM", prefix: "a\x00,\x00b\x00\n\x00", eof: true, opt: "utf-16le", want: rdUTF16LE},
+		{name: "explicit utf-16le without BOM", prefix: "a\x00,\x00b\x00\n\x00", eof: true, opt: "utf-16le", want: UTF16LE},
 		{name: "BOM against the option", prefix: "\xff\xfea\x00", eof: true, opt: "windows-1252", problem: "UTF-16LE byte-order mark but csv.encoding is windows-1252"},
 		{name: "utf-8 BOM against utf-16", prefix: "\uFEFFa", eof: true, opt: "utf-16", problem: "UTF-8 byte-order mark but csv.encoding is utf-16"},
 		{name: "utf-32", prefix: "\xff\xfe\x00\x00a\x00\x00\x00", eof: true, problem: "UTF-32"},
-		{name: "a few zero bytes are data", prefix: "a,b\n1,\x00\n2,3\n4,5\n", eof: true, want: rdUTF8},
+		{name: "a few zero bytes are data", prefix: "a,b\n1,\x00\n2,3\n4,5\n", eof: true, want: UTF8},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			want, auto, ok := rdParseEncoding(tt.opt)
+			want, auto, ok := ParseEncoding(tt.opt)
 			require.True(t, ok)
-			got, bom, p := rdDetectEncoding([]byte(tt.prefix), tt.eof, want, auto)
+			got, bom, p := detectEncoding([]byte(tt.prefix), tt.eof, want, auto)
 			if tt.problem != "" {
 				require.NotNil(t, p)
 				assert.Contains(t, p.msg, tt.problem)
@@ -107,16 +107,16 @@ func TestDetectEncoding(t *testing.T) {
 }
 
 func TestSniffCRLF(t *testing.T) {
-	assert.True(t, rdSniffCRLF([]byte("a,b\r\n1,2\n")))
-	assert.True(t, rdSniffCRLF([]byte("\n\r\na,b\r\n")))
-	assert.False(t, rdSniffCRLF([]byte("a,b\n1,2\r\n")))
-	assert.False(t, rdSniffCRLF([]byte("a,b")))
+	assert.True(t, sniffCRLF([]byte("a,b\r\n1,2\n")))
+	assert.True(t, sniffCRLF([]byte("\n\r\na,b\r\n")))
+	assert.False(t, sniffCRLF([]byte("a,b\n1,2\r\n")))
+	assert.False(t, sniffCRLF([]byte("a,b")))
 }
 
 func TestSniffLooksAtTheFirstRecordsOnly(t *testing.T) {
 	// Beyond the sniffed records, a different delimiter does not matter.
-	text := "a;b\n" + strings.Repeat("1;2\n", rdSniffRecords) + strings.Repeat("x,y,z\n", 200)
-	got, p := rdSniffDelimiter([]byte(text), true)
+	text := "a;b\n" + strings.Repeat("1;2\n", sniffRecords) + strings.Repeat("x,y,z\n", 200)
+	got, p := sniffDelimiter([]byte(text), true)
 	require.Nil(t, p)
 	assert.Equal(t, byte(';'), got)
 }
@@ -135,6 +135,6 @@ func TestCROnly(t *testing.T) {
 		{"id,name", false},
 	}
 	for _, tt := range tests {
-		assert.Equal(t, tt.want, rdCROnly([]byte(tt.text)), "%q", tt.text)
+		assert.Equal(t, tt.want, crOnly([]byte(tt.text)), "%q", tt.text)
 	}
 }

@@ -1,9 +1,11 @@
-package mapping
+package csvfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
+	"regexp/syntax"
 	"strings"
 )
 
@@ -11,57 +13,57 @@ import (
 // (csv.skip_footer, csv.footer), which are not rows.
 
 const (
-	rdSkipFooterHint = "csv.skip_footer is the number of footer records at the end of the file (\"Total records: 5000\"), at most 100; " +
+	SkipFooterHint = "csv.skip_footer is the number of footer records at the end of the file (\"Total records: 5000\"), at most 100; " +
 		"or give csv.footer, a pattern that the footer lines match"
-	rdFooterHint = `csv.footer is an RE2 pattern matched against each record at the end of the file (its values joined by the delimiter), for example footer: "^Total records:"`
+	FooterHint = `csv.footer is an RE2 pattern matched against each record at the end of the file (its values joined by the delimiter), for example footer: "^Total records:"`
 )
 
-// rdCheckFraming checks the framing options and compiles csv.footer: the reader's own check of what the
+// checkFraming checks the framing options and compiles csv.footer: the reader's own check of what the
 // mapping parser checks with line numbers.
-func rdCheckFraming(opts CSVOptions) (*regexp.Regexp, *rdSniffProblem) {
-	if p := rdSkipLinesProblem(opts.SkipLines); p != "" {
-		return nil, &rdSniffProblem{msg: "csv.skip_lines " + p, hint: rdSkipLinesHint}
+func checkFraming(opts CSVOptions) (*regexp.Regexp, *sniffProblem) {
+	if p := SkipLinesProblem(opts.SkipLines); p != "" {
+		return nil, &sniffProblem{msg: "csv.skip_lines " + p, hint: SkipLinesHint}
 	}
-	if p := rdSkipFooterProblem(opts.SkipFooter); p != "" {
-		return nil, &rdSniffProblem{msg: "csv.skip_footer " + p, hint: rdSkipFooterHint}
+	if p := SkipFooterProblem(opts.SkipFooter); p != "" {
+		return nil, &sniffProblem{msg: "csv.skip_footer " + p, hint: SkipFooterHint}
 	}
 	if opts.Footer == "" {
 		return nil, nil
 	}
 	if opts.SkipFooter > 0 {
-		return nil, &rdSniffProblem{msg: "csv.skip_footer and csv.footer are both given", hint: rdBothFootersHint}
+		return nil, &sniffProblem{msg: "csv.skip_footer and csv.footer are both given", hint: BothFootersHint}
 	}
-	re, p := rdFooterPattern(opts.Footer)
+	re, p := FooterPattern(opts.Footer)
 	if p != "" {
-		return nil, &rdSniffProblem{msg: "csv.footer " + p, hint: rdFooterHint}
+		return nil, &sniffProblem{msg: "csv.footer " + p, hint: FooterHint}
 	}
 	return re, nil
 }
 
-const rdBothFootersHint = "give one of them: skip_footer for a footer of a fixed number of records, footer for a pattern its lines match"
+const BothFootersHint = "give one of them: skip_footer for a footer of a fixed number of records, footer for a pattern its lines match"
 
-// rdSkipLinesProblem says what is wrong with a csv.skip_lines value, or "".
-func rdSkipLinesProblem(n int) string {
+// SkipLinesProblem says what is wrong with a csv.skip_lines value, or "".
+func SkipLinesProblem(n int) string {
 	if n < 0 || n > MaxSkipLines {
 		return fmt.Sprintf("is %d: it must be from 0 to %d", n, MaxSkipLines)
 	}
 	return ""
 }
 
-// rdSkipFooterProblem says what is wrong with a csv.skip_footer value, or "".
-func rdSkipFooterProblem(n int) string {
+// SkipFooterProblem says what is wrong with a csv.skip_footer value, or "".
+func SkipFooterProblem(n int) string {
 	if n < 0 || n > MaxSkipFooter {
 		return fmt.Sprintf("is %d: it must be from 0 to %d (the reader holds that many records to find the footer)", n, MaxSkipFooter)
 	}
 	return ""
 }
 
-// rdFooterPattern compiles a csv.footer pattern, or says what is wrong with it: not RE2, or matching an
+// FooterPattern compiles a csv.footer pattern, or says what is wrong with it: not RE2, or matching an
 // empty line, and so every record (the last 100 would all be taken for the footer).
-func rdFooterPattern(s string) (*regexp.Regexp, string) {
+func FooterPattern(s string) (*regexp.Regexp, string) {
 	re, err := regexp.Compile(s)
 	if err != nil {
-		return nil, "is not a valid pattern: " + regexMessage(err)
+		return nil, "is not a valid pattern: " + patternError(err)
 	}
 	if re.MatchString("") {
 		return nil, fmt.Sprintf("%q matches an empty line, so it would match any record: anchor it to the footer's text, as in \"^Total records:\"", s)
@@ -78,25 +80,25 @@ func (r *Reader) hasFooter() bool { return r.skipFooter > 0 || r.footerRE != nil
 // does). The records read ahead are held, MaxSkipFooter at most, so memory stays bounded. At the end of
 // the file the ones held are the footer. keep says whether the caller keeps the record's values: when
 // counting, the parser reuses them, and only the spans are held.
-func (r *Reader) readRow(keep bool) (rdRaw, error) {
+func (r *Reader) readRow(keep bool) (rawRecord, error) {
 	if !r.hasFooter() {
 		return r.readRaw()
 	}
 	if r.ended {
-		return rdRaw{}, io.EOF
+		return rawRecord{}, io.EOF
 	}
 	for !r.rowAhead() {
 		raw, err := r.readRaw()
 		if err == io.EOF {
 			r.footer, r.ahead, r.head, r.ended = r.ahead[r.head:], nil, 0, true
-			return rdRaw{}, io.EOF
+			return rawRecord{}, io.EOF
 		}
 		if err != nil {
-			return rdRaw{}, err
+			return rawRecord{}, err
 		}
 		raw.nfields, raw.nvalues = len(raw.fields), 0
 		for _, v := range raw.fields {
-			if !rdBlank(v) {
+			if !isBlank(v) {
 				raw.nvalues++
 			}
 		}
@@ -109,7 +111,7 @@ func (r *Reader) readRow(keep bool) (rdRaw, error) {
 		r.ahead = append(r.ahead, raw)
 	}
 	raw := r.ahead[r.head]
-	r.ahead[r.head] = rdRaw{} // its values belong to the caller now
+	r.ahead[r.head] = rawRecord{} // its values belong to the caller now
 	if r.head++; r.head > MaxSkipFooter {
 		// Move the records held to the front, once in a while: memory stays bounded, and a row costs
 		// no more than a copy of one record.
@@ -183,16 +185,25 @@ func (r *Reader) footerSpan() (from, to int64, err error) {
 func UnnamedNote(named, n int) string {
 	if n == 1 {
 		return fmt.Sprintf("the header ends in a column without a name, %s (a spreadsheet leaves such columns): it is ignored, and a row with a value in it is rejected",
-			rdColumnSpan(named+1, n))
+			columnSpan(named+1, n))
 	}
 	return fmt.Sprintf("the header ends in %d columns without a name, %s (a spreadsheet leaves such columns): they are ignored, and a row with a value in one is rejected",
-		n, rdColumnSpan(named+1, n))
+		n, columnSpan(named+1, n))
 }
 
-// rdColumnSpan names n columns from the 1-based column first: "column 4", "columns 4 to 5".
-func rdColumnSpan(first, n int) string {
+// columnSpan names n columns from the 1-based column first: "column 4", "columns 4 to 5".
+func columnSpan(first, n int) string {
 	if n == 1 {
 		return fmt.Sprintf("column %d", first)
 	}
 	return fmt.Sprintf("columns %d to %d", first, first+n-1)
+}
+
+// patternError shortens a regexp compile error to what is wrong, without Go's prefix ("missing closing ):
+// `(a`"), as the mapping file's messages about its own patterns say it.
+func patternError(err error) string {
+	if se := (*syntax.Error)(nil); errors.As(err, &se) {
+		return fmt.Sprintf("%s: %q", se.Code, se.Expr)
+	}
+	return err.Error()
 }

@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"bufio"
@@ -34,7 +34,7 @@ import (
 // When the input is itself a rejects file, its error column is replaced rather than another one added:
 // that is when the header has more than one column and its last is named exactly as this writer would
 // name an error column added to the others ("error" after id,name; "error_2" after id,error), and the
-// mapping does not read it (see [WithMapper]; a mapping that names the column makes it data, and the
+// mapping does not read it (see [WithData]; a mapping that names the column makes it data, and the
 // error column is added after it). Each record's value in that column, the reason of the earlier run, is
 // then dropped for the new reason: a record with the header's number of values loses its last one, and
 // so does a record with another number of values, since every line of a rejects file ends in its reason.
@@ -62,7 +62,7 @@ import (
 type RejectsWriter struct {
 	w       *bufio.Writer
 	d       Dialect
-	enc     rdEncoding
+	enc     Encoding
 	replace bool    // the input's last column is a rejects file's error column: replace it
 	input   *Reader // WithInput's: the input, whose title lines and footer the file copies
 	line    []byte
@@ -74,14 +74,15 @@ type RejectsWriter struct {
 type RejectsOption func(*rejectsOptions)
 
 type rejectsOptions struct {
-	mapper *Mapper
+	isData func(col int) bool
 	input  *Reader
 }
 
-// WithMapper gives NewRejectsWriter the mapping bound to the input's header, so that a last column that
-// the mapping reads is never taken for the error column of an earlier rejects file.
-func WithMapper(mp *Mapper) RejectsOption {
-	return func(o *rejectsOptions) { o.mapper = mp }
+// WithData tells NewRejectsWriter which columns of the input's header are data: isData(col) is true for
+// a column the mapping reads (alone or in a template), so that a last column that is data is never taken
+// for the error column of an earlier rejects file.
+func WithData(isData func(col int) bool) RejectsOption {
+	return func(o *rejectsOptions) { o.isData = isData }
 }
 
 // WithInput gives NewRejectsWriter the Reader of the input, so that the rejects file has the input's
@@ -98,27 +99,27 @@ func WithInput(rd *Reader) RejectsOption {
 // NewRejectsWriter writes the header (and the byte-order mark, sep= line and, with WithInput, title
 // lines) to w, buffered: call Close (or Flush) at the end.
 func NewRejectsWriter(w io.Writer, d Dialect, header []string, opts ...RejectsOption) (*RejectsWriter, error) {
-	enc, auto, ok := rdParseEncoding(d.Encoding)
-	if !ok || auto || enc == rdEncodingAny {
+	enc, auto, ok := ParseEncoding(d.Encoding)
+	if !ok || auto || enc == UTF16 {
 		return nil, fmt.Errorf("rejects writer: dialect encoding %q is not one Reader reports", d.Encoding)
 	}
-	if _, auto, ok := rdParseDelimiter(string(d.Delimiter)); !ok || auto {
+	if _, auto, ok := ParseDelimiter(string(d.Delimiter)); !ok || auto {
 		return nil, fmt.Errorf("rejects writer: dialect delimiter %q is not one Reader reports", d.Delimiter)
 	}
 	var o rejectsOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
-	rw := &RejectsWriter{w: bufio.NewWriterSize(w, rdBufSize), d: d, enc: enc, input: o.input}
-	rw.replace = rdIsErrorColumn(header) && (o.mapper == nil || !o.mapper.readsColumn(len(header)-1))
+	rw := &RejectsWriter{w: bufio.NewWriterSize(w, bufSize), d: d, enc: enc, input: o.input}
+	rw.replace = isErrorColumn(header) && (o.isData == nil || !o.isData(len(header)-1))
 	if d.BOM {
 		switch enc {
-		case rdUTF8:
-			rw.w.Write(rdBOM8)
-		case rdUTF16LE:
-			rw.w.Write(rdBOM16LE)
-		case rdUTF16BE:
-			rw.w.Write(rdBOM16BE)
+		case UTF8:
+			rw.w.Write(bom8)
+		case UTF16LE:
+			rw.w.Write(bom16LE)
+		case UTF16BE:
+			rw.w.Write(bom16BE)
 		}
 	}
 	if d.Sep {
@@ -141,28 +142,28 @@ func NewRejectsWriter(w io.Writer, d Dialect, header []string, opts ...RejectsOp
 	for i, name := range names {
 		rw.appendCell(i, enc.appendText(nil, name))
 	}
-	rw.appendCell(len(names), enc.appendText(nil, rdErrorColumn(names)))
+	rw.appendCell(len(names), enc.appendText(nil, errorColumn(names)))
 	return rw, rw.endLine()
 }
 
-// rdErrorColumn names the error column: "error", unless the header has it already.
-func rdErrorColumn(header []string) string {
+// errorColumn names the error column: "error", unless the header has it already.
+func errorColumn(header []string) string {
 	taken := make(map[string]bool, len(header))
 	for _, h := range header {
-		taken[columnKey(h)] = true // sameColumnName, in one pass over the header
+		taken[ColumnKey(h)] = true // SameColumnName, in one pass over the header
 	}
 	name := "error"
-	for i := 2; taken[columnKey(name)]; i++ {
+	for i := 2; taken[ColumnKey(name)]; i++ {
 		name = "error_" + strconv.Itoa(i)
 	}
 	return name
 }
 
-// rdIsErrorColumn reports whether the last column of header is named as RejectsWriter names the error
+// isErrorColumn reports whether the last column of header is named as RejectsWriter names the error
 // column it adds to the others, in a header of more than one column: the header of a rejects file.
-func rdIsErrorColumn(header []string) bool {
+func isErrorColumn(header []string) bool {
 	n := len(header)
-	return n > 1 && header[n-1] == rdErrorColumn(header[:n-1])
+	return n > 1 && header[n-1] == errorColumn(header[:n-1])
 }
 
 // Write writes rec's Raw values and reason, the text of the error column (UTF-8).
@@ -177,7 +178,7 @@ func (w *RejectsWriter) Write(rec *Record, reason string) error {
 	if rec.src != nil {
 		return w.writeFromFile(rec, reason)
 	}
-	if rdUnreadable(rec) {
+	if unreadable(rec) {
 		w.appendBrokenLine(rec.Raw, reason)
 		return w.endLine()
 	}
@@ -192,9 +193,9 @@ func (w *RejectsWriter) Write(rec *Record, reason string) error {
 	return w.endLine()
 }
 
-// rdUnreadable reports whether rec is a record the reader could not split into values (broken quoting,
+// unreadable reports whether rec is a record the reader could not split into values (broken quoting,
 // a record too long) but kept as it is, or can copy from the file.
-func rdUnreadable(rec *Record) bool {
+func unreadable(rec *Record) bool {
 	return rec.src != nil || len(rec.Raw) > 0 && (errors.Is(rec.Err, ErrQuote) || errors.Is(rec.Err, ErrRecordTooLong))
 }
 
@@ -301,7 +302,7 @@ func (w *RejectsWriter) appendCell(i int, v []byte) {
 	if i > 0 {
 		w.line = append(w.line, byte(w.d.Delimiter))
 	}
-	if !rdNeedsQuotes(v) {
+	if !needsQuotes(v) {
 		w.line = append(w.line, v...)
 		return
 	}
@@ -319,7 +320,7 @@ func (w *RejectsWriter) appendCell(i int, v []byte) {
 	w.line = append(w.line, '"')
 }
 
-func rdNeedsQuotes(v []byte) bool {
+func needsQuotes(v []byte) bool {
 	for _, c := range v {
 		switch c {
 		case '"', '\r', '\n', ',', ';', '\t', '|':
@@ -340,7 +341,7 @@ func (w *RejectsWriter) endLine() error {
 	w.line = append(w.line, '\n')
 	out := w.line
 	if !w.enc.asciiCompatible() {
-		w.u16 = rdAppendUTF16(w.u16[:0], w.line, w.enc == rdUTF16BE)
+		w.u16 = appendUTF16(w.u16[:0], w.line, w.enc == UTF16BE)
 		out = w.u16
 	}
 	if _, err := w.w.Write(out); err != nil {

@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"bytes"
@@ -9,20 +9,20 @@ import (
 	"golang.org/x/text/encoding/charmap"
 )
 
-// rdUpdate rewrites testdata/reader/*.csv from rdFixtures and the .golden files from what the reader
-// makes of them: go test ./mapping -run TestReaderGolden -update-reader (then review the diff).
-var rdUpdate = flag.Bool("update-reader", false, "rewrite testdata/reader fixtures and golden files")
+// updateGolden rewrites testdata/reader/*.csv from fixtures and the .golden files from what the reader
+// makes of them: go test ./csvfile -run TestReaderGolden -update-reader (then review the diff).
+var updateGolden = flag.Bool("update-reader", false, "rewrite testdata/reader fixtures and golden files")
 
-// rdFixture is one input file of testdata/reader, defined here so that its bytes (Windows-1252, UTF-16,
+// fixture is one input file of testdata/reader, defined here so that its bytes (Windows-1252, UTF-16,
 // invalid sequences) are reviewable.
-type rdFixture struct {
+type fixture struct {
 	name string
 	opts CSVOptions
 	data []byte
 }
 
-// rdTo1252 encodes UTF-8 text as Windows-1252 (every character of it must exist there).
-func rdTo1252(s string) []byte {
+// to1252 encodes UTF-8 text as Windows-1252 (every character of it must exist there).
+func to1252(s string) []byte {
 	b, err := charmap.Windows1252.NewEncoder().Bytes([]byte(s))
 	if err != nil {
 		panic(err)
@@ -30,17 +30,17 @@ func rdTo1252(s string) []byte {
 	return b
 }
 
-// rdToUTF16 encodes UTF-8 text as UTF-16, with a byte-order mark if bom is set.
-func rdToUTF16(s string, bigEndian, bom bool) []byte {
+// toUTF16 encodes UTF-8 text as UTF-16, with a byte-order mark if bom is set.
+func toUTF16(s string, bigEndian, bom bool) []byte {
 	var units []uint16
 	if bom {
 		units = append(units, 0xFEFF)
 	}
 	units = append(units, utf16.Encode([]rune(s))...)
-	return rdUnits(units, bigEndian)
+	return unitBytes(units, bigEndian)
 }
 
-func rdUnits(units []uint16, bigEndian bool) []byte {
+func unitBytes(units []uint16, bigEndian bool) []byte {
 	var b []byte
 	for _, u := range units {
 		if bigEndian {
@@ -52,24 +52,24 @@ func rdUnits(units []uint16, bigEndian bool) []byte {
 	return b
 }
 
-func rdCat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
-func rdFixtures() []rdFixture {
+func fixtures() []fixture {
 	crlf := func(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
-	utf16Unpaired := rdCat(
-		rdToUTF16("id,name,city\r\n1,Ngozi,Enugu\r\n2,", false, true),
-		rdUnits([]uint16{0xD83D}, false), // a high surrogate with no low one after it
-		rdToUTF16(",Kano\r\n3,", false, false),
-		rdUnits([]uint16{'O', 0xDE00, 'k'}, false), // a low surrogate alone
-		rdToUTF16(",Jos\r\n4,Emeka,Aba\r\n", false, false),
+	utf16Unpaired := cat(
+		toUTF16("id,name,city\r\n1,Ngozi,Enugu\r\n2,", false, true),
+		unitBytes([]uint16{0xD83D}, false), // a high surrogate with no low one after it
+		toUTF16(",Kano\r\n3,", false, false),
+		unitBytes([]uint16{'O', 0xDE00, 'k'}, false), // a low surrogate alone
+		toUTF16(",Jos\r\n4,Emeka,Aba\r\n", false, false),
 	)
-	return []rdFixture{
+	return []fixture{
 		{name: "utf8-bom-crlf.csv", data: []byte("\uFEFF" + crlf(
 			"Customer Id,First Name,Last Name,E-mail,Mobile,Address\n"+
 				"C001,Adaeze,Okafor,ada@example.com,0803 123 4567,\"12 Allen Avenue, Ikeja\"\n"+
 				"C002,José,Ñúñez,jose@example.com,+234 803 123 4568,\"Flat 3\nBlock B\"\n"+
 				"C003,Chukwuemeka,Nwosu,emeka@example,2348031234569,Lekki\n"))},
-		{name: "semicolon-1252.csv", data: rdTo1252(crlf(
+		{name: "semicolon-1252.csv", data: to1252(crlf(
 			"Customer Id;First Name;Last Name;E-mail;Balance\n" +
 				"C001;Chloé;Müller;chloe@example.com;1 250,50 €\n" +
 				"C002;Zoë;O'Brien;zoe@example.com;\"0,5\"\n" +
@@ -82,15 +82,15 @@ func rdFixtures() []rdFixture {
 			"Customer Id|Name|Phone\n" +
 				"C001|Amaka, Obi|0803 123 4567\n" +
 				"C002|Kemi; Ola|+234 803 123 4568\n")},
-		{name: "utf16le-bom.csv", data: rdToUTF16(crlf(
+		{name: "utf16le-bom.csv", data: toUTF16(crlf(
 			"Customer Id,Name,City\n"+
 				"C001,Adébáyọ̀ Ògúnlésì,Ìbàdàn\n"+
 				"C002,\"Ngozi 😀\nOkonjo\",Abuja\n"), false, true)},
-		{name: "utf16be-bom.csv", data: rdToUTF16(
+		{name: "utf16be-bom.csv", data: toUTF16(
 			"Customer Id;Name;City\n"+
 				"C001;Chiamaka Ụzọ;Ọnịtsha\n"+
 				"C002;\"Femi; \"\"FK\"\" Kuti\";Lagos\n", true, true)},
-		{name: "latin1.csv", opts: CSVOptions{Encoding: "latin1"}, data: rdCat(
+		{name: "latin1.csv", opts: CSVOptions{Encoding: "latin1"}, data: cat(
 			[]byte("id,name,note\n"),
 			[]byte("1,Ol\xe1,\xa3 5\n"),
 			[]byte("2,Ren\xe9e,\x85 is a control character here\n"))},
@@ -111,9 +111,9 @@ func rdFixtures() []rdFixture {
 				"1,Adébáyọ̀,Ìbàdàn\n" +
 				"2,Ren\xe9e,Lagos\n" +
 				"3,Ngozi,Ọnịtsha\n")},
-		{name: "invalid-1252.csv", data: rdCat(
-			rdTo1252("id;name;city\n1;Chloé;Paris\n2;x"), []byte{0x81},
-			rdTo1252("y;Lyon\n3;Zoë;Nice\n4;Ab"), []byte{0x9D}, rdTo1252(";Metz\n"))},
+		{name: "invalid-1252.csv", data: cat(
+			to1252("id;name;city\n1;Chloé;Paris\n2;x"), []byte{0x81},
+			to1252("y;Lyon\n3;Zoë;Nice\n4;Ab"), []byte{0x9D}, to1252(";Metz\n"))},
 		{name: "utf16le-unpaired.csv", data: utf16Unpaired},
 		{name: "blank-lines.csv", data: []byte(
 			"\n\r\nid,name\n\n" +
@@ -131,9 +131,9 @@ func rdFixtures() []rdFixture {
 				"\"\",\" \",,,\n"+
 				"3,Chidi,,,\n"+
 				",,,,\n,,,,\n") + "\x1a")},
-		{name: "no-data-lines-1252.csv", opts: CSVOptions{Delimiter: ";"}, data: rdCat(rdTo1252(
+		{name: "no-data-lines-1252.csv", opts: CSVOptions{Delimiter: ";"}, data: cat(to1252(
 			"id;name\n;\n1;Zoë\n  ;  \n2;Chloé\n"), []byte("\x1a\n"))},
-		{name: "no-data-lines-utf16le.csv", data: rdToUTF16(crlf("id,name\n , \n1,Adébáyọ̀\n,\n\n2,Ngozi\n")+"\x1a", false, true)},
+		{name: "no-data-lines-utf16le.csv", data: toUTF16(crlf("id,name\n , \n1,Adébáyọ̀\n,\n\n2,Ngozi\n")+"\x1a", false, true)},
 		{name: "no-final-newline.csv", data: []byte("id,name\n1,Ada\n2,Bola")},
 		{name: "no-final-newline-cr.csv", data: []byte("id,name\r\n1,Ada\r\n2,Bola\r")},
 		{name: "bad-quotes.csv", data: []byte(
@@ -155,7 +155,7 @@ func rdFixtures() []rdFixture {
 			"id,code;name\n1,A;Ada\n")},
 		{name: "excel-sep.csv", data: []byte(crlf("sep=;\nid;name;note\n1;Ada;a, b\n2;\"Bola\nAde\";\n"))},
 		{name: "excel-sep-bom-comma.csv", data: []byte("\uFEFFSEP=,\nid,name\n1,Ada;Obi\n")},
-		{name: "excel-sep-utf16le.csv", data: rdToUTF16(crlf("sep=\t\nid\tname\n1\tAdébáyọ̀\n"), false, true)},
+		{name: "excel-sep-utf16le.csv", data: toUTF16(crlf("sep=\t\nid\tname\n1\tAdébáyọ̀\n"), false, true)},
 		{name: "nul-in-values.csv", data: []byte("id,name\n1,Ada\x00\x00\x00\n2,\x00\n")},
 		// Columns without a name at the end of the header, as a spreadsheet leaves them: ignored, and
 		// their values too when empty; a value in one is its row's problem.
@@ -171,7 +171,7 @@ func rdFixtures() []rdFixture {
 				"6;\"Femi\";\"\";\n" +
 				"7;Gbenga;\"a\nb\";\n" +
 				"8\n"))},
-		{name: "unnamed-columns-utf16be.csv", data: rdToUTF16("id\tname\t\t\n1\tỌla\t\t\n2\tỌla\tx\t\n", true, true)},
+		{name: "unnamed-columns-utf16be.csv", data: toUTF16("id\tname\t\t\n1\tỌla\t\t\n2\tỌla\tx\t\n", true, true)},
 		// Title lines above the header (csv.skip_lines) and a footer below the data (csv.skip_footer,
 		// csv.footer): not rows; the lines keep their numbers in the file.
 		{name: "title-footer.csv", opts: CSVOptions{SkipLines: 2, SkipFooter: 1}, data: []byte(crlf(
@@ -185,7 +185,7 @@ func rdFixtures() []rdFixture {
 				",,\n" +
 				"Total records: 3\n" +
 				"\n"))},
-		{name: "title-footer-utf16le.csv", opts: CSVOptions{SkipLines: 1, SkipFooter: 2}, data: rdToUTF16(crlf(
+		{name: "title-footer-utf16le.csv", opts: CSVOptions{SkipLines: 1, SkipFooter: 2}, data: toUTF16(crlf(
 			"sep=;\n"+
 				"Liste des clients – été\n"+
 				"id;name\n"+
@@ -194,7 +194,7 @@ func rdFixtures() []rdFixture {
 				";\n"+
 				"Total;2\n"+
 				"End of report"), false, true)},
-		{name: "title-1252.csv", opts: CSVOptions{SkipLines: 1}, data: rdTo1252("Liste des clients – été; 2026\n\nid;nom\n1;Zoë\n2;Chloé\n")},
+		{name: "title-1252.csv", opts: CSVOptions{SkipLines: 1}, data: to1252("Liste des clients – été; 2026\n\nid;nom\n1;Zoë\n2;Chloé\n")},
 		{name: "footer-pattern.csv", opts: CSVOptions{Footer: "^(Total|Count)"}, data: []byte(
 			"id,name\n" +
 				"1,Ada\n" +
@@ -219,8 +219,8 @@ func rdFixtures() []rdFixture {
 		{name: "header-bad-quote.csv", data: []byte("id,\"name\n1,Ada\n")},
 		{name: "header-invalid-utf8.csv", opts: CSVOptions{Encoding: "utf-8"}, data: []byte("id,n\xe9m\n1,a\n")},
 		{name: "undecidable.csv", data: []byte("id,code;name\n1,A;Ada\n")},
-		{name: "utf16le-no-bom.csv", data: rdToUTF16("id,name\n1,Ada\n", false, false)},
-		{name: "utf16-no-bom.csv", opts: CSVOptions{Encoding: "utf-16"}, data: rdToUTF16("id,name\n1,Ada\n", true, false)},
+		{name: "utf16le-no-bom.csv", data: toUTF16("id,name\n1,Ada\n", false, false)},
+		{name: "utf16-no-bom.csv", opts: CSVOptions{Encoding: "utf-16"}, data: toUTF16("id,name\n1,Ada\n", true, false)},
 		{name: "utf32.csv", data: []byte{0xFF, 0xFE, 0, 0, 'i', 0, 0, 0}},
 		{name: "bom-conflict.csv", opts: CSVOptions{Encoding: "windows-1252"}, data: []byte("\uFEFFid,name\n1,Ada\n")},
 		{name: "unknown-encoding.csv", opts: CSVOptions{Encoding: "utf9"}, data: []byte("id,name\n")},

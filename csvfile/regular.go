@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"fmt"
@@ -45,14 +45,14 @@ func NotRegularError(path string, mode fs.FileMode) error {
 func OpenRegular(path string) (*os.File, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, rdOpenError(path, err)
+		return nil, openError(path, err)
 	}
 	if err := NotRegularError(path, fi.Mode()); err != nil {
 		return nil, err
 	}
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, rdOpenError(path, err)
+		return nil, openError(path, err)
 	}
 	fi, err = f.Stat()
 	if err == nil {

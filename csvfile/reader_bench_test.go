@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"bufio"
@@ -11,11 +11,11 @@ import (
 	"testing"
 )
 
-const rdBenchRows = 200_000
+const benchRows = 200_000
 
-// rdBenchFile writes a file of rdBenchRows rows and 8 columns in enc, a tenth of them with a quoted
+// benchFile writes a file of benchRows rows and 8 columns in enc, a tenth of them with a quoted
 // field over two lines, with accented names, CRLF line ends.
-func rdBenchFile(b *testing.B, enc string) string {
+func benchFile(b *testing.B, enc string) string {
 	b.Helper()
 	path := filepath.Join(b.TempDir(), "bench.csv")
 	f, err := os.Create(path)
@@ -26,24 +26,24 @@ func rdBenchFile(b *testing.B, enc string) string {
 	write := func(s string) {
 		switch enc {
 		case "windows-1252":
-			w.Write(rdTo1252(s))
+			w.Write(to1252(s))
 		case "utf-16le":
-			w.Write(rdToUTF16(s, false, false))
+			w.Write(toUTF16(s, false, false))
 		default:
 			w.WriteString(s)
 		}
 	}
 	switch enc {
 	case "utf-16le":
-		w.Write(rdBOM16LE)
+		w.Write(bom16LE)
 	case "utf-8":
-		w.Write(rdBOM8)
+		w.Write(bom8)
 	}
 	write("Customer Id,First Name,Last Name,E-mail,Mobile,City,Notes,Balance\r\n")
 	rng := rand.New(rand.NewPCG(1, 2))
 	first := []string{"Adaeze", "Chloé", "Emeka", "Zoë", "Ngozi", "Tunde", "Renée", "Bisi"}
 	cities := []string{"Lagos", "Abuja", "Enugu", "Kano", "Ibadan", "Port Harcourt"}
-	for i := 1; i <= rdBenchRows; i++ {
+	for i := 1; i <= benchRows; i++ {
 		notes := "regular customer"
 		if rng.IntN(10) == 0 {
 			notes = "\"moved in 2021,\r\nsee the \"\"old\"\" file\""
@@ -74,7 +74,7 @@ func BenchmarkReader(b *testing.B) {
 	for _, bench := range runs {
 		enc := bench.enc
 		b.Run(bench.name, func(b *testing.B) {
-			r, err := Open(rdBenchFile(b, enc), bench.opts)
+			r, err := Open(benchFile(b, enc), bench.opts)
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -101,12 +101,12 @@ func BenchmarkReader(b *testing.B) {
 	}
 	// The floor: encoding/csv alone over the same UTF-8 file, nothing decoded, positioned or checked.
 	b.Run("encoding-csv-alone", func(b *testing.B) {
-		f, err := os.Open(rdBenchFile(b, "utf-8"))
+		f, err := os.Open(benchFile(b, "utf-8"))
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer f.Close()
-		cr := csv.NewReader(bufio.NewReaderSize(f, rdBufSize))
+		cr := csv.NewReader(bufio.NewReaderSize(f, bufSize))
 		cr.FieldsPerRecord = -1
 		b.ReportAllocs()
 		b.ResetTimer()
@@ -116,7 +116,7 @@ func BenchmarkReader(b *testing.B) {
 				if _, err := f.Seek(0, io.SeekStart); err != nil {
 					b.Fatal(err)
 				}
-				cr = csv.NewReader(bufio.NewReaderSize(f, rdBufSize))
+				cr = csv.NewReader(bufio.NewReaderSize(f, bufSize))
 				cr.FieldsPerRecord = -1
 				_, err = cr.Read()
 			}
@@ -132,24 +132,24 @@ func BenchmarkReader(b *testing.B) {
 func BenchmarkCountRows(b *testing.B) {
 	for _, enc := range []string{"utf-8", "windows-1252"} {
 		b.Run(enc, func(b *testing.B) {
-			path := rdBenchFile(b, enc)
+			path := benchFile(b, enc)
 			d := Dialect{Delimiter: ',', Encoding: enc}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				n, err := CountRows(path, d)
-				if err != nil || n != rdBenchRows {
+				if err != nil || n != benchRows {
 					b.Fatal(n, err)
 				}
 			}
-			b.ReportMetric(float64(b.N*rdBenchRows)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(b.N*benchRows)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
 }
 
 // BenchmarkSeek measures SeekRecord to the last record, which counts the line breaks before it.
 func BenchmarkSeek(b *testing.B) {
-	r, err := Open(rdBenchFile(b, "utf-8"), CSVOptions{})
+	r, err := Open(benchFile(b, "utf-8"), CSVOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,8 +1,9 @@
-package mapping
+package csvfile
 
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -20,10 +21,17 @@ type InputError struct {
 // Hint says how to fix the problem, for the line a command prints under the error.
 func (e *InputError) Hint() string { return e.Fix }
 
-// Error renders the problem as `customers.csv: line 1: duplicate column name "Email" (columns 3 and 7)`,
-// the way a MappingError names its place. The hint is not part of it.
+// Error renders the problem as `customers.csv: line 1: duplicate column name "Email" (columns 3 and 7)`:
+// the file, the line when there is one, and what is wrong. The hint is not part of it.
 func (e *InputError) Error() string {
-	return (&MappingError{File: e.File, Line: e.Line, Msg: e.Msg}).Error()
+	place := ""
+	if e.File != "" {
+		place = e.File + ": "
+	}
+	if e.Line > 0 {
+		place += "line " + strconv.Itoa(e.Line) + ": "
+	}
+	return place + e.Msg
 }
 
 func (e *InputError) Unwrap() error { return e.Err }

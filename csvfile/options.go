@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 // CSVOptions is the csv: section of a mapping file: how to read the input.
 // Empty fields and "auto" mean "decide from the file".
@@ -55,7 +55,7 @@ func (d Dialect) DelimiterName() string {
 	case '|':
 		return `"|" (pipe)`
 	}
-	return rdDelimName(byte(d.Delimiter))
+	return delimName(byte(d.Delimiter))
 }
 
 // EncodingName names the encoding for people, with its byte-order mark when it has one: "UTF-8 with a

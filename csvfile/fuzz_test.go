@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"bytes"
@@ -14,35 +14,35 @@ import (
 
 // The options the fuzz targets choose among, by index.
 var (
-	rdFuzzDelimiters = []string{"auto", ",", ";", "\t", "|"}
-	rdFuzzEncodings  = []string{"auto", "utf-8", "windows-1252", "iso-8859-1", "utf-16le", "utf-16be", "utf-16"}
+	fuzzDelimiters = []string{"auto", ",", ";", "\t", "|"}
+	fuzzEncodings  = []string{"auto", "utf-8", "windows-1252", "iso-8859-1", "utf-16le", "utf-16be", "utf-16"}
 )
 
-// rdFuzzFramings are the framings (csv.skip_lines, skip_footer, footer) the fuzz targets choose among:
+// fuzzFramings are the framings (csv.skip_lines, skip_footer, footer) the fuzz targets choose among:
 // none for a delimiter choice below 128 (every corpus file before the framing options existed), else
-// rdFuzzFramings[1+(delim-128)/5%(len-1)].
-var rdFuzzFramings = []CSVOptions{{}, {SkipLines: 1}, {SkipFooter: 1}, {SkipLines: 2, SkipFooter: 1}, {SkipLines: 1, SkipFooter: 2},
+// fuzzFramings[1+(delim-128)/5%(len-1)].
+var fuzzFramings = []CSVOptions{{}, {SkipLines: 1}, {SkipFooter: 1}, {SkipLines: 2, SkipFooter: 1}, {SkipLines: 1, SkipFooter: 2},
 	{Footer: "^(Total|Count)"}, {SkipFooter: 3}, {SkipLines: 3, Footer: `(?i)^\W*end\b`}}
 
-// rdFuzzSetup turns the fuzzed choices into options and a record limit (a small one reaches the
+// fuzzSetup turns the fuzzed choices into options and a record limit (a small one reaches the
 // too-long paths with small inputs).
-func rdFuzzSetup(delim, enc uint8, small bool) (CSVOptions, int64) {
+func fuzzSetup(delim, enc uint8, small bool) (CSVOptions, int64) {
 	opts := CSVOptions{
-		Delimiter: rdFuzzDelimiters[int(delim)%len(rdFuzzDelimiters)],
-		Encoding:  rdFuzzEncodings[int(enc)%len(rdFuzzEncodings)],
+		Delimiter: fuzzDelimiters[int(delim)%len(fuzzDelimiters)],
+		Encoding:  fuzzEncodings[int(enc)%len(fuzzEncodings)],
 	}
 	if delim >= 128 {
-		fr := rdFuzzFramings[1+int(delim-128)/len(rdFuzzDelimiters)%(len(rdFuzzFramings)-1)]
+		fr := fuzzFramings[1+int(delim-128)/len(fuzzDelimiters)%(len(fuzzFramings)-1)]
 		opts.SkipLines, opts.SkipFooter, opts.Footer = fr.SkipLines, fr.SkipFooter, fr.Footer
 	}
 	if small {
 		return opts, 40
 	}
-	return opts, rdMaxRecord
+	return opts, maxRecordSize
 }
 
-// rdFuzzSeeds adds the fixtures and the csv-spectrum files, with their options and with a small limit.
-func rdFuzzSeeds(f *testing.F, add func(data []byte, delim, enc uint8, small bool)) {
+// fuzzSeeds adds the fixtures and the csv-spectrum files, with their options and with a small limit.
+func fuzzSeeds(f *testing.F, add func(data []byte, delim, enc uint8, small bool)) {
 	index := func(list []string, s string) uint8 {
 		for i, v := range list {
 			if strings.EqualFold(v, s) {
@@ -51,23 +51,23 @@ func rdFuzzSeeds(f *testing.F, add func(data []byte, delim, enc uint8, small boo
 		}
 		return 0
 	}
-	for _, fx := range rdFixtures() {
-		d, e := index(rdFuzzDelimiters, fx.opts.Delimiter), index(rdFuzzEncodings, fx.opts.Encoding)
-		for i, fr := range rdFuzzFramings[1:] {
+	for _, fx := range fixtures() {
+		d, e := index(fuzzDelimiters, fx.opts.Delimiter), index(fuzzEncodings, fx.opts.Encoding)
+		for i, fr := range fuzzFramings[1:] {
 			if fr.SkipLines == fx.opts.SkipLines && fr.SkipFooter == fx.opts.SkipFooter && fr.Footer == fx.opts.Footer {
-				d += 128 + uint8(i*len(rdFuzzDelimiters))
+				d += 128 + uint8(i*len(fuzzDelimiters))
 			}
 		}
 		if fx.opts.SkipLines+fx.opts.SkipFooter > 0 || fx.opts.Footer != "" {
 			// Each fixture's framing is one the fuzz targets choose among.
 			if d < 128 {
-				f.Fatalf("fixture %s: its framing is not in rdFuzzFramings", fx.name)
+				f.Fatalf("fixture %s: its framing is not in fuzzFramings", fx.name)
 			}
 		}
 		add(fx.data, d, e, false)
 		add(fx.data, d, e, true)
 	}
-	files, _ := filepath.Glob(filepath.Join(rdTestdata, "csv-spectrum", "*.csv"))
+	files, _ := filepath.Glob(filepath.Join(testdataDir, "csv-spectrum", "*.csv"))
 	for _, path := range files {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -80,13 +80,13 @@ func rdFuzzSeeds(f *testing.F, add func(data []byte, delim, enc uint8, small boo
 // FuzzReader reads arbitrary bytes with arbitrary options: no panic; a file is refused only with an
 // *InputError; rows are numbered 1, 2, … and positioned end to end; a record without Err has the
 // header's number of values; all values are UTF-8; the rows are the file's records as RFC 4180 readers
-// delimit them (rdCheckRFC4180: no row begins inside a quoted value of an earlier one, whatever the
+// delimit them (checkRFC4180: no row begins inside a quoted value of an earlier one, whatever the
 // record limit); Seek to any record boundary resumes exactly; and counting gives the number of records.
 func FuzzReader(f *testing.F) {
-	rdFuzzSeeds(f, func(data []byte, delim, enc uint8, small bool) { f.Add(data, delim, enc, small) })
+	fuzzSeeds(f, func(data []byte, delim, enc uint8, small bool) { f.Add(data, delim, enc, small) })
 	f.Fuzz(func(t *testing.T, data []byte, delim, enc uint8, small bool) {
-		opts, limit := rdFuzzSetup(delim, enc, small)
-		r, err := rdNewReader(bytes.NewReader(data), "fuzz.csv", opts, limit)
+		opts, limit := fuzzSetup(delim, enc, small)
+		r, err := newReader(bytes.NewReader(data), "fuzz.csv", opts, limit)
 		if err != nil {
 			var ie *InputError
 			require.ErrorAs(t, err, &ie)
@@ -97,13 +97,19 @@ func FuzzReader(f *testing.F) {
 			require.NotEmpty(t, h)
 			require.Equal(t, strings.TrimSpace(h), h)
 			for _, earlier := range header[:i] {
-				require.False(t, sameColumnName(earlier, h), "duplicate header name %q", h)
+				require.False(t, SameColumnName(earlier, h), "duplicate header name %q", h)
 			}
-			col, err := ResolveColumn(header, h)
-			require.NoError(t, err, "every header name resolves, unambiguously")
-			require.Equal(t, i, col)
+			// Every header name resolves, unambiguously, to its own column: mapping.ResolveColumn finds the
+			// columns that SameColumnName takes for the name.
+			var same []int
+			for j, other := range header {
+				if SameColumnName(other, h) {
+					same = append(same, j)
+				}
+			}
+			require.Equal(t, []int{i}, same, "every header name resolves, unambiguously")
 		}
-		recs, err := rdRest(r)
+		recs, err := readRest(r)
 		require.NoError(t, err)
 		end, line := r.dataStart, 0
 		for i, rec := range recs {
@@ -131,10 +137,10 @@ func FuzzReader(f *testing.F) {
 			}
 			end, line = rec.End, rec.Line
 		}
-		rdCheckRFC4180(t, r, data, recs)
-		rdCheckResume(t, data, opts, limit, recs, 16)
+		checkRFC4180(t, r, data, recs)
+		checkResume(t, data, opts, limit, recs, 16)
 
-		r2, err := rdNewReader(bytes.NewReader(data), "fuzz.csv", opts, limit)
+		r2, err := newReader(bytes.NewReader(data), "fuzz.csv", opts, limit)
 		require.NoError(t, err)
 		n, err := r2.countRest()
 		require.NoError(t, err)
@@ -143,12 +149,12 @@ func FuzzReader(f *testing.F) {
 }
 
 // FuzzRejectsRoundTrip writes every record of an arbitrary file to a rejects file, with an arbitrary
-// reason, and reads it back in the dialect the reader decided (rdCheckRejects): the header plus the
+// reason, and reads it back in the dialect the reader decided (checkRejects): the header plus the
 // error column (or with it replaced, for a rejects file), then for each record its raw values and the
 // reason, or the line that could not be read, as it was and rejected again. The rejects file fed back
 // gives the same rejects file again, save for the lines that could not be read.
 func FuzzRejectsRoundTrip(f *testing.F) {
-	rdFuzzSeeds(f, func(data []byte, delim, enc uint8, small bool) {
+	fuzzSeeds(f, func(data []byte, delim, enc uint8, small bool) {
 		f.Add(data, delim, enc, small, "line 3: 2 fields, header has 3")
 	})
 	f.Add([]byte("a\n1\n"), uint8(0), uint8(0), false, "=HYPERLINK(\"x\")")
@@ -158,25 +164,25 @@ func FuzzRejectsRoundTrip(f *testing.F) {
 	f.Add([]byte("id,error\n1,\"x\n2,old\n3\n"), uint8(0), uint8(0), false, "new")
 	f.Add([]byte("sep=|\r\nid|n\r\n1|\"a\r\n"), uint8(0), uint8(0), true, "\"")
 	f.Fuzz(func(t *testing.T, data []byte, delim, enc uint8, small bool, reason string) {
-		opts, limit := rdFuzzSetup(delim, enc, small)
-		r, err := rdNewReader(bytes.NewReader(data), "fuzz.csv", opts, limit)
+		opts, limit := fuzzSetup(delim, enc, small)
+		r, err := newReader(bytes.NewReader(data), "fuzz.csv", opts, limit)
 		if err != nil {
 			return
 		}
-		recs, err := rdRest(r)
+		recs, err := readRest(r)
 		require.NoError(t, err)
 		reason = strings.ToValidUTF8(reason, "\uFFFD")
 		d := r.Dialect()
 		same := func(*Record) string { return reason }
-		out := rdWriteInputRejects(t, r, recs, same)
+		out := writeInputRejects(t, r, recs, same)
 		readBack := CSVOptions{Delimiter: string(d.Delimiter), Encoding: d.Encoding, SkipLines: d.SkipLines, SkipFooter: d.SkipFooter, Footer: d.Footer}
-		rdCheckRejects(t, r, recs, out, readBack, limit, same)
+		checkRejects(t, r, recs, out, readBack, limit, same)
 
-		r2, recs2, err := rdReadAll(t, out, readBack, 0)
+		r2, recs2, err := readAll(t, out, readBack, 0)
 		require.NoError(t, err)
-		again := rdWriteInputRejects(t, r2, recs2, same)
-		rdCheckRejects(t, r2, recs2, again, readBack, 0, same)
-		if !slices.ContainsFunc(recs, rdUnreadable) && r.enc.asciiCompatible() {
+		again := writeInputRejects(t, r2, recs2, same)
+		checkRejects(t, r2, recs2, again, readBack, 0, same)
+		if !slices.ContainsFunc(recs, unreadable) && r.enc.asciiCompatible() {
 			require.Equal(t, string(out), string(again), "a rejects file fed back gives itself")
 		}
 	})

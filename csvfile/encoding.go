@@ -1,7 +1,8 @@
-package mapping
+package csvfile
 
 import (
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -9,45 +10,50 @@ import (
 	"golang.org/x/text/encoding/charmap"
 )
 
-// rdEncoding is one of the text encodings the reader understands.
-type rdEncoding uint8
+// Encoding is one of the text encodings the reader understands: ParseEncoding reads its names.
+type Encoding uint8
 
+// The encodings, each named by its String (the canonical name Dialect.Encoding reports).
 const (
-	rdUTF8 rdEncoding = iota
-	rdUTF16LE
-	rdUTF16BE
-	rdWindows1252
-	rdISO88591
+	UTF8 Encoding = iota
+	UTF16LE
+	UTF16BE
+	Windows1252
+	ISO88591
 )
 
-// rdEncodingNames are the canonical names, as Dialect.Encoding reports them.
-var rdEncodingNames = [...]string{
-	rdUTF8:        "utf-8",
-	rdUTF16LE:     "utf-16le",
-	rdUTF16BE:     "utf-16be",
-	rdWindows1252: "windows-1252",
-	rdISO88591:    "iso-8859-1",
+// encodingNames are the canonical names, as Dialect.Encoding reports them.
+var encodingNames = [...]string{
+	UTF8:        "utf-8",
+	UTF16LE:     "utf-16le",
+	UTF16BE:     "utf-16be",
+	Windows1252: "windows-1252",
+	ISO88591:    "iso-8859-1",
 }
 
-func (e rdEncoding) String() string {
-	if e == rdEncodingAny {
+// EncodingNames returns the canonical names of the encodings, as Dialect.Encoding reports them: a
+// mapping's "did you mean" chooses among them.
+func EncodingNames() []string { return slices.Clone(encodingNames[:]) }
+
+func (e Encoding) String() string {
+	if e == UTF16 {
 		return "utf-16"
 	}
-	return rdEncodingNames[e]
+	return encodingNames[e]
 }
 
 // label is the encoding's name as people write it in messages.
-func (e rdEncoding) label() string {
+func (e Encoding) label() string {
 	switch e {
-	case rdUTF8:
+	case UTF8:
 		return "UTF-8"
-	case rdUTF16LE:
+	case UTF16LE:
 		return "UTF-16LE"
-	case rdUTF16BE:
+	case UTF16BE:
 		return "UTF-16BE"
-	case rdWindows1252:
+	case Windows1252:
 		return "Windows-1252"
-	case rdISO88591:
+	case ISO88591:
 		return "ISO-8859-1"
 	}
 	return "UTF-16"
@@ -55,39 +61,39 @@ func (e rdEncoding) label() string {
 
 // asciiCompatible reports whether the delimiter, quote and line ends are single ASCII bytes in the raw
 // file, so that the raw bytes can be parsed as they are and each field decoded afterwards.
-func (e rdEncoding) asciiCompatible() bool { return e != rdUTF16LE && e != rdUTF16BE }
+func (e Encoding) asciiCompatible() bool { return e != UTF16LE && e != UTF16BE }
 
-// rdEncodingHint lists the accepted encoding names, for messages.
-const rdEncodingHint = "use auto, utf-8, utf-16 (with a byte-order mark), utf-16le, utf-16be, windows-1252 or iso-8859-1"
+// EncodingHint lists the accepted encoding names, for messages.
+const EncodingHint = "use auto, utf-8, utf-16 (with a byte-order mark), utf-16le, utf-16be, windows-1252 or iso-8859-1"
 
-// rdEncodingAny stands for the generic "utf-16": the byte-order mark decides between LE and BE.
-const rdEncodingAny rdEncoding = 255
+// UTF16 stands for the generic "utf-16": the byte-order mark decides between LE and BE.
+const UTF16 Encoding = 255
 
-// rdParseEncoding reads an encoding name, case-insensitively and with the common aliases.
-// auto is true for "" and "auto"; enc is rdEncodingAny for a bare "utf-16".
-func rdParseEncoding(name string) (enc rdEncoding, auto bool, ok bool) {
+// ParseEncoding reads an encoding name, case-insensitively and with the common aliases.
+// auto is true for "" and "auto"; enc is UTF16 for a bare "utf-16".
+func ParseEncoding(name string) (enc Encoding, auto bool, ok bool) {
 	switch strings.ToLower(strings.TrimSpace(name)) {
 	case "", "auto":
 		return 0, true, true
 	case "utf-8", "utf8", "utf-8-sig", "utf8-sig", "ascii", "us-ascii":
-		return rdUTF8, false, true
+		return UTF8, false, true
 	case "utf-16", "utf16", "ucs-2", "ucs2":
-		return rdEncodingAny, false, true
+		return UTF16, false, true
 	case "utf-16le", "utf16le", "utf-16-le", "ucs-2le":
-		return rdUTF16LE, false, true
+		return UTF16LE, false, true
 	case "utf-16be", "utf16be", "utf-16-be", "ucs-2be":
-		return rdUTF16BE, false, true
+		return UTF16BE, false, true
 	case "windows-1252", "windows1252", "cp1252", "cp-1252", "win-1252", "win1252", "ansi":
-		return rdWindows1252, false, true
+		return Windows1252, false, true
 	case "iso-8859-1", "iso8859-1", "iso_8859-1", "iso-8859_1", "8859-1", "latin1", "latin-1", "l1":
-		return rdISO88591, false, true
+		return ISO88591, false, true
 	}
 	return 0, false, false
 }
 
-// rd1252 maps each Windows-1252 byte to its character; 0 marks the five bytes the code page leaves
+// cp1252 maps each Windows-1252 byte to its character; 0 marks the five bytes the code page leaves
 // undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D), which are invalid in a Windows-1252 file.
-var rd1252 = func() (t [256]rune) {
+var cp1252 = func() (t [256]rune) {
 	for b := range t {
 		if r := charmap.Windows1252.DecodeByte(byte(b)); r != utf8.RuneError {
 			t[b] = r
@@ -96,8 +102,8 @@ var rd1252 = func() (t [256]rune) {
 	return t
 }()
 
-// rdASCII reports whether s is all ASCII.
-func rdASCII(s string) bool {
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
 			return false
@@ -108,9 +114,9 @@ func rdASCII(s string) bool {
 
 // plain reports whether a field parsed in this encoding is already its UTF-8 text: valid UTF-8, or
 // ASCII for the single-byte encodings.
-func (e rdEncoding) plain(s string) bool {
-	if e == rdWindows1252 || e == rdISO88591 {
-		return rdASCII(s)
+func (e Encoding) plain(s string) bool {
+	if e == Windows1252 || e == ISO88591 {
+		return isASCII(s)
 	}
 	return utf8.ValidString(s)
 }
@@ -118,10 +124,10 @@ func (e rdEncoding) plain(s string) bool {
 // decode returns the UTF-8 text of a field as the reader parsed it (raw bytes for the ASCII-compatible
 // encodings, WTF-8 for UTF-16) and whether all of it was valid. Invalid bytes become U+FFFD.
 // When nothing needs changing, the result is s itself: no copy.
-func (e rdEncoding) decode(s string) (string, bool) {
+func (e Encoding) decode(s string) (string, bool) {
 	switch e {
-	case rdWindows1252, rdISO88591:
-		if rdASCII(s) {
+	case Windows1252, ISO88591:
+		if isASCII(s) {
 			return s, true
 		}
 		var b strings.Builder
@@ -132,13 +138,13 @@ func (e rdEncoding) decode(s string) (string, bool) {
 			switch {
 			case c < utf8.RuneSelf:
 				b.WriteByte(c)
-			case e == rdISO88591:
+			case e == ISO88591:
 				b.WriteRune(rune(c))
-			case rd1252[c] == 0:
+			case cp1252[c] == 0:
 				valid = false
 				b.WriteRune(utf8.RuneError)
 			default:
-				b.WriteRune(rd1252[c])
+				b.WriteRune(cp1252[c])
 			}
 		}
 		return b.String(), valid
@@ -153,12 +159,12 @@ func (e rdEncoding) decode(s string) (string, bool) {
 // appendText appends UTF-8 text s in the form the writer emits for this encoding: the encoding's own
 // bytes for the ASCII-compatible ones (a character it cannot encode becomes '?'), UTF-8 for UTF-16
 // (the writer transcodes whole lines).
-func (e rdEncoding) appendText(dst []byte, s string) []byte {
+func (e Encoding) appendText(dst []byte, s string) []byte {
 	var cm *charmap.Charmap
 	switch e {
-	case rdWindows1252:
+	case Windows1252:
 		cm = charmap.Windows1252
-	case rdISO88591:
+	case ISO88591:
 		cm = charmap.ISO8859_1
 	default:
 		return append(dst, s...)
@@ -175,11 +181,11 @@ func (e rdEncoding) appendText(dst []byte, s string) []byte {
 	return dst
 }
 
-// rdBadUTF16 is what the decoder emits for a lone byte at the end of a UTF-16 file: a byte that is never
+// badUTF16 is what the decoder emits for a lone byte at the end of a UTF-16 file: a byte that is never
 // valid UTF-8, so the field is rejected.
-const rdBadUTF16 = 0xFF
+const badUTF16 = 0xFF
 
-// rdUTF16 decodes a UTF-16 stream into WTF-8: UTF-8, except that an unpaired surrogate is written as the
+// utf16Decoder decodes a UTF-16 stream into WTF-8: UTF-8, except that an unpaired surrogate is written as the
 // three bytes UTF-8 would give its code point. The csv parser sees the delimiter, quotes and line ends as
 // ASCII bytes; a field holding an unpaired surrogate fails UTF-8 validation and is rejected; and the
 // rejects writer can turn the same bytes back into the original code units.
@@ -187,7 +193,7 @@ const rdBadUTF16 = 0xFF
 // It also maps positions back to the file: after each '\n' it notes the decoded and the raw offsets, and
 // rawAt answers for any decoded offset just after a '\n', at the start or at the end of the stream —
 // exactly the places where a csv record can end.
-type rdUTF16 struct {
+type utf16Decoder struct {
 	r     io.Reader
 	be    bool
 	start int64  // raw offset where decoding began
@@ -199,14 +205,14 @@ type rdUTF16 struct {
 	out   []byte
 	outi  int
 	dec   int64 // decoded bytes produced (delivered or pending in out)
-	marks []rdMark
+	marks []utf16Mark
 	mhead int
 }
 
-type rdMark struct{ dec, raw int64 }
+type utf16Mark struct{ dec, raw int64 }
 
 // reset makes d decode r, whose first byte is at raw offset start.
-func (d *rdUTF16) reset(r io.Reader, start int64, bigEndian bool) {
+func (d *utf16Decoder) reset(r io.Reader, start int64, bigEndian bool) {
 	if d.in == nil {
 		d.in = make([]byte, 32<<10)
 	}
@@ -216,7 +222,7 @@ func (d *rdUTF16) reset(r io.Reader, start int64, bigEndian bool) {
 	d.marks, d.mhead = d.marks[:0], 0
 }
 
-func (d *rdUTF16) Read(p []byte) (int, error) {
+func (d *utf16Decoder) Read(p []byte) (int, error) {
 	for d.outi == len(d.out) {
 		if d.eof && d.ini == d.inj {
 			return 0, io.EOF
@@ -231,7 +237,7 @@ func (d *rdUTF16) Read(p []byte) (int, error) {
 }
 
 // fill reads raw bytes and decodes as many whole code units as it can.
-func (d *rdUTF16) fill() error {
+func (d *utf16Decoder) fill() error {
 	if !d.eof {
 		if d.ini > 0 {
 			d.inj = copy(d.in, d.in[d.ini:d.inj])
@@ -264,9 +270,9 @@ units:
 					break
 				}
 			}
-			n = rdWTF8(enc[:], u)
+			n = wtf8(enc[:], u)
 		case utf16.IsSurrogate(rune(u)): // a low surrogate alone
-			n = rdWTF8(enc[:], u)
+			n = wtf8(enc[:], u)
 		default:
 			n = utf8.EncodeRune(enc[:], rune(u))
 		}
@@ -275,11 +281,11 @@ units:
 		d.raw += int64(size)
 		d.dec += int64(n)
 		if u == '\n' {
-			d.marks = append(d.marks, rdMark{dec: d.dec, raw: d.raw})
+			d.marks = append(d.marks, utf16Mark{dec: d.dec, raw: d.raw})
 		}
 	}
 	if d.eof && d.inj-d.ini == 1 { // a lone byte at the end of the file
-		d.out = append(d.out, rdBadUTF16)
+		d.out = append(d.out, badUTF16)
 		d.ini++
 		d.raw++
 		d.dec++
@@ -287,15 +293,15 @@ units:
 	return nil
 }
 
-func (d *rdUTF16) unit(i int) uint16 {
+func (d *utf16Decoder) unit(i int) uint16 {
 	if d.be {
 		return uint16(d.in[i])<<8 | uint16(d.in[i+1])
 	}
 	return uint16(d.in[i+1])<<8 | uint16(d.in[i])
 }
 
-// rdWTF8 writes a surrogate code unit as the generalised UTF-8 of its code point.
-func rdWTF8(p []byte, u uint16) int {
+// wtf8 writes a surrogate code unit as the generalised UTF-8 of its code point.
+func wtf8(p []byte, u uint16) int {
 	p[0] = 0xE0 | byte(u>>12)
 	p[1] = 0x80 | byte(u>>6)&0x3F
 	p[2] = 0x80 | byte(u)&0x3F
@@ -304,7 +310,7 @@ func rdWTF8(p []byte, u uint16) int {
 
 // rawAt returns the raw offset of decoded offset dec, which must be 0, just after a '\n', or the end of
 // the stream, and not smaller than in the previous call. It returns -1 for any other offset.
-func (d *rdUTF16) rawAt(dec int64) int64 {
+func (d *utf16Decoder) rawAt(dec int64) int64 {
 	if dec == 0 {
 		return d.start
 	}
@@ -324,9 +330,9 @@ func (d *rdUTF16) rawAt(dec int64) int64 {
 	return -1
 }
 
-// rdAppendUTF16 appends p, WTF-8 as the reader produced it (so also any UTF-8), encoded as UTF-16.
+// appendUTF16 appends p, WTF-8 as the reader produced it (so also any UTF-8), encoded as UTF-16.
 // An unpaired surrogate goes back to its code unit; bytes that are neither become U+FFFD.
-func rdAppendUTF16(dst, p []byte, bigEndian bool) []byte {
+func appendUTF16(dst, p []byte, bigEndian bool) []byte {
 	unit := func(b []byte, v uint16) []byte {
 		if bigEndian {
 			return append(b, byte(v>>8), byte(v))

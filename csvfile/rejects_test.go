@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"bytes"
@@ -13,8 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// rdWriteRejects writes every record of recs to a rejects file, each with reason(rec), and closes it.
-func rdWriteRejects(t testing.TB, d Dialect, header []string, recs []*Record, reason func(*Record) string, opts ...RejectsOption) []byte {
+// writeRejects writes every record of recs to a rejects file, each with reason(rec), and closes it.
+func writeRejects(t testing.TB, d Dialect, header []string, recs []*Record, reason func(*Record) string, opts ...RejectsOption) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := NewRejectsWriter(&buf, d, header, opts...)
@@ -26,47 +26,47 @@ func rdWriteRejects(t testing.TB, d Dialect, header []string, recs []*Record, re
 	return buf.Bytes()
 }
 
-// rdWriteInputRejects is rdWriteRejects for the records r read, with r's dialect, header and framing.
-func rdWriteInputRejects(t testing.TB, r *Reader, recs []*Record, reason func(*Record) string) []byte {
+// writeInputRejects is writeRejects for the records r read, with r's dialect, header and framing.
+func writeInputRejects(t testing.TB, r *Reader, recs []*Record, reason func(*Record) string) []byte {
 	t.Helper()
-	return rdWriteRejects(t, r.Dialect(), r.Header(), recs, reason, WithInput(r))
+	return writeRejects(t, r.Dialect(), r.Header(), recs, reason, WithInput(r))
 }
 
 // TestRejectsRoundTrip writes every record of every fixture to a rejects file and reads it back with the
-// fixture's own options ("auto" mostly): see rdCheckRejects.
+// fixture's own options ("auto" mostly): see checkRejects.
 func TestRejectsRoundTrip(t *testing.T) {
-	rdEachReadable(t, func(t *testing.T, fx rdFixture, r *Reader, recs []*Record) {
+	eachReadable(t, func(t *testing.T, fx fixture, r *Reader, recs []*Record) {
 		reason := func(rec *Record) string {
 			if rec.Err != nil {
 				return rec.Err.Error()
 			}
 			return fmt.Sprintf("=row %d: ü", rec.Row)
 		}
-		out := rdWriteInputRejects(t, r, recs, reason)
-		rdCheckRejects(t, r, recs, out, fx.opts, 0, reason)
+		out := writeInputRejects(t, r, recs, reason)
+		checkRejects(t, r, recs, out, fx.opts, 0, reason)
 	})
 }
 
-// rdCheckRejects reads back out, the rejects file of recs (read by r with the record limit limit, 0 for
+// checkRejects reads back out, the rejects file of recs (read by r with the record limit limit, 0 for
 // the default), with opts and the same limit and checks it: the same dialect; the header, with its error
 // column added, or replaced when the input was a rejects file; then one record for each of recs: its raw
 // values (less its last, the earlier reason, when the error column is replaced) and the reason, and a
 // record of the header's width read without error as it was; or, for a record that could not be read,
 // the same text followed by the reason, rejected again; for one too long to keep, its bytes in the input
 // followed by the reason, rejected again.
-func rdCheckRejects(t testing.TB, r *Reader, recs []*Record, out []byte, opts CSVOptions, limit int64, reason func(*Record) string) {
+func checkRejects(t testing.TB, r *Reader, recs []*Record, out []byte, opts CSVOptions, limit int64, reason func(*Record) string) {
 	t.Helper()
 	d, header := r.Dialect(), r.Header()
-	back, got, err := rdReadAll(t, out, opts, 0)
+	back, got, err := readAll(t, out, opts, 0)
 	require.NoError(t, err)
 	want := d
 	want.Unnamed = 0 // the rejects file leaves out the input's unnamed columns, and their empty values
 	require.Equal(t, want, back.Dialect())
-	replace := rdIsErrorColumn(header)
+	replace := isErrorColumn(header)
 	if replace {
 		require.Equal(t, header, back.Header(), "the error column is replaced")
 	} else {
-		require.Equal(t, append(slices.Clone(header), rdErrorColumn(header)), back.Header())
+		require.Equal(t, append(slices.Clone(header), errorColumn(header)), back.Header())
 	}
 	require.Len(t, got, len(recs), "one record for each")
 	var again []*Record // read with limit, if needed
@@ -77,7 +77,7 @@ func rdCheckRejects(t testing.TB, r *Reader, recs []*Record, out []byte, opts CS
 		if !r.enc.asciiCompatible() {
 			raw = slices.Clone(raw)
 			for j, v := range raw {
-				raw[j] = strings.ReplaceAll(v, string([]byte{rdBadUTF16}), "\uFFFD") // a lone last byte cannot be written back
+				raw[j] = strings.ReplaceAll(v, string([]byte{badUTF16}), "\uFFFD") // a lone last byte cannot be written back
 			}
 		}
 		want := reason(rec)
@@ -89,18 +89,18 @@ func rdCheckRejects(t testing.TB, r *Reader, recs []*Record, out []byte, opts CS
 			require.NoError(t, rec.src.copyText(&was, rec.textFrom, rec.textTo))
 			tail := []byte(delim + `"`)
 			if !r.enc.asciiCompatible() {
-				tail = rdAppendUTF16(nil, tail, r.enc == rdUTF16BE)
+				tail = appendUTF16(nil, tail, r.enc == UTF16BE)
 			}
 			require.True(t, bytes.HasPrefix(out[g.Offset:g.End], append(was.Bytes(), tail...)), "row %d: its bytes as they were, then the reason", rec.Row)
 			if again == nil {
-				_, again, err = rdReadAll(t, out, opts, limit)
+				_, again, err = readAll(t, out, opts, limit)
 				require.NoError(t, err)
 				require.Len(t, again, len(recs), "one record for each, with the limit the input was read with")
 			}
 			require.Error(t, again[i].Err, "row %d: a record too long is too long again", rec.Row)
 			continue
 		}
-		if rdUnreadable(rec) {
+		if unreadable(rec) {
 			require.Error(t, g.Err, "row %d: a broken line is never accepted", rec.Row)
 			if !errors.Is(g.Err, ErrQuote) {
 				require.ErrorIs(t, g.Err, ErrRecordTooLong, "row %d is rejected again for its quoting", rec.Row)
@@ -131,25 +131,25 @@ func rdCheckRejects(t testing.TB, r *Reader, recs []*Record, out []byte, opts CS
 // error column is replaced, not added to, so that the second file is the first again, except that a line
 // that could not be read keeps the earlier reason among its bytes.
 func TestRejectsFedBack(t *testing.T) {
-	rdEachReadable(t, func(t *testing.T, fx rdFixture, r *Reader, recs []*Record) {
+	eachReadable(t, func(t *testing.T, fx fixture, r *Reader, recs []*Record) {
 		reason := func(rec *Record) string { return fmt.Sprintf("row %d: rejected", rec.Row) }
-		first := rdWriteInputRejects(t, r, recs, reason)
-		r2, recs2, err := rdReadAll(t, first, fx.opts, 0)
+		first := writeInputRejects(t, r, recs, reason)
+		r2, recs2, err := readAll(t, first, fx.opts, 0)
 		require.NoError(t, err)
-		second := rdWriteInputRejects(t, r2, recs2, reason)
-		rdCheckRejects(t, r2, recs2, second, fx.opts, 0, reason)
-		if !slices.ContainsFunc(recs, rdUnreadable) {
+		second := writeInputRejects(t, r2, recs2, reason)
+		checkRejects(t, r2, recs2, second, fx.opts, 0, reason)
+		if !slices.ContainsFunc(recs, unreadable) {
 			assert.Equal(t, string(first), string(second))
 			return
 		}
 		assert.Equal(t, r.Header(), r2.Header()[:len(r.Header())], "no second error column")
-		assert.Equal(t, len(r2.Header()), len(rdReadHeader(t, second, fx.opts)))
+		assert.Equal(t, len(r2.Header()), len(headerOf(t, second, fx.opts)))
 	})
 }
 
-func rdReadHeader(t *testing.T, data []byte, opts CSVOptions) []string {
+func headerOf(t *testing.T, data []byte, opts CSVOptions) []string {
 	t.Helper()
-	r, _, err := rdReadAll(t, data, opts, 0)
+	r, _, err := readAll(t, data, opts, 0)
 	require.NoError(t, err)
 	return r.Header()
 }
@@ -197,14 +197,14 @@ func TestRejectsBrokenQuoting(t *testing.T) {
 		},
 		{
 			name: "utf-16 with a BOM",
-			in:   rdToUTF16("id,name\n1,\"Zoë\"x\n", true, true),
-			want: rdToUTF16("id,name,error\n"+
+			in:   toUTF16("id,name\n1,\"Zoë\"x\n", true, true),
+			want: toUTF16("id,name,error\n"+
 				"1,\"Zoë\"x,\"line 2, column 2 (name): quoted field not closed properly (double each quote inside a quoted field: \"\"a \"\"\"\"b\"\"\"\" c\"\")\"\n", true, true),
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, recs, err := rdReadAll(t, tt.in, tt.opts, 0)
+			r, recs, err := readAll(t, tt.in, tt.opts, 0)
 			require.NoError(t, err)
 			var bad []*Record
 			for _, rec := range recs {
@@ -212,11 +212,11 @@ func TestRejectsBrokenQuoting(t *testing.T) {
 					bad = append(bad, rec)
 				}
 			}
-			out := rdWriteRejects(t, r.Dialect(), r.Header(), bad, func(rec *Record) string { return rec.Err.Error() })
+			out := writeRejects(t, r.Dialect(), r.Header(), bad, func(rec *Record) string { return rec.Err.Error() })
 			assert.Equal(t, tt.want, out)
 
 			// Fed back unfixed, each line is rejected again for its quoting, and nothing is read as values.
-			_, again, err := rdReadAll(t, out, tt.opts, 0)
+			_, again, err := readAll(t, out, tt.opts, 0)
 			require.NoError(t, err)
 			require.Len(t, again, len(bad))
 			for _, rec := range again {
@@ -333,7 +333,7 @@ func TestRejectsWriterBytes(t *testing.T) {
 			header: []string{"id"},
 			recs:   []*Record{rec("1")},
 			reason: "bad",
-			want:   rdToUTF16("sep=\t\nid\terror\n1\tbad\n", false, true),
+			want:   toUTF16("sep=\t\nid\terror\n1\tbad\n", false, true),
 		},
 		{
 			name:   "a broken line as it was, the reason always quoted",
@@ -373,7 +373,7 @@ func TestRejectsWriterBytes(t *testing.T) {
 			header: []string{"n"},
 			recs:   []*Record{rec("\xed\xa0\xbdé")},
 			reason: "ü",
-			want:   rdCat(rdToUTF16("n,error\n", true, true), rdUnits([]uint16{0xD83D, 'é', ',', 'ü', '\n'}, true)),
+			want:   cat(toUTF16("n,error\n", true, true), unitBytes([]uint16{0xD83D, 'é', ',', 'ü', '\n'}, true)),
 		},
 		{
 			name:   "a record kept without values",
@@ -386,7 +386,7 @@ func TestRejectsWriterBytes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := rdWriteRejects(t, tt.d, tt.header, tt.recs, func(*Record) string { return tt.reason })
+			got := writeRejects(t, tt.d, tt.header, tt.recs, func(*Record) string { return tt.reason })
 			assert.Equal(t, tt.want, got)
 		})
 	}
@@ -405,12 +405,12 @@ func TestNewRejectsWriterRefusesUnknownDialects(t *testing.T) {
 	}
 }
 
-type rdFailingWriter struct{}
+type failingWriter struct{}
 
-func (rdFailingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestRejectsWriterReportsWriteErrors(t *testing.T) {
-	w, err := NewRejectsWriter(rdFailingWriter{}, Dialect{Delimiter: ',', Encoding: "utf-8"}, []string{"a"})
+	w, err := NewRejectsWriter(failingWriter{}, Dialect{Delimiter: ',', Encoding: "utf-8"}, []string{"a"})
 	require.NoError(t, err) // buffered
 	require.NoError(t, w.Write(&Record{Raw: []string{"1"}}, "x"))
 	err = w.Flush()
@@ -418,29 +418,25 @@ func TestRejectsWriterReportsWriteErrors(t *testing.T) {
 	assert.Equal(t, err, w.Write(&Record{Raw: []string{"2"}}, "y"), "errors stick")
 }
 
-// TestRejectsWriterWithMapper: a last column "error" that the mapping reads, alone or in a template, is
-// the user's data: the error column is added after it. One the mapping does not read is replaced.
-func TestRejectsWriterWithMapper(t *testing.T) {
+// TestRejectsWriterWithData: a last column "error" that is data (WithData says so) is the user's: the
+// error column is added after it. One that is not data, or without WithData, is replaced. (mapping's
+// TestRejectsWriterWithMapper: the columns a mapping reads are data.)
+func TestRejectsWriterWithData(t *testing.T) {
 	header := []string{"Id", "Name", "error"}
 	tests := []struct {
-		name, fields, want string
+		name string
+		opts []RejectsOption
+		want string
 	}{
-		{"column", "  legacy_error: {column: Error}\n", "Id,Name,error,error_2\n1,Ada,E42,new\n"},
-		{"template", "  note: {template: \"{Name}: {error}\"}\n", "Id,Name,error,error_2\n1,Ada,E42,new\n"},
-		{"not read", "  name: {column: Name}\n", "Id,Name,error\n1,Ada,new\n"},
+		{"data", []RejectsOption{WithData(func(col int) bool { return col == 2 })}, "Id,Name,error,error_2\n1,Ada,E42,new\n"},
+		{"not data", []RejectsOption{WithData(func(col int) bool { return col != 2 })}, "Id,Name,error\n1,Ada,new\n"},
+		{"no WithData", nil, "Id,Name,error\n1,Ada,new\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, err := Parse("m.yaml", []byte(minimalMapping+tt.fields))
-			require.NoError(t, err)
-			mp, err := m.Compile(header)
-			require.NoError(t, err)
-			var buf bytes.Buffer
-			w, err := NewRejectsWriter(&buf, Dialect{Delimiter: ',', Encoding: "utf-8"}, header, WithMapper(mp))
-			require.NoError(t, err)
-			require.NoError(t, w.Write(&Record{Raw: []string{"1", "Ada", "E42"}}, "new"))
-			require.NoError(t, w.Flush())
-			assert.Equal(t, tt.want, buf.String())
+			out := writeRejects(t, Dialect{Delimiter: ',', Encoding: "utf-8"}, header, []*Record{{Raw: []string{"1", "Ada", "E42"}}},
+				func(*Record) string { return "new" }, tt.opts...)
+			assert.Equal(t, tt.want, string(out))
 		})
 	}
 }

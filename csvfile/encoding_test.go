@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"bytes"
@@ -12,29 +12,29 @@ import (
 	"golang.org/x/text/encoding/charmap"
 )
 
-// rdShortReads is a ReadSeeker whose reads return at most n bytes, to cut code units, surrogate pairs,
+// shortReads is a ReadSeeker whose reads return at most n bytes, to cut code units, surrogate pairs,
 // line breaks and quotes at every possible place.
-type rdShortReads struct {
+type shortReads struct {
 	*bytes.Reader
 	n int
 }
 
-func (s rdShortReads) Read(p []byte) (int, error) { return s.Reader.Read(p[:min(len(p), s.n)]) }
+func (s shortReads) Read(p []byte) (int, error) { return s.Reader.Read(p[:min(len(p), s.n)]) }
 
 // TestReaderShortReads reads every fixture through reads of 1, 2 and 3 bytes and expects exactly what
 // whole reads give.
 func TestReaderShortReads(t *testing.T) {
-	for _, fx := range rdFixtures() {
-		_, want, wantErr := rdReadAll(t, fx.data, fx.opts, 0)
+	for _, fx := range fixtures() {
+		_, want, wantErr := readAll(t, fx.data, fx.opts, 0)
 		for n := 1; n <= 3; n++ {
-			r, err := rdNewReader(rdShortReads{bytes.NewReader(fx.data), n}, fx.name, fx.opts, rdMaxRecord)
+			r, err := newReader(shortReads{bytes.NewReader(fx.data), n}, fx.name, fx.opts, maxRecordSize)
 			if wantErr != nil || err != nil {
 				assert.Equal(t, wantErr == nil, err == nil, fx.name)
 				continue
 			}
-			got, err := rdRest(r)
+			got, err := readRest(r)
 			require.NoError(t, err)
-			assert.Equal(t, rdComparable(want), rdComparable(got), "%s, reads of %d bytes", fx.name, n)
+			assert.Equal(t, comparableRecords(want), comparableRecords(got), "%s, reads of %d bytes", fx.name, n)
 		}
 	}
 }
@@ -56,17 +56,17 @@ func TestUTF16Decoder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, be := range []bool{false, true} {
-			raw := append(rdUnits(tt.units, be), tt.extra...)
+			raw := append(unitBytes(tt.units, be), tt.extra...)
 			for n := 1; n <= 4; n++ {
-				var d rdUTF16
-				d.reset(rdShortReads{bytes.NewReader(raw), n}, 0, be)
+				var d utf16Decoder
+				d.reset(shortReads{bytes.NewReader(raw), n}, 0, be)
 				got, err := io.ReadAll(&d)
 				require.NoError(t, err)
 				assert.Equal(t, tt.want, string(got), "%s, big endian %t, reads of %d", tt.name, be, n)
 				assert.Equal(t, int64(len(raw)), d.rawAt(int64(len(got))), "%s: the end maps to the end", tt.name)
 				// And back: the writer gives the same code units (the odd byte cannot be).
 				if tt.extra == nil {
-					assert.Equal(t, raw, rdAppendUTF16(nil, got, be), "%s: back to UTF-16", tt.name)
+					assert.Equal(t, raw, appendUTF16(nil, got, be), "%s: back to UTF-16", tt.name)
 				}
 			}
 		}
@@ -74,8 +74,8 @@ func TestUTF16Decoder(t *testing.T) {
 }
 
 func TestUTF16DecoderMarks(t *testing.T) {
-	raw := rdToUTF16("ab\n😀\r\n\nc", false, false)
-	var d rdUTF16
+	raw := toUTF16("ab\n😀\r\n\nc", false, false)
+	var d utf16Decoder
 	d.reset(bytes.NewReader(raw), 100, false)
 	got, err := io.ReadAll(&d)
 	require.NoError(t, err)
@@ -91,7 +91,7 @@ func TestUTF16DecoderMarks(t *testing.T) {
 func TestDecode1252(t *testing.T) {
 	for b := 0; b < 256; b++ {
 		s := string([]byte{byte(b)})
-		got, ok := rdWindows1252.decode(s)
+		got, ok := Windows1252.decode(s)
 		switch b {
 		case 0x81, 0x8D, 0x8F, 0x90, 0x9D:
 			assert.False(t, ok, "%#x is undefined", b)
@@ -101,26 +101,26 @@ func TestDecode1252(t *testing.T) {
 			r, _ := utf8.DecodeRuneInString(got)
 			assert.Equal(t, charmap.Windows1252.DecodeByte(byte(b)), r, "%#x", b)
 		}
-		got, ok = rdISO88591.decode(s)
+		got, ok = ISO88591.decode(s)
 		assert.True(t, ok)
 		assert.Equal(t, string(rune(b)), got)
 	}
 }
 
 func TestDecodeReturnsPlainValuesUnchanged(t *testing.T) {
-	for _, e := range []rdEncoding{rdUTF8, rdUTF16LE, rdWindows1252, rdISO88591} {
+	for _, e := range []Encoding{UTF8, UTF16LE, Windows1252, ISO88591} {
 		s := "plain ascii"
 		got, ok := e.decode(s)
 		assert.True(t, ok)
 		assert.Same(t, unsafe.StringData(s), unsafe.StringData(got), e.String())
 	}
-	got, ok := rdUTF8.decode("a\xffb")
+	got, ok := UTF8.decode("a\xffb")
 	assert.False(t, ok)
 	assert.Equal(t, "a\uFFFDb", got)
 }
 
 func TestAppendText(t *testing.T) {
-	assert.Equal(t, []byte("\x80 ? \xe9"), rdWindows1252.appendText(nil, "€ Ọ é"))
-	assert.Equal(t, []byte("? ? \xe9"), rdISO88591.appendText(nil, "€ Ọ é"))
-	assert.Equal(t, []byte("€ Ọ é"), rdUTF8.appendText(nil, "€ Ọ é"))
+	assert.Equal(t, []byte("\x80 ? \xe9"), Windows1252.appendText(nil, "€ Ọ é"))
+	assert.Equal(t, []byte("? ? \xe9"), ISO88591.appendText(nil, "€ Ọ é"))
+	assert.Equal(t, []byte("€ Ọ é"), UTF8.appendText(nil, "€ Ọ é"))
 }

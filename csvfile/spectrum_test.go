@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"encoding/json"
@@ -15,7 +15,7 @@ import (
 // "auto" options and compares the rows with the expected JSON, except where this reader means to
 // differ, as listed.
 func TestCSVSpectrum(t *testing.T) {
-	dir := filepath.Join(rdTestdata, "csv-spectrum")
+	dir := filepath.Join(testdataDir, "csv-spectrum")
 	// deviations maps a file to the expected rows where they differ from the suite's, and why.
 	deviations := map[string]struct {
 		why  string
@@ -49,7 +49,7 @@ func TestCSVSpectrum(t *testing.T) {
 			r, err := Open(path, CSVOptions{})
 			require.NoError(t, err)
 			defer r.Close()
-			recs, err := rdRest(r)
+			recs, err := readRest(r)
 			require.NoError(t, err)
 			header := r.Header()
 			var got []map[string]string
@@ -63,7 +63,7 @@ func TestCSVSpectrum(t *testing.T) {
 				errs = append(errs, rec.Err)
 			}
 
-			want, wantErrs := rdSpectrumJSON(t, strings.TrimSuffix(path, ".csv")+".json"), make([]error, len(recs))
+			want, wantErrs := spectrumJSON(t, strings.TrimSuffix(path, ".csv")+".json"), make([]error, len(recs))
 			if d, ok := deviations[name]; ok {
 				t.Log("deviation:", d.why)
 				want = d.rows
@@ -84,8 +84,8 @@ func TestCSVSpectrum(t *testing.T) {
 	}
 }
 
-// rdSpectrumJSON reads a csv-spectrum JSON file: an array of rows, or one row.
-func rdSpectrumJSON(t *testing.T, path string) []map[string]string {
+// spectrumJSON reads a csv-spectrum JSON file: an array of rows, or one row.
+func spectrumJSON(t *testing.T, path string) []map[string]string {
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var rows []map[string]string

@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 )
 
 // Framing is what DetectFraming saw around the table of a file: title lines above its header and footer
-// records below its data. InferFramed proposes them as csv: skip_lines and skip_footer, with comments
+// records below its data. mapping.InferFramed proposes them as csv: skip_lines and skip_footer, with comments
 // saying what was seen.
 type Framing struct {
 	SkipLines  int
@@ -31,14 +31,14 @@ func (f Framing) Options(opts CSVOptions) CSVOptions {
 // Bounds of what DetectFraming looks at: the first lines of the file for a title, the last 64 KiB for a
 // footer.
 const (
-	ifMaxTitleLines  = 10
-	ifMaxFooterLines = 20
-	ifTailSize       = 64 << 10
+	maxTitleLines  = 10
+	maxFooterLines = 20
+	tailSize       = 64 << 10
 )
 
-// ifFooterWords are the first words of footer lines as reporting tools write them: "Total records: 5000",
+// footerWords are the first words of footer lines as reporting tools write them: "Total records: 5000",
 // "Record count,5000", "End of report".
-var ifFooterWords = regexp.MustCompile(`(?i)^\W*(grand\s+)?(totals?|counts?|records?|rows?|record\s+count|row\s+count|number\s+of|end\s+of|summary|generated|exported|report)\b`)
+var footerWords = regexp.MustCompile(`(?i)^\W*(grand\s+)?(totals?|counts?|records?|rows?|record\s+count|row\s+count|number\s+of|end\s+of|summary|generated|exported|report)\b`)
 
 // DetectFraming looks at the start of the file in f (which starts at offset 0) for title lines above its
 // header, and at its last 64 KiB for footer lines below its data; it reads no more than that. opts is how
@@ -52,8 +52,8 @@ var ifFooterWords = regexp.MustCompile(`(?i)^\W*(grand\s+)?(totals?|counts?|reco
 func DetectFraming(f io.ReadSeeker, name string, opts CSVOptions) (Framing, error) {
 	opts.SkipLines, opts.SkipFooter, opts.Footer = 0, 0, ""
 	var fr Framing
-	delim, autoDelim, ok := rdParseDelimiter(opts.Delimiter)
-	want, autoEnc, ok2 := rdParseEncoding(opts.Encoding)
+	delim, autoDelim, ok := ParseDelimiter(opts.Delimiter)
+	want, autoEnc, ok2 := ParseEncoding(opts.Encoding)
 	if !ok || !ok2 {
 		return fr, nil
 	}
@@ -66,14 +66,14 @@ func DetectFraming(f io.ReadSeeker, name string, opts CSVOptions) (Framing, erro
 	if sepLen > 0 {
 		delim, autoDelim, first = rune(sepDelim), false, 2
 	}
-	k, note := ifTitle(text[sepLen:], eof, byte(delim), autoDelim, first, r.enc)
+	k, note := titleLines(text[sepLen:], eof, byte(delim), autoDelim, first, r.enc)
 	if k > 0 {
 		opts.SkipLines = k
 	}
-	rd, err := rdNewReader(f, name, opts, rdMaxRecord)
+	rd, err := newReader(f, name, opts, maxRecordSize)
 	if err != nil && k > 0 { // not a title after all
 		k, note, opts.SkipLines = 0, "", 0
-		rd, err = rdNewReader(f, name, opts, rdMaxRecord)
+		rd, err = newReader(f, name, opts, maxRecordSize)
 	}
 	if err != nil {
 		return fr, nil
@@ -83,21 +83,21 @@ func DetectFraming(f io.ReadSeeker, name string, opts CSVOptions) (Framing, erro
 	return fr, err
 }
 
-// ifTitle finds the title lines at the start of text (the file from its first line after any sep= line,
+// titleLines finds the title lines at the start of text (the file from its first line after any sep= line,
 // which is line first): it returns how many lines to skip, and what they were taken for; 0 when the
 // first line is the header. delim is the delimiter, or with auto decided from the lines after the title.
-func ifTitle(text []byte, eof bool, delim byte, auto bool, first int, enc rdEncoding) (int, string) {
-	lines := ifLines(text, eof, ifMaxTitleLines+2)
-	for k := 1; k <= ifMaxTitleLines && k < len(lines); k++ {
+func titleLines(text []byte, eof bool, delim byte, auto bool, first int, enc Encoding) (int, string) {
+	lines := splitLines(text, eof, maxTitleLines+2)
+	for k := 1; k <= maxTitleLines && k < len(lines); k++ {
 		rest := text[lines[k].from:]
 		d := delim
 		if auto {
-			var problem *rdSniffProblem
-			if d, problem = rdSniffDelimiter(rest, eof); problem != nil {
+			var problem *sniffProblem
+			if d, problem = sniffDelimiter(rest, eof); problem != nil {
 				continue
 			}
 		}
-		counts := rdCountDelims(rest, d, eof)
+		counts := countDelims(rest, d, eof)
 		if len(counts) < 2 || counts[0] == 0 {
 			continue // a single column, or no row to compare the header with
 		}
@@ -117,17 +117,17 @@ func ifTitle(text []byte, eof bool, delim byte, auto bool, first int, enc rdEnco
 		if h == len(lines) {
 			continue
 		}
-		names := ifValues(lines[h].text, d)
+		names := lineValues(lines[h].text, d)
 		if names < 2 {
 			continue
 		}
 		var titles []string
 		for _, l := range lines[:k] {
-			if v := ifValues(l.text, d); v > 1 && v*2 >= names {
+			if v := lineValues(l.text, d); v > 1 && v*2 >= names {
 				titles = nil
 				break
 			} else if v > 0 {
-				titles = append(titles, ifQuote(enc, l.text, d))
+				titles = append(titles, quoteLine(enc, l.text, d))
 			}
 		}
 		if len(titles) == 0 {
@@ -149,7 +149,7 @@ func (r *Reader) footerLines() (int, string, error) {
 	if err != nil {
 		return 0, "", fmt.Errorf("read %s: %w", r.name, err)
 	}
-	from := max(r.dataStart, size-ifTailSize)
+	from := max(r.dataStart, size-tailSize)
 	if !r.enc.asciiCompatible() && (from-r.bomLen)%2 != 0 {
 		from++
 	}
@@ -164,15 +164,15 @@ func (r *Reader) footerLines() (int, string, error) {
 		}
 		text = text[i+1:]
 	}
-	lines := ifLines(text, eof, -1)
+	lines := splitLines(text, eof, -1)
 	width := len(r.header) + r.d.Unnamed
 	d := byte(r.d.Delimiter)
 	var seen []string // the footer's lines, decoded
 	n := 0
-	for i := len(lines) - 1; i >= 0 && n < ifMaxFooterLines; i-- {
+	for i := len(lines) - 1; i >= 0 && n < maxFooterLines; i-- {
 		l := lines[i].text
-		fields := ifFields(l, d)
-		if rdNoValues(fields) {
+		fields := lineFields(l, d)
+		if noValues(fields) {
 			continue // a blank line, or one without data: not a record
 		}
 		if bytes.Count(l, []byte{'"'})%2 != 0 {
@@ -180,11 +180,11 @@ func (r *Reader) footerLines() (int, string, error) {
 		}
 		values := 0
 		for _, v := range fields {
-			if !rdBlank(v) {
+			if !isBlank(v) {
 				values++
 			}
 		}
-		words := ifFooterWords.MatchString(fields[0]) || ifFooterWords.MatchString(strings.TrimSpace(string(l)))
+		words := footerWords.MatchString(fields[0]) || footerWords.MatchString(strings.TrimSpace(string(l)))
 		short := len(fields) < width && width >= 3 && values <= min(2, width/3)
 		if values > 2 || !words && !short {
 			break
@@ -198,7 +198,7 @@ func (r *Reader) footerLines() (int, string, error) {
 	}
 	quoted := make([]string, n)
 	for i, s := range seen {
-		quoted[i] = ifQuote(rdUTF8, []byte(s), d)
+		quoted[i] = quoteLine(UTF8, []byte(s), d)
 	}
 	where := "the last line is a footer, not a row"
 	if n > 1 {
@@ -206,16 +206,16 @@ func (r *Reader) footerLines() (int, string, error) {
 	}
 	note := fmt.Sprintf("%s: %s (the header names %d columns)", where, strings.Join(quoted, ", "), len(r.header))
 	if n == 1 {
-		if p := ifFooterPattern(seen[0]); p != "" {
-			note += fmt.Sprintf("; or footer: %s skips it only when it is there", yamlQuoted(p))
+		if p := footerPatternFor(seen[0]); p != "" {
+			note += fmt.Sprintf("; or footer: %s skips it only when it is there", strconv.Quote(p))
 		}
 	}
 	return n, note, nil
 }
 
-// ifFooterPattern proposes a csv.footer pattern for a footer line: its text up to its first digit,
+// footerPatternFor proposes a csv.footer pattern for a footer line: its text up to its first digit,
 // "Total records: 5000" → ^Total records:. "" when it starts with a digit.
-func ifFooterPattern(line string) string {
+func footerPatternFor(line string) string {
 	s := strings.TrimSpace(line)
 	if i := strings.IndexFunc(s, unicode.IsDigit); i >= 0 {
 		s = strings.TrimSpace(s[:i])
@@ -226,32 +226,32 @@ func ifFooterPattern(line string) string {
 	return "^" + regexp.QuoteMeta(s)
 }
 
-// ifLine is one line of a text: its bytes without the line break, and where it starts.
-type ifLine struct {
+// textLine is one line of a text: its bytes without the line break, and where it starts.
+type textLine struct {
 	text []byte
 	from int
 }
 
-// ifLines splits text into lines at each line feed, at most max of them (-1: all); a last line cut by
+// splitLines splits text into lines at each line feed, at most max of them (-1: all); a last line cut by
 // the end of the text, when the file goes on, is left out.
-func ifLines(text []byte, eof bool, max int) []ifLine {
-	var lines []ifLine
+func splitLines(text []byte, eof bool, max int) []textLine {
+	var lines []textLine
 	for from := 0; from < len(text) && max != 0; max-- {
 		i := bytes.IndexByte(text[from:], '\n')
 		if i < 0 {
 			if eof {
-				lines = append(lines, ifLine{bytes.TrimSuffix(text[from:], []byte{'\r'}), from})
+				lines = append(lines, textLine{bytes.TrimSuffix(text[from:], []byte{'\r'}), from})
 			}
 			break
 		}
-		lines = append(lines, ifLine{bytes.TrimSuffix(text[from:from+i], []byte{'\r'}), from})
+		lines = append(lines, textLine{bytes.TrimSuffix(text[from:from+i], []byte{'\r'}), from})
 		from += i + 1
 	}
 	return lines
 }
 
-// ifFields splits one line into its values, tolerating broken quotes.
-func ifFields(line []byte, d byte) []string {
+// lineFields splits one line into its values, tolerating broken quotes.
+func lineFields(line []byte, d byte) []string {
 	cr := csv.NewReader(bytes.NewReader(line))
 	cr.Comma, cr.LazyQuotes, cr.FieldsPerRecord = rune(d), true, -1
 	fields, err := cr.Read()
@@ -261,20 +261,20 @@ func ifFields(line []byte, d byte) []string {
 	return fields
 }
 
-// ifValues counts the values of one line that are not empty.
-func ifValues(line []byte, d byte) int {
+// lineValues counts the values of one line that are not empty.
+func lineValues(line []byte, d byte) int {
 	n := 0
-	for _, v := range ifFields(line, d) {
-		if !rdBlank(v) {
+	for _, v := range lineFields(line, d) {
+		if !isBlank(v) {
 			n++
 		}
 	}
 	return n
 }
 
-// ifQuote quotes a line in encoding enc for a comment, as UTF-8, without the delimiters d and spaces at
+// quoteLine quotes a line in encoding enc for a comment, as UTF-8, without the delimiters d and spaces at
 // its end (a spreadsheet pads a title to the table's width): at most 60 characters, controls escaped.
-func ifQuote(enc rdEncoding, line []byte, d byte) string {
+func quoteLine(enc Encoding, line []byte, d byte) string {
 	s, _ := enc.decode(string(line))
 	s = strings.ToValidUTF8(strings.TrimSpace(strings.TrimRight(s, string(d)+" \t")), "\uFFFD")
 	if utf8.RuneCountInString(s) > 60 {

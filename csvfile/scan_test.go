@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"bytes"
@@ -47,9 +47,9 @@ func TestRejectsLongRecord(t *testing.T) {
 			}
 			for enc, encode := range map[string]func(string) []byte{
 				"utf-8":        func(s string) []byte { return []byte(s) },
-				"windows-1252": rdTo1252,
-				"utf-16le":     func(s string) []byte { return rdToUTF16(s, false, true) },
-				"utf-16be":     func(s string) []byte { return rdToUTF16(s, true, true) },
+				"windows-1252": to1252,
+				"utf-16le":     func(s string) []byte { return toUTF16(s, false, true) },
+				"utf-16be":     func(s string) []byte { return toUTF16(s, true, true) },
 			} {
 				name := tt.name + "/" + enc
 				if crlf {
@@ -57,7 +57,7 @@ func TestRejectsLongRecord(t *testing.T) {
 				}
 				t.Run(name, func(t *testing.T) {
 					opts := CSVOptions{Encoding: enc}
-					r, recs, err := rdReadAll(t, encode(nl(tt.in)), opts, limit)
+					r, recs, err := readAll(t, encode(nl(tt.in)), opts, limit)
 					require.NoError(t, err)
 					require.GreaterOrEqual(t, len(recs), 2)
 					long := recs[1]
@@ -78,7 +78,7 @@ func TestRejectsLongRecord(t *testing.T) {
 						assert.Equal(t, string(encode(want)), buf.String())
 					}
 
-					_, again, err := rdReadAll(t, buf.Bytes(), opts, limit)
+					_, again, err := readAll(t, buf.Bytes(), opts, limit)
 					require.NoError(t, err)
 					require.Len(t, again, 1)
 					assert.Error(t, again[0].Err, "fed back, it is rejected again")
@@ -90,7 +90,7 @@ func TestRejectsLongRecord(t *testing.T) {
 
 func TestRejectsLongRecordNeedsItsReader(t *testing.T) {
 	data := []byte("id,n\n1,\"" + strings.Repeat("x", 100) + "\"\n")
-	r, recs, err := rdReadAll(t, data, CSVOptions{}, 64)
+	r, recs, err := readAll(t, data, CSVOptions{}, 64)
 	require.NoError(t, err)
 	require.Len(t, recs, 1)
 	require.NotNil(t, recs[0].src)
@@ -105,13 +105,13 @@ func TestRejectsLongRecordNeedsItsReader(t *testing.T) {
 	assert.ErrorContains(t, w.Write(recs[0], "x"), "the reader is closed")
 }
 
-// rdPattern is a file of any size made of a head, then tail repeated to size bytes, without holding it.
-type rdPattern struct {
+// patternReader is a file of any size made of a head, then tail repeated to size bytes, without holding it.
+type patternReader struct {
 	head, tail []byte
 	size, pos  int64
 }
 
-func (p *rdPattern) Read(b []byte) (int, error) {
+func (p *patternReader) Read(b []byte) (int, error) {
 	if p.pos >= p.size {
 		return 0, io.EOF
 	}
@@ -129,7 +129,7 @@ func (p *rdPattern) Read(b []byte) (int, error) {
 	return int(n), nil
 }
 
-func (p *rdPattern) Seek(off int64, whence int) (int64, error) {
+func (p *patternReader) Seek(off int64, whence int) (int64, error) {
 	switch whence {
 	case io.SeekCurrent:
 		off += p.pos
@@ -148,9 +148,9 @@ func (p *rdPattern) Seek(off int64, whence int) (int64, error) {
 // for the long one than for the short one (give or take 1 MiB), in UTF-8 and in UTF-16 (whose decoder
 // notes the place of every line break).
 func TestReaderLongRecordMemory(t *testing.T) {
-	for name, p := range map[string]*rdPattern{
+	for name, p := range map[string]*patternReader{
 		"utf-8":    {head: []byte("id,notes\n1,x\n2,\""), tail: []byte("a line of the notes, with \"\"quotes\"\"\r\n")},
-		"utf-16le": {head: rdToUTF16("id,notes\n1,x\n2,\"", false, true), tail: rdToUTF16("a line of the notes\n", false, false)},
+		"utf-16le": {head: toUTF16("id,notes\n1,x\n2,\"", false, true), tail: toUTF16("a line of the notes\n", false, false)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			alloc := func(size int64, read func() int) uint64 {
@@ -165,7 +165,7 @@ func TestReaderLongRecordMemory(t *testing.T) {
 			next := func() int {
 				r, err := NewReader(p, "big.csv", CSVOptions{})
 				require.NoError(t, err)
-				recs, err := rdRest(r)
+				recs, err := readRest(r)
 				require.NoError(t, err)
 				require.Len(t, recs, 2)
 				assert.ErrorIs(t, recs[1].Err, ErrQuote)

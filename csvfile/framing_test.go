@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"bytes"
@@ -13,9 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// rdFramed is a file with a title line, rows and a footer, for the tests below: n rows of the header
+// framed is a file with a title line, rows and a footer, for the tests below: n rows of the header
 // id,name (CRLF when crlf), after title, and the footer lines after them.
-func rdFramed(title string, n int, footer []string, crlf bool) string {
+func framed(title string, n int, footer []string, crlf bool) string {
 	var b strings.Builder
 	b.WriteString(title)
 	b.WriteString("id,name\n")
@@ -47,15 +47,15 @@ func TestReaderFraming(t *testing.T) {
 		unnamed    int
 		footerText string // when set, the text the rejects file must end with
 	}{
-		{name: "title and footer", data: []byte(rdFramed("Customer export\n", 3, []string{"Total records: 3"}, false)),
+		{name: "title and footer", data: []byte(framed("Customer export\n", 3, []string{"Total records: 3"}, false)),
 			opts: CSVOptions{SkipLines: 1, SkipFooter: 1}, rows: []string{"1", "2", "3"}, firstLine: 3, footer: []int{6}},
-		{name: "CRLF, two title lines, a blank one", data: []byte(rdFramed("Report\n\"Q1, unclosed\n\n", 2, []string{"Total,2", "End of report"}, true)),
+		{name: "CRLF, two title lines, a blank one", data: []byte(framed("Report\n\"Q1, unclosed\n\n", 2, []string{"Total,2", "End of report"}, true)),
 			opts: CSVOptions{SkipLines: 2, SkipFooter: 2}, rows: []string{"1", "2"}, firstLine: 5, footer: []int{7, 8}},
-		{name: "UTF-16LE with a BOM", data: rdToUTF16(rdFramed("Liste – été\n", 2, []string{"Total: 2"}, true), false, true),
+		{name: "UTF-16LE with a BOM", data: toUTF16(framed("Liste – été\n", 2, []string{"Total: 2"}, true), false, true),
 			opts: CSVOptions{SkipLines: 1, SkipFooter: 1}, rows: []string{"1", "2"}, firstLine: 3, footer: []int{5}},
-		{name: "UTF-16BE, footer pattern", data: rdToUTF16(rdFramed("", 2, []string{"Total: 2", "Généré le 1er mai"}, false), true, true),
+		{name: "UTF-16BE, footer pattern", data: toUTF16(framed("", 2, []string{"Total: 2", "Généré le 1er mai"}, false), true, true),
 			opts: CSVOptions{Footer: "^(Total|Généré)"}, rows: []string{"1", "2"}, firstLine: 2, footer: []int{4, 5}},
-		{name: "Windows-1252 title", data: rdTo1252(rdFramed("Liste des clients – été\n", 2, nil, false)),
+		{name: "Windows-1252 title", data: to1252(framed("Liste des clients – été\n", 2, nil, false)),
 			opts: CSVOptions{SkipLines: 1}, rows: []string{"1", "2"}, firstLine: 3},
 		{name: "sep= line, then the title", data: []byte("sep=;\r\nTitle\r\nid;name\r\n1;a\r\nTotal\r\n"),
 			opts: CSVOptions{SkipLines: 1, SkipFooter: 1}, rows: []string{"1"}, firstLine: 4, footer: []int{5}},
@@ -67,10 +67,10 @@ func TestReaderFraming(t *testing.T) {
 			opts: CSVOptions{Footer: "^Total"}, rows: []string{"Total", "1"}, firstLine: 2, footer: []int{4}},
 		{name: "a footer pattern that matches nothing", data: []byte("id,name\n1,a\n2,b\n"),
 			opts: CSVOptions{Footer: "^Total"}, rows: []string{"1", "2"}, firstLine: 2},
-		{name: "more footer lines than 100: the last 100", data: []byte(rdFramed("", 1, slicesRepeat("Total", 150), false)),
-			opts: CSVOptions{Footer: "^Total$"}, rows: append([]string{"1"}, slicesRepeat("Total", 50)...), firstLine: 2, footer: rdLines(53, 152)},
-		{name: "skip_footer 100", data: []byte(rdFramed("", 150, nil, false)),
-			opts: CSVOptions{SkipFooter: 100}, rows: rdIDs(1, 50), firstLine: 2, footer: rdLines(52, 151)},
+		{name: "more footer lines than 100: the last 100", data: []byte(framed("", 1, slicesRepeat("Total", 150), false)),
+			opts: CSVOptions{Footer: "^Total$"}, rows: append([]string{"1"}, slicesRepeat("Total", 50)...), firstLine: 2, footer: lineNumbers(53, 152)},
+		{name: "skip_footer 100", data: []byte(framed("", 150, nil, false)),
+			opts: CSVOptions{SkipFooter: 100}, rows: rowIDs(1, 50), firstLine: 2, footer: lineNumbers(52, 151)},
 		{name: "a multi-line footer record", data: []byte("id,name\n1,a\n\"Total\nrecords\",1\n"),
 			opts: CSVOptions{SkipFooter: 1}, rows: []string{"1"}, firstLine: 2, footer: []int{3}},
 		{name: "a footer with broken quoting", data: []byte("id,name\n1,a\n\"Total\" records: 1\n"),
@@ -80,8 +80,8 @@ func TestReaderFraming(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for _, limit := range []int64{rdMaxRecord, 40} {
-				r, recs, err := rdReadAll(t, tt.data, tt.opts, limit)
+			for _, limit := range []int64{maxRecordSize, 40} {
+				r, recs, err := readAll(t, tt.data, tt.opts, limit)
 				require.NoError(t, err)
 				assert.Equal(t, []string{"id", "name"}, r.Header())
 				assert.Equal(t, tt.unnamed, r.Dialect().Unnamed)
@@ -98,12 +98,12 @@ func TestReaderFraming(t *testing.T) {
 					lines = append(lines, f.Line)
 				}
 				assert.Equal(t, tt.footer, lines, "the footer's lines")
-				rdCheckResume(t, tt.data, tt.opts, limit, recs, len(recs))
-				rdCheckRFC4180(t, r, tt.data, recs)
+				checkResume(t, tt.data, tt.opts, limit, recs, len(recs))
+				checkRFC4180(t, r, tt.data, recs)
 
 				// CountRest from every record boundary, also after some rows were read with Next.
 				for i := 0; i <= len(recs); i++ {
-					r2, err := rdNewReader(bytes.NewReader(tt.data), "test.csv", tt.opts, limit)
+					r2, err := newReader(bytes.NewReader(tt.data), "test.csv", tt.opts, limit)
 					require.NoError(t, err)
 					for range i {
 						_, err := r2.Next()
@@ -130,8 +130,8 @@ func slicesRepeat(s string, n int) []string {
 	return out
 }
 
-// rdIDs is the ids from to to, as text.
-func rdIDs(from, to int) []string {
+// rowIDs is the ids from to to, as text.
+func rowIDs(from, to int) []string {
 	var out []string
 	for i := from; i <= to; i++ {
 		out = append(out, fmt.Sprint(i))
@@ -139,8 +139,8 @@ func rdIDs(from, to int) []string {
 	return out
 }
 
-// rdLines is the lines from to to.
-func rdLines(from, to int) []int {
+// lineNumbers is the lines from to to.
+func lineNumbers(from, to int) []int {
 	var out []int
 	for i := from; i <= to; i++ {
 		out = append(out, i)
@@ -180,7 +180,7 @@ func TestReaderUnnamedColumns(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, recs, err := rdReadAll(t, []byte(tt.data), CSVOptions{}, 0)
+			r, recs, err := readAll(t, []byte(tt.data), CSVOptions{}, 0)
 			require.NoError(t, err)
 			assert.Equal(t, tt.header, r.Header())
 			assert.Equal(t, tt.unnamed, r.Dialect().Unnamed)
@@ -220,12 +220,12 @@ func TestRejectsFraming(t *testing.T) {
 			data: []byte("id;name\n1;a\nTotal;9\n2;b\nTotal: 1"),
 			want: []byte("id;name;error\n1;a;r1\nTotal;9;r2\n2;b;r3\nTotal: 1")},
 		{name: "UTF-16LE", opts: CSVOptions{SkipLines: 1, SkipFooter: 1},
-			data: rdToUTF16("Liste – été\r\nid,name\r\n1,Adé\r\nTotal: 1\r\n", false, true),
-			want: rdToUTF16("Liste – été\r\nid,name,error\r\n1,Adé,r1\r\nTotal: 1\r\n", false, true)},
+			data: toUTF16("Liste – été\r\nid,name\r\n1,Adé\r\nTotal: 1\r\n", false, true),
+			want: toUTF16("Liste – été\r\nid,name,error\r\n1,Adé,r1\r\nTotal: 1\r\n", false, true)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, recs, err := rdReadAll(t, tt.data, tt.opts, 0)
+			r, recs, err := readAll(t, tt.data, tt.opts, 0)
 			require.NoError(t, err)
 			reason := func(rec *Record) string {
 				if rec.Err != nil {
@@ -233,17 +233,17 @@ func TestRejectsFraming(t *testing.T) {
 				}
 				return fmt.Sprintf("r%d", rec.Row)
 			}
-			out := rdWriteInputRejects(t, r, recs, reason)
+			out := writeInputRejects(t, r, recs, reason)
 			assert.Equal(t, string(tt.want), string(out))
-			rdCheckRejects(t, r, recs, out, tt.opts, 0, reason)
+			checkRejects(t, r, recs, out, tt.opts, 0, reason)
 
 			// The footer is copied even when the rows written stop before it: Close reads on to it.
-			r2, err := rdNewReader(bytes.NewReader(tt.data), "test.csv", tt.opts, rdMaxRecord)
+			r2, err := newReader(bytes.NewReader(tt.data), "test.csv", tt.opts, maxRecordSize)
 			require.NoError(t, err)
 			first, err := r2.Next()
 			require.NoError(t, err)
-			partial := rdWriteInputRejects(t, r2, []*Record{first}, reason)
-			_, again, err := rdReadAll(t, partial, tt.opts, 0)
+			partial := writeInputRejects(t, r2, []*Record{first}, reason)
+			_, again, err := readAll(t, partial, tt.opts, 0)
 			require.NoError(t, err)
 			require.Len(t, again, 1, "the one row written, and no footer taken for a row")
 		})
@@ -253,7 +253,7 @@ func TestRejectsFraming(t *testing.T) {
 // TestCountRowsFraming: CountRows reads the file with the dialect's framing, as Next does.
 func TestCountRowsFraming(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "f.csv")
-	require.NoError(t, os.WriteFile(path, []byte(rdFramed("Title\n", 5, []string{"Total: 5"}, true)), 0o600))
+	require.NoError(t, os.WriteFile(path, []byte(framed("Title\n", 5, []string{"Total: 5"}, true)), 0o600))
 	r, err := Open(path, CSVOptions{SkipLines: 1, SkipFooter: 1})
 	require.NoError(t, err)
 	defer r.Close()

@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"bytes"
@@ -15,24 +15,24 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-const rdTestdata = "testdata/reader"
+const testdataDir = "testdata/reader"
 
-// rdReadAll reads every record of data; maxRecord 0 means the default limit.
-func rdReadAll(t testing.TB, data []byte, opts CSVOptions, maxRecord int64) (*Reader, []*Record, error) {
+// readAll reads every record of data; maxRecord 0 means the default limit.
+func readAll(t testing.TB, data []byte, opts CSVOptions, maxRecord int64) (*Reader, []*Record, error) {
 	t.Helper()
 	if maxRecord == 0 {
-		maxRecord = rdMaxRecord
+		maxRecord = maxRecordSize
 	}
-	r, err := rdNewReader(bytes.NewReader(data), "test.csv", opts, maxRecord)
+	r, err := newReader(bytes.NewReader(data), "test.csv", opts, maxRecord)
 	if err != nil {
 		return nil, nil, err
 	}
-	recs, err := rdRest(r)
+	recs, err := readRest(r)
 	return r, recs, err
 }
 
-// rdRest reads the records left in r.
-func rdRest(r *Reader) ([]*Record, error) {
+// readRest reads the records left in r.
+func readRest(r *Reader) ([]*Record, error) {
 	var recs []*Record
 	for {
 		rec, err := r.Next()
@@ -46,8 +46,8 @@ func rdRest(r *Reader) ([]*Record, error) {
 	}
 }
 
-// rdRender describes what the reader makes of a file, for golden files.
-func rdRender(r *Reader, recs []*Record, err error) string {
+// renderRecords describes what the reader makes of a file, for golden files.
+func renderRecords(r *Reader, recs []*Record, err error) string {
 	var b strings.Builder
 	if err != nil && r == nil {
 		fmt.Fprintf(&b, "error: %v\n", err)
@@ -96,21 +96,21 @@ func rdRender(r *Reader, recs []*Record, err error) string {
 
 // TestReaderGolden reads every fixture and compares the outcome with its golden file.
 func TestReaderGolden(t *testing.T) {
-	for _, fx := range rdFixtures() {
+	for _, fx := range fixtures() {
 		t.Run(fx.name, func(t *testing.T) {
-			path := filepath.Join(rdTestdata, fx.name)
+			path := filepath.Join(testdataDir, fx.name)
 			golden := strings.TrimSuffix(path, filepath.Ext(path)) + ".golden"
-			if *rdUpdate {
-				require.NoError(t, os.MkdirAll(rdTestdata, 0o755))
+			if *updateGolden {
+				require.NoError(t, os.MkdirAll(testdataDir, 0o755))
 				require.NoError(t, os.WriteFile(path, fx.data, 0o644))
 			}
 			onDisk, err := os.ReadFile(path)
 			require.NoError(t, err)
 			require.Equal(t, fx.data, onDisk, "%s is stale: run with -update-reader", path)
 
-			r, recs, err := rdReadAll(t, fx.data, fx.opts, 0)
-			got := rdRender(r, recs, err)
-			if *rdUpdate {
+			r, recs, err := readAll(t, fx.data, fx.opts, 0)
+			got := renderRecords(r, recs, err)
+			if *updateGolden {
 				require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
 			}
 			want, err := os.ReadFile(golden)
@@ -120,11 +120,11 @@ func TestReaderGolden(t *testing.T) {
 	}
 }
 
-// rdEachReadable runs fn in a subtest for every fixture that the reader accepts, with its records.
-func rdEachReadable(t *testing.T, fn func(t *testing.T, fx rdFixture, r *Reader, recs []*Record)) {
-	for _, fx := range rdFixtures() {
+// eachReadable runs fn in a subtest for every fixture that the reader accepts, with its records.
+func eachReadable(t *testing.T, fn func(t *testing.T, fx fixture, r *Reader, recs []*Record)) {
+	for _, fx := range fixtures() {
 		t.Run(fx.name, func(t *testing.T) {
-			r, recs, err := rdReadAll(t, fx.data, fx.opts, 0)
+			r, recs, err := readAll(t, fx.data, fx.opts, 0)
 			if r == nil {
 				t.Skip("not readable:", err)
 			}
@@ -138,29 +138,29 @@ func rdEachReadable(t *testing.T, fn func(t *testing.T, fx rdFixture, r *Reader,
 // there yields exactly the records a full read yields after it — lines included — and that CountRows
 // counts what Next yields.
 func TestReaderResume(t *testing.T) {
-	rdEachReadable(t, func(t *testing.T, fx rdFixture, r *Reader, recs []*Record) {
-		rdCheckResume(t, fx.data, fx.opts, 0, recs, len(recs))
-		rdCheckRFC4180(t, r, fx.data, recs)
-		n, err := CountRows(filepath.Join(rdTestdata, fx.name), r.Dialect())
+	eachReadable(t, func(t *testing.T, fx fixture, r *Reader, recs []*Record) {
+		checkResume(t, fx.data, fx.opts, 0, recs, len(recs))
+		checkRFC4180(t, r, fx.data, recs)
+		n, err := CountRows(filepath.Join(testdataDir, fx.name), r.Dialect())
 		require.NoError(t, err)
 		assert.Equal(t, len(recs), n, "CountRows")
 	})
 }
 
-// rdCheckResume checks the resume property at up to max record boundaries of recs.
-func rdCheckResume(t testing.TB, data []byte, opts CSVOptions, maxRecord int64, recs []*Record, max int) {
+// checkResume checks the resume property at up to max record boundaries of recs.
+func checkResume(t testing.TB, data []byte, opts CSVOptions, maxRecord int64, recs []*Record, max int) {
 	t.Helper()
 	if maxRecord == 0 {
-		maxRecord = rdMaxRecord
+		maxRecord = maxRecordSize
 	}
 	check := func(pos int64, row int, want []*Record) {
 		t.Helper()
-		r, err := rdNewReader(bytes.NewReader(data), "test.csv", opts, maxRecord)
+		r, err := newReader(bytes.NewReader(data), "test.csv", opts, maxRecord)
 		require.NoError(t, err)
 		require.NoError(t, r.SeekRecord(pos, row))
-		got, err := rdRest(r)
+		got, err := readRest(r)
 		require.NoError(t, err)
-		require.Equal(t, rdComparable(want), rdComparable(got), "after SeekRecord(%d, %d)", pos, row)
+		require.Equal(t, comparableRecords(want), comparableRecords(got), "after SeekRecord(%d, %d)", pos, row)
 	}
 	check(-1, 1, recs)
 	step := 1
@@ -173,8 +173,8 @@ func rdCheckResume(t testing.TB, data []byte, opts CSVOptions, maxRecord int64, 
 	}
 }
 
-// rdComparable turns records into values require.Equal compares exactly (errors as text).
-func rdComparable(recs []*Record) []string {
+// comparableRecords turns records into values require.Equal compares exactly (errors as text).
+func comparableRecords(recs []*Record) []string {
 	out := make([]string, len(recs))
 	for i, r := range recs {
 		out[i] = fmt.Sprintf("%d %d %d %d %q %q %v", r.Row, r.Line, r.Offset, r.End, r.Fields, r.Raw, r.Err)
@@ -403,7 +403,7 @@ func TestReaderRecords(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, recs, err := rdReadAll(t, []byte(tt.data), tt.opts, 0)
+			r, recs, err := readAll(t, []byte(tt.data), tt.opts, 0)
 			require.NoError(t, err)
 			require.Len(t, recs, len(tt.want))
 			for i, w := range tt.want {
@@ -423,8 +423,8 @@ func TestReaderRecords(t *testing.T) {
 				assert.Equal(t, w.line, re.Line)
 				assert.Contains(t, rec.Err.Error(), w.msg)
 			}
-			rdCheckResume(t, []byte(tt.data), tt.opts, 0, recs, len(recs))
-			rdCheckRFC4180(t, r, []byte(tt.data), recs)
+			checkResume(t, []byte(tt.data), tt.opts, 0, recs, len(recs))
+			checkRFC4180(t, r, []byte(tt.data), recs)
 		})
 	}
 }
@@ -438,18 +438,18 @@ func TestReaderTruncatedUTF16(t *testing.T) {
 		data  []byte
 		where string
 	}{
-		{"after the last line break, LE", append(rdToUTF16("id,name\r\n1,Ada\r\n", false, true), 'x'), "line 3"},
-		{"after the last line break, BE", append(rdToUTF16("id,name\n1,Ada\n", true, true), 0), "line 3"},
-		{"in the last value", append(rdToUTF16("id,name\r\n1,Ada", false, true), 'x'), "line 2, column 2 (name)"},
+		{"after the last line break, LE", append(toUTF16("id,name\r\n1,Ada\r\n", false, true), 'x'), "line 3"},
+		{"after the last line break, BE", append(toUTF16("id,name\n1,Ada\n", true, true), 0), "line 3"},
+		{"in the last value", append(toUTF16("id,name\r\n1,Ada", false, true), 'x'), "line 2, column 2 (name)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, recs, err := rdReadAll(t, tt.data, CSVOptions{}, 0)
+			_, recs, err := readAll(t, tt.data, CSVOptions{}, 0)
 			require.NoError(t, err)
 			last := recs[len(recs)-1]
 			require.ErrorIs(t, last.Err, ErrEncoding)
 			assert.Equal(t, tt.where+": "+reason, last.Err.Error())
-			rdCheckResume(t, tt.data, CSVOptions{}, 0, recs, len(recs))
+			checkResume(t, tt.data, CSVOptions{}, 0, recs, len(recs))
 		})
 	}
 }
@@ -460,20 +460,20 @@ func TestReaderOffsetsAreFileOffsets(t *testing.T) {
 		data []byte
 	}{
 		{"utf-8 BOM", []byte("\uFEFFid,n\r\n1,é\r\n2,ü\r\n")},
-		{"windows-1252", rdTo1252("id;n\n1;é\n2;ü\n")},
-		{"utf-16le", rdToUTF16("id,n\r\n1,é😀\r\n\r\n2,\"ü\r\nx\"\r\n", false, true)},
-		{"utf-16be", rdToUTF16("id,n\n1,é😀\n2,ü", true, true)},
+		{"windows-1252", to1252("id;n\n1;é\n2;ü\n")},
+		{"utf-16le", toUTF16("id,n\r\n1,é😀\r\n\r\n2,\"ü\r\nx\"\r\n", false, true)},
+		{"utf-16be", toUTF16("id,n\n1,é😀\n2,ü", true, true)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r, recs, err := rdReadAll(t, tt.data, CSVOptions{}, 0)
+			r, recs, err := readAll(t, tt.data, CSVOptions{}, 0)
 			require.NoError(t, err)
 			require.Len(t, recs, 2)
 			assert.Equal(t, int64(len(tt.data)), recs[1].End, "the last record ends at the end of the file")
 			assert.Equal(t, recs[0].End, recs[1].Offset)
 			// The bytes of a record in the file, decoded, hold its values.
 			first := tt.data[recs[0].Offset:recs[0].End]
-			_, one, err := rdReadAll(t, rdCat(tt.data[:recs[0].Offset], first), CSVOptions{Encoding: r.Dialect().Encoding}, 0)
+			_, one, err := readAll(t, cat(tt.data[:recs[0].Offset], first), CSVOptions{Encoding: r.Dialect().Encoding}, 0)
 			require.NoError(t, err)
 			require.Len(t, one, 1)
 			assert.Equal(t, recs[0].Fields, one[0].Fields)
@@ -508,7 +508,7 @@ func TestReaderInputErrors(t *testing.T) {
 			msg: "csv.skip_lines is 3 but the file has only 2 lines after its sep= line", hint: "after any sep= line"},
 		{name: "skip_lines leaves no header", data: "Report\n\n\n", opts: CSVOptions{SkipLines: 1},
 			msg: "the file has no header: it holds only blank lines after the 1 line that csv.skip_lines skips", hint: "title lines"},
-		{name: "skip_lines counts UTF-16 lines", data: string(rdToUTF16("Report\r\n", false, true)), opts: CSVOptions{SkipLines: 2},
+		{name: "skip_lines counts UTF-16 lines", data: string(toUTF16("Report\r\n", false, true)), opts: CSVOptions{SkipLines: 2},
 			msg: "csv.skip_lines is 2 but the file has only 1 line"},
 		{name: "NUL in the header after title lines", data: "Report\nDate: today\nid,n\x00\n", opts: CSVOptions{SkipLines: 2}, line: 3, msg: "NUL bytes"},
 		{name: "skip_lines negative", data: "a\n", opts: CSVOptions{SkipLines: -1}, msg: "csv.skip_lines is -1: it must be from 0 to 1000"},
@@ -526,7 +526,7 @@ func TestReaderInputErrors(t *testing.T) {
 		{name: "only a sep= line", data: "sep=,\r\n\r\n", msg: "holds only its sep= line", hint: "after sep="},
 		{name: "CR-only line endings (classic Mac OS)", data: "Id,First Name,Email\r1,Ada,a@x.ng\r2,Bo,b@x.ng\r",
 			msg: "CR-only line endings (classic Mac OS)", hint: `convert it to LF or CRLF (e.g. tr '\r' '\n'`},
-		{name: "CR-only line endings in UTF-16", data: string(rdToUTF16("id,name\r1,Ada\r", false, true)), msg: "CR-only line endings"},
+		{name: "CR-only line endings in UTF-16", data: string(toUTF16("id,name\r1,Ada\r", false, true)), msg: "CR-only line endings"},
 		{name: "CR-only line endings after a sep= line", data: "sep=,\ra,b\r1,2", msg: "CR-only line endings"},
 		{name: "Excel .xlsx", data: "PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00", msg: "looks like an Excel .xlsx file", hint: "save it as CSV"},
 		{name: "Excel .xls", data: "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1\x00\x00", msg: "looks like an old Excel .xls file", hint: "CSV UTF-8"},
@@ -534,15 +534,15 @@ func TestReaderInputErrors(t *testing.T) {
 		{name: "PDF", data: "%PDF-1.7\n", msg: "PDF document", hint: "export the data as CSV"},
 		{name: "NUL bytes", data: "\n\nid,n\x00\x00\x01\x02\xff\n", line: 3, msg: "NUL bytes where its header should be: it is not CSV text", hint: "utf-16le"},
 		{name: "SQLite database", data: "SQLite format 3\x00\x10\x00\x01\x01", line: 1, msg: "not CSV text"},
-		{name: "UTF-16 read as UTF-8", data: string(rdToUTF16("id,name\n", false, false)), opts: CSVOptions{Encoding: "utf-8"}, line: 1, msg: "NUL bytes"},
+		{name: "UTF-16 read as UTF-8", data: string(toUTF16("id,name\n", false, false)), opts: CSVOptions{Encoding: "utf-8"}, line: 1, msg: "NUL bytes"},
 		{name: "NUL after a sep= line", data: "sep=,\n\x00id,name\n", line: 2, msg: "NUL bytes"},
 		{name: "undecidable delimiter", data: "a,b|c\n1,2|3\n", msg: `cannot tell whether the delimiter is ',' or '|'`, hint: "csv.delimiter"},
 		{name: "unknown encoding", data: "a\n", opts: CSVOptions{Encoding: "ebcdic"}, msg: `unsupported csv.encoding "ebcdic"`, hint: "windows-1252"},
 		{name: "unknown delimiter", data: "a\n", opts: CSVOptions{Delimiter: "::"}, msg: `unsupported csv.delimiter "::"`, hint: "tab"},
-		{name: "UTF-16 without BOM", data: string(rdToUTF16("a,b\n1,2\n", true, false)), msg: "looks like UTF-16BE", hint: "utf-16be"},
+		{name: "UTF-16 without BOM", data: string(toUTF16("a,b\n1,2\n", true, false)), msg: "looks like UTF-16BE", hint: "utf-16be"},
 		{name: "explicit windows-1252 on a UTF-8 file", data: "id,name\n1,Ada\n2,Jos\xc3\xa9\n", opts: CSVOptions{Encoding: "windows-1252"}, line: 3,
 			msg: "csv.encoding is windows-1252 but the file looks like UTF-8", hint: "remove csv.encoding from the mapping (auto reads UTF-8) or set it to utf-8"},
-		{name: "BOM contradicts the encoding", data: string(rdToUTF16("a\n", false, true)), opts: CSVOptions{Encoding: "utf-8"},
+		{name: "BOM contradicts the encoding", data: string(toUTF16("a\n", false, true)), opts: CSVOptions{Encoding: "utf-8"},
 			msg: "UTF-16LE byte-order mark but csv.encoding is utf-8", hint: "utf-16le"},
 		{name: "header not valid in the encoding", data: "a,\xff\n", opts: CSVOptions{Encoding: "utf-8"}, line: 1, msg: "column 2 of the header has bytes not valid UTF-8"},
 		{name: "header not valid UTF-8 after a UTF-8 byte-order mark", data: "\uFEFFa,\xe9\n", line: 1, msg: "column 2 of the header has bytes not valid UTF-8",
@@ -552,7 +552,7 @@ func TestReaderInputErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := rdNewReader(bytes.NewReader([]byte(tt.data)), "customers.csv", tt.opts, 64)
+			_, err := newReader(bytes.NewReader([]byte(tt.data)), "customers.csv", tt.opts, 64)
 			var ie *InputError
 			require.ErrorAs(t, err, &ie)
 			assert.Equal(t, "customers.csv", ie.File)
@@ -608,13 +608,13 @@ func TestReaderEncodingNames(t *testing.T) {
 	}
 	for _, name := range []string{"utf-16le", "UTF16BE", "utf-16"} {
 		t.Run(name, func(t *testing.T) {
-			r, err := NewReader(bytes.NewReader(rdToUTF16("id\n1\n", strings.Contains(strings.ToLower(name), "be"), true)), "t.csv", CSVOptions{Encoding: name})
+			r, err := NewReader(bytes.NewReader(toUTF16("id\n1\n", strings.Contains(strings.ToLower(name), "be"), true)), "t.csv", CSVOptions{Encoding: name})
 			require.NoError(t, err)
 			assert.Contains(t, r.Dialect().Encoding, "utf-16")
 		})
 	}
 	// An explicit byte order reads a file without a byte-order mark.
-	r, recs, err := rdReadAll(t, rdToUTF16("id,name\n1,Ada\n", false, false), CSVOptions{Encoding: "utf-16le"}, 0)
+	r, recs, err := readAll(t, toUTF16("id,name\n1,Ada\n", false, false), CSVOptions{Encoding: "utf-16le"}, 0)
 	require.NoError(t, err)
 	assert.Equal(t, Dialect{Delimiter: ',', Encoding: "utf-16le"}, r.Dialect())
 	require.Len(t, recs, 1)
@@ -641,7 +641,7 @@ func TestReaderSeekErrors(t *testing.T) {
 	_, err = r.Next()
 	assert.Equal(t, io.EOF, err)
 
-	u := rdToUTF16("id\n1\n", false, true)
+	u := toUTF16("id\n1\n", false, true)
 	r, err = NewReader(bytes.NewReader(u), "u.csv", CSVOptions{})
 	require.NoError(t, err)
 	assert.ErrorContains(t, r.SeekRecord(9, 1), "not a record boundary")
@@ -736,13 +736,13 @@ func TestReaderLimit(t *testing.T) {
 	for _, tt := range tests {
 		for enc, data := range map[string][]byte{
 			"utf-8":    []byte(tt.data),
-			"utf-16le": rdToUTF16(tt.data, false, true),
-			"utf-16be": rdToUTF16(tt.data, true, true),
+			"utf-16le": toUTF16(tt.data, false, true),
+			"utf-16be": toUTF16(tt.data, true, true),
 		} {
 			t.Run(tt.name+"/"+enc, func(t *testing.T) {
-				r, recs, err := rdReadAll(t, data, CSVOptions{}, limit)
+				r, recs, err := readAll(t, data, CSVOptions{}, limit)
 				require.NoError(t, err)
-				rdCheckRFC4180(t, r, data, recs)
+				checkRFC4180(t, r, data, recs)
 				require.Len(t, recs, len(tt.want))
 				for i, rec := range recs {
 					w := tt.want[i]
@@ -760,7 +760,7 @@ func TestReaderLimit(t *testing.T) {
 					assert.Less(t, rec.textFrom, rec.textTo)
 					assert.LessOrEqual(t, rec.textTo, rec.End)
 				}
-				rdCheckResume(t, data, CSVOptions{}, limit, recs, len(recs))
+				checkResume(t, data, CSVOptions{}, limit, recs, len(recs))
 			})
 		}
 	}
@@ -771,18 +771,18 @@ func TestReaderLinesAfterSeek(t *testing.T) {
 	text := "id,note\n\n1,\"a\nb\"\n\n\n2,c\n3,\"d\n\ne\"\n4,f\n"
 	for name, data := range map[string][]byte{
 		"utf-8":    []byte(text),
-		"utf-16le": rdToUTF16(text, false, true),
-		"utf-16be": rdToUTF16(text, true, true),
+		"utf-16le": toUTF16(text, false, true),
+		"utf-16be": toUTF16(text, true, true),
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, recs, err := rdReadAll(t, data, CSVOptions{}, 0)
+			_, recs, err := readAll(t, data, CSVOptions{}, 0)
 			require.NoError(t, err)
 			lines := []int{}
 			for _, r := range recs {
 				lines = append(lines, r.Line)
 			}
 			assert.Equal(t, []int{3, 7, 8, 11}, lines)
-			rdCheckResume(t, data, CSVOptions{}, 0, recs, len(recs))
+			checkResume(t, data, CSVOptions{}, 0, recs, len(recs))
 		})
 	}
 }

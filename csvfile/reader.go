@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"bufio"
@@ -15,12 +15,12 @@ import (
 )
 
 const (
-	// rdMaxRecord bounds the bytes of one record that the reader keeps, and so its memory: a longer record
+	// maxRecordSize bounds the bytes of one record that the reader keeps, and so its memory: a longer record
 	// (a value pasted from another file, a quote that is never closed, a file that is not CSV) is read
 	// through to its end without being kept, and rejected whole.
-	rdMaxRecord = 1 << 20
-	rdSniffSize = 64 << 10 // bytes looked at to decide the dialect
-	rdBufSize   = 64 << 10
+	maxRecordSize = 1 << 20
+	sniffSize     = 64 << 10 // bytes looked at to decide the dialect
+	bufSize       = 64 << 10
 )
 
 // Record is one data record of the input.
@@ -157,15 +157,15 @@ type Reader struct {
 	closer    io.Closer
 	name      string
 	d         Dialect
-	enc       rdEncoding
+	enc       Encoding
 	bomLen    int64
 	header    []string
 	dataStart int64 // where the first data record starts
 	maxRecord int64
 
 	// The parser, started at file offset base, whose line 1 is line lineBase+1 of the file.
-	u16      rdUTF16
-	lim      rdLimit
+	u16      utf16Decoder
+	lim      limitedReader
 	br       *bufio.Reader
 	cr       *csv.Reader
 	base     int64
@@ -182,8 +182,8 @@ type Reader struct {
 	titleFrom, titleTo int64
 	skipFooter         int
 	footerRE           *regexp.Regexp
-	ahead              []rdRaw // from head on
-	footer             []rdRaw // once the end is reached: the footer's records (their spans)
+	ahead              []rawRecord // from head on
+	footer             []rawRecord // once the end is reached: the footer's records (their spans)
 	head               int
 	ended              bool // the end was reached, and footer holds the footer
 }
@@ -196,7 +196,7 @@ func Open(path string, opts CSVOptions) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := rdNewReader(f, path, opts, rdMaxRecord)
+	r, err := newReader(f, path, opts, maxRecordSize)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -205,7 +205,7 @@ func Open(path string, opts CSVOptions) (*Reader, error) {
 	return r, nil
 }
 
-func rdOpenError(path string, err error) error {
+func openError(path string, err error) error {
 	e := &InputError{File: path, Msg: "cannot open the file", Err: err}
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
@@ -223,23 +223,23 @@ func rdOpenError(path string, err error) error {
 // NewReader reads the dialect and the header of the CSV file in r, which starts at offset 0; name is what
 // messages call it. The Reader does not close r.
 func NewReader(r io.ReadSeeker, name string, opts CSVOptions) (*Reader, error) {
-	return rdNewReader(r, name, opts, rdMaxRecord)
+	return newReader(r, name, opts, maxRecordSize)
 }
 
-func rdNewReader(f io.ReadSeeker, name string, opts CSVOptions, maxRecord int64) (*Reader, error) {
-	delim, autoDelim, ok := rdParseDelimiter(opts.Delimiter)
+func newReader(f io.ReadSeeker, name string, opts CSVOptions, maxRecord int64) (*Reader, error) {
+	delim, autoDelim, ok := ParseDelimiter(opts.Delimiter)
 	if !ok {
-		return nil, &InputError{File: name, Msg: fmt.Sprintf("unsupported csv.delimiter %q", opts.Delimiter), Fix: rdDelimiterHint}
+		return nil, &InputError{File: name, Msg: fmt.Sprintf("unsupported csv.delimiter %q", opts.Delimiter), Fix: DelimiterHint}
 	}
-	want, autoEnc, ok := rdParseEncoding(opts.Encoding)
+	want, autoEnc, ok := ParseEncoding(opts.Encoding)
 	if !ok {
-		return nil, &InputError{File: name, Msg: fmt.Sprintf("unsupported csv.encoding %q", opts.Encoding), Fix: rdEncodingHint}
+		return nil, &InputError{File: name, Msg: fmt.Sprintf("unsupported csv.encoding %q", opts.Encoding), Fix: EncodingHint}
 	}
-	footer, problem := rdCheckFraming(opts)
+	footer, problem := checkFraming(opts)
 	if problem != nil {
 		return nil, &InputError{File: name, Msg: problem.msg, Fix: problem.hint}
 	}
-	r := &Reader{f: f, name: name, maxRecord: maxRecord, br: bufio.NewReaderSize(nil, rdBufSize)}
+	r := &Reader{f: f, name: name, maxRecord: maxRecord, br: bufio.NewReaderSize(nil, bufSize)}
 	text, eof, sepDelim, sepLen, err := r.prelude(want, autoEnc)
 	if err != nil {
 		return nil, err
@@ -264,8 +264,8 @@ func rdNewReader(f io.ReadSeeker, name string, opts CSVOptions, maxRecord int64)
 			return nil, err
 		}
 		if lines < opts.SkipLines {
-			return nil, &InputError{File: name, Msg: fmt.Sprintf("csv.skip_lines is %d but the file has only %s%s", opts.SkipLines, rdPlural(lines, "line"), rdTitleAfter(sepLen > 0)),
-				Fix: rdSkipLinesHint}
+			return nil, &InputError{File: name, Msg: fmt.Sprintf("csv.skip_lines is %d but the file has only %s%s", opts.SkipLines, plural(lines, "line"), titleAfter(sepLen > 0)),
+				Fix: SkipLinesHint}
 		}
 		r.titleTo, lineBase = to, lineBase+opts.SkipLines
 		if rest, restEOF, err = r.textAt(to); err != nil {
@@ -273,7 +273,7 @@ func rdNewReader(f io.ReadSeeker, name string, opts CSVOptions, maxRecord int64)
 		}
 	}
 	if enc.asciiCompatible() {
-		if line, ok := rdNULInHeader(rest, 0); ok {
+		if line, ok := nulInHeader(rest, 0); ok {
 			return nil, &InputError{File: name, Line: lineBase + line, Msg: "the file has NUL bytes where its header should be: it is not CSV text",
 				Fix: "export or save the data as CSV (if it is UTF-16 text without a byte-order mark, set csv.encoding to utf-16le or utf-16be)"}
 		}
@@ -281,23 +281,23 @@ func rdNewReader(f io.ReadSeeker, name string, opts CSVOptions, maxRecord int64)
 	switch {
 	case sepLen > 0 && !autoDelim && delim != rune(sepDelim):
 		return nil, &InputError{File: name, Line: 1,
-			Msg: fmt.Sprintf("the file's first line says the delimiter is %s (sep=%c) but csv.delimiter is %s", rdDelimName(sepDelim), sepDelim, rdDelimName(byte(delim))),
-			Fix: fmt.Sprintf("set csv.delimiter to auto or %s", rdDelimName(sepDelim))}
+			Msg: fmt.Sprintf("the file's first line says the delimiter is %s (sep=%c) but csv.delimiter is %s", delimName(sepDelim), sepDelim, delimName(byte(delim))),
+			Fix: fmt.Sprintf("set csv.delimiter to auto or %s", delimName(sepDelim))}
 	case sepLen > 0:
-		if problem := rdSepContradicted(rest, sepDelim, restEOF); problem != nil {
+		if problem := sepContradicted(rest, sepDelim, restEOF); problem != nil {
 			return nil, &InputError{File: name, Line: 1, Msg: problem.msg, Fix: problem.hint}
 		}
 		delim = rune(sepDelim)
 	case autoDelim:
-		d, problem := rdSniffDelimiter(rest, restEOF)
+		d, problem := sniffDelimiter(rest, restEOF)
 		if problem != nil {
 			return nil, &InputError{File: name, Msg: problem.msg, Fix: problem.hint}
 		}
 		delim = rune(d)
 	}
-	crlf := rdSniffCRLF(rest)
+	crlf := sniffCRLF(rest)
 	if lineBase > 0 && !bytes.Contains(bytes.TrimLeft(rest, "\r\n"), []byte{'\n'}) {
-		crlf = rdSniffCRLF(text) // no other line has a line end: the sep= line's, or the first title line's
+		crlf = sniffCRLF(text) // no other line has a line end: the sep= line's, or the first title line's
 	}
 	r.d = Dialect{Delimiter: delim, Encoding: enc.String(), BOM: bomLen > 0, Sep: sepLen > 0, CRLF: crlf,
 		SkipLines: opts.SkipLines, SkipFooter: opts.SkipFooter, Footer: opts.Footer}
@@ -316,22 +316,22 @@ func rdNewReader(f io.ReadSeeker, name string, opts CSVOptions, maxRecord int64)
 // from the file when auto), sets r.enc and r.bomLen, and recognises Excel's sep= line. It returns the
 // start of the file after any byte-order mark in an ASCII-compatible form (UTF-16 decoded), whether that
 // is the whole file, and the sep= line's delimiter and length (0 when there is none).
-func (r *Reader) prelude(want rdEncoding, autoEnc bool) (text []byte, eof bool, sepDelim byte, sepLen int, err error) {
+func (r *Reader) prelude(want Encoding, autoEnc bool) (text []byte, eof bool, sepDelim byte, sepLen int, err error) {
 	name := r.name
 	if _, err := r.f.Seek(0, io.SeekStart); err != nil {
 		return nil, false, 0, 0, fmt.Errorf("read %s: %w", name, err)
 	}
-	prefix := make([]byte, rdSniffSize)
+	prefix := make([]byte, sniffSize)
 	n, err := io.ReadFull(r.f, prefix)
 	eof = err == io.EOF || err == io.ErrUnexpectedEOF
 	if err != nil && !eof {
 		return nil, false, 0, 0, fmt.Errorf("read %s: %w", name, err)
 	}
 	prefix = prefix[:n]
-	if problem := rdNotText(prefix); problem != nil {
+	if problem := notText(prefix); problem != nil {
 		return nil, false, 0, 0, &InputError{File: name, Msg: problem.msg, Fix: problem.hint}
 	}
-	enc, bomLen, problem := rdDetectEncoding(prefix, eof, want, autoEnc)
+	enc, bomLen, problem := detectEncoding(prefix, eof, want, autoEnc)
 	if problem != nil {
 		return nil, false, 0, 0, &InputError{File: name, Line: problem.line, Msg: problem.msg, Fix: problem.hint}
 	}
@@ -344,17 +344,17 @@ func (r *Reader) prelude(want rdEncoding, autoEnc bool) (text []byte, eof bool, 
 		if !eof {
 			body = body[:len(body)&^1]
 		}
-		var d rdUTF16
-		d.reset(bytes.NewReader(body), 0, enc == rdUTF16BE)
+		var d utf16Decoder
+		d.reset(bytes.NewReader(body), 0, enc == UTF16BE)
 		text, _ = io.ReadAll(&d) // reading a bytes.Reader cannot fail
 	}
-	if rdCROnly(text) {
+	if crOnly(text) {
 		// Reading it would need CR as the line end, and Offset/End would then no longer be where the
 		// records of a resumed run start: refused, with how to convert it.
 		return nil, false, 0, 0, &InputError{File: name, Msg: "the file uses CR-only line endings (classic Mac OS), which are not supported",
 			Fix: `convert it to LF or CRLF (e.g. tr '\r' '\n' < FILE.csv > FIXED.csv)`}
 	}
-	sepDelim, sepLen, problem = rdExcelSep(text, eof)
+	sepDelim, sepLen, problem = excelSep(text, eof)
 	if problem != nil {
 		return nil, false, 0, 0, &InputError{File: name, Line: 1, Msg: problem.msg, Fix: problem.hint}
 	}
@@ -362,10 +362,10 @@ func (r *Reader) prelude(want rdEncoding, autoEnc bool) (text []byte, eof bool, 
 	return text, eof, sepDelim, sepLen, nil
 }
 
-const rdSkipLinesHint = "csv.skip_lines is the number of title lines above the header (after any sep= line): set it to that number, or remove it"
+const SkipLinesHint = "csv.skip_lines is the number of title lines above the header (after any sep= line): set it to that number, or remove it"
 
-// rdTitleAfter says where the lines csv.skip_lines counts start, when it is not the file's start.
-func rdTitleAfter(sep bool) string {
+// titleAfter says where the lines csv.skip_lines counts start, when it is not the file's start.
+func titleAfter(sep bool) string {
 	if sep {
 		return " after its sep= line"
 	}
@@ -378,7 +378,7 @@ func (r *Reader) lineEnds(from int64, n int) (int64, int, error) {
 	if _, err := r.f.Seek(from, io.SeekStart); err != nil {
 		return 0, 0, fmt.Errorf("read %s: %w", r.name, err)
 	}
-	buf := make([]byte, rdBufSize) // even: UTF-16 code units never straddle two reads
+	buf := make([]byte, bufSize) // even: UTF-16 code units never straddle two reads
 	pos, lines := from, 0
 	for lines < n {
 		k, err := io.ReadFull(r.f, buf)
@@ -394,12 +394,12 @@ func (r *Reader) lineEnds(from int64, n int) (int64, int, error) {
 			j += i
 			i = j + 1
 			switch r.enc {
-			case rdUTF16LE:
+			case UTF16LE:
 				if j&1 == 1 || j+1 >= len(chunk) || chunk[j+1] != 0 {
 					continue
 				}
 				i = j + 2
-			case rdUTF16BE:
+			case UTF16BE:
 				if j&1 == 0 || chunk[j-1] != 0 {
 					continue
 				}
@@ -415,13 +415,13 @@ func (r *Reader) lineEnds(from int64, n int) (int64, int, error) {
 	return pos, lines, nil
 }
 
-// textAt reads up to rdSniffSize bytes of the file from offset pos, in an ASCII-compatible form (UTF-16
+// textAt reads up to sniffSize bytes of the file from offset pos, in an ASCII-compatible form (UTF-16
 // decoded), and reports whether that is the rest of the file.
 func (r *Reader) textAt(pos int64) ([]byte, bool, error) {
 	if _, err := r.f.Seek(pos, io.SeekStart); err != nil {
 		return nil, false, fmt.Errorf("read %s: %w", r.name, err)
 	}
-	b := make([]byte, rdSniffSize)
+	b := make([]byte, sniffSize)
 	n, err := io.ReadFull(r.f, b)
 	eof := err == io.EOF || err == io.ErrUnexpectedEOF
 	if err != nil && !eof {
@@ -434,8 +434,8 @@ func (r *Reader) textAt(pos int64) ([]byte, bool, error) {
 	if !eof {
 		b = b[:len(b)&^1]
 	}
-	var d rdUTF16
-	d.reset(bytes.NewReader(b), 0, r.enc == rdUTF16BE)
+	var d utf16Decoder
+	d.reset(bytes.NewReader(b), 0, r.enc == UTF16BE)
 	text, _ := io.ReadAll(&d) // reading a bytes.Reader cannot fail
 	return text, eof, nil
 }
@@ -444,8 +444,8 @@ func (r *Reader) textAt(pos int64) ([]byte, bool, error) {
 func (r *Reader) readHeader() error {
 	raw, err := r.readRaw()
 	if err == io.EOF && r.d.SkipLines > 0 {
-		return &InputError{File: r.name, Msg: fmt.Sprintf("the file has no header: it holds only blank lines after the %s that csv.skip_lines skips", rdPlural(r.d.SkipLines, "line")),
-			Fix: rdSkipLinesHint}
+		return &InputError{File: r.name, Msg: fmt.Sprintf("the file has no header: it holds only blank lines after the %s that csv.skip_lines skips", plural(r.d.SkipLines, "line")),
+			Fix: SkipLinesHint}
 	}
 	if err == io.EOF && r.d.Sep {
 		return &InputError{File: r.name, Msg: "the file has no header: it holds only its sep= line and blank lines", Fix: "the line after sep= must be the header, naming the columns"}
@@ -466,20 +466,20 @@ func (r *Reader) readHeader() error {
 		if !ok {
 			return &InputError{File: r.name, Line: raw.line,
 				Msg: fmt.Sprintf("column %d of the header has bytes not valid %s", i+1, r.enc.label()),
-				Fix: rdEncodingFix(r.enc, r.d.BOM)}
+				Fix: encodingFix(r.enc, r.d.BOM)}
 		}
 		names[i] = strings.TrimSpace(s)
 	}
-	named, e := rdUnnamedColumn(names)
+	named, e := unnamedColumn(names)
 	if e != nil {
 		e.File, e.Line = r.name, raw.line
 		return e
 	}
 	r.d.Unnamed = len(names) - named
 	names = names[:named]
-	seen := make(map[string]int, len(names)) // columnKey: sameColumnName in one pass
+	seen := make(map[string]int, len(names)) // ColumnKey: SameColumnName in one pass
 	for i, n := range names {
-		k := columnKey(n)
+		k := ColumnKey(n)
 		if j, dup := seen[k]; dup {
 			return &InputError{File: r.name, Line: raw.line, Msg: fmt.Sprintf("duplicate column name %q (columns %d and %d)", n, j+1, i+1),
 				Fix: "rename one of them: column names are compared ignoring case and surrounding spaces"}
@@ -490,10 +490,10 @@ func (r *Reader) readHeader() error {
 	return nil
 }
 
-// rdUnnamedColumn returns how many of the header's names come before the empty ones at its end, and an
+// unnamedColumn returns how many of the header's names come before the empty ones at its end, and an
 // error for an empty name before another: only the columns at the end may have none. Those are what a
 // spreadsheet exports when cells right of the data were once used or formatted, and are ignored.
-func rdUnnamedColumn(names []string) (int, *InputError) {
+func unnamedColumn(names []string) (int, *InputError) {
 	named := len(names)
 	for named > 0 && names[named-1] == "" {
 		named--
@@ -551,7 +551,7 @@ func (r *Reader) Next() (*Record, error) {
 		rec.Err = r.widthProblem(rec)
 	case bad > 0:
 		rec.Err = &RecordError{Row: rec.Row, Line: rec.Line, Column: bad, Name: r.header[bad-1], Kind: ErrEncoding,
-			Reason: rdEncodingReason(r.enc, r.d.BOM)}
+			Reason: encodingReason(r.enc, r.d.BOM)}
 	}
 	return rec, nil
 }
@@ -566,27 +566,27 @@ func (r *Reader) dropUnnamed(rec *Record) {
 		return
 	}
 	for _, v := range rec.Fields[named:] {
-		if !rdBlank(v) {
+		if !isBlank(v) {
 			return
 		}
 	}
 	rec.Fields, rec.Raw = rec.Fields[:named], rec.Raw[:named]
 }
 
-// rdNoValues reports whether every value is empty or white space.
-func rdNoValues(fields []string) bool {
+// noValues reports whether every value is empty or white space.
+func noValues(fields []string) bool {
 	for _, v := range fields {
-		if !rdBlank(v) {
+		if !isBlank(v) {
 			return false
 		}
 	}
 	return true
 }
 
-// rdBlank reports whether a value is empty or white space.
-func rdBlank(v string) bool {
+// isBlank reports whether a value is empty or white space.
+func isBlank(v string) bool {
 	for i := 0; i < len(v); i++ {
-		if !rdSpace(v[i]) {
+		if !isSpace(v[i]) {
 			return false
 		}
 	}
@@ -599,12 +599,12 @@ func (r *Reader) widthProblem(rec *Record) *RecordError {
 	named, n := len(r.header), len(rec.Fields)
 	p := &RecordError{Row: rec.Row, Line: rec.Line, Kind: ErrFieldCount}
 	if r.d.Unnamed == 0 {
-		p.Reason = fmt.Sprintf("%s, header has %d", rdPlural(n, "field"), named)
+		p.Reason = fmt.Sprintf("%s, header has %d", plural(n, "field"), named)
 		return p
 	}
 	if n <= named+r.d.Unnamed {
 		for i := named; i < n; i++ {
-			if !rdBlank(rec.Fields[i]) {
+			if !isBlank(rec.Fields[i]) {
 				p.Column, p.Kind = i+1, ErrUnnamedValue
 				p.Reason = fmt.Sprintf("a value in a column the header does not name (%s): name the column in the header, or move the value to the column it belongs to",
 					r.unnamedColumns())
@@ -612,14 +612,14 @@ func (r *Reader) widthProblem(rec *Record) *RecordError {
 			}
 		}
 	}
-	p.Reason = fmt.Sprintf("%s, header has %d named columns and %d without a name after them", rdPlural(n, "field"), named, r.d.Unnamed)
+	p.Reason = fmt.Sprintf("%s, header has %d named columns and %d without a name after them", plural(n, "field"), named, r.d.Unnamed)
 	return p
 }
 
 // unnamedColumns describes the header's unnamed columns: "column 4 has no name and is ignored",
 // "columns 4 to 5 have no name and are ignored".
 func (r *Reader) unnamedColumns() string {
-	span := rdColumnSpan(len(r.header)+1, r.d.Unnamed)
+	span := columnSpan(len(r.header)+1, r.d.Unnamed)
 	if r.d.Unnamed == 1 {
 		return span + " has no name and is ignored"
 	}
@@ -633,10 +633,10 @@ func (r *Reader) truncatedUTF16(raw []string) bool {
 		return false
 	}
 	last := raw[len(raw)-1]
-	return len(last) > 0 && last[len(last)-1] == rdBadUTF16
+	return len(last) > 0 && last[len(last)-1] == badUTF16
 }
 
-func rdPlural(n int, what string) string {
+func plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
 	}
@@ -668,27 +668,27 @@ func (r *Reader) decodeFields(raw []string) ([]string, int) {
 	return out, bad
 }
 
-// rdMixedEncodings is the advice for bytes not valid UTF-8 in a file that begins with a UTF-8 byte-order
+// mixedEncodings is the advice for bytes not valid UTF-8 in a file that begins with a UTF-8 byte-order
 // mark: the mark says UTF-8 (and another csv.encoding is refused), so the file mixes encodings.
-const rdMixedEncodings = "the file begins with a UTF-8 byte-order mark, so it mixes encodings: export it again as UTF-8, or fix these bytes"
+const mixedEncodings = "the file begins with a UTF-8 byte-order mark, so it mixes encodings: export it again as UTF-8, or fix these bytes"
 
-func rdEncodingReason(e rdEncoding, bom bool) string {
+func encodingReason(e Encoding, bom bool) string {
 	switch {
-	case e == rdWindows1252:
+	case e == Windows1252:
 		return "bytes not valid Windows-1252 (0x81, 0x8D, 0x8F, 0x90 and 0x9D are undefined; is the file UTF-8 or ISO-8859-1?)"
 	case !e.asciiCompatible():
 		return "bytes not valid " + e.label() + " (an unpaired surrogate, or a character cut by the end of the file)"
 	case bom:
-		return "bytes not valid UTF-8 (" + rdMixedEncodings + ")"
+		return "bytes not valid UTF-8 (" + mixedEncodings + ")"
 	}
 	return "bytes not valid UTF-8 (set csv.encoding: windows-1252 if the file is Windows-1252)"
 }
 
-func rdEncodingFix(e rdEncoding, bom bool) string {
-	if e == rdUTF8 && bom {
-		return rdMixedEncodings
+func encodingFix(e Encoding, bom bool) string {
+	if e == UTF8 && bom {
+		return mixedEncodings
 	}
-	if e == rdUTF8 {
+	if e == UTF8 {
 		return "set csv.encoding to the file's encoding (windows-1252 or iso-8859-1 for a Windows export)"
 	}
 	return "set csv.encoding to the file's encoding, or save the file as UTF-8"
@@ -735,7 +735,7 @@ func (r *Reader) linesBefore(pos int64) (int, error) {
 	if _, err := r.f.Seek(0, io.SeekStart); err != nil {
 		return 0, fmt.Errorf("seek %s: %w", r.name, err)
 	}
-	buf := make([]byte, rdBufSize)
+	buf := make([]byte, bufSize)
 	lines := 0
 	for left := pos; left > 0; {
 		n, err := io.ReadFull(r.f, buf[:min(int64(len(buf)), left)])
@@ -744,8 +744,8 @@ func (r *Reader) linesBefore(pos int64) (int, error) {
 		}
 		left -= int64(n)
 		switch r.enc {
-		case rdUTF16LE, rdUTF16BE:
-			lines += rdCountUTF16Newlines(buf[:n], r.enc == rdUTF16BE)
+		case UTF16LE, UTF16BE:
+			lines += countUTF16Newlines(buf[:n], r.enc == UTF16BE)
 		default:
 			lines += bytes.Count(buf[:n], []byte{'\n'})
 		}
@@ -753,8 +753,8 @@ func (r *Reader) linesBefore(pos int64) (int, error) {
 	return lines, nil
 }
 
-// rdCountUTF16Newlines counts the code units U+000A in b, which starts on a code unit.
-func rdCountUTF16Newlines(b []byte, bigEndian bool) int {
+// countUTF16Newlines counts the code units U+000A in b, which starts on a code unit.
+func countUTF16Newlines(b []byte, bigEndian bool) int {
 	n := 0
 	for i := 0; ; {
 		j := bytes.IndexByte(b[i:], '\n')
@@ -818,10 +818,10 @@ func (r *Reader) restart(pos int64, lineBase int) error {
 	}
 	var src io.Reader = r.f
 	if !r.enc.asciiCompatible() {
-		r.u16.reset(r.f, pos, r.enc == rdUTF16BE)
+		r.u16.reset(r.f, pos, r.enc == UTF16BE)
 		src = &r.u16
 	}
-	r.lim = rdLimit{r: src, limit: math.MaxInt64}
+	r.lim = limitedReader{r: src, limit: math.MaxInt64}
 	r.br.Reset(&r.lim)
 	r.cr = csv.NewReader(r.br) // uses r.br as it is: it is a large enough bufio.Reader
 	r.cr.Comma = r.d.Delimiter
@@ -844,8 +844,8 @@ func (r *Reader) lostPosition() error {
 	return fmt.Errorf("read %s: internal error: lost track of the position in the file", r.name)
 }
 
-// rdRaw is a record as parsed, before decoding.
-type rdRaw struct {
+// rawRecord is a record as parsed, before decoding.
+type rawRecord struct {
 	fields   []string
 	line     int
 	off, end int64
@@ -859,7 +859,7 @@ type rdRaw struct {
 }
 
 // readRaw parses the next record. It returns io.EOF at the end and an error only for I/O.
-func (r *Reader) readRaw() (rdRaw, error) {
+func (r *Reader) readRaw() (rawRecord, error) {
 	start := r.pos // the record's Offset
 	from := start  // where the parser started on it: after blank lines, when a retry skipped them
 	for {
@@ -878,12 +878,12 @@ func (r *Reader) readRaw() (rdRaw, error) {
 			line, _ := r.cr.FieldPos(0)
 			end := r.rawOffset(r.cr.InputOffset())
 			if end < 0 {
-				return rdRaw{}, r.lostPosition()
+				return rawRecord{}, r.lostPosition()
 			}
 			if r.header != nil {
 				skip, err := r.noData(fields, end)
 				if err != nil {
-					return rdRaw{}, err
+					return rawRecord{}, err
 				}
 				if skip {
 					from = end // like a blank line: not a row, and part of the next record's span
@@ -891,9 +891,9 @@ func (r *Reader) readRaw() (rdRaw, error) {
 				}
 			}
 			r.pos = end
-			return rdRaw{fields: fields, line: r.lineBase + line, off: start, end: end}, nil
+			return rawRecord{fields: fields, line: r.lineBase + line, off: start, end: end}, nil
 		case err == io.EOF:
-			return rdRaw{}, io.EOF
+			return rawRecord{}, io.EOF
 		}
 		var pe *csv.ParseError
 		if errors.As(err, &pe) && (pe.Err == csv.ErrQuote || pe.Err == csv.ErrBareQuote) {
@@ -904,7 +904,7 @@ func (r *Reader) readRaw() (rdRaw, error) {
 			}
 			return raw, err
 		}
-		return rdRaw{}, fmt.Errorf("read %s: %w", r.name, err)
+		return rawRecord{}, fmt.Errorf("read %s: %w", r.name, err)
 	}
 }
 
@@ -915,7 +915,7 @@ func (r *Reader) noData(fields []string, end int64) (bool, error) {
 	if len(fields) == 1 && fields[0] == "\x1a" {
 		return r.atEnd(end)
 	}
-	return rdNoValues(fields), nil
+	return noValues(fields), nil
 }
 
 // atEnd reports whether file offset end is the end of the file, leaving the file where it was.
@@ -953,7 +953,7 @@ func (r *Reader) quoteProblem(pe *csv.ParseError, nField, line, brk, end int, te
 	}
 	var space string
 	if text != nil {
-		space = rdSpaceByQuote(pe, text, byte(r.d.Delimiter))
+		space = spaceByQuote(pe, text, byte(r.d.Delimiter))
 	}
 	switch {
 	case space != "":
@@ -973,7 +973,7 @@ func (r *Reader) quoteProblem(pe *csv.ParseError, nField, line, brk, end int, te
 // fields and err being what the parser made of it. If only blank lines made it long, it restarts the
 // parser on the first line after them and returns that position to retry from; otherwise it scans the
 // record to its end and rejects it whole (see rejectScanned).
-func (r *Reader) tooLong(start, from int64, fields []string, err error) (rdRaw, int64, error) {
+func (r *Reader) tooLong(start, from int64, fields []string, err error) (rawRecord, int64, error) {
 	line := 0 // the record's first line, 0 when unknown
 	var pe *csv.ParseError
 	switch {
@@ -983,24 +983,24 @@ func (r *Reader) tooLong(start, from int64, fields []string, err error) (rdRaw, 
 		l, _ := r.cr.FieldPos(0)
 		line = r.lineBase + l
 	case err != nil && err != io.EOF:
-		return rdRaw{}, -1, fmt.Errorf("read %s: %w", r.name, err)
+		return rawRecord{}, -1, fmt.Errorf("read %s: %w", r.name, err)
 	}
 	s, err := r.scanRecord(from, true)
 	if err != nil {
-		return rdRaw{}, -1, err
+		return rawRecord{}, -1, err
 	}
 	if s.eof {
-		return rdRaw{}, -1, io.EOF
+		return rawRecord{}, -1, io.EOF
 	}
 	if line == 0 {
 		n, err := r.linesBefore(s.p)
 		if err != nil {
-			return rdRaw{}, -1, err
+			return rawRecord{}, -1, err
 		}
 		line = n + 1
 	}
 	if s.blanks > 0 {
-		return rdRaw{}, s.p, r.restart(s.p, line-1)
+		return rawRecord{}, s.p, r.restart(s.p, line-1)
 	}
 	return r.rejectScanned(start, line, s, nil)
 }
@@ -1008,38 +1008,38 @@ func (r *Reader) tooLong(start, from int64, fields []string, err error) (rdRaw, 
 // rejectRecord rejects the record at start (the parser began on it at from), which starts on line line
 // and has the quoting problem pe in field nField: it scans the record to its end, the way RFC 4180
 // readers that tolerate broken quotes (Python's csv) delimit it, and rejects it whole (rejectScanned).
-func (r *Reader) rejectRecord(start, from int64, line int, pe *csv.ParseError, nField int) (rdRaw, int64, error) {
-	q := &rdQuoteError{pe: pe, field: nField, line: r.lineBase + pe.Line} // before the parser restarts
+func (r *Reader) rejectRecord(start, from int64, line int, pe *csv.ParseError, nField int) (rawRecord, int64, error) {
+	q := &quoteError{pe: pe, field: nField, line: r.lineBase + pe.Line} // before the parser restarts
 	s, err := r.scanRecord(from, false)
 	if err != nil {
-		return rdRaw{}, -1, err
+		return rawRecord{}, -1, err
 	}
 	if s.eof {
-		return rdRaw{}, -1, r.lostPosition()
+		return rawRecord{}, -1, r.lostPosition()
 	}
 	return r.rejectScanned(start, line, s, q)
 }
 
-// rdQuoteError is what the parser said of a record's broken quoting: the error, met in field field
+// quoteError is what the parser said of a record's broken quoting: the error, met in field field
 // (0-based) on line line of the file.
-type rdQuoteError struct {
+type quoteError struct {
 	pe    *csv.ParseError
 	field int
 	line  int
 }
 
-// rdSize writes a byte count for messages.
-func rdSize(n int64) string {
+// byteSize writes a byte count for messages.
+func byteSize(n int64) string {
 	if n%(1<<20) == 0 {
 		return fmt.Sprintf("%d MiB", n>>20)
 	}
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// rdSpaceByQuote recognises the commonest broken quoting, a space between a quote and the delimiter
+// spaceByQuote recognises the commonest broken quoting, a space between a quote and the delimiter
 // (1, "Ada, Jr",Obi or 2,"Bo" ,Obi), from the error pe on line text, and returns its reason; "" when it
 // is something else. pe.Column is the 1-based byte of the quote that the parser stopped at.
-func rdSpaceByQuote(pe *csv.ParseError, text []byte, delim byte) string {
+func spaceByQuote(pe *csv.ParseError, text []byte, delim byte) string {
 	q := pe.Column - 1
 	if q < 0 || q >= len(text) || text[q] != '"' {
 		return ""
@@ -1067,21 +1067,21 @@ func rdSpaceByQuote(pe *csv.ParseError, text []byte, delim byte) string {
 // for a quote that never closes, else for the quoting problem q, or, when q is nil, for its length. The
 // parser goes on after it. A record that holds no data is skipped instead, like a blank line (as
 // readRaw skips one that parses): the returned position is then where to read on from.
-func (r *Reader) rejectScanned(start int64, line int, s rdRecScan, q *rdQuoteError) (rdRaw, int64, error) {
+func (r *Reader) rejectScanned(start int64, line int, s recordScan, q *quoteError) (rawRecord, int64, error) {
 	if err := r.restart(s.e, line-1+s.newlines); err != nil {
-		return rdRaw{}, -1, err
+		return rawRecord{}, -1, err
 	}
 	if r.header != nil && s.noData {
 		skip := !s.ctrlZ
 		if s.ctrlZ {
 			end, err := r.atEnd(s.e)
 			if err != nil {
-				return rdRaw{}, -1, err
+				return rawRecord{}, -1, err
 			}
 			skip = end
 		}
 		if skip {
-			return rdRaw{}, s.e, nil
+			return rawRecord{}, s.e, nil
 		}
 	}
 	end := s.lastLine(line)
@@ -1103,7 +1103,7 @@ func (r *Reader) rejectScanned(start int64, line int, s rdRecScan, q *rdQuoteErr
 	case q != nil:
 		p = r.quoteProblem(q.pe, q.field, line, q.line, end, first)
 	default:
-		p = &RecordError{Kind: ErrRecordTooLong, Reason: "record longer than " + rdSize(r.maxRecord)}
+		p = &RecordError{Kind: ErrRecordTooLong, Reason: "record longer than " + byteSize(r.maxRecord)}
 		if end > line {
 			p.Reason += fmt.Sprintf(" (lines %d to %d): shorten the value that makes it so long", line, end)
 		} else {
@@ -1112,7 +1112,7 @@ func (r *Reader) rejectScanned(start int64, line int, s rdRecScan, q *rdQuoteErr
 	}
 	p.Line = line
 	r.pos = s.e
-	raw := rdRaw{line: line, off: start, end: s.e, problem: p}
+	raw := rawRecord{line: line, off: start, end: s.e, problem: p}
 	if s.long {
 		raw.long, raw.textFrom, raw.textTo = true, s.p, s.textEnd
 	} else {
@@ -1121,16 +1121,16 @@ func (r *Reader) rejectScanned(start int64, line int, s rdRecScan, q *rdQuoteErr
 	return raw, -1, nil
 }
 
-// rdLimit passes the parser's input through, up to limit bytes; past it, it says the input has ended
+// limitedReader passes the parser's input through, up to limit bytes; past it, it says the input has ended
 // and notes the hit — unless the input really ends there.
-type rdLimit struct {
+type limitedReader struct {
 	r     io.Reader
 	n     int64 // bytes passed
 	limit int64
 	hit   bool
 }
 
-func (l *rdLimit) Read(p []byte) (int, error) {
+func (l *limitedReader) Read(p []byte) (int, error) {
 	if l.n >= l.limit {
 		var one [1]byte
 		if _, err := io.ReadFull(l.r, one[:]); err != nil {

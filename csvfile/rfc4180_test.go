@@ -1,4 +1,4 @@
-package mapping
+package csvfile
 
 import (
 	"bytes"
@@ -20,8 +20,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// rdOracleRec is one record as rdOracle delimits it.
-type rdOracleRec struct {
+// oracleRec is one record as oracle delimits it.
+type oracleRec struct {
 	off, end int64 // its bytes in the file: from the start of its line, to after its line break
 	blank    bool  // an empty line, which Python's csv module reads as an empty list
 	values   [][]uint16
@@ -29,7 +29,7 @@ type rdOracleRec struct {
 
 // noData reports whether the record holds no data by the reader's rule: a blank line, every value
 // empty or white space, or a Ctrl-Z alone that ends the file (size is the file's size).
-func (o rdOracleRec) noData(size int64) bool {
+func (o oracleRec) noData(size int64) bool {
 	if o.blank {
 		return true
 	}
@@ -38,7 +38,7 @@ func (o rdOracleRec) noData(size int64) bool {
 	}
 	for _, v := range o.values {
 		for _, u := range v {
-			if u > 0x7f || !rdSpace(byte(u)) {
+			if u > 0x7f || !isSpace(byte(u)) {
 				return false
 			}
 		}
@@ -46,14 +46,14 @@ func (o rdOracleRec) noData(size int64) bool {
 	return true
 }
 
-// rdOracle splits a file, from byte start, into records as Python's csv module reads them with
+// oracle splits a file, from byte start, into records as Python's csv module reads them with
 // strict=False, one code unit at a time (one byte, or two for UTF-16): written from that module's
 // state machine (Modules/_csv.c, parse_process_char) for a reviewer to check, and independent of the
 // reader's own scanner. It differs from Python where the reader follows encoding/csv, as Reader
 // documents: a CR outside quotes is part of the line break before a line feed or at the end of the
 // file, and text elsewhere (Python reads a CR alone as a line break, and then refuses the file in the
 // way the Python test reads it); a blank line is "\n", "\r\n", or a "\r" that ends the file.
-func rdOracle(data []byte, start int64, width int, bigEndian bool, delim uint16) []rdOracleRec {
+func oracle(data []byte, start int64, width int, bigEndian bool, delim uint16) []oracleRec {
 	unit := func(i int64) uint16 {
 		switch {
 		case width == 1:
@@ -74,10 +74,10 @@ func rdOracle(data []byte, start int64, width int, bigEndian bool, delim uint16)
 		inQuoted
 		quoteInQuoted
 	)
-	var recs []rdOracleRec
+	var recs []oracleRec
 	w := int64(width)
 	for i := start; i < size; {
-		rec := rdOracleRec{off: i}
+		rec := oracleRec{off: i}
 		st := startRecord
 		add := func(u uint16) { rec.values[len(rec.values)-1] = append(rec.values[len(rec.values)-1], u) }
 	record:
@@ -143,18 +143,18 @@ func rdOracle(data []byte, start int64, width int, bigEndian bool, delim uint16)
 	return recs
 }
 
-// rdCheckRFC4180 checks the records a reader read from data against rdOracle, from where the first
+// checkRFC4180 checks the records a reader read from data against oracle, from where the first
 // data record starts: the reader's rows are the oracle's records that hold data, one for one, each row
 // ending where its record ends. So no row ever begins inside a quoted value of an earlier record, and
 // rejected rows count as rows.
-func rdCheckRFC4180(t testing.TB, r *Reader, data []byte, recs []*Record) {
+func checkRFC4180(t testing.TB, r *Reader, data []byte, recs []*Record) {
 	t.Helper()
 	width := 1
 	if !r.enc.asciiCompatible() {
 		width = 2
 	}
-	var rows []rdOracleRec
-	for _, o := range rdOracle(data, r.dataStart, width, r.enc == rdUTF16BE, uint16(r.d.Delimiter)) {
+	var rows []oracleRec
+	for _, o := range oracle(data, r.dataStart, width, r.enc == UTF16BE, uint16(r.d.Delimiter)) {
 		if !o.noData(int64(len(data))) {
 			rows = append(rows, o)
 		}
@@ -173,38 +173,38 @@ func rdCheckRFC4180(t testing.TB, r *Reader, data []byte, recs []*Record) {
 	}
 }
 
-// rdUpdatePython rewrites testdata/reader/python-csv.golden from what python3 says:
-// go test ./mapping -run TestReaderRowsMatchPython -update-python
-var rdUpdatePython = flag.Bool("update-python", false, "rewrite testdata/reader/python-csv.golden with python3's counts")
+// updatePython rewrites testdata/reader/python-csv.golden from what python3 says:
+// go test ./csvfile -run TestReaderRowsMatchPython -update-python
+var updatePython = flag.Bool("update-python", false, "rewrite testdata/reader/python-csv.golden with python3's counts")
 
-// rdPyCase is one file of the comparison with Python's csv module.
-type rdPyCase struct {
+// pyCase is one file of the comparison with Python's csv module.
+type pyCase struct {
 	name string
 	data []byte
 	opts CSVOptions
 }
 
-// rdPythonCases lists the files compared with Python: the fuzz corpus of FuzzReader, the reader's
+// pythonCases lists the files compared with Python: the fuzz corpus of FuzzReader, the reader's
 // fixtures and csv-spectrum, and generated files with a quoted value longer than the record limit
 // (LF, CRLF, UTF-16), quotes never closed, and quotes closed on a later line with text after them.
-func rdPythonCases(t *testing.T) []rdPyCase {
-	var cases []rdPyCase
+func pythonCases(t *testing.T) []pyCase {
+	var cases []pyCase
 	corpus, err := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzReader", "*"))
 	require.NoError(t, err)
 	for _, path := range corpus {
-		data, delim, enc, small := rdFuzzFile(t, path)
-		opts, _ := rdFuzzSetup(delim, enc, small)
-		cases = append(cases, rdPyCase{"fuzz/" + filepath.Base(path), data, opts})
+		data, delim, enc, small := fuzzFile(t, path)
+		opts, _ := fuzzSetup(delim, enc, small)
+		cases = append(cases, pyCase{"fuzz/" + filepath.Base(path), data, opts})
 	}
-	for _, fx := range rdFixtures() {
-		cases = append(cases, rdPyCase{"fixture/" + fx.name, fx.data, fx.opts})
+	for _, fx := range fixtures() {
+		cases = append(cases, pyCase{"fixture/" + fx.name, fx.data, fx.opts})
 	}
-	spectrum, err := filepath.Glob(filepath.Join(rdTestdata, "csv-spectrum", "*.csv"))
+	spectrum, err := filepath.Glob(filepath.Join(testdataDir, "csv-spectrum", "*.csv"))
 	require.NoError(t, err)
 	for _, path := range spectrum {
 		data, err := os.ReadFile(path)
 		require.NoError(t, err)
-		cases = append(cases, rdPyCase{"csv-spectrum/" + filepath.Base(path), data, CSVOptions{}})
+		cases = append(cases, pyCase{"csv-spectrum/" + filepath.Base(path), data, CSVOptions{}})
 	}
 	crlf := func(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
 	notes := strings.Repeat("12,\"Ada\",\"\"Obi\"\",ada@example.com;+234 803 123 4567\tLagos\n", 20000) // 1.2 MB
@@ -218,26 +218,26 @@ func rdPythonCases(t *testing.T) []rdPyCase {
 	for name, data := range map[string][]byte{
 		"long-notes-lf.csv":             []byte(longNotes),
 		"long-notes-crlf.csv":           []byte(crlf(longNotes)),
-		"long-notes-utf16le.csv":        rdToUTF16(crlf(longNotes), false, true),
-		"long-notes-1252.csv":           rdTo1252(strings.ReplaceAll(longNotes, "Chidi", "Chloé")),
+		"long-notes-utf16le.csv":        toUTF16(crlf(longNotes), false, true),
+		"long-notes-1252.csv":           to1252(strings.ReplaceAll(longNotes, "Chidi", "Chloé")),
 		"unclosed.csv":                  []byte(unclosed),
-		"unclosed-crlf-utf16be.csv":     rdToUTF16(crlf(unclosed), true, true),
+		"unclosed-crlf-utf16be.csv":     toUTF16(crlf(unclosed), true, true),
 		"unclosed-long.csv":             []byte(unclosedLong),
 		"unclosed-long-crlf.csv":        []byte(crlf(unclosedLong)),
 		"closed-late-with-text.csv":     []byte(closedLate),
-		"closed-late-utf16le.csv":       rdToUTF16(closedLate, false, true),
+		"closed-late-utf16le.csv":       toUTF16(closedLate, false, true),
 		"closed-by-a-later-quote.csv":   []byte(closedByALaterQuote),
 		"bare-quote-then-multiline.csv": []byte("a,b,c\n1,a\"b,\"multi\nline\"\n2,y,z\n3,\"p\"q,\"r\ns\"\n"),
 		"cr-alone-in-a-value.csv":       []byte("a,b\n1,x\ry\n2,z\n"),
 	} {
-		cases = append(cases, rdPyCase{"generated/" + name, data, CSVOptions{}})
+		cases = append(cases, pyCase{"generated/" + name, data, CSVOptions{}})
 	}
-	slices.SortFunc(cases, func(a, b rdPyCase) int { return strings.Compare(a.name, b.name) })
+	slices.SortFunc(cases, func(a, b pyCase) int { return strings.Compare(a.name, b.name) })
 	return cases
 }
 
-// rdFuzzFile reads a corpus file of FuzzReader ("go test fuzz v1" and one Go expression a line).
-func rdFuzzFile(t *testing.T, path string) (data []byte, delim, enc uint8, small bool) {
+// fuzzFile reads a corpus file of FuzzReader ("go test fuzz v1" and one Go expression a line).
+func fuzzFile(t *testing.T, path string) (data []byte, delim, enc uint8, small bool) {
 	text, err := os.ReadFile(path)
 	require.NoError(t, err)
 	lines := strings.Split(strings.TrimSpace(string(text)), "\n")
@@ -271,8 +271,8 @@ func rdFuzzFile(t *testing.T, path string) (data []byte, delim, enc uint8, small
 	return []byte(s), num(lines[2]), num(lines[3]), lit(lines[4]) == "true"
 }
 
-// rdPythonCodec names the Python codec that reads a dialect's encoding without moving a byte.
-func rdPythonCodec(enc string) string {
+// pythonCodec names the Python codec that reads a dialect's encoding without moving a byte.
+func pythonCodec(enc string) string {
 	switch enc {
 	case "windows-1252", "iso-8859-1":
 		return "latin-1" // the same quote, delimiters and line breaks; and it decodes every byte
@@ -284,9 +284,9 @@ func rdPythonCodec(enc string) string {
 	return "utf-8"
 }
 
-// rdPyCRAlone is Python's error for a CR alone outside quotes, which it reads as a line break and the
+// pyCRAlone is Python's error for a CR alone outside quotes, which it reads as a line break and the
 // Go reader as text: the only reason a file may be refused by Python here.
-const rdPyCRAlone = "new-line character seen in unquoted field - do you need to open the file in universal-newline mode?"
+const pyCRAlone = "new-line character seen in unquoted field - do you need to open the file in universal-newline mode?"
 
 // TestReaderRowsMatchPython compares, file by file, the rows the reader yields (rejected ones
 // included) with the data records Python's csv module reads (strict=False, no field size limit, the
@@ -314,7 +314,7 @@ func TestReaderRowsMatchPython(t *testing.T) {
 		SkipFooter int    `json:"skip_footer"`
 		Footer     string `json:"footer"`
 	}
-	golden := filepath.Join(rdTestdata, "python-csv.golden")
+	golden := filepath.Join(testdataDir, "python-csv.golden")
 	render := func(name string, data []byte, a answer) string {
 		sum := sha256.Sum256(data)
 		if a.Records == nil {
@@ -325,21 +325,21 @@ func TestReaderRowsMatchPython(t *testing.T) {
 	ours := map[string]int{}
 	var reqs []request
 	var data = map[string][]byte{}
-	for _, c := range rdPythonCases(t) {
+	for _, c := range pythonCases(t) {
 		counts := []int{}
 		var r *Reader
-		for _, limit := range []int64{rdMaxRecord, 40} {
+		for _, limit := range []int64{maxRecordSize, 40} {
 			var recs []*Record
 			var err error
-			r, recs, err = rdReadAll(t, c.data, c.opts, limit)
+			r, recs, err = readAll(t, c.data, c.opts, limit)
 			if r == nil {
 				var ie *InputError
 				require.ErrorAs(t, err, &ie, c.name)
 				break
 			}
 			require.NoError(t, err, c.name)
-			rdCheckRFC4180(t, r, c.data, recs)
-			r2, err := rdNewReader(bytes.NewReader(c.data), c.name, c.opts, limit)
+			checkRFC4180(t, r, c.data, recs)
+			r2, err := newReader(bytes.NewReader(c.data), c.name, c.opts, limit)
 			require.NoError(t, err)
 			n, err := r2.CountRest()
 			require.NoError(t, err)
@@ -353,13 +353,13 @@ func TestReaderRowsMatchPython(t *testing.T) {
 		ours[c.name] = counts[0]
 		data[c.name] = c.data
 		d := r.Dialect()
-		reqs = append(reqs, request{Name: c.name, Data: c.data, Encoding: rdPythonCodec(d.Encoding), BOM: r.bomLen, Sep: d.Sep, Delimiter: string(d.Delimiter),
+		reqs = append(reqs, request{Name: c.name, Data: c.data, Encoding: pythonCodec(d.Encoding), BOM: r.bomLen, Sep: d.Sep, Delimiter: string(d.Delimiter),
 			SkipLines: d.SkipLines, SkipFooter: d.SkipFooter, Footer: d.Footer})
 	}
 
 	var live strings.Builder
 	if py, err := exec.LookPath("python3"); err != nil {
-		require.False(t, *rdUpdatePython, "-update-python needs python3 on PATH")
+		require.False(t, *updatePython, "-update-python needs python3 on PATH")
 		t.Log("python3 is not on PATH: comparing with the counts in", golden, "only")
 	} else {
 		var in bytes.Buffer
@@ -367,7 +367,7 @@ func TestReaderRowsMatchPython(t *testing.T) {
 		for _, q := range reqs {
 			require.NoError(t, enc.Encode(q))
 		}
-		cmd := exec.Command(py, filepath.Join(rdTestdata, "python_csv_count.py"))
+		cmd := exec.Command(py, filepath.Join(testdataDir, "python_csv_count.py"))
 		cmd.Stdin, cmd.Stderr = &in, os.Stderr
 		out, err := cmd.Output()
 		require.NoError(t, err, "python3 python_csv_count.py")
@@ -378,7 +378,7 @@ func TestReaderRowsMatchPython(t *testing.T) {
 			require.Equal(t, q.Name, a.Name)
 			live.WriteString(render(q.Name, data[q.Name], a))
 		}
-		if *rdUpdatePython {
+		if *updatePython {
 			require.NoError(t, os.WriteFile(golden, []byte(live.String()), 0o644))
 		}
 	}
@@ -398,7 +398,7 @@ func TestReaderRowsMatchPython(t *testing.T) {
 		sum := sha256.Sum256(data[name])
 		require.Equal(t, fmt.Sprintf("%x", sum[:8]), parts[1], "%s: %s has changed: run with -update-python", golden, name)
 		if msg, ok := strings.CutPrefix(parts[2], "error "); ok {
-			require.Equal(t, rdPyCRAlone, msg, "%s: Python refuses it for another reason than a CR alone", name)
+			require.Equal(t, pyCRAlone, msg, "%s: Python refuses it for another reason than a CR alone", name)
 			require.Contains(t, string(data[name]), "\r", name)
 			continue
 		}
