@@ -23,6 +23,46 @@ var (
 	replaceKeys = []string{"regex", "with"}
 )
 
+// needArg reports a transform or validator written without the argument it needs (need says what).
+func (p *mappingParser) needArg(item, arg ast.Node, hint, need string) bool {
+	if arg == nil {
+		p.errAt(item, hint, "%s", need)
+		return false
+	}
+	return true
+}
+
+// argKeys reads the argument of a transform or validator that is a mapping of keys ({width: 7, char:
+// "0"}), what naming it in messages. It reports an argument that is not a mapping, then calls each with
+// every entry in order, stopping at the first problem: a key that is not plain text, a key not among keys
+// (named with the closest known, before each sees it; with keys nil, each reports it: see unknownKey), or
+// each's false.
+func (p *mappingParser) argKeys(arg ast.Node, what, hint string, keys []string, each func(key string, e *ast.MappingValueNode) bool) bool {
+	entries, ok := p.mapEntries(arg, what, hint)
+	if !ok {
+		return false
+	}
+	for _, e := range entries {
+		key, ok := p.keyText(e)
+		if !ok {
+			return false
+		}
+		if keys != nil && !slices.Contains(keys, key) {
+			p.unknownKey(e, hint, what, key, keys)
+			return false
+		}
+		if !each(key, e) {
+			return false
+		}
+	}
+	return true
+}
+
+// unknownKey reports a key of what's argument that is none of keys, with the closest of them.
+func (p *mappingParser) unknownKey(e *ast.MappingValueNode, hint, what, key string, keys []string) {
+	p.errAt(e, hint, "unknown key %q in %s%s", key, what, didYouMean(key, keys))
+}
+
 // parseTemplate splits "crm-{Customer Id}" into literal and column parts. It returns a message when
 // the template is malformed.
 func parseTemplate(s string) ([]templatePart, string) {
@@ -91,8 +131,7 @@ func (p *mappingParser) parseTransforms(n ast.Node) []transformStep {
 			}
 		case kind == transformStripLeading:
 			const hint = `write for example {strip_leading: "0"}: the characters to remove from the start`
-			if arg == nil {
-				p.errAt(item, hint, "the strip_leading transform needs the characters to strip")
+			if !p.needArg(item, arg, hint, "the strip_leading transform needs the characters to strip") {
 				continue
 			}
 			chars, ok := p.text(arg, "strip_leading", hint)
@@ -123,69 +162,48 @@ func (p *mappingParser) parseTransforms(n ast.Node) []transformStep {
 // padLeftArg reads {pad_left: {width: N, char: C}} into step; char is "0" when left out.
 func (p *mappingParser) padLeftArg(item, arg ast.Node, step *transformStep) bool {
 	const hint = `write for example {pad_left: {width: 7, char: "0"}}: 1085 becomes 0001085`
-	if arg == nil {
-		p.errAt(item, hint, "the pad_left transform needs its width:")
-		return false
-	}
-	entries, ok := p.mapEntries(arg, "pad_left", hint)
-	if !ok {
+	const need = "the pad_left transform needs its width:"
+	if !p.needArg(item, arg, hint, need) {
 		return false
 	}
 	step.chars = "0"
-	for _, e := range entries {
-		key, ok := p.keyText(e)
-		if !ok {
-			return false
-		}
-		switch key {
-		case "width":
+	ok := p.argKeys(arg, "pad_left", hint, padLeftKeys, func(key string, e *ast.MappingValueNode) bool {
+		if key == "width" {
 			n, ok := p.count(e.Value)
 			if !ok || n < 1 || n > 256 {
 				p.errAt(e.Value, hint, "pad_left width must be a whole number from 1 to 256")
 				return false
 			}
 			step.width = n
-		case "char":
-			c, ok := p.text(e.Value, "pad_left char", hint)
-			if !ok {
-				return false
-			}
-			if utf8.RuneCountInString(c) != 1 {
-				p.errAt(e.Value, hint, "pad_left char must be one character, not %d", utf8.RuneCountInString(c))
-				return false
-			}
-			step.chars = c
-		default:
-			p.errAt(e, hint, "unknown key %q in pad_left%s", key, didYouMean(key, padLeftKeys))
+			return true
+		}
+		c, ok := p.text(e.Value, "pad_left char", hint)
+		if !ok {
 			return false
 		}
-	}
-	if step.width == 0 {
-		p.errAt(item, hint, "the pad_left transform needs its width:")
+		if utf8.RuneCountInString(c) != 1 {
+			p.errAt(e.Value, hint, "pad_left char must be one character, not %d", utf8.RuneCountInString(c))
+			return false
+		}
+		step.chars = c
+		return true
+	})
+	if ok && step.width == 0 {
+		p.errAt(item, hint, "%s", need)
 		return false
 	}
-	return true
+	return ok
 }
 
 // replaceArg reads {replace: {regex: PATTERN, with: TEXT}} into step.
 func (p *mappingParser) replaceArg(item, arg ast.Node, step *transformStep) bool {
 	const hint = `write for example {replace: {regex: "^CRM-", with: ""}} (RE2 syntax; $1 in with: is the first group)`
-	if arg == nil {
-		p.errAt(item, hint, "the replace transform needs regex: and with:")
-		return false
-	}
-	entries, ok := p.mapEntries(arg, "replace", hint)
-	if !ok {
+	if !p.needArg(item, arg, hint, "the replace transform needs regex: and with:") {
 		return false
 	}
 	var haveWith bool
-	for _, e := range entries {
-		key, ok := p.keyText(e)
-		if !ok {
-			return false
-		}
-		switch key {
-		case "regex":
+	ok := p.argKeys(arg, "replace", hint, replaceKeys, func(key string, e *ast.MappingValueNode) bool {
+		if key == "regex" {
 			s, ok := p.text(e.Value, "replace regex", hint)
 			if !ok {
 				return false
@@ -196,22 +214,19 @@ func (p *mappingParser) replaceArg(item, arg ast.Node, step *transformStep) bool
 				return false
 			}
 			step.pattern, step.re = s, re
-		case "with":
-			haveWith = true
-			if _, null := p.deref(e.Value).(*ast.NullNode); null {
-				break // with: nothing, the empty text
-			}
-			s, ok := p.text(e.Value, "replace with", hint)
-			if !ok {
-				return false
-			}
-			step.with = s
-		default:
-			p.errAt(e, hint, "unknown key %q in replace%s", key, didYouMean(key, replaceKeys))
-			return false
+			return true
 		}
-	}
+		haveWith = true
+		if _, null := p.deref(e.Value).(*ast.NullNode); null {
+			return true // with: nothing, the empty text
+		}
+		s, ok := p.text(e.Value, "replace with", hint)
+		step.with = s
+		return ok
+	})
 	switch {
+	case !ok:
+		return false
 	case step.re == nil:
 		p.errAt(item, hint, "the replace transform needs regex:")
 		return false
@@ -229,25 +244,17 @@ func (p *mappingParser) dateArg(item, arg ast.Node, step *transformStep) bool {
 	layouts := arg
 	var pivot ast.Node
 	if _, isMap := p.deref(arg).(*ast.MappingNode); isMap {
-		entries, ok := p.mapEntries(arg, "date", hint)
+		layouts = nil
+		ok := p.argKeys(arg, "date", hint, dateKeys, func(key string, e *ast.MappingValueNode) bool {
+			if key == "layout" {
+				layouts = e.Value
+			} else {
+				pivot = e.Value
+			}
+			return true
+		})
 		if !ok {
 			return false
-		}
-		layouts = nil
-		for _, e := range entries {
-			key, ok := p.keyText(e)
-			if !ok {
-				return false
-			}
-			switch key {
-			case "layout":
-				layouts = e.Value
-			case "pivot":
-				pivot = e.Value
-			default:
-				p.errAt(e, hint, "unknown key %q in date%s", key, didYouMean(key, dateKeys))
-				return false
-			}
 		}
 		if layouts == nil {
 			p.errAt(item, hint, "the date transform has no layout:")
@@ -366,8 +373,7 @@ func (p *mappingParser) validatorArg(item ast.Node, kind validatorKind, arg ast.
 		return v, true
 	case validateRegex:
 		const hint = `write for example {regex: "^[A-Z]{2}[0-9]{6}$"} (RE2 syntax)`
-		if arg == nil {
-			p.errAt(item, hint, "the regex validator needs a pattern")
+		if !p.needArg(item, arg, hint, "the regex validator needs a pattern") {
 			return v, false
 		}
 		s, ok := p.text(arg, "regex", hint)
@@ -393,27 +399,15 @@ func (p *mappingParser) validatorArg(item ast.Node, kind validatorKind, arg ast.
 // rangeArg reads {range: {min: A, max: B}}: dates (YYYY-MM-DD, or today) or numbers, either bound optional.
 func (p *mappingParser) rangeArg(item, arg ast.Node, v validator) (validator, bool) {
 	const hint = "write for example {range: {min: 1900-01-01, max: today}} for dates, or {range: {min: 0, max: 100}} for numbers"
-	if arg == nil {
-		p.errAt(item, hint, "the range validator needs min:, max: or both")
-		return v, false
-	}
-	entries, ok := p.mapEntries(arg, "range", hint)
-	if !ok {
+	const need = "the range validator needs min:, max: or both"
+	if !p.needArg(item, arg, hint, need) {
 		return v, false
 	}
 	kinds := map[bool]bool{} // which kinds of bound were given: dates (true), numbers (false)
-	for _, e := range entries {
-		key, ok := p.keyText(e)
-		if !ok {
-			return v, false
-		}
-		if key != "min" && key != "max" {
-			p.errAt(e, hint, "unknown key %q in range%s", key, didYouMean(key, lengthKeys))
-			return v, false
-		}
+	ok := p.argKeys(arg, "range", hint, lengthKeys, func(key string, e *ast.MappingValueNode) bool {
 		text, ok := p.text(e.Value, "range "+key, hint)
 		if !ok {
-			return v, false
+			return false
 		}
 		text = strings.TrimSpace(text)
 		var n float64
@@ -426,7 +420,7 @@ func (p *mappingParser) rangeArg(item, arg ast.Node, v validator) (validator, bo
 			n, err = strconv.ParseFloat(text, 64)
 			if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
 				p.errAt(e.Value, hint, "range %s %q is neither a date (YYYY-MM-DD or today) nor a number", key, text)
-				return v, false
+				return false
 			}
 		}
 		kinds[isDate] = true
@@ -435,10 +429,13 @@ func (p *mappingParser) rangeArg(item, arg ast.Node, v validator) (validator, bo
 		} else {
 			v.hi, v.hiN = text, n
 		}
-	}
+		return true
+	})
 	switch {
+	case !ok:
+		return v, false
 	case v.lo == "" && v.hi == "":
-		p.errAt(item, hint, "the range validator needs min:, max: or both")
+		p.errAt(item, hint, "%s", need)
 		return v, false
 	case len(kinds) > 1:
 		p.errAt(item, hint, "range min and max must both be dates or both be numbers")
@@ -464,23 +461,16 @@ func (p *mappingParser) rangeArg(item, arg ast.Node, v validator) (validator, bo
 
 func (p *mappingParser) lengthArg(item, arg ast.Node, v validator) (validator, bool) {
 	const hint = "write for example {length: {min: 2, max: 50}}"
-	if arg == nil {
-		p.errAt(item, hint, "the length validator needs min:, max: or both")
+	const need = "the length validator needs min:, max: or both"
+	if !p.needArg(item, arg, hint, need) {
 		return v, false
 	}
-	entries, ok := p.mapEntries(arg, "length", hint)
-	if !ok {
-		return v, false
-	}
-	for _, e := range entries {
-		key, ok := p.keyText(e)
-		if !ok {
-			return v, false
-		}
+	// Each key's value is checked before the key itself: a bound that is not a number is named first.
+	ok := p.argKeys(arg, "length", hint, nil, func(key string, e *ast.MappingValueNode) bool {
 		bound, ok := p.count(e.Value)
 		if !ok {
 			p.errAt(e.Value, hint, "length %s must be a whole number of characters", key)
-			return v, false
+			return false
 		}
 		switch key {
 		case "min":
@@ -488,13 +478,16 @@ func (p *mappingParser) lengthArg(item, arg ast.Node, v validator) (validator, b
 		case "max":
 			v.max = bound
 		default:
-			p.errAt(e, hint, "unknown key %q in length%s", key, didYouMean(key, lengthKeys))
-			return v, false
+			p.unknownKey(e, hint, "length", key, lengthKeys)
+			return false
 		}
-	}
+		return true
+	})
 	switch {
+	case !ok:
+		return v, false
 	case v.min < 0 && v.max < 0:
-		p.errAt(item, hint, "the length validator needs min:, max: or both")
+		p.errAt(item, hint, "%s", need)
 		return v, false
 	case v.max >= 0 && v.min > v.max:
 		p.errAt(item, "", "length min %d is larger than max %d", v.min, v.max)
@@ -505,33 +498,22 @@ func (p *mappingParser) lengthArg(item, arg ast.Node, v validator) (validator, b
 
 func (p *mappingParser) oneOfArg(item, arg ast.Node, v validator) (validator, bool) {
 	const hint = "write for example {one_of: [M, F]} or {one_of: {values: [M, F], ignore_case: true}}"
-	if arg == nil {
-		p.errAt(item, hint, "the one_of validator needs its values")
+	if !p.needArg(item, arg, hint, "the one_of validator needs its values") {
 		return v, false
 	}
 	values := arg
 	if _, isList := p.deref(arg).(*ast.SequenceNode); !isList {
-		entries, ok := p.mapEntries(arg, "one_of", hint)
+		values = nil
+		ok := p.argKeys(arg, "one_of", hint, oneOfKeys, func(key string, e *ast.MappingValueNode) bool {
+			if key == "values" {
+				values = e.Value
+			} else if b, ok := p.boolean(e.Value, "ignore_case"); ok {
+				v.ignoreCase = b
+			}
+			return true
+		})
 		if !ok {
 			return v, false
-		}
-		values = nil
-		for _, e := range entries {
-			key, ok := p.keyText(e)
-			if !ok {
-				return v, false
-			}
-			switch key {
-			case "values":
-				values = e.Value
-			case "ignore_case":
-				if b, ok := p.boolean(e.Value, "ignore_case"); ok {
-					v.ignoreCase = b
-				}
-			default:
-				p.errAt(e, hint, "unknown key %q in one_of%s", key, didYouMean(key, oneOfKeys))
-				return v, false
-			}
 		}
 		if values == nil {
 			p.errAt(item, hint, "one_of has no values:")
