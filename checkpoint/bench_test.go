@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/zentra/zentra-import/atomicfile"
 )
 
 // BenchmarkJournalDurable measures rows made durable per second (an in-flight record and an outcome each,
@@ -182,7 +184,7 @@ func childOutcomes() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	a, err := CreateAtomic(filepath.Join(dir, ResultsFile))
+	a, err := atomicfile.Create(filepath.Join(dir, ResultsFile))
 	if err == nil {
 		bw := bufio.NewWriterSize(a, 64<<10)
 		err = writeResults(j, bw, nil)

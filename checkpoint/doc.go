@@ -17,7 +17,7 @@
 // after it; a row rejected without being sent is only recorded. [Options.OnDurable] reports outcomes once
 // they are durable; only then do they count. When the whole input has been processed, [Journal.Finish]
 // records it; [Journal.Outcomes] then streams every row's latest outcome in row order for
-// [ResultsWriter], written through an [AtomicFile]. [Journal.Err] turns non-nil on a write or fsync failure
+// [ResultsWriter], written through an [atomicfile.File]. [Journal.Err] turns non-nil on a write or fsync failure
 // (a full disk), or a [*GoneError] when the journal is no longer where the job keeps it: the run must stop.
 // [Journal.Durable] says what is durable, by status, even then (the job files cannot be rebuilt from a
 // failed journal; the summary can still count).

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/zentra/zentra-import/atomicfile"
 )
 
 // The files of a job directory.
@@ -21,10 +23,6 @@ const (
 	// name, as one of the job's own files.
 	InferredMappingFile = "mapping.inferred.yaml"
 )
-
-// tempMark is in the name of every temporary file this package creates ("." + name + tempMark + random),
-// so that what a crash leaves behind can be recognised and removed.
-const tempMark = ".zi-tmp-"
 
 // Reset forgets a job (--restart). First it keeps the journal's customer ids: each reference's latest id
 // is merged into checkpoint.previous (see PreviousIDs), so that a row the API later answers with "already
@@ -66,127 +64,11 @@ func Reset(dir string) error {
 			return fmt.Errorf("restart job: %w", err)
 		}
 	}
-	if err := removeTemps(dir); err != nil {
+	if err := atomicfile.RemoveTemps(dir); err != nil {
 		return err
 	}
-	if err := syncDir(dir); err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return fmt.Errorf("restart job: %w", err)
 	}
 	return nil
-}
-
-// removeTemps removes the temporary files of this package in dir (regular files only).
-func removeTemps(dir string) error {
-	temps, err := filepath.Glob(filepath.Join(dir, ".*"+tempMark+"*"))
-	if err != nil {
-		return fmt.Errorf("clean job directory: %w", err)
-	}
-	for _, t := range temps {
-		if fi, err := os.Lstat(t); err != nil || !fi.Mode().IsRegular() {
-			continue
-		}
-		if err := os.Remove(t); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("clean job directory: %w", err)
-		}
-	}
-	return nil
-}
-
-func createTemp(path string) (*os.File, error) {
-	return os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+tempMark+"*")
-}
-
-// syncDir makes a directory's entries (a created, renamed or removed file) durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// AtomicFile is a file that appears under its name complete or not at all. It is written under a
-// temporary name in the same directory (mode 0600), and Commit syncs it, renames it into place and syncs
-// the directory. A crash before Commit leaves only the temporary file, which LockDir and Reset remove.
-type AtomicFile struct {
-	f    *os.File
-	path string
-	done bool
-}
-
-// CreateAtomic starts writing path.
-func CreateAtomic(path string) (*AtomicFile, error) {
-	f, err := createTemp(path)
-	if err != nil {
-		return nil, fmt.Errorf("create %s: %w", path, unwrapPath(err))
-	}
-	return &AtomicFile{f: f, path: path}, nil
-}
-
-// Write writes to the temporary file.
-func (a *AtomicFile) Write(p []byte) (int, error) {
-	if a.done {
-		return 0, fmt.Errorf("write %s: %w", a.path, fs.ErrClosed)
-	}
-	n, err := a.f.Write(p)
-	if err != nil {
-		return n, fmt.Errorf("write %s: %w", a.path, unwrapPath(err))
-	}
-	return n, nil
-}
-
-// Commit makes the file durable under its name, replacing any file there. On failure the temporary file
-// is removed and the old file, if any, is untouched.
-func (a *AtomicFile) Commit() error {
-	if a.done {
-		return fmt.Errorf("commit %s: %w", a.path, fs.ErrClosed)
-	}
-	a.done = true
-	tmp := a.f.Name()
-	err := a.f.Sync()
-	if cerr := a.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, a.path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", a.path, unwrapPath(err))
-	}
-	if err := syncDir(filepath.Dir(a.path)); err != nil {
-		return fmt.Errorf("write %s: %w", a.path, err)
-	}
-	return nil
-}
-
-// Abort removes the temporary file. After Commit it does nothing, so it suits a defer.
-func (a *AtomicFile) Abort() error {
-	if a.done {
-		return nil
-	}
-	a.done = true
-	_ = a.f.Close()
-	if err := os.Remove(a.f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove temporary %s: %w", a.f.Name(), err)
-	}
-	return nil
-}
-
-// unwrapPath drops the *PathError or *os.LinkError around err: the messages that wrap it name the job's
-// file, not the temporary one those would name (a user has no use for ".results.csv.zi-tmp-123").
-func unwrapPath(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	var le *os.LinkError
-	if errors.As(err, &le) {
-		return le.Err
-	}
-	return err
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/zentra/zentra-import/atomicfile"
 )
 
 // jobFiles are the names a job writes in its directory, besides its temporary files.
@@ -23,11 +25,6 @@ func isJobFile(name string) bool {
 		}
 	}
 	return false
-}
-
-// isTemp reports whether name is a temporary file of this package ("." + name + tempMark + random).
-func isTemp(name string) bool {
-	return strings.HasPrefix(name, ".") && strings.Contains(name[1:], tempMark)
 }
 
 // shownForeign bounds how many foreign entries a DirError names.
@@ -117,7 +114,7 @@ func CheckDir(dir, input string) error {
 	proven, old := false, false
 	for _, e := range entries {
 		name := e.Name()
-		if !isJobFile(name) && !isTemp(name) {
+		if !isJobFile(name) && !atomicfile.IsTemp(name) {
 			foreign = append(foreign, showName(name))
 			continue
 		}

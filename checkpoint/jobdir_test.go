@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zentra/zentra-import/atomicfile"
 )
 
 // entry is something to put in a directory for a test: a file with content, a directory or a symlink.
@@ -63,8 +65,8 @@ func allJobFiles() []entry {
 		{name: LockFile, content: "4242\n"}, {name: JournalFile, content: magic + "\x00\x01rest"},
 		{name: DamagedFile, content: magic}, {name: PreviousFile, content: magic + "\x00\x01"},
 		{name: ResultsFile, content: resultsHead + "\n"}, {name: RejectsFile, content: "a,error\n"}, {name: SummaryFile, content: ourSummary("run")},
-		{name: InferredMappingFile, content: "columns:\n"}, {name: ".results.csv" + tempMark + "12345", content: "half"},
-		{name: ".checkpoint-index" + tempMark + "9"},
+		{name: InferredMappingFile, content: "columns:\n"}, {name: ".results.csv" + atomicfile.TempMark + "12345", content: "half"},
+		{name: ".checkpoint-index" + atomicfile.TempMark + "9"},
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"strconv"
 
 	"github.com/gofrs/flock"
+
+	"github.com/zentra/zentra-import/atomicfile"
 )
 
 // Lock is the kernel lock on a job directory. The kernel releases it when the process ends, however it ends.
@@ -54,7 +56,7 @@ const lockMarker = "zentra-import lock v1\n"
 // it proves anything is CheckDir's question. A file named "lock" that holds anything else is not the
 // job's: LockDir refuses it with a *DirError and leaves it as it is.
 func LockDir(dir string) (*Lock, error) {
-	if err := ensureDir(dir); err != nil {
+	if err := atomicfile.EnsureDir(dir); err != nil {
 		return nil, err
 	}
 	path := filepath.Join(dir, LockFile)
@@ -73,7 +75,7 @@ func LockDir(dir string) (*Lock, error) {
 		_ = l.release()
 		return nil, err
 	}
-	if err := removeTemps(dir); err != nil {
+	if err := atomicfile.RemoveTemps(dir); err != nil {
 		_ = l.Unlock()
 		return nil, err
 	}
@@ -161,7 +163,7 @@ func createLockFile(path string) error {
 	if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
 		return nil // there (LockDir checked what it is), or a stat error that opening it will report
 	}
-	tmp, err := createTemp(path)
+	tmp, err := atomicfile.CreateTemp(path)
 	if err != nil {
 		return err
 	}
@@ -186,7 +188,7 @@ func createLockFile(path string) error {
 			return err
 		}
 	}
-	return syncDir(filepath.Dir(path))
+	return atomicfile.SyncDir(filepath.Dir(path))
 }
 
 // createExclusive creates path, which must not exist, holding content.
@@ -271,24 +273,4 @@ func readPID(path string) int {
 		return 0
 	}
 	return pid
-}
-
-// ensureDir creates dir with mode 0700 and makes its entry durable in the parent. An existing directory
-// keeps its mode: the files inside are created 0600 either way.
-func ensureDir(dir string) error {
-	if fi, err := os.Stat(dir); err == nil {
-		if !fi.IsDir() {
-			return fmt.Errorf("job directory %s: not a directory", dir)
-		}
-		return nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("job directory: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create job directory: %w", err)
-	}
-	if err := syncDir(filepath.Dir(filepath.Clean(dir))); err != nil {
-		return fmt.Errorf("create job directory %s: %w", dir, err)
-	}
-	return nil
 }

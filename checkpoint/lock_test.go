@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zentra/zentra-import/atomicfile"
 )
 
 // childLocker takes the lock and holds it until killed.
@@ -94,7 +96,7 @@ func TestLockWithinOneProcess(t *testing.T) {
 
 func TestLockDirRemovesLeftoverTemporaries(t *testing.T) {
 	dir := t.TempDir()
-	leftovers := []string{".results.csv" + tempMark + "123", "." + JournalFile + tempMark + "9"}
+	leftovers := []string{".results.csv" + atomicfile.TempMark + "123", "." + JournalFile + atomicfile.TempMark + "9"}
 	for _, name := range leftovers {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("half"), 0o600))
 	}
@@ -247,7 +249,7 @@ func TestLockFileFormat(t *testing.T) {
 
 func tempFiles(t *testing.T, dir string) []string {
 	t.Helper()
-	temps, err := filepath.Glob(filepath.Join(dir, ".*"+tempMark+"*"))
+	temps, err := filepath.Glob(filepath.Join(dir, ".*"+atomicfile.TempMark+"*"))
 	require.NoError(t, err)
 	return temps
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zentra/zentra-import/atomicfile"
 )
 
 func TestFinishCompactsASupersededJournal(t *testing.T) {
@@ -49,7 +51,7 @@ func TestFinishCompactsASupersededJournal(t *testing.T) {
 	m.records = 1
 	m.check(t, st, false)
 	m.checkOutcomes(t, j2)
-	assert.NoFileExists(t, journalPath(dir)+tempMark)
+	assert.NoFileExists(t, journalPath(dir)+atomicfile.TempMark)
 	assert.Equal(t, []string{JournalFile}, listDir(t, dir))
 }
 

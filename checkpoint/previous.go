@@ -15,6 +15,8 @@ import (
 	"slices"
 	"strings"
 	"unsafe"
+
+	"github.com/zentra/zentra-import/atomicfile"
 )
 
 // IDs finds the customer id that earlier journals of a job directory recorded for an external reference:
@@ -349,7 +351,7 @@ func keepIDs(dir string) (readable bool, err error) {
 // winners are the kept ids' offsets in an idsBuilder's blob, sorted, which the records are matched with
 // by adding them up again.
 func writePrevious(dir string, hdr Binding, srcs []*idSource, winners []uint32) error {
-	a, err := CreateAtomic(filepath.Join(dir, PreviousFile))
+	a, err := atomicfile.Create(filepath.Join(dir, PreviousFile))
 	if err != nil {
 		return err
 	}

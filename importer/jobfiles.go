@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zentra/zentra-import/atomicfile"
 	"github.com/zentra/zentra-import/checkpoint"
 	"github.com/zentra/zentra-import/csvfile"
 )
@@ -39,12 +40,12 @@ func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 	}
 	header := rd.Header()
 
-	results, err := checkpoint.CreateAtomic(filepath.Join(f.dir, ResultsFile))
+	results, err := atomicfile.Create(filepath.Join(f.dir, ResultsFile))
 	if err != nil {
 		return err
 	}
 	defer abortUnlessCommitted(results, &err)
-	rejects, err := checkpoint.CreateAtomic(filepath.Join(f.dir, RejectsFile))
+	rejects, err := atomicfile.Create(filepath.Join(f.dir, RejectsFile))
 	if err != nil {
 		return err
 	}
@@ -134,7 +135,7 @@ func (r *runner) newJobFiles() *jobFiles {
 }
 
 // abortUnlessCommitted removes a temporary file when the function writing it fails.
-func abortUnlessCommitted(f *checkpoint.AtomicFile, err *error) {
+func abortUnlessCommitted(f *atomicfile.File, err *error) {
 	if *err != nil {
 		_ = f.Abort()
 	}

@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/zentra/zentra-import/atomicfile"
 	"github.com/zentra/zentra-import/checkpoint"
 	"github.com/zentra/zentra-import/csvfile"
 	"github.com/zentra/zentra-import/mapping"
@@ -269,7 +270,7 @@ func (r *runner) newClient() error {
 
 func (r *runner) showInferred() {
 	path := filepath.Join(r.dir, checkpoint.InferredMappingFile)
-	f, err := checkpoint.CreateAtomic(path)
+	f, err := atomicfile.Create(path)
 	if err == nil {
 		if _, err = f.Write(r.src.inferred); err == nil {
 			err = f.Commit()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/zentra/zentra-import/atomicfile"
 	"github.com/zentra/zentra-import/checkpoint"
 )
 
@@ -106,7 +107,7 @@ func newCounts() map[string]int {
 
 // writeSummary replaces dir/summary.json atomically.
 func writeSummary(dir string, s *Summary) error {
-	f, err := checkpoint.CreateAtomic(filepath.Join(dir, SummaryFile))
+	f, err := atomicfile.Create(filepath.Join(dir, SummaryFile))
 	if err != nil {
 		return err
 	}

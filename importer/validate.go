@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/zentra/zentra-import/atomicfile"
 	"github.com/zentra/zentra-import/checkpoint"
 	"github.com/zentra/zentra-import/csvfile"
 	"github.com/zentra/zentra-import/mapping"
@@ -65,7 +66,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	}
 	fmt.Fprintf(o.Stderr, "reading %s: %s\n", o.Input, describeDialect(src.rd.Dialect(), src.m.CSV()))
 
-	rejects, err := checkpoint.CreateAtomic(filepath.Join(dir, RejectsFile))
+	rejects, err := atomicfile.Create(filepath.Join(dir, RejectsFile))
 	if err != nil {
 		return nil, wrapInput(err, "")
 	}
