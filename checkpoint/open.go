@@ -200,18 +200,6 @@ func readHeader(f io.ReaderAt, size int64, path string) (salt, *scanner, Binding
 // startLookAhead is how far into a file without the magic startDamage looks for a record's sync marker.
 const startLookAhead = 1 << 20
 
-// startLost reports whether the file at path, which does not start with the journal's magic, is a journal
-// whose start was destroyed (see startDamage).
-func startLost(path string, size int64) (bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	lost, _, err := startDamage(f, size)
-	return lost, err
-}
-
 // startDamage tells, of a file that does not start with the journal's magic, whether it is a journal whose
 // start was destroyed rather than a file of someone else's: its first 16 bytes (the prelude's place) are
 // zeros, as a lost block reads back after a crash, or a record's sync marker appears within its first

@@ -11,12 +11,13 @@ import (
 	"github.com/zentra/zentra-import/atomicfile"
 	"github.com/zentra/zentra-import/checkpoint"
 	"github.com/zentra/zentra-import/csvfile"
+	"github.com/zentra/zentra-import/jobdir"
 )
 
 // The job files beside the journal.
 const (
-	ResultsFile = checkpoint.ResultsFile
-	RejectsFile = checkpoint.RejectsFile
+	ResultsFile = jobdir.ResultsFile
+	RejectsFile = jobdir.RejectsFile
 )
 
 // jobFiles writes results.csv and rejects.csv from the journal's outcomes, in row order, reading the
@@ -51,7 +52,7 @@ func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 	}
 	defer abortUnlessCommitted(rejects, &err)
 
-	rw, err := checkpoint.NewResultsWriter(results, f.carry.names, f.bom)
+	rw, err := jobdir.NewResultsWriter(results, f.carry.names, f.bom)
 	if err != nil {
 		return err
 	}
@@ -90,7 +91,7 @@ func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
 			return err
 		}
 		if o.Status.NeedsAttention() {
-			if err := jw.Write(rec, checkpoint.SafeCell(o.Error)); err != nil {
+			if err := jw.Write(rec, jobdir.SafeCell(o.Error)); err != nil {
 				return err
 			}
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/zentra/zentra-import/atomicfile"
 	"github.com/zentra/zentra-import/checkpoint"
 	"github.com/zentra/zentra-import/csvfile"
+	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/mapping"
 	"github.com/zentra/zentra-import/zentra"
 )
@@ -167,13 +168,13 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	}
 	defer r.client.CloseIdleConnections()
 
-	var lock *checkpoint.Lock
+	var lock *jobdir.Lock
 	if r.dir, lock, err = openJobDir(o.Input, o.Out); err != nil {
 		return nil, err
 	}
 	defer lock.Unlock()
 	if o.Restart {
-		if err := checkpoint.Reset(r.dir); err != nil {
+		if err := jobdir.Reset(r.dir); err != nil {
 			return nil, wrapInput(fmt.Errorf("--restart: %w", err), "")
 		}
 	}
@@ -269,7 +270,7 @@ func (r *runner) newClient() error {
 }
 
 func (r *runner) showInferred() {
-	path := filepath.Join(r.dir, checkpoint.InferredMappingFile)
+	path := filepath.Join(r.dir, jobdir.InferredMappingFile)
 	f, err := atomicfile.Create(path)
 	if err == nil {
 		if _, err = f.Write(r.src.inferred); err == nil {

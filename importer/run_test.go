@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/mapping"
 	"github.com/zentra/zentra-import/sandbox"
 	"github.com/zentra/zentra-import/zentra"
@@ -85,12 +86,12 @@ func (a *testAPI) options(input, mappingFile, out string) RunOptions {
 	}
 }
 
-func readResults(t *testing.T, dir string) []checkpoint.ResultLine {
+func readResults(t *testing.T, dir string) []jobdir.ResultLine {
 	t.Helper()
 	f, err := os.Open(filepath.Join(dir, ResultsFile))
 	require.NoError(t, err)
 	defer f.Close()
-	lines, err := checkpoint.ReadResults(f)
+	lines, err := jobdir.ReadResults(f)
 	require.NoError(t, err)
 	return lines
 }
@@ -230,7 +231,7 @@ func TestRunRejectsBadRowsAndCarriesColumns(t *testing.T) {
 	assert.Equal(t, 1, sum.ExitCode)
 	lines := readResults(t, out)
 	require.Len(t, lines, 12)
-	byRow := map[int]checkpoint.ResultLine{}
+	byRow := map[int]jobdir.ResultLine{}
 	for _, l := range lines {
 		byRow[l.Row] = l
 	}
@@ -412,7 +413,7 @@ func TestRunRefusesASecondRunOnTheSameJob(t *testing.T) {
 	api := newTestAPI(t, sandbox.Config{})
 	dir, input, m := testInput(t, 5, nil)
 	out := filepath.Join(dir, "job")
-	lock, err := checkpoint.LockDir(out)
+	lock, err := jobdir.LockDir(out)
 	require.NoError(t, err)
 	defer lock.Unlock()
 	_, err = Run(context.Background(), api.options(input, m, out))
@@ -589,7 +590,7 @@ func TestRunFinishedJobRebuildsWhatIsMissing(t *testing.T) {
 	require.NoError(t, err)
 	defer f.Close()
 	var names []string
-	carry, err := checkpoint.ScanResults(f, func(l checkpoint.ResultLine) error { names = append(names, l.Carry[0]); return nil })
+	carry, err := jobdir.ScanResults(f, func(l jobdir.ResultLine) error { names = append(names, l.Carry[0]); return nil })
 	require.NoError(t, err)
 	assert.Equal(t, []string{"First Name"}, carry)
 	assert.Equal(t, []string{"name1", "name2", "name3", "name4"}, names)

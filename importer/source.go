@@ -11,8 +11,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/zentra/zentra-import/checkpoint"
 	"github.com/zentra/zentra-import/csvfile"
+	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/mapping"
 )
 
@@ -171,7 +171,7 @@ func inferMapping(input string) (*mapping.Mapping, []byte, error) {
 	}
 	m, annotated, err := mapping.InferFramed(rd.Dialect(), fr, rd.Header(), samples)
 	if err != nil {
-		if saved := filepath.Join(filepath.Dir(input), checkpoint.InferredMappingFile); checkpoint.IsJobDir(filepath.Dir(input)) && fileExists(saved) {
+		if saved := filepath.Join(filepath.Dir(input), jobdir.InferredMappingFile); jobdir.Proven(filepath.Dir(input)) && fileExists(saved) {
 			// A rejects.csv fed back from a job that ran on an inferred mapping: its few rows may not show
 			// what the whole file did. The job's own mapping reads it the same way.
 			return nil, annotated, &Error{Kind: KindInput, Err: err,
@@ -233,7 +233,7 @@ type carried struct {
 
 // resultColumns are the fixed columns of results.csv; a carried column of the same name is written as
 // input_<name>, so that no two columns of results.csv share a name.
-var resultColumns = checkpoint.ResultColumns()
+var resultColumns = jobdir.ResultColumns()
 
 // resolveCarry finds the --carry columns in the header.
 func resolveCarry(header []string, carry []string) (carried, error) {
@@ -267,12 +267,12 @@ func sameResults(dir string, names []string, bom bool) bool {
 		return false
 	}
 	defer f.Close()
-	header, hasBOM, err := checkpoint.ResultsHeader(f)
+	header, hasBOM, err := jobdir.ResultsHeader(f)
 	if err != nil || hasBOM != bom || len(header) != len(resultColumns)+len(names) {
 		return false
 	}
 	for i, n := range names {
-		if header[len(resultColumns)+i] != checkpoint.SafeCell(n) {
+		if header[len(resultColumns)+i] != jobdir.SafeCell(n) {
 			return false
 		}
 	}
@@ -281,12 +281,12 @@ func sameResults(dir string, names []string, bom bool) bool {
 
 // openJobDir finds the job directory of input (see JobDir), makes sure nothing of the user's is in it, and
 // locks it: what run and validate both do before they write anything.
-func openJobDir(input, out string) (string, *checkpoint.Lock, error) {
+func openJobDir(input, out string) (string, *jobdir.Lock, error) {
 	dir := JobDir(input, out)
-	if err := checkpoint.CheckDir(dir, input); err != nil {
+	if err := jobdir.CheckDir(dir, input); err != nil {
 		return "", nil, wrapInput(err, "")
 	}
-	lock, err := checkpoint.LockDir(dir)
+	lock, err := jobdir.LockDir(dir)
 	if err != nil {
 		return "", nil, wrapInput(err, spaceHint(err))
 	}
@@ -305,7 +305,7 @@ func JobDir(input, out string) string {
 	if ext := filepath.Ext(base); strings.EqualFold(ext, ".csv") || strings.EqualFold(ext, ".txt") {
 		base = strings.TrimSuffix(base, ext)
 	}
-	if dir := filepath.Dir(input); checkpoint.IsJobDir(dir) {
+	if dir := filepath.Dir(input); jobdir.Proven(dir) {
 		if abs, err := filepath.Abs(dir); err == nil {
 			dir = abs
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/zentra/zentra-import/atomicfile"
 	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/jobdir"
 )
 
 // Summary is summary.json: what a run did, for the person reading the terminal and the monitor reading the
@@ -95,7 +96,7 @@ type OutageSummary struct {
 }
 
 // SummaryFile is the name of the summary in a job directory.
-const SummaryFile = checkpoint.SummaryFile
+const SummaryFile = jobdir.SummaryFile
 
 func newCounts() map[string]int {
 	m := map[string]int{"pending": 0}

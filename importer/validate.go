@@ -11,6 +11,7 @@ import (
 	"github.com/zentra/zentra-import/atomicfile"
 	"github.com/zentra/zentra-import/checkpoint"
 	"github.com/zentra/zentra-import/csvfile"
+	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/mapping"
 )
 
@@ -114,7 +115,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 				fmt.Fprintf(o.Stderr, "row %d: %s\n", rec.Row, problem)
 			}
 		}
-		if err = jw.Write(rec, checkpoint.SafeCell(problem)); err != nil {
+		if err = jw.Write(rec, jobdir.SafeCell(problem)); err != nil {
 			return nil, err
 		}
 	}

@@ -1,4 +1,4 @@
-package checkpoint
+package jobdir
 
 import (
 	"bufio"
@@ -16,11 +16,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zentra/zentra-import/atomicfile"
+	"github.com/zentra/zentra-import/checkpoint"
 )
 
 // childLocker takes the lock and holds it until killed.
 func childLocker() int {
-	l, err := LockDir(os.Getenv("ZI_CHECKPOINT_DIR"))
+	l, err := LockDir(os.Getenv("ZI_JOBDIR_DIR"))
 	if err != nil {
 		os.Stderr.WriteString(err.Error() + "\n")
 		return 1
@@ -34,7 +35,7 @@ func childLocker() int {
 func startLocker(t *testing.T, dir string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=locker", "ZI_CHECKPOINT_DIR="+dir)
+	cmd.Env = append(os.Environ(), childEnv+"=locker", "ZI_JOBDIR_DIR="+dir)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -96,7 +97,7 @@ func TestLockWithinOneProcess(t *testing.T) {
 
 func TestLockDirRemovesLeftoverTemporaries(t *testing.T) {
 	dir := t.TempDir()
-	leftovers := []string{".results.csv" + atomicfile.TempMark + "123", "." + JournalFile + atomicfile.TempMark + "9"}
+	leftovers := []string{".results.csv" + atomicfile.TempMark + "123", "." + checkpoint.JournalFile + atomicfile.TempMark + "9"}
 	for _, name := range leftovers {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("half"), 0o600))
 	}
@@ -159,12 +160,13 @@ func TestLockHeldThroughJournalRenamesAndReset(t *testing.T) {
 			assert.Equal(t, os.Getpid(), le.PID, step)
 		}
 	}
-	j, _, err := open(dir, testBinding, Options{}, tinyTuning)
+	j, _, err := checkpoint.Open(dir, testBinding, checkpoint.Options{})
 	require.NoError(t, err)
 	for r := 1; r <= 50; r++ {
-		require.NoError(t, j.Start(r, rowOffset(r), rowOffset(r+1)))
-		require.NoError(t, j.Start(r, rowOffset(r), rowOffset(r+1)))
-		require.NoError(t, j.Record(testOutcome(r, StatusCreated, 0)))
+		o := created(r)
+		require.NoError(t, j.Start(r, o.Offset, o.End))
+		require.NoError(t, j.Start(r, o.Offset, o.End))
+		require.NoError(t, j.Record(o))
 	}
 	require.NoError(t, j.Finish(50, 0), "compacts: a new journal renamed into place")
 	require.NoError(t, j.Close())
@@ -229,7 +231,7 @@ func TestLockFileFormat(t *testing.T) {
 	require.NoError(t, l.Unlock())
 	assertContent(t, path, "zentra-import lock v1\n")
 	assert.Zero(t, readPID(path), "a released lock names no process")
-	assert.True(t, IsJobDir(dir))
+	assert.True(t, Proven(dir))
 
 	// What a run leaves beside its lock is the job's, journal or not.
 	makeEntries(t, dir, []entry{{name: RejectsFile, content: "a,error\n"}, {name: InferredMappingFile, content: "fields:\n"}})
@@ -238,7 +240,7 @@ func TestLockFileFormat(t *testing.T) {
 	// An earlier version's lock file is rewritten in this format by the next LockDir.
 	for _, old := range []string{"", "98765\n"} {
 		require.NoError(t, os.WriteFile(path, []byte(old), 0o600))
-		assert.False(t, IsJobDir(dir), "%q alone proves nothing", old)
+		assert.False(t, Proven(dir), "%q alone proves nothing", old)
 		l, err = LockDir(dir)
 		require.NoError(t, err)
 		assertContent(t, path, fmt.Sprintf("zentra-import lock v1\npid %d\n", os.Getpid()))

@@ -1,4 +1,4 @@
-package checkpoint
+package jobdir
 
 import (
 	"bytes"
@@ -13,10 +13,11 @@ import (
 	"strings"
 
 	"github.com/zentra/zentra-import/atomicfile"
+	"github.com/zentra/zentra-import/checkpoint"
 )
 
 // jobFiles are the names a job writes in its directory, besides its temporary files.
-var jobFiles = []string{LockFile, JournalFile, DamagedFile, PreviousFile, ResultsFile, RejectsFile, SummaryFile, InferredMappingFile}
+var jobFiles = []string{LockFile, checkpoint.JournalFile, checkpoint.DamagedFile, checkpoint.PreviousFile, ResultsFile, RejectsFile, SummaryFile, InferredMappingFile}
 
 func isJobFile(name string) bool {
 	for _, n := range jobFiles {
@@ -220,7 +221,7 @@ func judge(dir, name string) (verdict, error) {
 	}
 	var head [maxLockSize]byte
 	var n int
-	if name == LockFile || name == JournalFile || name == DamagedFile || name == PreviousFile || name == ResultsFile {
+	if name == LockFile || name == ResultsFile {
 		if n, err = readHead(path, head[:]); err != nil {
 			return verdict{}, fmt.Errorf("job directory: %w", err)
 		}
@@ -242,17 +243,16 @@ func judge(dir, name string) (verdict, error) {
 			return verdict{unproven: needsProofLock}, nil
 		}
 		return verdict{why: "not a lock file"}, nil
-	case JournalFile, DamagedFile, PreviousFile:
+	case checkpoint.JournalFile, checkpoint.DamagedFile, checkpoint.PreviousFile:
 		// A journal is created whole (renamed into place), so it starts with the magic; an empty file is
 		// read as a fresh journal.
-		if m := min(n, len(magic)); string(head[:m]) == magic[:m] {
-			return verdict{proves: name == JournalFile && fi.Size() > 0}, nil
-		}
-		damaged, err := startLost(path, fi.Size())
-		if err != nil {
+		journal, damaged, err := checkpoint.Recognize(path, fi.Size())
+		switch {
+		case err != nil:
 			return verdict{}, fmt.Errorf("job directory: %w", err)
-		}
-		if damaged {
+		case journal:
+			return verdict{proves: name == checkpoint.JournalFile && fi.Size() > 0}, nil
+		case damaged:
 			return verdict{unproven: needsProofStart}, nil
 		}
 		return verdict{why: "not a zentra-import journal"}, nil
@@ -260,11 +260,11 @@ func judge(dir, name string) (verdict, error) {
 	return verdict{unproven: needsProof}, nil
 }
 
-// IsJobDir reports whether dir holds a job of this tool (a run's or a validate's): a lock file with this
+// Proven reports whether dir holds a job of this tool (a run's or a validate's): a lock file with this
 // version's marker or a journal, as CheckDir takes for proof.
-func IsJobDir(dir string) bool {
+func Proven(dir string) bool {
 	proven := false
-	for _, name := range []string{LockFile, JournalFile} {
+	for _, name := range []string{LockFile, checkpoint.JournalFile} {
 		v, err := judge(dir, name)
 		if err != nil || v.why != "" {
 			return false

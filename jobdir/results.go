@@ -1,4 +1,4 @@
-package checkpoint
+package jobdir
 
 import (
 	"bufio"
@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/gocarina/gocsv"
+
+	"github.com/zentra/zentra-import/checkpoint"
 )
 
 // SafeCell returns s so that a spreadsheet shows it as text instead of executing it: a cell that starts
@@ -122,11 +124,11 @@ func safeCells(dst, cells []string) []string {
 }
 
 // Write writes one row's line; carry holds its values for the carry columns.
-func (w *ResultsWriter) Write(o Outcome, carry []string) error {
+func (w *ResultsWriter) Write(o checkpoint.Outcome, carry []string) error {
 	if len(carry) != w.carry {
 		return fmt.Errorf("results row %d: %d carry values for %d carry columns", o.Row, len(carry), w.carry)
 	}
-	if !o.Status.valid() {
+	if !slices.Contains(checkpoint.Statuses(), o.Status) {
 		return fmt.Errorf("results row %d: no outcome (status %d)", o.Row, o.Status)
 	}
 	w.one[0] = ResultLine{
@@ -219,7 +221,7 @@ func ScanResults(r io.Reader, fn func(ResultLine) error) (carry []string, err er
 		if l.Row < 1 {
 			return carry, fmt.Errorf("read results: line %d: row %q is not a row number", line, rec[0])
 		}
-		if _, err := ParseStatus(l.Status); err != nil {
+		if _, err := checkpoint.ParseStatus(l.Status); err != nil {
 			return carry, fmt.Errorf("read results: line %d: %w", line, err)
 		}
 		l.Carry = slices.Clone(rec[len(resultColumns):])

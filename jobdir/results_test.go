@@ -1,4 +1,4 @@
-package checkpoint
+package jobdir
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zentra/zentra-import/checkpoint"
 )
 
 func TestSafeCell(t *testing.T) {
@@ -37,11 +39,11 @@ func TestSafeCell(t *testing.T) {
 }
 
 func TestResultsRoundTrip(t *testing.T) {
-	outcomes := []Outcome{
-		{Row: 1, Ref: "crm-1", Status: StatusCreated, CustomerID: "cus_1", HTTPStatus: 201, Attempts: 1},
-		{Row: 2, Ref: "crm-2", Status: StatusExisting, CustomerID: "cus_2", HTTPStatus: 409, Attempts: 2},
-		{Row: 3, Ref: "crm-3", Status: StatusFailed, HTTPStatus: 503, Attempts: 5, Error: "=cmd|' /C calc'!A0, \"quoted\"\nsecond line"},
-		{Row: 4, Status: StatusRejected, Error: "email: not an address"},
+	outcomes := []checkpoint.Outcome{
+		{Row: 1, Ref: "crm-1", Status: checkpoint.StatusCreated, CustomerID: "cus_1", HTTPStatus: 201, Attempts: 1},
+		{Row: 2, Ref: "crm-2", Status: checkpoint.StatusExisting, CustomerID: "cus_2", HTTPStatus: 409, Attempts: 2},
+		{Row: 3, Ref: "crm-3", Status: checkpoint.StatusFailed, HTTPStatus: 503, Attempts: 5, Error: "=cmd|' /C calc'!A0, \"quoted\"\nsecond line"},
+		{Row: 4, Status: checkpoint.StatusRejected, Error: "email: not an address"},
 	}
 	carry := [][]string{{"L-1", "-12.50"}, {"L-2", "=1+1"}, {"L,3", "@x"}, {"", ""}}
 	var buf bytes.Buffer
@@ -75,7 +77,7 @@ func TestResultsForExcel(t *testing.T) {
 	var buf bytes.Buffer
 	w, err := NewResultsWriter(&buf, []string{"Prénom"}, true)
 	require.NoError(t, err)
-	require.NoError(t, w.Write(Outcome{Row: 1, Ref: "r", Status: StatusCreated, CustomerID: "c", HTTPStatus: 201, Attempts: 1}, []string{"Émilie"}))
+	require.NoError(t, w.Write(checkpoint.Outcome{Row: 1, Ref: "r", Status: checkpoint.StatusCreated, CustomerID: "c", HTTPStatus: 201, Attempts: 1}, []string{"Émilie"}))
 	require.NoError(t, w.Flush())
 	assert.True(t, strings.HasPrefix(buf.String(), "\ufeffrow,external_reference,"), buf.String())
 	lines, err := ReadResults(bytes.NewReader(buf.Bytes()))
@@ -97,11 +99,11 @@ func TestResultsWithoutCarry(t *testing.T) {
 	var buf bytes.Buffer
 	w, err := NewResultsWriter(&buf, nil, false)
 	require.NoError(t, err)
-	require.NoError(t, w.Write(Outcome{Row: 7, Ref: "r", Status: StatusCreated, CustomerID: "c", HTTPStatus: 201, Attempts: 1}, nil))
+	require.NoError(t, w.Write(checkpoint.Outcome{Row: 7, Ref: "r", Status: checkpoint.StatusCreated, CustomerID: "c", HTTPStatus: 201, Attempts: 1}, nil))
 	require.NoError(t, w.Flush())
 	assert.Equal(t, "row,external_reference,status,customer_id,http_status,attempts,error\n7,r,created,c,201,1,\n", buf.String())
-	assert.Error(t, w.Write(Outcome{Row: 8, Status: StatusCreated}, []string{"extra"}), "carry values without carry columns")
-	assert.Error(t, w.Write(Outcome{Row: 9}, nil), "a row without an outcome")
+	assert.Error(t, w.Write(checkpoint.Outcome{Row: 8, Status: checkpoint.StatusCreated}, []string{"extra"}), "carry values without carry columns")
+	assert.Error(t, w.Write(checkpoint.Outcome{Row: 9}, nil), "a row without an outcome")
 }
 
 func TestReadResultsNamesTheProblem(t *testing.T) {

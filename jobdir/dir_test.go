@@ -1,8 +1,6 @@
-package checkpoint
+package jobdir
 
 import (
-	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zentra/zentra-import/atomicfile"
+	"github.com/zentra/zentra-import/checkpoint"
 )
 
 // entry is something to put in a directory for a test: a file with content, a directory or a symlink.
@@ -62,8 +61,8 @@ func ourSummary(command string) string {
 // allJobFiles is a directory holding every kind of job file, as runs leave them.
 func allJobFiles() []entry {
 	return []entry{
-		{name: LockFile, content: "4242\n"}, {name: JournalFile, content: magic + "\x00\x01rest"},
-		{name: DamagedFile, content: magic}, {name: PreviousFile, content: magic + "\x00\x01"},
+		{name: LockFile, content: "4242\n"}, {name: checkpoint.JournalFile, content: journalMagic + "\x00\x01rest"},
+		{name: checkpoint.DamagedFile, content: journalMagic}, {name: checkpoint.PreviousFile, content: journalMagic + "\x00\x01"},
 		{name: ResultsFile, content: resultsHead + "\n"}, {name: RejectsFile, content: "a,error\n"}, {name: SummaryFile, content: ourSummary("run")},
 		{name: InferredMappingFile, content: "columns:\n"}, {name: ".results.csv" + atomicfile.TempMark + "12345", content: "half"},
 		{name: ".checkpoint-index" + atomicfile.TempMark + "9"},
@@ -81,13 +80,13 @@ func TestCheckDir(t *testing.T) {
 		{name: "missing directory", missing: true},
 		{name: "empty directory"},
 		{name: "only job files", entries: allJobFiles()},
-		{name: "a released lock and an empty journal", entries: []entry{{name: LockFile, content: lockMarker}, {name: JournalFile}}},
+		{name: "a released lock and an empty journal", entries: []entry{{name: LockFile, content: lockMarker}, {name: checkpoint.JournalFile}}},
 		// Lock files of earlier versions (empty, or a bare pid) prove nothing: anyone can write one. Beside a
 		// journal they are the job's; alone, or beside files of the user's, they are refused (QA: a folder
 		// with an empty lock had the user's rejects.csv and mapping.inferred.yaml written over).
-		{name: "an old empty lock and an empty journal", entries: []entry{{name: LockFile}, {name: JournalFile}},
+		{name: "an old empty lock and an empty journal", entries: []entry{{name: LockFile}, {name: checkpoint.JournalFile}},
 			foreign: []string{LockFile + " (" + needsProofLock + ")"}},
-		{name: "an old lock beside a journal", entries: []entry{{name: LockFile, content: "4242\n"}, {name: JournalFile, content: magic + "\x00\x01"},
+		{name: "an old lock beside a journal", entries: []entry{{name: LockFile, content: "4242\n"}, {name: checkpoint.JournalFile, content: journalMagic + "\x00\x01"},
 			{name: RejectsFile, content: "a,error\n"}}},
 		{name: "an old empty lock beside the user's files", entries: []entry{{name: LockFile}, {name: RejectsFile, content: "mine\n"},
 			{name: InferredMappingFile, content: "my: mapping\n"}},
@@ -99,14 +98,14 @@ func TestCheckDir(t *testing.T) {
 		{name: "a held lock, its pid rewritten", entries: []entry{{name: LockFile, content: lockMarker + "pid 12\n345\n"}, {name: RejectsFile, content: "a,error\n"}}},
 		// A journal whose start was zeroed (a lost block) is the job's where the lock proves the directory.
 		{name: "a journal zeroed at its start beside the lock", entries: []entry{{name: LockFile, content: lockMarker},
-			{name: JournalFile, content: string(make([]byte, 4096)) + string(marker[:]) + "rest"}}},
-		{name: "a journal zeroed at its start alone", entries: []entry{{name: JournalFile, content: string(make([]byte, 4096))}},
-			foreign: []string{JournalFile + " (" + needsProofStart + ")"}},
-		{name: "a journal zeroed at its start beside an old lock", entries: []entry{{name: LockFile, content: "7\n"}, {name: JournalFile, content: string(make([]byte, 64))}},
-			foreign: []string{JournalFile + " (" + needsProofStart + ")", LockFile + " (" + needsProofLock + ")"}},
+			{name: checkpoint.JournalFile, content: string(make([]byte, 4096)) + recordMarker + "rest"}}},
+		{name: "a journal zeroed at its start alone", entries: []entry{{name: checkpoint.JournalFile, content: string(make([]byte, 4096))}},
+			foreign: []string{checkpoint.JournalFile + " (" + needsProofStart + ")"}},
+		{name: "a journal zeroed at its start beside an old lock", entries: []entry{{name: LockFile, content: "7\n"}, {name: checkpoint.JournalFile, content: string(make([]byte, 64))}},
+			foreign: []string{checkpoint.JournalFile + " (" + needsProofStart + ")", LockFile + " (" + needsProofLock + ")"}},
 		{name: "a damaged copy zeroed at its start beside the lock", entries: []entry{{name: LockFile, content: lockMarker + "pid 9\n"},
-			{name: DamagedFile, content: "\x00\x00\x00 garbled " + string(marker[:])}}},
-		{name: "a journal cut inside the magic", entries: []entry{{name: JournalFile, content: magic[:3]}}},
+			{name: checkpoint.DamagedFile, content: "\x00\x00\x00 garbled " + recordMarker}}},
+		{name: "a journal cut inside the magic", entries: []entry{{name: checkpoint.JournalFile, content: journalMagic[:3]}}},
 		{name: "the input beside the job files", entries: append(allJobFiles(), entry{name: "customers.csv", content: "a\n"}),
 			foreign: []string{"customers.csv"}},
 		{name: "many foreign entries", entries: []entry{{name: "a.csv"}, {name: "b.txt"}, {name: ".env"}, {name: "d"}, {name: "e", dir: true}},
@@ -120,10 +119,10 @@ func TestCheckDir(t *testing.T) {
 			foreign: []string{LockFile + " (not a lock file)"}},
 		{name: "a large lock file", entries: []entry{{name: LockFile, content: string(make([]byte, 100))}},
 			foreign: []string{LockFile + " (not a lock file)"}},
-		{name: "a checkpoint that is not a journal", entries: []entry{{name: JournalFile, content: "my notes"}},
-			foreign: []string{JournalFile + " (not a zentra-import journal)"}},
-		{name: "a previous file that is not a journal", entries: []entry{{name: PreviousFile, content: "ZIJ!"}},
-			foreign: []string{PreviousFile + " (not a zentra-import journal)"}},
+		{name: "a checkpoint that is not a journal", entries: []entry{{name: checkpoint.JournalFile, content: "my notes"}},
+			foreign: []string{checkpoint.JournalFile + " (not a zentra-import journal)"}},
+		{name: "a previous file that is not a journal", entries: []entry{{name: checkpoint.PreviousFile, content: "ZIJ!"}},
+			foreign: []string{checkpoint.PreviousFile + " (not a zentra-import journal)"}},
 		{name: "a name that does not print", entries: []entry{{name: "a\nb"}}, foreign: []string{`"a\nb"`}},
 		// Files of the user's that happen to have the job files' names (QA: results.csv written over).
 		{name: "the user's own results, rejects and summary", entries: []entry{{name: ResultsFile, content: "my data\n"},
@@ -134,7 +133,7 @@ func TestCheckDir(t *testing.T) {
 			foreign: []string{SummaryFile + " (not a summary of zentra-import)"}},
 		{name: "rejects without a lock, checkpoint or summary", entries: []entry{{name: RejectsFile, content: "a,error\n"}},
 			foreign: []string{RejectsFile + " (not beside a lock or checkpoint of zentra-import)"}},
-		{name: "an empty checkpoint proves nothing", entries: []entry{{name: RejectsFile, content: "a,error\n"}, {name: JournalFile}},
+		{name: "an empty checkpoint proves nothing", entries: []entry{{name: RejectsFile, content: "a,error\n"}, {name: checkpoint.JournalFile}},
 			foreign: []string{RejectsFile + " (not beside a lock or checkpoint of zentra-import)"}},
 		// Crashes before the proof: a run without --mapping saves the inferred mapping before it creates
 		// the journal; validate commits rejects.csv before summary.json. The lock is there from the start.
@@ -145,7 +144,7 @@ func TestCheckDir(t *testing.T) {
 			foreign: []string{LockFile + " (" + needsProofLock + ")", RejectsFile + " (" + needsProof + ")", SummaryFile + " (" + needsProof + ")"}},
 		{name: "a summary copied beside the user's rejects", entries: []entry{{name: RejectsFile, content: "my fixes\n"}, {name: SummaryFile, content: ourSummary("run")}},
 			foreign: []string{RejectsFile + " (not beside a lock or checkpoint of zentra-import)", SummaryFile + " (not beside a lock or checkpoint of zentra-import)"}},
-		{name: "what an interrupted first run leaves", entries: []entry{{name: LockFile, content: "1\n"}, {name: JournalFile, content: magic},
+		{name: "what an interrupted first run leaves", entries: []entry{{name: LockFile, content: "1\n"}, {name: checkpoint.JournalFile, content: journalMagic},
 			{name: ResultsFile, content: resultsHead + ",Branch\n1,a,created,cus_1,201,1,,IKJ\n"}, {name: InferredMappingFile, content: "fields:\n"}}},
 	}
 	for _, tt := range tests {
@@ -273,80 +272,34 @@ func snapshot(t *testing.T, dir string) map[string]string {
 	return m
 }
 
-// A journal whose first 4 KiB were zeroed (a lost block) is told from a file that is not a journal: Open
-// refuses it as damaged at its start, CheckDir takes it for the job's where the lock file proves the
-// directory, and Reset keeps it aside as checkpoint.damaged so that the job can start over.
-func TestJournalDamagedAtItsStart(t *testing.T) {
+// A journal whose first 4 KiB were zeroed (a lost block) is told from a file that is not a journal:
+// CheckDir takes it for the job's where the lock file proves the directory, and Reset keeps it aside as
+// checkpoint.damaged so that the job can start over (checkpoint's TestJournalDamagedAtItsStart: Open
+// refuses it, and Forget keeps it).
+func TestResetKeepsAJournalDamagedAtItsStart(t *testing.T) {
 	dir := t.TempDir()
 	l, err := LockDir(dir)
 	require.NoError(t, err)
 	defer l.Unlock()
-	j, _, err := open(dir, testBinding, Options{}, noCompaction)
-	require.NoError(t, err)
-	for r := 1; r <= 100; r++ {
-		require.NoError(t, j.Record(testOutcome(r, StatusCreated, 0)))
+	rows := make([]int, 150)
+	for i := range rows {
+		rows[i] = i + 1
 	}
-	require.NoError(t, j.Close())
-	path := journalPath(dir)
+	writeJournal(t, dir, false, rows...)
+	path := filepath.Join(dir, checkpoint.JournalFile)
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Greater(t, len(b), 4096)
 	copy(b, make([]byte, 4096))
 	require.NoError(t, os.WriteFile(path, b, 0o600))
 
-	_, _, err = open(dir, testBinding, Options{}, noCompaction)
-	var ce *CorruptError
-	require.ErrorAs(t, err, &ce)
-	assert.Equal(t, "checkpoint "+path+": the journal is damaged at its start (its first 4096 bytes are zeros): its header, which ties the job to its input, mapping and API, is lost", err.Error())
-	assert.Contains(t, ce.Hint(), "--restart")
-	assert.Contains(t, ce.Hint(), DamagedFile)
-	assert.Contains(t, ce.Hint(), "cannot be used")
-	after, err := os.ReadFile(path)
-	require.NoError(t, err)
-	assert.Equal(t, b, after, "Open changes nothing")
-
 	require.NoError(t, CheckDir(dir, ""), "the lock file proves the directory the job's")
 	require.NoError(t, Reset(dir))
 	assert.NoFileExists(t, path)
-	assertContent(t, filepath.Join(dir, DamagedFile), string(b))
-	j, st, err := open(dir, testBinding, Options{}, noCompaction)
+	assertContent(t, filepath.Join(dir, checkpoint.DamagedFile), string(b))
+	j, st, err := checkpoint.Open(dir, testBinding, checkpoint.Options{})
 	require.NoError(t, err, "started over")
 	assert.True(t, st.Fresh)
 	require.NoError(t, j.Close())
 	require.NoError(t, CheckDir(dir, ""), "the damaged copy beside the journal is the job's")
 }
-
-func TestStartDamage(t *testing.T) {
-	zeros := func(n int) string { return string(make([]byte, n)) }
-	tests := []struct {
-		name    string
-		content string
-		lost    bool
-		zeros   int
-	}{
-		{"zeros, then records", zeros(4096) + string(marker[:]) + "rest", true, 4096},
-		{"zeros only", zeros(64), true, 64},
-		{"a damaged magic before the header record", "ZIJRNM\x00\x01saltsalt" + string(marker[:]) + "hdr", true, 0},
-		{"a marker far into the file", strings.Repeat("x", startLookAhead-4) + string(marker[:]), true, 0},
-		{"a marker beyond the look-ahead", strings.Repeat("x", startLookAhead+1) + string(marker[:]), false, 0},
-		{"a text file", "my notes about the import\n", false, 0},
-		{"a few zeros", "\x00\x00\x00 text", false, 3},
-		{"empty", "", false, 0},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			lost, z, err := startDamage(bytes.NewReader([]byte(tt.content)), int64(len(tt.content)))
-			require.NoError(t, err)
-			assert.Equal(t, tt.lost, lost)
-			assert.Equal(t, tt.zeros, z)
-		})
-	}
-	t.Run("a read error", func(t *testing.T) {
-		_, _, err := startDamage(failingReader{}, 100)
-		assert.Error(t, err)
-	})
-}
-
-type failingReader struct{}
-
-func (failingReader) ReadAt([]byte, int64) (int, error) { return 0, errors.New("i/o error") }
