@@ -23,7 +23,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zentra/zentra-import/importer"
 	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/sandbox"
 )
@@ -645,7 +644,7 @@ func TestSamplesValidate(t *testing.T) {
 	assert.Contains(t, r.stderr, "valid 288 · rejected 12")
 	_, err := os.Stat(filepath.Join(out, "rejects.csv"))
 	assert.NoError(t, err)
-	sum, err := importer.ReadSummary(out)
+	sum, err := jobdir.ReadSummary(out)
 	require.NoError(t, err)
 	assert.Equal(t, 300, sum.Rows)
 	assert.Equal(t, 300, sum.Processed, "the rows it checked")

@@ -144,7 +144,7 @@ func abortUnlessCommitted(f *atomicfile.File, err *error) {
 
 // finish writes the job files and the summary, and marks the journal finished when every row is done. It
 // returns the summary and the run's error: runErr, explained, or else its own.
-func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, error) {
+func (r *runner) finish(binding checkpoint.Binding, runErr error) (*jobdir.Summary, error) {
 	o := r.o
 	files := r.newJobFiles()
 	var filesErr error
@@ -232,13 +232,13 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 		if errors.As(filesErr, &gone) {
 			s.NoFiles = true // the directory is gone, or not the job's: write nothing there
 		} else {
-			_ = writeSummary(r.dir, s) // the durable counts, where there is room for them
+			_ = jobdir.WriteSummary(r.dir, s) // the durable counts, where there is room for them
 		}
 		return s, firstErr(runErr, filesErr)
 	}
 	// The summary first: a crash before the finish record leaves a job that the next run finishes again
 	// (sending nothing), never a finished job whose summary is an older run's.
-	if err := writeSummary(r.dir, s); err != nil {
+	if err := jobdir.WriteSummary(r.dir, s); err != nil {
 		return s, firstErr(runErr, r.diskFull(&Error{Kind: KindAborted, Err: fmt.Errorf("write summary: %w", err), Hint: "the journal is intact: run the same command again to rebuild the job files"}, s))
 	}
 	if s.Complete {
@@ -251,19 +251,19 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 
 // summary is this run's summary: its own figures, from the counters and the pacer, and the job's totals,
 // from files (the journal's outcomes, counted) and rows.
-func (r *runner) summary(binding checkpoint.Binding, files *jobFiles, rows int) *Summary {
+func (r *runner) summary(binding checkpoint.Binding, files *jobFiles, rows int) *jobdir.Summary {
 	o := r.o
 	now := o.Clock.Now()
-	s := &Summary{
+	s := &jobdir.Summary{
 		Command: "run", Input: o.Input, InputSHA: binding.InputSHA256, InputLen: binding.InputSize,
 		Mapping: binding.MappingHash, APIURL: binding.APIURL, JobDir: r.dir,
-		RunFigures: RunFigures{
+		RunFigures: jobdir.RunFigures{
 			Started: r.started, Finished: now, Seconds: now.Sub(r.started).Seconds(), MaxRows: o.MaxRows,
 			AlreadyComplete: r.st.Complete, Resumed: !r.st.Fresh, AlreadyDone: int(r.rep.base), Resent: r.st.InFlight,
 			Processed: int(r.c.done()), RunCounts: r.c.counts(), Requests: r.c.requests.Load(), Retries: r.c.retries.Load(),
 			RateLimited: r.c.rateLimited.Load(), Repaired: r.st.Repaired,
 		},
-		JobTotals: JobTotals{Rows: rows, Counts: files.counts, ExistingWithoutID: files.noID},
+		JobTotals: jobdir.JobTotals{Rows: rows, Counts: files.counts, ExistingWithoutID: files.noID},
 	}
 	if s.Seconds > 0 {
 		s.RowsPerSecond = float64(s.Processed) / s.Seconds
@@ -273,7 +273,7 @@ func (r *runner) summary(binding checkpoint.Binding, files *jobFiles, rows int) 
 	s.RateCeiling = o.Rate.String()
 	s.PlanLimit = ps.AnnouncedMax
 	if out := ps.Outage; out.Count > 0 {
-		s.Outage = &OutageSummary{Count: out.Count, Seconds: out.Silent.Seconds(), Requests: out.Requests,
+		s.Outage = &jobdir.OutageSummary{Count: out.Count, Seconds: out.Silent.Seconds(), Requests: out.Requests,
 			Probes: out.Probes, StoppedRun: out.Ongoing}
 	}
 	if ps.AnnouncedMax > 0 {
@@ -286,7 +286,7 @@ func (r *runner) summary(binding checkpoint.Binding, files *jobFiles, rows int) 
 // was finished before this run (which only rebuilt its files), as its last summary says.
 func (r *runner) completedAt(now time.Time) time.Time {
 	if r.st.Complete {
-		if prev, err := ReadSummary(r.dir); err == nil && !prev.Completed.IsZero() {
+		if prev, err := jobdir.ReadSummary(r.dir); err == nil && !prev.Completed.IsZero() {
 			return prev.Completed
 		}
 	}
@@ -297,7 +297,7 @@ func (r *runner) completedAt(now time.Time) time.Time {
 // results.csv, rejects.csv and the journal as they are; summary.json records this run (nothing done,
 // requests 0, already_complete) beside the job's totals, counted from the journal, and the exit code is
 // the one the job finished with.
-func (r *runner) alreadyComplete(binding checkpoint.Binding) (*Summary, error) {
+func (r *runner) alreadyComplete(binding checkpoint.Binding) (*jobdir.Summary, error) {
 	files := r.newJobFiles()
 	if err := files.tally(r.j); err != nil {
 		return nil, journalError(err)
@@ -310,7 +310,7 @@ func (r *runner) alreadyComplete(binding checkpoint.Binding) (*Summary, error) {
 	s := r.summary(binding, files, rows)
 	s.Complete, s.ExitCode = true, r.st.ExitCode
 	s.Completed = r.completedAt(s.Finished)
-	if err := writeSummary(r.dir, s); err != nil {
+	if err := jobdir.WriteSummary(r.dir, s); err != nil {
 		s.ExitCode, s.Stopped = 3, "write summary: "+err.Error()
 		return s, &Error{Kind: KindAborted, Err: fmt.Errorf("write summary: %w", err),
 			Hint: "nothing was sent and the job is finished, but summary.json still describes an earlier run: free space in the job directory (or make it writable) and run the same command again to record this one"}

@@ -109,7 +109,7 @@ func (o *RunOptions) setDefaults() {
 // Run imports o.Input: it resumes the job in the job directory if there is one, sends every row not yet
 // done, and rebuilds the job files. It returns the summary (also when the run stopped early) and an error
 // whose Kind says why it stopped early.
-func Run(ctx context.Context, o RunOptions) (*Summary, error) {
+func Run(ctx context.Context, o RunOptions) (*jobdir.Summary, error) {
 	o.setDefaults()
 	r := &runner{o: o, started: o.Clock.Now()}
 	r.rep = &reporter{out: o.Stderr, tty: o.Terminal, quiet: o.Quiet, interval: o.ProgressEvery,
@@ -150,7 +150,7 @@ type runner struct {
 	previous func(ref string) (string, bool) // ids an earlier run recorded, kept across --restart
 }
 
-func (r *runner) run(ctx context.Context) (*Summary, error) {
+func (r *runner) run(ctx context.Context) (*jobdir.Summary, error) {
 	o := r.o
 	src, err := openSource(o.Input, o.Mapping)
 	if err != nil {
@@ -218,7 +218,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 		r.rep.resume(st.Counts)
 	}
 	if st.Complete {
-		if _, err := ReadSummary(r.dir); err == nil && r.filesPresent() && sameResults(r.dir, r.carry.names, r.o.ExcelBOM) {
+		if _, err := jobdir.ReadSummary(r.dir); err == nil && r.filesPresent() && sameResults(r.dir, r.carry.names, r.o.ExcelBOM) {
 			return r.alreadyComplete(binding)
 		}
 		// Finished, but a job file is missing or --carry changed: rebuild the files, sending nothing.
@@ -311,7 +311,7 @@ type job struct {
 }
 
 // importRows runs the pipeline: one producer reading and mapping rows, N workers sending them.
-func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*Summary, error) {
+func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*jobdir.Summary, error) {
 	o := r.o
 	r.fail = &failFast{limit: o.FailFast}
 	r.probs = &problemLog{log: r.log, max: 20}

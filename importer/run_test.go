@@ -186,7 +186,7 @@ func TestRunRetriesThenFailsThenRetryFailed(t *testing.T) {
 	assert.Equal(t, 1, sum.ExitCode, "the same exit code")
 	assert.Equal(t, requests, api.sb.Stats().Requests)
 	var text bytes.Buffer
-	sum.Print(&text)
+	PrintSummary(&text, sum)
 	assert.Contains(t, text.String(), "already complete: nothing sent", "this run's figures, and it says so")
 	assert.Contains(t, text.String(), " · requests 0 · ", "this run sent nothing")
 	assert.Zero(t, sum.Requests, "this run's requests")
@@ -613,7 +613,7 @@ func TestRunDrainIsBounded(t *testing.T) {
 	o.Workers, o.Drain = 1, 50*time.Millisecond
 	o.Transport = &hangTransport{onRequest: cancel} // the signal comes while the first request hangs
 	type result struct {
-		sum *Summary
+		sum *jobdir.Summary
 		err error
 	}
 	done := make(chan result, 1)
@@ -803,7 +803,7 @@ func TestRunLookupIsPacedAndRetried(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 4, sum.ExistingWithoutID)
 	var text bytes.Buffer
-	sum.Print(&text)
+	PrintSummary(&text, sum)
 	assert.Contains(t, text.String(), "4 existing rows without a customer id")
 	assert.Contains(t, text.String(), "--restart --lookup")
 

@@ -34,7 +34,7 @@ func validateChangeError(c *changedError) error {
 
 // Validate reads the whole input with the same mapping and rules as run, writes rejects.csv and
 // summary.json to the job directory, prints the first problems, and sends nothing.
-func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
+func Validate(ctx context.Context, o ValidateOptions) (*jobdir.Summary, error) {
 	if o.Clock == nil {
 		o.Clock = SystemClock{}
 	}
@@ -145,10 +145,10 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	}
 	now := o.Clock.Now()
 	counts := map[string]int{"valid": rows - bad, "rejected": bad}
-	s := &Summary{
+	s := &jobdir.Summary{
 		Command: "validate", Input: o.Input, InputSHA: src.sum, InputLen: src.size, Mapping: src.m.Hash(), JobDir: dir,
-		RunFigures: RunFigures{Started: started, Finished: now, Seconds: now.Sub(started).Seconds(), Processed: rows, RunCounts: counts},
-		JobTotals:  JobTotals{Rows: rows, Counts: counts, Complete: true, Completed: now},
+		RunFigures: jobdir.RunFigures{Started: started, Finished: now, Seconds: now.Sub(started).Seconds(), Processed: rows, RunCounts: counts},
+		JobTotals:  jobdir.JobTotals{Rows: rows, Counts: counts, Complete: true, Completed: now},
 	}
 	if bad > 0 {
 		s.ExitCode = 1
@@ -156,6 +156,6 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	if s.Seconds > 0 {
 		s.RowsPerSecond = float64(rows) / s.Seconds
 	}
-	err = writeSummary(dir, s)
+	err = jobdir.WriteSummary(dir, s)
 	return s, err
 }

@@ -2,7 +2,6 @@ package jobdir
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -272,23 +271,6 @@ func Proven(dir string) bool {
 		proven = proven || v.proves
 	}
 	return proven
-}
-
-// isSummary reports whether path holds a summary.json this tool wrote: a JSON object naming the command
-// ("run" or "validate") and the input's SHA-256, and not larger than a summary can be.
-func isSummary(path string, size int64) bool {
-	if size > 1<<20 {
-		return false
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	var s struct {
-		Command  string `json:"command"`
-		InputSHA string `json:"input_sha256"`
-	}
-	return json.Unmarshal(b, &s) == nil && (s.Command == "run" || s.Command == "validate") && len(s.InputSHA) == 64
 }
 
 func readHead(path string, b []byte) (int, error) {

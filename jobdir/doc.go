@@ -1,6 +1,7 @@
 // Package jobdir owns a job directory and the files in it other than the journal: the policy that says
 // which directories and files are the job's own (and so may be written, replaced or removed), the lock,
-// --restart, and results.csv. It imports checkpoint (the journal) and atomicfile; neither imports it.
+// --restart, results.csv and summary.json. It imports checkpoint (the journal) and atomicfile; neither
+// imports it.
 //
 // The directory is created 0700 and every file in it 0600. It holds the job's files and nothing else:
 // [LockFile] ("lock"), the journal's files (checkpoint.JournalFile "checkpoint", DamagedFile
@@ -43,4 +44,10 @@
 // external_reference, status, customer_id, http_status, attempts, error) through gocsv, then the --carry
 // columns; every text cell passes through [SafeCell], and with --excel the file begins with [UTF8BOM].
 // [ReadResults], [ScanResults] and [ResultsHeader] read it back.
+//
+// # summary.json
+//
+// [Summary] is the file's schema: this run's figures ([RunFigures]) and the job's ([JobTotals]).
+// [WriteSummary] replaces it atomically and [ReadSummary] reads it; CheckDir takes a summary.json for the
+// job's only when it names the command and the input's SHA-256 as this tool writes them.
 package jobdir
