@@ -141,6 +141,14 @@ func (a *File) Abort() error {
 	return nil
 }
 
+// AbortOnError aborts the file when *err is set, for a function that writes it and returns err:
+// defer f.AbortOnError(&err).
+func (a *File) AbortOnError(err *error) {
+	if *err != nil {
+		_ = a.Abort()
+	}
+}
+
 // StripPath drops the *PathError or *os.LinkError around err: the messages that wrap it name the job's
 // file, not the temporary one those would name (a user has no use for ".results.csv.zi-tmp-123").
 func StripPath(err error) error {

@@ -9,16 +9,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// names lists the entries of dir.
+// names lists the entries of dir, hidden ones included, in order.
 func names(t *testing.T, dir string) []string {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
+	paths, err := filepath.Glob(filepath.Join(dir, "*"))
 	require.NoError(t, err)
-	var list []string
-	for _, e := range entries {
-		list = append(list, e.Name())
+	for i, p := range paths {
+		paths[i] = filepath.Base(p)
 	}
-	return list
+	return paths
 }
 
 func TestAtomicFileCommit(t *testing.T) {
@@ -106,4 +105,24 @@ func TestEnsureDir(t *testing.T) {
 	file := filepath.Join(dir, "file")
 	require.NoError(t, os.WriteFile(file, nil, 0o600))
 	assert.EqualError(t, EnsureDir(file), "job directory "+file+": not a directory")
+}
+
+func TestAbortOnError(t *testing.T) {
+	dir := t.TempDir()
+	write := func(fail bool) (err error) {
+		a, err := Create(filepath.Join(dir, "summary.json"))
+		require.NoError(t, err)
+		defer a.AbortOnError(&err)
+		if _, err := a.Write([]byte("{}")); err != nil {
+			return err
+		}
+		if fail {
+			return assert.AnError
+		}
+		return a.Commit()
+	}
+	require.ErrorIs(t, write(true), assert.AnError)
+	assert.Empty(t, names(t, dir), "a failed write leaves nothing")
+	require.NoError(t, write(false))
+	assert.Equal(t, []string{"summary.json"}, names(t, dir), "a committed one is kept")
 }

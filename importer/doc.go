@@ -12,9 +12,9 @@
 // transient failures under a [RetryPolicy], and records the outcome. Row failures are recorded, never
 // returned; only run-fatal errors (the API refusing the key or the tenant, the first requests all failing,
 // the journal failing) stop the pool. At the end, results.csv and rejects.csv are rebuilt from the journal
-// in input order, and summary.json is written. A job finished before the run starts is not run again: the
-// run sends nothing, leaves results.csv, rejects.csv and the journal as they are, and records itself in
-// summary.json ([jobdir.RunFigures.AlreadyComplete], no request) beside the job's totals.
+// in input order (jobdir.Rebuild), and summary.json is written. A job finished before the run starts is not
+// run again: the run sends nothing, leaves results.csv, rejects.csv and the journal as they are, and
+// records itself in summary.json ([jobdir.RunFigures.AlreadyComplete], no request) beside the job's totals.
 //
 // # What a run reports
 //

@@ -3,14 +3,10 @@ package importer
 import (
 	"errors"
 	"fmt"
-	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/zentra/zentra-import/atomicfile"
 	"github.com/zentra/zentra-import/checkpoint"
-	"github.com/zentra/zentra-import/csvfile"
 	"github.com/zentra/zentra-import/jobdir"
 )
 
@@ -20,9 +16,8 @@ const (
 	RejectsFile = jobdir.RejectsFile
 )
 
-// jobFiles writes results.csv and rejects.csv from the journal's outcomes, in row order, reading the
-// input again alongside for the --carry columns and the rows' own values. Both files are replaced
-// atomically: a crash leaves the previous versions, never a half-written file.
+// jobFiles are results.csv and rejects.csv, rebuilt from the journal (jobdir.Rebuild), and the job's
+// counts that they list.
 type jobFiles struct {
 	dir     string
 	src     *source
@@ -33,113 +28,37 @@ type jobFiles struct {
 	noID    int // existing rows without a customer id
 }
 
-func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
+func (f *jobFiles) write(j *checkpoint.Journal) error {
 	f.counts = newCounts()
 	rd, err := f.src.reader()
 	if err != nil {
 		return err
 	}
-	header := rd.Header()
-
-	results, err := atomicfile.Create(filepath.Join(f.dir, ResultsFile))
-	if err != nil {
-		return err
-	}
-	defer abortUnlessCommitted(results, &err)
-	rejects, err := atomicfile.Create(filepath.Join(f.dir, RejectsFile))
-	if err != nil {
-		return err
-	}
-	defer abortUnlessCommitted(rejects, &err)
-
-	rw, err := jobdir.NewResultsWriter(results, f.carry.names, f.bom)
-	if err != nil {
-		return err
-	}
-	jw, err := csvfile.NewRejectsWriter(rejects, rd.Dialect(), header, csvfile.WithData(f.src.mapper.ReadsColumn), csvfile.WithInput(rd))
-	if err != nil {
-		return err
-	}
-	carry := make([]string, len(f.carry.idx))
-	var rec *csvfile.Record
-	err = j.Outcomes(func(o checkpoint.Outcome) error {
-		for rec == nil || rec.Row < o.Row {
-			next, err := rd.Next()
-			if errors.Is(err, io.EOF) {
-				return fmt.Errorf("the journal has row %d but %s ends before it", o.Row, f.src.path)
-			}
-			if err != nil {
-				return err
-			}
-			rec = next
-		}
-		if rec.Row != o.Row {
-			return fmt.Errorf("the journal has row %d that %s does not", o.Row, f.src.path)
-		}
-		if rec.Offset != o.Offset {
-			// The same number, another row: the job was read under rules that numbered rows otherwise.
-			return fmt.Errorf("the journal's row %d starts at byte %d of %s, but the input's row %d starts at byte %d: the job was read under other rules; start it again with --restart",
-				o.Row, o.Offset, f.src.path, rec.Row, rec.Offset)
-		}
-		for i, idx := range f.carry.idx {
-			carry[i] = ""
-			if idx < len(rec.Fields) {
-				carry[i] = rec.Fields[idx]
-			}
-		}
-		if err := rw.Write(o, carry); err != nil {
-			return err
-		}
-		if o.Status.NeedsAttention() {
-			if err := jw.Write(rec, jobdir.SafeCell(o.Error)); err != nil {
-				return err
-			}
-		}
-		f.count(o)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("rebuild job files: %w", err)
-	}
-	if err := rw.Flush(); err != nil {
-		return err
-	}
-	if err := jw.Close(); err != nil {
-		return err
-	}
-	if err := results.Commit(); err != nil {
-		return err
-	}
-	return rejects.Commit()
+	t, err := jobdir.Rebuild(f.dir, j, jobdir.Input{Reader: rd, Name: f.src.path, IsData: f.src.mapper.ReadsColumn,
+		Carry: f.carry.names, From: f.carry.idx, BOM: f.bom})
+	f.set(t)
+	return err
 }
 
 // tally counts the journal's outcomes as write does, without reading the input or writing a file.
 func (f *jobFiles) tally(j *checkpoint.Journal) error {
-	f.counts = newCounts()
-	return j.Outcomes(func(o checkpoint.Outcome) error {
-		f.count(o)
-		return nil
-	})
+	t, err := jobdir.Count(j)
+	f.set(t)
+	return err
 }
 
-func (f *jobFiles) count(o checkpoint.Outcome) {
-	f.counts[o.Status.String()]++
-	f.outcome++
-	if o.Status == checkpoint.StatusExisting && o.CustomerID == "" {
-		f.noID++
+// set takes the counts of the rebuild's tally.
+func (f *jobFiles) set(t jobdir.Tally) {
+	f.counts = newCounts()
+	for st, n := range t.Counts {
+		f.counts[st.String()] = n
 	}
+	f.outcome, f.noID = t.Outcomes, t.ExistingWithoutID
 }
 
 // newJobFiles is the job files of this run's job, as its options write them.
 func (r *runner) newJobFiles() *jobFiles {
 	return &jobFiles{dir: r.dir, src: r.src, carry: r.carry, bom: r.o.ExcelBOM}
-}
-
-// abortUnlessCommitted removes a temporary file when the function writing it fails.
-func abortUnlessCommitted(f *atomicfile.File, err *error) {
-	if *err != nil {
-		_ = f.Abort()
-	}
 }
 
 // finish writes the job files and the summary, and marks the journal finished when every row is done. It

@@ -71,7 +71,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*jobdir.Summary, error) {
 	if err != nil {
 		return nil, wrapInput(err, "")
 	}
-	defer abortUnlessCommitted(rejects, &err)
+	defer rejects.AbortOnError(&err)
 	jw, err := csvfile.NewRejectsWriter(rejects, src.rd.Dialect(), src.rd.Header(), csvfile.WithData(src.mapper.ReadsColumn), csvfile.WithInput(src.rd))
 	if err != nil {
 		return nil, err

@@ -1,7 +1,8 @@
 // Package jobdir owns a job directory and the files in it other than the journal: the policy that says
 // which directories and files are the job's own (and so may be written, replaced or removed), the lock,
-// --restart, results.csv and summary.json. It imports checkpoint (the journal) and atomicfile; neither
-// imports it.
+// --restart, results.csv, summary.json, and the rebuild of results.csv and rejects.csv that joins the
+// journal and the input. It imports checkpoint (the journal), csvfile (the input, and the rejects writer
+// in its dialect) and atomicfile; none of them imports it.
 //
 // The directory is created 0700 and every file in it 0600. It holds the job's files and nothing else:
 // [LockFile] ("lock"), the journal's files (checkpoint.JournalFile "checkpoint", DamagedFile
@@ -44,6 +45,17 @@
 // external_reference, status, customer_id, http_status, attempts, error) through gocsv, then the --carry
 // columns; every text cell passes through [SafeCell], and with --excel the file begins with [UTF8BOM].
 // [ReadResults], [ScanResults] and [ResultsHeader] read it back.
+//
+// # The rebuild
+//
+// [Rebuild] writes results.csv and rejects.csv at the end of every run from the journal's outcomes in row
+// order (checkpoint.Journal.Outcomes), reading the input again alongside ([Input]) for the carried columns
+// and each rejected row's values, and checks that every journal row starts where the input's row of that
+// number does. rejects.csv is written by csvfile's RejectsWriter, in the input's own dialect and encoding
+// with its title and footer, since it is the input's rows to be fixed and fed back: what makes it a file
+// of the input's (its dialect, byte for byte copies of rows that cannot be read) is csvfile's, and which
+// rows go into it and where it lives is this package's. [Count] counts the outcomes as Rebuild does
+// ([Tally]) without writing a file.
 //
 // # summary.json
 //
