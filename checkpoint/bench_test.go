@@ -1,7 +1,6 @@
 package checkpoint
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -87,25 +86,6 @@ func BenchmarkOpenResume(b *testing.B) {
 	}
 }
 
-// BenchmarkFingerprint measures hashing the input (the other step before a resumed run sends).
-func BenchmarkFingerprint(b *testing.B) {
-	path := filepath.Join(b.TempDir(), "input.csv")
-	line := []byte("1000001,Ada,Lovelace,ada@example.com,+2348012345678,NG,2024-01-31,legacy\n")
-	f, err := os.Create(path)
-	require.NoError(b, err)
-	w := bufio.NewWriter(f)
-	for range (128 << 20) / len(line) { // 128 MiB, a million rows and more
-		_, _ = w.Write(line)
-	}
-	require.NoError(b, w.Flush())
-	require.NoError(b, f.Close())
-	b.SetBytes(int64((128 << 20) / len(line) * len(line)))
-	for b.Loop() {
-		_, _, err := Fingerprint(path)
-		require.NoError(b, err)
-	}
-}
-
 // cpuTime is the CPU time the process has used (user and system, all threads).
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
@@ -151,8 +131,8 @@ func BenchmarkPreviousIDs(b *testing.B) {
 		id, ok := x.Lookup("crm-123456")
 		require.True(b, ok)
 		require.Equal(b, "cus_01HZX3ABCDEFGH123456", id)
-		b.ReportMetric(float64(x.Bytes())/float64(x.Len()), "bytes/ref")
-		b.ReportMetric(float64(x.Bytes())/(1<<20), "lookup-MiB")
+		b.ReportMetric(float64(x.memory())/float64(x.Len()), "bytes/ref")
+		b.ReportMetric(float64(x.memory())/(1<<20), "lookup-MiB")
 	})
 	b.Run("lookup", func(b *testing.B) {
 		x, err := PreviousIDs(dir, testBinding.APIURL)

@@ -7,8 +7,9 @@
 // # Use
 //
 // A run first checks and locks its job directory (jobdir.CheckDir, jobdir.LockDir); with --restart,
-// jobdir.Reset calls [Forget]. It fingerprints its input ([Fingerprint]), opens the journal with that
-// [Binding] ([Open]) and loads the ids earlier restarts kept ([PreviousIDs]). The [State] says where to
+// jobdir.Reset calls [Forget]. It opens the journal with the job's [Binding] (the input's size and
+// SHA-256, which the importer computes as it binds the input, the mapping's hash, the API, the rules)
+// ([Open]) and loads the ids earlier restarts kept ([PreviousIDs]). The [State] says where to
 // resume: seek the input to State.ResumeOffset (row State.ResumeRow) and skip every row for which
 // State.Done is true. An input that grew since the journal was written, its first bytes unchanged, is
 // the same job: [JournalBinding] reads the journal's binding, [Binding.GrowsInto] compares it with the

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"unsafe"
 
 	"github.com/zentra/zentra-import/atomicfile"
 )
@@ -63,14 +62,6 @@ func (x *IDs) Len() int {
 		return 0
 	}
 	return len(x.keys)
-}
-
-// Bytes is the memory the lookup holds.
-func (x *IDs) Bytes() int {
-	if x == nil {
-		return 0
-	}
-	return cap(x.keys)*int(unsafe.Sizeof(idKey{})) + cap(x.blob)
 }
 
 // Note says in one line what PreviousIDs found but could not use (a damaged or foreign checkpoint.previous,

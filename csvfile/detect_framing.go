@@ -13,7 +13,7 @@ import (
 )
 
 // Framing is what DetectFraming saw around the table of a file: title lines above its header and footer
-// records below its data. mapping.InferFramed proposes them as csv: skip_lines and skip_footer, with comments
+// records below its data. mapping.Infer proposes them as csv: skip_lines and skip_footer, with comments
 // saying what was seen.
 type Framing struct {
 	SkipLines  int

@@ -14,7 +14,7 @@
 // file. A record with broken quoting, or too long, is rejected whole, delimited as RFC 4180 readers
 // delimit it (Python's csv module): the inside of a quoted value is never read as rows, and the reader's
 // rows are exactly Python's records. A quote never closed makes the rest of the file one rejected row.
-// [CountRows] and [Reader.CountRest] count the rows by the same rules without decoding them.
+// [Reader.CountRest] counts the rows by the same rules without decoding them.
 //
 // Header names are the same when [SameColumnName] says so (case and surrounding spaces aside); the
 // reader refuses a header with two such names, and [ColumnKey] gives the rule as a map key, for the

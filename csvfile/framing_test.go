@@ -250,17 +250,17 @@ func TestRejectsFraming(t *testing.T) {
 	}
 }
 
-// TestCountRowsFraming: CountRows reads the file with the dialect's framing, as Next does.
+// TestCountRowsFraming: CountRest (countRows) reads the file with the dialect's framing, as Next does.
 func TestCountRowsFraming(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "f.csv")
 	require.NoError(t, os.WriteFile(path, []byte(framed("Title\n", 5, []string{"Total: 5"}, true)), 0o600))
 	r, err := Open(path, CSVOptions{SkipLines: 1, SkipFooter: 1})
 	require.NoError(t, err)
 	defer r.Close()
-	n, err := CountRows(path, r.Dialect())
+	n, err := countRows(path, r.Dialect())
 	require.NoError(t, err)
 	assert.Equal(t, 5, n)
-	n, err = CountRows(path, Dialect{SkipLines: 1})
+	n, err = countRows(path, Dialect{SkipLines: 1})
 	require.NoError(t, err)
 	assert.Equal(t, 6, n, "without skip_footer the footer is a row")
 }

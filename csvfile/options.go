@@ -37,7 +37,7 @@ type Dialect struct {
 	// Unnamed is how many columns at the end of the header have no name (a,b,c,, has 2): a spreadsheet
 	// leaves them. The reader ignores them: Header leaves them out, and so do the records' values.
 	Unnamed int
-	// The framing options the file was read with (see CSVOptions), so that CountRows reads it the same way.
+	// The framing options the file was read with (see CSVOptions), so that it can be read again the same way.
 	SkipLines  int
 	SkipFooter int
 	Footer     string

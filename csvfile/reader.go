@@ -109,7 +109,7 @@ type Record struct {
 // span lines; the last line need not end in a line break. A record that holds no data is skipped like a
 // blank line: every field empty or white space (a line of spaces, or of delimiters only, as a
 // spreadsheet leaves below its data), or a DOS end-of-file mark (Ctrl-Z, 0x1A) alone on the last line.
-// CountRows and SeekRecord skip them alike, so row numbers do not depend on where reading started. A record that cannot be read cleanly is still
+// CountRest and SeekRecord skip them alike, so row numbers do not depend on where reading started. A record that cannot be read cleanly is still
 // a Record, rejected through its Err and never the end of the file:
 //
 //   - a number of fields other than the header's (ErrFieldCount), its unnamed columns allowed for;

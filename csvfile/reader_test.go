@@ -135,13 +135,13 @@ func eachReadable(t *testing.T, fn func(t *testing.T, fx fixture, r *Reader, rec
 }
 
 // TestReaderResume checks, for every fixture and every record boundary, that a fresh reader seeking
-// there yields exactly the records a full read yields after it — lines included — and that CountRows
+// there yields exactly the records a full read yields after it — lines included — and that CountRest
 // counts what Next yields.
 func TestReaderResume(t *testing.T) {
 	eachReadable(t, func(t *testing.T, fx fixture, r *Reader, recs []*Record) {
 		checkResume(t, fx.data, fx.opts, 0, recs, len(recs))
 		checkRFC4180(t, r, fx.data, recs)
-		n, err := CountRows(filepath.Join(testdataDir, fx.name), r.Dialect())
+		n, err := countRows(filepath.Join(testdataDir, fx.name), r.Dialect())
 		require.NoError(t, err)
 		assert.Equal(t, len(recs), n, "CountRows")
 	})

@@ -291,7 +291,7 @@ const pyCRAlone = "new-line character seen in unquoted field - do you need to op
 // TestReaderRowsMatchPython compares, file by file, the rows the reader yields (rejected ones
 // included) with the data records Python's csv module reads (strict=False, no field size limit, the
 // header and the records without data left out: see testdata/reader/python_csv_count.py). They must be
-// equal for every file the reader opens, whatever the record limit, and CountRows must agree; the one
+// equal for every file the reader opens, whatever the record limit, and CountRest must agree; the one
 // exception allowed is a file with a CR alone outside quotes, which Python refuses and the reader reads
 // as text. Python's answers are kept in testdata/reader/python-csv.golden, so that the comparison runs
 // where python3 is missing; where it is on PATH, they are asked again and must be what the file says.

@@ -3,6 +3,7 @@ package importer
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -483,12 +484,11 @@ func TestRunRefusesAJournalWhoseRowsAreNotTheInputs(t *testing.T) {
 	api := newTestAPI(t, sandbox.Config{})
 	dir, input, m := testInput(t, 3, nil)
 	out := filepath.Join(dir, "job")
-	size, sum, err := checkpoint.Fingerprint(input)
-	require.NoError(t, err)
 	mp, err := mapping.Load(m)
 	require.NoError(t, err)
 	content, err := os.ReadFile(input)
 	require.NoError(t, err)
+	size, sum := int64(len(content)), fmt.Sprintf("%x", sha256.Sum256(content))
 	lines := bytes.SplitAfter(content, []byte("\n"))
 	row1End := int64(len(lines[0]) + len(lines[1]))
 	j, _, err := checkpoint.Open(out, checkpoint.Binding{InputSize: size, InputSHA256: sum, MappingHash: mp.Hash(),

@@ -169,7 +169,7 @@ func inferMapping(input string) (*mapping.Mapping, []byte, error) {
 			samples = append(samples, rec.Fields)
 		}
 	}
-	m, annotated, err := mapping.InferFramed(rd.Dialect(), fr, rd.Header(), samples)
+	m, annotated, err := mapping.Infer(rd.Dialect(), fr, rd.Header(), samples)
 	if err != nil {
 		if saved := filepath.Join(filepath.Dir(input), jobdir.InferredMappingFile); jobdir.Proven(filepath.Dir(input)) && fileExists(saved) {
 			// A rejects.csv fed back from a job that ran on an inferred mapping: its few rows may not show

@@ -33,7 +33,7 @@ func BenchmarkColumns(b *testing.B) {
 		}
 		b.Run(fmt.Sprintf("infer/%d", n), func(b *testing.B) {
 			for b.Loop() {
-				if _, _, err := Infer(csvfile.Dialect{}, header, samples); err != nil {
+				if _, _, err := Infer(csvfile.Dialect{}, csvfile.Framing{}, header, samples); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -9,6 +9,6 @@
 // any row is read. [Mapping.Compile] binds it to a header (columns matched by [csvfile.SameColumnName]'s
 // rule); [Mapper.Map] builds the JSON body of a row or a [RowError] naming every problem, without
 // repeating the row's values (they are personal data). [Seen] detects a repeated external_reference in
-// fixed-size memory per row. [Infer] proposes a starter mapping from a header and sample values, and
-// [InferFramed] one that skips the title lines and the footer [csvfile.DetectFraming] saw.
+// fixed-size memory per row. [Infer] proposes a starter mapping from a header and sample values, one
+// that skips the title lines and the footer [csvfile.DetectFraming] saw.
 package mapping

@@ -36,16 +36,13 @@ import (
 // When the header ends in columns without a name (d.Unnamed), a comment beside csv: says that they are
 // ignored.
 //
-// When no column can be the external_reference, Infer still returns the annotated text (with a comment
-// saying what to write) but no mapping, and an error that says so.
-func Infer(d csvfile.Dialect, header []string, samples [][]string) (*Mapping, []byte, error) {
-	return InferFramed(d, csvfile.Framing{}, header, samples)
-}
-
-// InferFramed is Infer for a file whose framing csvfile.DetectFraming saw: the csv: section proposes its
+// f is the framing csvfile.DetectFraming saw (the zero Framing: none): the csv: section proposes its
 // skip_lines and skip_footer, each with a comment saying what was seen. The header and the samples are
 // those read with them (f.Options).
-func InferFramed(d csvfile.Dialect, f csvfile.Framing, header []string, samples [][]string) (*Mapping, []byte, error) {
+//
+// When no column can be the external_reference, Infer still returns the annotated text (with a comment
+// saying what to write) but no mapping, and an error that says so.
+func Infer(d csvfile.Dialect, f csvfile.Framing, header []string, samples [][]string) (*Mapping, []byte, error) {
 	in := &inference{header: header, dialect: d, framing: f}
 	in.profile(samples)
 	in.byName()

@@ -56,7 +56,7 @@ func TestInfer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, text, err := Infer(tt.dialect, tt.header, tt.samples)
+			m, text, err := Infer(tt.dialect, csvfile.Framing{}, tt.header, tt.samples)
 			golden := filepath.Join("testdata", "mapping", "infer-"+strings.ReplaceAll(tt.name, " ", "-")+".yaml")
 			if updating() {
 				require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
@@ -88,14 +88,14 @@ func TestInfer(t *testing.T) {
 
 func TestInferDoesNotEchoValues(t *testing.T) {
 	header := []string{"Customer Id", "Secret Column", "E-mail"}
-	_, text, err := Infer(csvfile.Dialect{}, header, [][]string{{"C1", "PRIVATE-VALUE", "private@example.com"}, {"C2", "x", "y@example.com"}})
+	_, text, err := Infer(csvfile.Dialect{}, csvfile.Framing{}, header, [][]string{{"C1", "PRIVATE-VALUE", "private@example.com"}, {"C2", "x", "y@example.com"}})
 	require.NoError(t, err)
 	assert.NotContains(t, string(text), "PRIVATE")
 	assert.NotContains(t, string(text), "private@")
 }
 
 func TestInferDecisions(t *testing.T) {
-	m, _, err := Infer(csvfile.Dialect{}, sampleHeader, nil)
+	m, _, err := Infer(csvfile.Dialect{}, csvfile.Framing{}, sampleHeader, nil)
 	assert.Nil(t, m)
 	assert.Error(t, err, "without samples nothing shows that ids are unique")
 
@@ -123,7 +123,7 @@ func TestInferDecisions(t *testing.T) {
 func TestInferWideHeader(t *testing.T) {
 	header := wideHeader(100_000)
 	samples := [][]string{append([]string{"1", "Ada", "ada@example.com"}, make([]string, len(header)-3)...)}
-	m, text, err := Infer(csvfile.Dialect{}, header, samples)
+	m, text, err := Infer(csvfile.Dialect{}, csvfile.Framing{}, header, samples)
 	require.NoError(t, err)
 	require.NotNil(t, m)
 	assert.Less(t, len(text), 16<<10)
@@ -151,7 +151,7 @@ func TestInferFramed(t *testing.T) {
 	require.NoError(t, err)
 	r, err := csvfile.NewReader(bytes.NewReader(data), "export.csv", fr.Options(csvfile.CSVOptions{}))
 	require.NoError(t, err)
-	m, text, err := InferFramed(r.Dialect(), fr, r.Header(), readRows(t, r))
+	m, text, err := Infer(r.Dialect(), fr, r.Header(), readRows(t, r))
 	require.NoError(t, err)
 	golden := filepath.Join("testdata", "mapping", "infer-framed.yaml")
 	if updating() {

@@ -316,7 +316,7 @@ func TestSamples(t *testing.T) {
 					found[i+1] = err.Error()
 					continue
 				}
-				if first, dup := seen.Check(p.Ref, i+1); dup {
+				if first, dup := seen.check(p.Ref, i+1); dup {
 					found[i+1] = fmt.Sprintf("external_reference: duplicate of row %d", first)
 				}
 			}

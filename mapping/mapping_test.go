@@ -457,11 +457,11 @@ func TestYAMLRoundTrip(t *testing.T) {
 	for _, src := range sources {
 		m, err := Parse("m.yaml", []byte(src))
 		require.NoError(t, err)
-		out := m.YAML()
+		out := m.canonicalYAML()
 		back, err := Parse("canonical.yaml", out)
 		require.NoError(t, err, "%s", out)
 		assert.Equal(t, m.Hash(), back.Hash(), "%s", out)
-		assert.Equal(t, string(out), string(back.YAML()))
+		assert.Equal(t, string(out), string(back.canonicalYAML()))
 	}
 }
 

@@ -345,7 +345,7 @@ func TestMapRefTrimmed(t *testing.T) {
 	for row, id := range []string{"1", " 1 "} {
 		p, err := mp.Map([]string{id, "x"})
 		require.NoError(t, err)
-		first, dup := seen.Check(p.Ref, row+1)
+		first, dup := seen.check(p.Ref, row+1)
 		assert.Equal(t, row == 1, dup, "row %d", row+1)
 		assert.Equal(t, 1, first)
 	}
