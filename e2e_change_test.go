@@ -23,7 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zentra/zentra-import/importer"
+	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/sandbox"
 )
 
@@ -62,9 +62,9 @@ func changeJob(t *testing.T, n int) (*job, []byte) {
 }
 
 // changeSummary reads the job's summary.json.
-func changeSummary(t *testing.T, j *job) *importer.Summary {
+func changeSummary(t *testing.T, j *job) *jobdir.Summary {
 	t.Helper()
-	s, err := importer.ReadSummary(j.out)
+	s, err := jobdir.ReadSummary(j.out)
 	require.NoError(t, err)
 	return s
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zentra/zentra-import/importer"
+	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/sandbox"
 )
 
@@ -139,7 +139,7 @@ func TestE2EHeaderTitleAndFooter(t *testing.T) {
 
 	v := run(t, nil, "validate", "--mapping", printed, "--out", filepath.Join(j.dir, "validate"), j.input)
 	require.Equal(t, 0, v.code, v.stderr)
-	sum, err := importer.ReadSummary(filepath.Join(j.dir, "validate"))
+	sum, err := jobdir.ReadSummary(filepath.Join(j.dir, "validate"))
 	require.NoError(t, err)
 	assert.Equal(t, n, sum.Rows)
 	assert.Equal(t, n, sum.Counts["valid"])
@@ -199,7 +199,7 @@ func TestE2EHeaderFooterResume(t *testing.T) {
 			require.Equal(t, 0, r.code, r.stderr)
 			requireExactlyOnce(t, j, sb)
 			assert.Contains(t, r.stderr, fmt.Sprintf("left out the footer, not rows: line %d", rows+3))
-			sum, err := importer.ReadSummary(j.out)
+			sum, err := jobdir.ReadSummary(j.out)
 			require.NoError(t, err)
 			assert.Equal(t, rows, sum.Rows, "the footer is no row of the job")
 		})

@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zentra/zentra-import/importer"
+	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/sandbox"
 )
 
@@ -197,7 +197,7 @@ func TestE2EShortOutageMidRun(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(stderr, "the API is not answering: pausing all workers, probing every 1s"), stderr)
 	assert.Equal(t, 1, strings.Count(stderr, "the API answers again after"), stderr)
 	assert.NotContains(t, stderr, "row failed")
-	sum, err := importer.ReadSummary(j.out)
+	sum, err := jobdir.ReadSummary(j.out)
 	require.NoError(t, err)
 	require.NotNil(t, sum.Outage, "summary.json records the outage")
 	assert.Equal(t, 1, sum.Outage.Count)
@@ -238,7 +238,7 @@ func TestE2EPermanentOutageStopsResumable(t *testing.T) {
 	for _, l := range j.results(t) {
 		require.Contains(t, []string{"created", "existing"}, l.Status, "row %d: %s", l.Row, l.Error)
 	}
-	sum, err := importer.ReadSummary(j.out)
+	sum, err := jobdir.ReadSummary(j.out)
 	require.NoError(t, err)
 	assert.Equal(t, 3, sum.ExitCode)
 	assert.Zero(t, sum.Counts["failed"])

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zentra/zentra-import/importer"
+	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/sandbox"
 )
 
@@ -39,12 +39,12 @@ func readerRow(id, first, notes string) string {
 
 // readerValidate runs validate on the job's input, into a directory of its own, and expects exit 1 (some
 // rows rejected); it returns the directory, the run and the summary.
-func readerValidate(t *testing.T, j *job) (string, result, *importer.Summary) {
+func readerValidate(t *testing.T, j *job) (string, result, *jobdir.Summary) {
 	t.Helper()
 	out := filepath.Join(j.dir, "validate")
 	v := run(t, nil, "validate", "--mapping", j.mapping, "--out", out, j.input)
 	require.Equal(t, 1, v.code, v.stderr)
-	sum, err := importer.ReadSummary(out)
+	sum, err := jobdir.ReadSummary(out)
 	require.NoError(t, err)
 	return out, v, sum
 }

@@ -23,8 +23,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/zentra/zentra-import/checkpoint"
-	"github.com/zentra/zentra-import/importer"
+	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/sandbox"
 )
 
@@ -154,12 +153,12 @@ func (j *job) args(sb *sandbox.Running, extra ...string) []string {
 
 func keyEnv(sb *sandbox.Running) []string { return []string{"ZENTRA_SECRET_KEY=" + sb.Key} }
 
-func (j *job) results(t *testing.T) []checkpoint.ResultLine {
+func (j *job) results(t *testing.T) []jobdir.ResultLine {
 	t.Helper()
 	f, err := os.Open(filepath.Join(j.out, "results.csv"))
 	require.NoError(t, err)
 	defer f.Close()
-	lines, err := checkpoint.ReadResults(f)
+	lines, err := jobdir.ReadResults(f)
 	require.NoError(t, err)
 	return lines
 }
@@ -577,8 +576,8 @@ func TestSamplesImport(t *testing.T) {
 	f, err := os.Open(filepath.Join(out, "results.csv"))
 	require.NoError(t, err)
 	defer f.Close()
-	var lines []checkpoint.ResultLine
-	carry, err := checkpoint.ScanResults(f, func(l checkpoint.ResultLine) error { lines = append(lines, l); return nil })
+	var lines []jobdir.ResultLine
+	carry, err := jobdir.ScanResults(f, func(l jobdir.ResultLine) error { lines = append(lines, l); return nil })
 	require.NoError(t, err)
 	assert.Equal(t, []string{"Branch"}, carry)
 	require.Len(t, lines, 300)
@@ -645,7 +644,7 @@ func TestSamplesValidate(t *testing.T) {
 	assert.Contains(t, r.stderr, "valid 288 · rejected 12")
 	_, err := os.Stat(filepath.Join(out, "rejects.csv"))
 	assert.NoError(t, err)
-	sum, err := importer.ReadSummary(out)
+	sum, err := jobdir.ReadSummary(out)
 	require.NoError(t, err)
 	assert.Equal(t, 300, sum.Rows)
 	assert.Equal(t, 300, sum.Processed, "the rows it checked")

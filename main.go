@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/zentra/zentra-import/importer"
+	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/mapping"
 	"github.com/zentra/zentra-import/zentra"
 )
@@ -56,7 +57,7 @@ func exitCodesHelp() string {
 }
 
 // exitCode is the one table from a command's outcome to the process's exit code.
-func exitCode(sum *importer.Summary, err error) int {
+func exitCode(sum *jobdir.Summary, err error) int {
 	switch importer.KindOf(err) {
 	case 0:
 		if sum != nil {
@@ -138,7 +139,7 @@ type environment struct {
 	// jsonLogs: --log-format json, so every line on stderr is a JSON log record, the summary and the
 	// error included. Atomic: the signal handler reads it while the command runs.
 	jsonLogs atomic.Bool
-	summary  *importer.Summary
+	summary  *jobdir.Summary
 	err      error
 }
 
@@ -267,7 +268,7 @@ func (e *environment) say(level slog.Level, line, msg string, attrs ...any) {
 
 // finish records a command's outcome and reports it on stderr: the summary, then the error with its hint.
 // With --log-format json both are log records, so that a log collector reads every line.
-func (e *environment) finish(sum *importer.Summary, err error) {
+func (e *environment) finish(sum *jobdir.Summary, err error) {
 	e.summary, e.err = sum, err
 	if log := e.jsonLog(); log != nil {
 		if sum != nil {
@@ -279,7 +280,7 @@ func (e *environment) finish(sum *importer.Summary, err error) {
 		return
 	}
 	if sum != nil {
-		sum.Print(e.stderr)
+		importer.PrintSummary(e.stderr, sum)
 	}
 	if err != nil {
 		e.printError(err)

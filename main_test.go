@@ -14,20 +14,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zentra/zentra-import/importer"
+	"github.com/zentra/zentra-import/jobdir"
 )
 
 func TestExitCodeTable(t *testing.T) {
 	cases := []struct {
 		name string
-		sum  *importer.Summary
+		sum  *jobdir.Summary
 		err  error
 		want int
 	}{
-		{name: "every row created or existing", sum: &importer.Summary{ExitCode: 0}, want: 0},
-		{name: "finished with rejected rows", sum: &importer.Summary{ExitCode: 1}, want: 1},
+		{name: "every row created or existing", sum: &jobdir.Summary{ExitCode: 0}, want: 0},
+		{name: "finished with rejected rows", sum: &jobdir.Summary{ExitCode: 1}, want: 1},
 		{name: "no summary, no error (mapping printed)", want: 0},
 		{name: "input error", err: errors.New("no such file"), want: 2},
-		{name: "aborted", sum: &importer.Summary{ExitCode: 3}, err: &importer.Error{Kind: importer.KindAborted, Err: errors.New("401")}, want: 3},
+		{name: "aborted", sum: &jobdir.Summary{ExitCode: 3}, err: &importer.Error{Kind: importer.KindAborted, Err: errors.New("401")}, want: 3},
 		{name: "interrupted", err: &importer.Error{Kind: importer.KindInterrupted, Err: importer.ErrInterrupted}, want: 130},
 	}
 	for _, tc := range cases {

@@ -1,14 +1,10 @@
 package checkpoint
 
 import (
-	"bufio"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -90,56 +86,6 @@ func BenchmarkOpenResume(b *testing.B) {
 	}
 }
 
-// BenchmarkFingerprint measures hashing the input (the other step before a resumed run sends).
-func BenchmarkFingerprint(b *testing.B) {
-	path := filepath.Join(b.TempDir(), "input.csv")
-	line := []byte("1000001,Ada,Lovelace,ada@example.com,+2348012345678,NG,2024-01-31,legacy\n")
-	f, err := os.Create(path)
-	require.NoError(b, err)
-	w := bufio.NewWriter(f)
-	for range (128 << 20) / len(line) { // 128 MiB, a million rows and more
-		_, _ = w.Write(line)
-	}
-	require.NoError(b, w.Flush())
-	require.NoError(b, f.Close())
-	b.SetBytes(int64((128 << 20) / len(line) * len(line)))
-	for b.Loop() {
-		_, _, err := Fingerprint(path)
-		require.NoError(b, err)
-	}
-}
-
-// BenchmarkOutcomesResults measures rebuilding results.csv for a 1,000,000-row job whose journal has a
-// retry segment (so it is not in row order): Outcomes into a ResultsWriter with one carry column. It
-// reports the peak heap in use above the start, and the peak RSS of a child process that does only this.
-func BenchmarkOutcomesResults(b *testing.B) {
-	dir := b.TempDir()
-	writeBigJournal(b, dir, 1_000_000, 0, true)
-	j, _, err := Open(dir, testBinding, Options{})
-	require.NoError(b, err)
-	defer j.Close()
-	var peakMiB float64
-	cpu := cpuTime()
-	for b.Loop() {
-		base, peak := peakHeap(func(sample func()) {
-			require.NoError(b, writeResults(j, io.Discard, sample))
-		})
-		peakMiB = max(peakMiB, float64(peak-base)/(1<<20))
-	}
-	reportCPU(b, cpu)
-	b.ReportMetric(peakMiB, "peak-heap-MiB")
-	require.NoError(b, j.Close())
-
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=outcomes", "ZI_CHECKPOINT_DIR="+dir)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	require.NoError(b, err)
-	kb, err := strconv.Atoi(strings.TrimSpace(string(out)))
-	require.NoError(b, err)
-	b.ReportMetric(float64(kb)/1024, "child-maxrss-MiB")
-}
-
 // cpuTime is the CPU time the process has used (user and system, all threads).
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
@@ -151,60 +97,6 @@ func cpuTime() time.Duration {
 // costs regardless of how long it waited for a core.
 func reportCPU(b *testing.B, start time.Duration) {
 	b.ReportMetric(float64(cpuTime()-start)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
-}
-
-// writeResults is the end of a run: every row's latest outcome into results.csv.
-func writeResults(j *Journal, w io.Writer, sample func()) error {
-	rw, err := NewResultsWriter(w, []string{"Legacy Id"}, false)
-	if err != nil {
-		return err
-	}
-	carry := make([]string, 1)
-	n := 0
-	if err := j.Outcomes(func(o Outcome) error {
-		carry[0] = "L-" + strconv.Itoa(o.Row)
-		if n++; n%10000 == 0 && sample != nil {
-			sample()
-		}
-		return rw.Write(o, carry)
-	}); err != nil {
-		return err
-	}
-	return rw.Flush()
-}
-
-// childOutcomes rebuilds results.csv from the journal in ZI_CHECKPOINT_DIR into a real file, then prints
-// the process's peak RSS in KiB.
-func childOutcomes() int {
-	dir := os.Getenv("ZI_CHECKPOINT_DIR")
-	j, _, err := Open(dir, testBinding, Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	a, err := CreateAtomic(filepath.Join(dir, ResultsFile))
-	if err == nil {
-		bw := bufio.NewWriterSize(a, 64<<10)
-		err = writeResults(j, bw, nil)
-		if err == nil {
-			err = bw.Flush()
-		}
-		if err == nil {
-			err = a.Commit()
-		}
-		a.Abort()
-	}
-	if cerr := j.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	fmt.Println(ru.Maxrss)
-	return 0
 }
 
 // BenchmarkPreviousIDs measures what --restart costs for the journal of a 1,000,000-row job: keeping its
@@ -239,8 +131,8 @@ func BenchmarkPreviousIDs(b *testing.B) {
 		id, ok := x.Lookup("crm-123456")
 		require.True(b, ok)
 		require.Equal(b, "cus_01HZX3ABCDEFGH123456", id)
-		b.ReportMetric(float64(x.Bytes())/float64(x.Len()), "bytes/ref")
-		b.ReportMetric(float64(x.Bytes())/(1<<20), "lookup-MiB")
+		b.ReportMetric(float64(x.memory())/float64(x.Len()), "bytes/ref")
+		b.ReportMetric(float64(x.memory())/(1<<20), "lookup-MiB")
 	})
 	b.Run("lookup", func(b *testing.B) {
 		x, err := PreviousIDs(dir, testBinding.APIURL)

@@ -1,11 +1,7 @@
 package checkpoint
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 )
 
@@ -21,31 +17,6 @@ type Binding struct {
 	// differently, and the journal's rows would no longer be the input's. A journal from before Rules was
 	// recorded has "".
 	Rules string
-}
-
-// Fingerprint returns the size and the hex SHA-256 of a file's bytes, streaming it once.
-func Fingerprint(path string) (size int64, sha256hex string, err error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", fmt.Errorf("fingerprint input: %w", err)
-	}
-	defer f.Close()
-	size, sha256hex, err = FingerprintOf(f)
-	if err != nil {
-		return 0, "", fmt.Errorf("fingerprint input %s: %w", path, err)
-	}
-	return size, sha256hex, nil
-}
-
-// FingerprintOf returns the size and the hex SHA-256 of what r holds, for a Binding: the importer passes
-// the bytes its input had when the run started.
-func FingerprintOf(r io.Reader) (size int64, sha256hex string, err error) {
-	h := sha256.New()
-	size, err = io.CopyBuffer(h, r, make([]byte, 1<<20))
-	if err != nil {
-		return 0, "", err
-	}
-	return size, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Change is one part of a binding that differs between a job directory and the run asked for.

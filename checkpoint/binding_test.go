@@ -1,10 +1,7 @@
 package checkpoint
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -95,20 +92,6 @@ func TestBindingToleratesTrailingSlashAndHexCase(t *testing.T) {
 	j, _, err := Open(dir, b, Options{})
 	require.NoError(t, err)
 	require.NoError(t, j.Close())
-}
-
-func TestFingerprint(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "in.csv")
-	content := []byte("id,email\n1,a@example.com\n")
-	require.NoError(t, os.WriteFile(path, content, 0o600))
-	size, sum, err := Fingerprint(path)
-	require.NoError(t, err)
-	want := sha256.Sum256(content)
-	assert.Equal(t, int64(len(content)), size)
-	assert.Equal(t, hex.EncodeToString(want[:]), sum)
-
-	_, _, err = Fingerprint(filepath.Join(t.TempDir(), "missing.csv"))
-	assert.ErrorIs(t, err, os.ErrNotExist)
 }
 
 func TestStatusNames(t *testing.T) {

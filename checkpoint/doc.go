@@ -1,13 +1,15 @@
 // Package checkpoint owns a job's durable state: the journal that makes "kill -9 at any instant loses no
-// id and re-sends nothing known done" true, the lock on the job directory, and the job files rebuilt from
-// the journal (results.csv, and the atomic writing of every job file).
+// id and re-sends nothing known done" true, its recovery, its binding to the job's input, mapping and
+// API, and the customer ids that --restart keeps. It lives in the job directory, whose other files and
+// policy are package jobdir's (jobdir imports checkpoint, never the reverse); its files are written
+// through package atomicfile.
 //
 // # Use
 //
-// A run first checks its job directory ([CheckDir], which refuses a directory holding anything but job
-// files, or an input that is one of the job's files), then takes the directory's lock ([LockDir]). With
-// --restart it calls [Reset]. It fingerprints its input ([Fingerprint]), opens the journal with that
-// [Binding] ([Open]) and loads the ids earlier restarts kept ([PreviousIDs]). The [State] says where to
+// A run first checks and locks its job directory (jobdir.CheckDir, jobdir.LockDir); with --restart,
+// jobdir.Reset calls [Forget]. It opens the journal with the job's [Binding] (the input's size and
+// SHA-256, which the importer computes as it binds the input, the mapping's hash, the API, the rules)
+// ([Open]) and loads the ids earlier restarts kept ([PreviousIDs]). The [State] says where to
 // resume: seek the input to State.ResumeOffset (row State.ResumeRow) and skip every row for which
 // State.Done is true. An input that grew since the journal was written, its first bytes unchanged, is
 // the same job: [JournalBinding] reads the journal's binding, [Binding.GrowsInto] compares it with the
@@ -16,60 +18,24 @@
 // last row it recorded). For each row sent, [Journal.Start] comes before the request and [Journal.Record]
 // after it; a row rejected without being sent is only recorded. [Options.OnDurable] reports outcomes once
 // they are durable; only then do they count. When the whole input has been processed, [Journal.Finish]
-// records it; [Journal.Outcomes] then streams every row's latest outcome in row order for
-// [ResultsWriter], written through an [AtomicFile]. [Journal.Err] turns non-nil on a write or fsync failure
+// records it; [Journal.Outcomes] then streams every row's latest outcome in row order, from which jobdir
+// rebuilds results.csv and rejects.csv. [Journal.Err] turns non-nil on a write or fsync failure
 // (a full disk), or a [*GoneError] when the journal is no longer where the job keeps it: the run must stop.
 // [Journal.Durable] says what is durable, by status, even then (the job files cannot be rebuilt from a
 // failed journal; the summary can still count).
 //
-// # The job directory
-//
-// The directory is created 0700 and every file in it 0600. It holds the job's files and nothing else:
-// [LockFile] ("lock"), [JournalFile] ("checkpoint"), [DamagedFile] ("checkpoint.damaged"), [PreviousFile]
-// ("checkpoint.previous"), [ResultsFile], [RejectsFile], [SummaryFile], [InferredMappingFile] and
-// temporary files named "." + name + ".zi-tmp-" + random. [CheckDir] refuses, with a [*DirError], a
-// directory that holds anything else (the job would overwrite a results.csv or rejects.csv that is not its
-// own), and an input that is one of those files in the directory (by path, or the same file through a
-// link). A file under a job's name counts as the job's own only if it is a regular file, and, for "lock",
-// is a lock file (below), for the checkpoint files starts like a journal or is one damaged at its start
-// (see Recovery), for results.csv starts with the results header, and for summary.json is a summary this
-// tool wrote. What proves a directory a job's is a lock file with the marker or a non-empty journal; the
-// other job files, an earlier version's lock file (empty, or a bare pid: anyone can write that) and a
-// journal damaged at its start count as the job's only beside such a proof (a user's own folder of files
-// with those names, with a copied summary.json or with a file named lock, is not a job directory). A
-// directory that an earlier version left with no journal (a validate's) is therefore refused; one with
-// a journal is still proven by it, and its lock file is rewritten in the new format. Nothing in this package deletes,
-// truncates or writes a file that is not the job's own: LockDir refuses a foreign "lock", Reset a foreign
-// checkpoint file, with a *DirError, changing nothing.
-//
-// The lock is a kernel lock (flock) on the directory itself, taken without waiting: a second run is
-// refused at once with a [*LockedError] naming the holder. The kernel drops it when its process dies,
-// however it dies, so a crash never leaves a stale lock; and no file operation in the directory loosens it
-// — deleting the lock file, renaming a new journal into place (creation, repair, compaction), or Reset
-// removing the journal. The lock file is locked too (runs of earlier versions locked only it). Its first
-// line is the marker "zentra-import lock v1"; while the lock is held a second line "pid N" names the
-// holder, and a released lock file holds the marker alone. LockDir creates a missing lock file whole,
-// marker included (written under a temporary name and linked into place), so that none is ever empty.
-// The holder is named from the kernel's table of locks (/proc/locks) where there is one,
-// which stays right when the lock file was deleted, else from the lock file. Where a file system cannot
-// lock a directory (some network file systems), the lock file's lock alone guards the job, as before.
-//
-// The journal is the job's durable state. [ResultsFile], [RejectsFile] and [SummaryFile] are views rebuilt
-// from it at the end of every run. LockDir and [Reset] remove the temporary files a crash left behind, so
-// a file under its real name is always complete.
-//
 // # What --restart keeps
 //
-// [Reset] forgets the job's progress but not the customer ids the API gave: before it removes the
-// journal, it merges each external reference's latest id (from outcomes created or existing that carry
-// one) into checkpoint.previous, which no Reset removes. After a restart, the API may answer a row sent
+// [Forget] (jobdir.Reset's part for the journal) forgets the job's progress but not the customer ids the
+// API gave: before it removes the journal, it merges each external reference's latest id (from outcomes
+// created or existing that carry one) into checkpoint.previous, which no restart removes. After a restart, the API may answer a row sent
 // before with "already exists" or "idempotency key reused" without the id (the mapping changed, so the
 // request did); the run finds the id with [PreviousIDs] and [IDs.Lookup]. Ids belong to one API: the
 // merge keeps the journal's and those kept before if they came from the same API URL, and drops the ids
 // of another (a journal without ids leaves checkpoint.previous as it was); PreviousIDs uses none that
-// another API gave. A journal whose header cannot be read cannot say which API its ids came from: Reset
+// another API gave. A journal whose header cannot be read cannot say which API its ids came from: Forget
 // keeps it as checkpoint.damaged instead of removing it. The merge is written atomically before the
-// journal is removed, so a crash at any point of Reset loses no id, and a --restart run interrupted
+// journal is removed, so a crash at any point of Forget loses no id, and a --restart run interrupted
 // later still has them: call PreviousIDs on every run. The lookup holds a 96-bit digest of each reference
 // and the ids packed in one block: 17 bytes plus the id per reference, about 40 MiB for a million ids of
 // 24 bytes.

@@ -1,175 +1,120 @@
 package checkpoint
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func listDir(t *testing.T, dir string) []string {
-	t.Helper()
-	entries, err := os.ReadDir(dir)
-	require.NoError(t, err)
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
-	}
-	return names
-}
-
-func TestAtomicFileCommit(t *testing.T) {
+// A journal whose first 4 KiB were zeroed (a lost block) is told from a file that is not a journal: Open
+// refuses it as damaged at its start, Recognize says so, and Forget keeps it aside as checkpoint.damaged
+// so that the job can start over (jobdir's TestResetKeepsAJournalDamagedAtItsStart: CheckDir takes it
+// for the job's where the lock file proves the directory, and Reset keeps it aside).
+func TestJournalDamagedAtItsStart(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, ResultsFile)
-	require.NoError(t, os.WriteFile(path, []byte("old\n"), 0o600))
-
-	a, err := CreateAtomic(path)
+	j, _, err := open(dir, testBinding, Options{}, noCompaction)
 	require.NoError(t, err)
-	_, err = a.Write([]byte("new\n"))
-	require.NoError(t, err)
-	got, err := os.ReadFile(path)
-	require.NoError(t, err)
-	assert.Equal(t, "old\n", string(got), "the old file stays until Commit")
-	assert.Len(t, listDir(t, dir), 2, "a temporary file beside it")
-
-	require.NoError(t, a.Commit())
-	got, err = os.ReadFile(path)
-	require.NoError(t, err)
-	assert.Equal(t, "new\n", string(got))
-	assert.Equal(t, os.FileMode(0o600), fileMode(t, path))
-	assert.Equal(t, []string{ResultsFile}, listDir(t, dir))
-	require.NoError(t, a.Abort(), "Abort after Commit does nothing")
-	assert.FileExists(t, path)
-	_, err = a.Write([]byte("more"))
-	assert.Error(t, err, "write after Commit")
-	assert.Error(t, a.Commit(), "Commit twice")
-}
-
-func TestAtomicFileAbortLeavesNothing(t *testing.T) {
-	dir := t.TempDir()
-	a, err := CreateAtomic(filepath.Join(dir, SummaryFile))
-	require.NoError(t, err)
-	_, err = a.Write([]byte("{"))
-	require.NoError(t, err)
-	require.NoError(t, a.Abort())
-	require.NoError(t, a.Abort(), "Abort twice")
-	assert.Empty(t, listDir(t, dir))
-}
-
-func TestAtomicFileFailures(t *testing.T) {
-	t.Run("directory missing", func(t *testing.T) {
-		_, err := CreateAtomic(filepath.Join(t.TempDir(), "gone", ResultsFile))
-		require.Error(t, err)
-		assert.Contains(t, err.Error(), ResultsFile)
-	})
-	t.Run("rename fails", func(t *testing.T) {
-		dir := t.TempDir()
-		path := filepath.Join(dir, ResultsFile)
-		require.NoError(t, os.MkdirAll(filepath.Join(path, "x"), 0o700)) // a non-empty directory in the way
-		a, err := CreateAtomic(path)
-		require.NoError(t, err)
-		_, err = a.Write([]byte("data"))
-		require.NoError(t, err)
-		require.Error(t, a.Commit())
-		assert.Equal(t, []string{ResultsFile}, listDir(t, dir), "the temporary file is removed")
-		assert.DirExists(t, path, "what was there is untouched")
-	})
-}
-
-// ownContent is what the job itself would have written in a file of this name.
-func ownContent(name string) string {
-	switch name {
-	case ResultsFile:
-		return resultsHead + "\n"
-	case SummaryFile:
-		return ourSummary("run")
+	for r := 1; r <= 100; r++ {
+		require.NoError(t, j.Record(testOutcome(r, StatusCreated, 0)))
 	}
-	return "x"
-}
-
-func TestResetForgetsTheJob(t *testing.T) {
-	dir := t.TempDir()
-	l, err := LockDir(dir)
+	require.NoError(t, j.Close())
+	path := journalPath(dir)
+	b, err := os.ReadFile(path)
 	require.NoError(t, err)
-	defer l.Unlock()
-	writeJournal(t, dir, []op{startOp(1), outcomeOp(testOutcome(1, StatusCreated, 0))})
-	for _, name := range []string{ResultsFile, RejectsFile, SummaryFile, ".results.csv" + tempMark + "1", "input.csv"} {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(ownContent(name)), 0o600))
-	}
-	require.NoError(t, os.WriteFile(filepath.Join(dir, DamagedFile), []byte(magic+"damaged"), 0o600))
-	require.NoError(t, Reset(dir))
-	assert.ElementsMatch(t, []string{LockFile, PreviousFile, "input.csv"}, listDir(t, dir), "the customer id is kept")
-	require.NoError(t, Reset(dir), "Reset of a reset job")
+	require.Greater(t, len(b), 4096)
+	copy(b, make([]byte, 4096))
+	require.NoError(t, os.WriteFile(path, b, 0o600))
 
-	j, st, err := Open(dir, testBinding, Options{})
+	_, _, err = open(dir, testBinding, Options{}, noCompaction)
+	var ce *CorruptError
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "checkpoint "+path+": the journal is damaged at its start (its first 4096 bytes are zeros): its header, which ties the job to its input, mapping and API, is lost", err.Error())
+	assert.Contains(t, ce.Hint(), "--restart")
+	assert.Contains(t, ce.Hint(), DamagedFile)
+	assert.Contains(t, ce.Hint(), "cannot be used")
+	after, err := os.ReadFile(path)
 	require.NoError(t, err)
-	defer j.Close()
+	assert.Equal(t, b, after, "Open changes nothing")
+
+	journal, damaged, err := Recognize(path, int64(len(b)))
+	require.NoError(t, err)
+	assert.False(t, journal)
+	assert.True(t, damaged)
+	require.NoError(t, Forget(dir))
+	assert.NoFileExists(t, path)
+	kept, err := os.ReadFile(filepath.Join(dir, DamagedFile))
+	require.NoError(t, err)
+	assert.Equal(t, b, kept, "kept byte for byte")
+	j, st, err := open(dir, testBinding, Options{}, noCompaction)
+	require.NoError(t, err, "started over")
 	assert.True(t, st.Fresh)
+	require.NoError(t, j.Close())
 }
 
-// A job directory may hold other files (an old layout, a user's notes, the input when --out is shared):
-// LockDir, Reset and Unlock never delete, truncate or rewrite them.
-func TestJobFilesLeaveForeignFilesAlone(t *testing.T) {
-	dir := t.TempDir()
-	foreign := []entry{
-		{name: "input.csv", content: "email\nx@example.com\n"}, {name: "results.csv.bak", content: "old results"},
-		{name: ".hidden", content: "h"}, {name: "notes", dir: true}, {name: "notes/a.txt", content: "a"},
-		{name: "link", link: "input.csv"}, {name: ".dir" + tempMark + "1", dir: true},
-	}
-	makeEntries(t, dir, foreign)
-	before := snapshot(t, dir)
-
-	l, err := LockDir(dir)
-	require.NoError(t, err)
-	writeJournal(t, dir, []op{startOp(1), outcomeOp(testOutcome(1, StatusCreated, 0))})
-	for _, name := range []string{ResultsFile, RejectsFile, SummaryFile} {
-		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(ownContent(name)), 0o600))
-	}
-	require.NoError(t, Reset(dir))
-	require.NoError(t, l.Unlock())
-	l, err = LockDir(dir)
-	require.NoError(t, err)
-	require.NoError(t, l.Unlock())
-
-	after := snapshot(t, dir)
-	for name, content := range before {
-		assert.Equal(t, content, after[name], name)
-	}
-	delete(after, LockFile)
-	delete(after, PreviousFile)
-	assert.Equal(t, before, after, "only the lock file and the kept ids are added")
-}
-
-// Reset removes files by the job's names only when they are the job's own; otherwise it refuses and
-// changes nothing.
-func TestResetRefusesFilesThatAreNotTheJobs(t *testing.T) {
-	outside := outsideFile(t, "keep me")
+func TestStartDamage(t *testing.T) {
+	zeros := func(n int) string { return string(make([]byte, n)) }
 	tests := []struct {
-		name  string
-		entry entry
-		want  string
+		name    string
+		content string
+		lost    bool
+		zeros   int
 	}{
-		{"a checkpoint that is not a journal", entry{name: JournalFile, content: "a,b\n1,2\n"}, "checkpoint (not a zentra-import journal)"},
-		{"results.csv as a directory", entry{name: ResultsFile, dir: true}, "results.csv (not a regular file)"},
-		{"summary.json as a symlink", entry{name: SummaryFile, link: outside}, "summary.json (not a regular file)"},
-		{"a damaged copy that is not a journal", entry{name: DamagedFile, content: "x"}, "checkpoint.damaged (not a zentra-import journal)"},
+		{"zeros, then records", zeros(4096) + string(marker[:]) + "rest", true, 4096},
+		{"zeros only", zeros(64), true, 64},
+		{"a damaged magic before the header record", "ZIJRNM\x00\x01saltsalt" + string(marker[:]) + "hdr", true, 0},
+		{"a marker far into the file", strings.Repeat("x", startLookAhead-4) + string(marker[:]), true, 0},
+		{"a marker beyond the look-ahead", strings.Repeat("x", startLookAhead+1) + string(marker[:]), false, 0},
+		{"a text file", "my notes about the import\n", false, 0},
+		{"a few zeros", "\x00\x00\x00 text", false, 3},
+		{"empty", "", false, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
-			if tt.entry.name != JournalFile {
-				writeJournal(t, dir, []op{outcomeOp(testOutcome(1, StatusCreated, 0))})
-			}
-			makeEntries(t, dir, []entry{tt.entry, {name: RejectsFile, content: "r"}})
-			before := snapshot(t, dir)
-			err := Reset(dir)
-			var de *DirError
-			require.ErrorAs(t, err, &de)
-			assert.Contains(t, err.Error(), tt.want)
-			assert.Equal(t, before, snapshot(t, dir), "nothing removed")
-			assertContent(t, outside, "keep me")
+			lost, z, err := startDamage(bytes.NewReader([]byte(tt.content)), int64(len(tt.content)))
+			require.NoError(t, err)
+			assert.Equal(t, tt.lost, lost)
+			assert.Equal(t, tt.zeros, z)
 		})
 	}
+	t.Run("a read error", func(t *testing.T) {
+		_, _, err := startDamage(failingReader{}, 100)
+		assert.Error(t, err)
+	})
+}
+
+type failingReader struct{}
+
+func (failingReader) ReadAt([]byte, int64) (int, error) { return 0, errors.New("i/o error") }
+
+// TestRecognize: what Recognize takes for a journal, for one damaged at its start, and for neither.
+func TestRecognize(t *testing.T) {
+	tests := []struct {
+		name             string
+		content          string
+		journal, damaged bool
+	}{
+		{"a journal", magic + "\x00\x01saltsalt" + string(marker[:]), true, false},
+		{"empty: one being created", "", true, false},
+		{"the magic's first bytes", magic[:3], true, false},
+		{"zeros where the prelude was", string(make([]byte, 64)), false, true},
+		{"a text file", "my notes about the import\n", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), JournalFile)
+			require.NoError(t, os.WriteFile(path, []byte(tt.content), 0o600))
+			journal, damaged, err := Recognize(path, int64(len(tt.content)))
+			require.NoError(t, err)
+			assert.Equal(t, tt.journal, journal)
+			assert.Equal(t, tt.damaged, damaged)
+		})
+	}
+	_, _, err := Recognize(filepath.Join(t.TempDir(), JournalFile), 0)
+	assert.ErrorIs(t, err, os.ErrNotExist)
 }

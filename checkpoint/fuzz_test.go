@@ -3,12 +3,9 @@ package checkpoint
 import (
 	"bytes"
 	"encoding/binary"
-	"errors"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -70,25 +67,6 @@ func FuzzOpen(f *testing.F) {
 		if st.ResumeRow != st2.ResumeRow || st.InFlight != st2.InFlight || st.Complete != st2.Complete || len(st.Counts) != len(st2.Counts) {
 			t.Fatalf("state changed between Opens: %+v vs %+v", st, st2)
 		}
-	})
-}
-
-// FuzzScanResults feeds arbitrary text to the results reader: an error or lines, never a panic.
-func FuzzScanResults(f *testing.F) {
-	f.Add("row,external_reference,status,customer_id,http_status,attempts,error,Legacy\n1,r,created,c,201,1,,L1\n")
-	f.Add("row,external_reference,status,customer_id,http_status,attempts,error\n1,r,created\n")
-	f.Add("row,external_reference,status,customer_id,http_status,attempts,error\n0x10,r,failed,,,1.5,\"x\ny\"\n")
-	f.Add("")
-	f.Fuzz(func(t *testing.T, in string) {
-		_, _ = ScanResults(strings.NewReader(in), func(l ResultLine) error {
-			if l.Row < 1 {
-				t.Fatalf("row %d accepted", l.Row)
-			}
-			if _, err := ParseStatus(l.Status); err != nil {
-				t.Fatalf("status %q accepted", l.Status)
-			}
-			return nil
-		})
 	})
 }
 
@@ -168,7 +146,7 @@ func FuzzPreviousIDs(f *testing.F) {
 		j.Record(testOutcome(r, []Status{StatusCreated, StatusExisting}[r%2], r))
 	}
 	j.Close()
-	if err := Reset(dir); err != nil {
+	if err := Forget(dir); err != nil {
 		f.Fatal(err)
 	}
 	valid, err := os.ReadFile(filepath.Join(dir, PreviousFile))
@@ -195,90 +173,6 @@ func FuzzPreviousIDs(f *testing.F) {
 		for i := range x.Len() {
 			if id := x.id(i); len(id) == 0 {
 				t.Fatalf("entry %d has an empty id", i)
-			}
-		}
-	})
-}
-
-// FuzzReset feeds arbitrary bytes to Reset as the journal, beside a sound checkpoint.previous. Reset
-// refuses a file that is not a journal and otherwise forgets the job, never losing a kept id: a journal can
-// only add ids or give newer ones.
-func FuzzReset(f *testing.F) {
-	seedDir := f.TempDir()
-	writeJ := func(b Binding, rows ...int) []byte {
-		os.Remove(journalPath(seedDir))
-		j, _, err := open(seedDir, b, Options{}, noCompaction)
-		if err != nil {
-			f.Fatal(err)
-		}
-		for _, r := range rows {
-			j.Start(r, rowOffset(r), rowOffset(r+1))
-			j.Record(testOutcome(r, StatusCreated, 7))
-		}
-		j.Close()
-		raw, err := os.ReadFile(journalPath(seedDir))
-		if err != nil {
-			f.Fatal(err)
-		}
-		return raw
-	}
-	writeJ(testBinding, 1, 2, 3)
-	if err := Reset(seedDir); err != nil {
-		f.Fatal(err)
-	}
-	kept, err := os.ReadFile(filepath.Join(seedDir, PreviousFile))
-	if err != nil {
-		f.Fatal(err)
-	}
-	other := testBinding
-	other.APIURL = "https://api.usezentra.com"
-	same := writeJ(testBinding, 2, 4)
-	f.Add(same)
-	f.Add(same[:len(same)-7])
-	f.Add(writeJ(other, 5))
-	f.Add([]byte("email\nx@example.com\n"))
-	f.Add([]byte{})
-
-	f.Fuzz(func(t *testing.T, data []byte) {
-		dir := t.TempDir()
-		if err := os.WriteFile(filepath.Join(dir, PreviousFile), kept, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(journalPath(dir), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		err := Reset(dir)
-		notJournal := len(data) > 0 && !bytes.HasPrefix(data, []byte(magic[:min(len(data), len(magic))]))
-		lost, _, _ := startDamage(bytes.NewReader(data), int64(len(data)))
-		if notJournal && !lost {
-			var de *DirError
-			if !errors.As(err, &de) {
-				t.Fatalf("Reset of a file that is not a journal: %v", err)
-			}
-			return
-		}
-		if err != nil {
-			t.Fatalf("Reset: %v", err)
-		}
-		if notJournal { // a journal whose start was destroyed: kept aside, byte for byte
-			kept, err := os.ReadFile(filepath.Join(dir, DamagedFile))
-			if err != nil || !bytes.Equal(kept, data) {
-				t.Fatalf("a journal damaged at its start was not kept as %s: %v", DamagedFile, err)
-			}
-		}
-		if _, err := os.Stat(journalPath(dir)); !errors.Is(err, fs.ErrNotExist) {
-			t.Fatalf("the journal is still there: %v", err)
-		}
-		x, err := PreviousIDs(dir, testBinding.APIURL)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if x.Note() != "" {
-			return // the ids of another API replaced them
-		}
-		for _, ref := range []string{"crm-1", "crm-2", "crm-3"} {
-			if _, ok := x.Lookup(ref); !ok {
-				t.Fatalf("%s lost its id", ref)
 			}
 		}
 	})

@@ -13,17 +13,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestMain lets the test binary act as a child process: a journal writer to be killed, or a lock holder.
+// TestMain lets the test binary act as a child process: a journal writer to be killed, or one that
+// compacts, rebinds or reads outcomes.
 func TestMain(m *testing.M) {
 	switch os.Getenv(childEnv) {
 	case "":
 		os.Exit(m.Run())
 	case "writer":
 		os.Exit(childWriter())
-	case "locker":
-		os.Exit(childLocker())
 	case "outcomes":
-		os.Exit(childOutcomes())
+		os.Exit(ChildOutcomes())
 	case "compactor":
 		os.Exit(childCompactor())
 	case "rebinder":

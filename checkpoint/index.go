@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/zentra/zentra-import/atomicfile"
 )
 
 // An index entry locates the latest record of one row in the journal: its offset plus one (0: the row has
@@ -81,9 +83,9 @@ func (x *rowIndex) page(no int) (*indexPage, error) {
 
 func (x *rowIndex) store(p *indexPage) error {
 	if x.tmp == nil {
-		f, err := createTemp(filepath.Join(x.dir, "checkpoint-index"))
+		f, err := atomicfile.CreateTemp(filepath.Join(x.dir, "checkpoint-index"))
 		if err != nil {
-			return fmt.Errorf("row index in %s: %w", x.dir, unwrapPath(err))
+			return fmt.Errorf("row index in %s: %w", x.dir, atomicfile.StripPath(err))
 		}
 		os.Remove(f.Name())
 		x.tmp = f
@@ -92,7 +94,7 @@ func (x *rowIndex) store(p *indexPage) error {
 		binary.LittleEndian.PutUint64(x.raw[8*i:], uint64(v))
 	}
 	if _, err := x.tmp.WriteAt(x.raw, int64(p.no)*int64(len(x.raw))); err != nil {
-		return fmt.Errorf("row index in %s: %w", x.dir, unwrapPath(err))
+		return fmt.Errorf("row index in %s: %w", x.dir, atomicfile.StripPath(err))
 	}
 	return nil
 }
@@ -104,7 +106,7 @@ func (x *rowIndex) load(p *indexPage) error {
 	}
 	n, err := x.tmp.ReadAt(x.raw, int64(p.no)*int64(len(x.raw)))
 	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("row index: %w", unwrapPath(err))
+		return fmt.Errorf("row index: %w", atomicfile.StripPath(err))
 	}
 	for i := 0; i+8 <= n; i += 8 {
 		p.e[i/8] = int64(binary.LittleEndian.Uint64(x.raw[i:]))

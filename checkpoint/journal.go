@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/zentra/zentra-import/atomicfile"
 )
 
 // Outcome is what became of one input row.
@@ -366,7 +368,7 @@ func (j *Journal) commitLoop() {
 			// durable and nothing more, as the next run will read it (its rows are sent again, the same
 			// keys answering with the customers already created).
 			_ = f.Truncate(off)
-			j.fail(fmt.Errorf("write checkpoint %s: %w", j.path, unwrapPath(err)))
+			j.fail(fmt.Errorf("write checkpoint %s: %w", j.path, atomicfile.StripPath(err)))
 			return
 		}
 		// Durable in the file, but is the file still the job's journal? A job directory removed, or a

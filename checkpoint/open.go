@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/zentra/zentra-import/atomicfile"
 )
 
 // DefaultCommitEvery is the group-commit delay when Options.CommitEvery is zero.
@@ -47,7 +49,7 @@ func open(dir string, b Binding, opts Options, t tuning) (*Journal, *State, erro
 	if opts.CommitEvery <= 0 {
 		opts.CommitEvery = DefaultCommitEvery
 	}
-	if err := ensureDir(dir); err != nil {
+	if err := atomicfile.EnsureDir(dir); err != nil {
 		return nil, nil, err
 	}
 	path := filepath.Join(dir, JournalFile)
@@ -79,16 +81,16 @@ func open(dir string, b Binding, opts Options, t tuning) (*Journal, *State, erro
 func create(dir, path string, b Binding, opts Options, t tuning) (*Journal, *State, error) {
 	var raw [8]byte
 	if _, err := rand.Read(raw[:]); err != nil {
-		return nil, nil, fmt.Errorf("create checkpoint: %w", unwrapPath(err))
+		return nil, nil, fmt.Errorf("create checkpoint: %w", atomicfile.StripPath(err))
 	}
 	s := newSalt(raw)
 	buf := appendHeaderRecord(appendPrelude(nil, s), s, b)
-	f, err := createTemp(path)
+	f, err := atomicfile.CreateTemp(path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("create checkpoint %s: %w", path, unwrapPath(err))
+		return nil, nil, fmt.Errorf("create checkpoint %s: %w", path, atomicfile.StripPath(err))
 	}
 	if err := writeSyncRename(f, buf, path); err != nil {
-		return nil, nil, fmt.Errorf("create checkpoint %s: %w", path, unwrapPath(err))
+		return nil, nil, fmt.Errorf("create checkpoint %s: %w", path, atomicfile.StripPath(err))
 	}
 	st := &State{Fresh: true, ResumeRow: 1, ResumeOffset: -1, Counts: map[Status]int{}, retryFailed: opts.RetryFailed}
 	j, err := newJournal(dir, path, f, int64(len(buf)), s, 0, st, opts, t)
@@ -108,7 +110,7 @@ func writeSyncRename(f *os.File, buf []byte, path string) error {
 	}
 	if err == nil {
 		if err = os.Rename(f.Name(), path); err == nil {
-			if err = syncDir(filepath.Dir(path)); err != nil {
+			if err = atomicfile.SyncDir(filepath.Dir(path)); err != nil {
 				f.Close() // renamed: the journal is in place, but not known durable; the next Open reads it
 			}
 			return err
@@ -197,18 +199,6 @@ func readHeader(f io.ReaderAt, size int64, path string) (salt, *scanner, Binding
 
 // startLookAhead is how far into a file without the magic startDamage looks for a record's sync marker.
 const startLookAhead = 1 << 20
-
-// startLost reports whether the file at path, which does not start with the journal's magic, is a journal
-// whose start was destroyed (see startDamage).
-func startLost(path string, size int64) (bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	lost, _, err := startDamage(f, size)
-	return lost, err
-}
 
 // startDamage tells, of a file that does not start with the journal's magic, whether it is a journal whose
 // start was destroyed rather than a file of someone else's: its first 16 bytes (the prelude's place) are
@@ -379,7 +369,7 @@ func describeSkipped(res scanResult, records int) string {
 
 // keepCopy saves the damaged journal for inspection before it is rewritten.
 func keepCopy(f *os.File, size int64, path string) error {
-	a, err := CreateAtomic(path)
+	a, err := atomicfile.Create(path)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/zentra/zentra-import/atomicfile"
 )
 
 // latest is one pass over a journal that found every row's latest record, and the finish record.
@@ -216,9 +218,9 @@ func rewrite(path string, f *os.File, size int64, s salt, how rewriteHow, t tuni
 	if how.dropFinish {
 		l.finish = nil
 	}
-	tmp, err := createTemp(path)
+	tmp, err := atomicfile.CreateTemp(path)
 	if err != nil {
-		return nil, 0, 0, fmt.Errorf("rewrite checkpoint: %w", unwrapPath(err))
+		return nil, 0, 0, fmt.Errorf("rewrite checkpoint: %w", atomicfile.StripPath(err))
 	}
 	bw := bufio.NewWriterSize(tmp, 1<<20)
 	cw := &countWriter{w: bw}
@@ -260,10 +262,10 @@ func rewrite(path string, f *os.File, size int64, s salt, how rewriteHow, t tuni
 	if err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
-		return nil, 0, 0, fmt.Errorf("rewrite checkpoint: %w", unwrapPath(err))
+		return nil, 0, 0, fmt.Errorf("rewrite checkpoint: %w", atomicfile.StripPath(err))
 	}
 	crashHook(how.stage + ":renamed")
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
 		return tmp, cw.n, cw.records, fmt.Errorf("rewrite checkpoint: %w", err)
 	}
 	return tmp, cw.n, cw.records, nil

@@ -14,7 +14,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"unsafe"
+
+	"github.com/zentra/zentra-import/atomicfile"
 )
 
 // IDs finds the customer id that earlier journals of a job directory recorded for an external reference:
@@ -61,14 +62,6 @@ func (x *IDs) Len() int {
 		return 0
 	}
 	return len(x.keys)
-}
-
-// Bytes is the memory the lookup holds.
-func (x *IDs) Bytes() int {
-	if x == nil {
-		return 0
-	}
-	return cap(x.keys)*int(unsafe.Sizeof(idKey{})) + cap(x.blob)
 }
 
 // Note says in one line what PreviousIDs found but could not use (a damaged or foreign checkpoint.previous,
@@ -349,7 +342,7 @@ func keepIDs(dir string) (readable bool, err error) {
 // winners are the kept ids' offsets in an idsBuilder's blob, sorted, which the records are matched with
 // by adding them up again.
 func writePrevious(dir string, hdr Binding, srcs []*idSource, winners []uint32) error {
-	a, err := CreateAtomic(filepath.Join(dir, PreviousFile))
+	a, err := atomicfile.Create(filepath.Join(dir, PreviousFile))
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -54,7 +55,7 @@ func previousRecords(t *testing.T, dir string) int {
 }
 
 // The QA case: --restart after a mapping change must not lose the ids the old journal held.
-func TestResetKeepsTheCustomerIDs(t *testing.T) {
+func TestForgetKeepsTheCustomerIDs(t *testing.T) {
 	dir := t.TempDir()
 	writeJournal(t, dir, []op{
 		startOp(1), outcomeOp(testOutcome(1, StatusCreated, 0)), // cus_1_0
@@ -69,7 +70,7 @@ func TestResetKeepsTheCustomerIDs(t *testing.T) {
 		startOp(11), // in flight
 		finishOp(11, 1),
 	})
-	require.NoError(t, Reset(dir))
+	require.NoError(t, Forget(dir))
 	assert.NoFileExists(t, journalPath(dir))
 	assert.Equal(t, os.FileMode(0o600), fileMode(t, filepath.Join(dir, PreviousFile)))
 
@@ -87,27 +88,27 @@ func TestResetKeepsTheCustomerIDs(t *testing.T) {
 	require.NoError(t, j.Close())
 }
 
-func TestResetMergesTheIDsOfEveryRestart(t *testing.T) {
+func TestForgetMergesTheIDsOfEveryRestart(t *testing.T) {
 	dir := t.TempDir()
 	second := testBinding
 	second.MappingHash = "0000000000000000000000000000000000000000000000000000000000000002"
 	writeJournal(t, dir, []op{outcomeOp(testOutcome(1, StatusCreated, 0)), outcomeOp(testOutcome(2, StatusCreated, 0))})
-	require.NoError(t, Reset(dir))
+	require.NoError(t, Forget(dir))
 	// The second job has other ids for row 2's reference and a new one; row 1 it never reached.
 	writeJournalFor(t, dir, second, []op{outcomeOp(testOutcome(2, StatusCreated, 5)), outcomeOp(testOutcome(3, StatusExisting, 0))})
-	require.NoError(t, Reset(dir))
+	require.NoError(t, Forget(dir))
 
 	x, err := PreviousIDs(dir, testBinding.APIURL)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"cus_1_0", "cus_2_5", "cus_3"}, lookups(x, "crm-1", "crm-2", "crm-3"))
 	assert.Equal(t, 3, previousRecords(t, dir), "merged, not appended")
 
-	// A journal without ids leaves the kept ids as they are; so does a Reset with no journal.
+	// A journal without ids leaves the kept ids as they are; so does a Forget with no journal.
 	before, err := os.ReadFile(filepath.Join(dir, PreviousFile))
 	require.NoError(t, err)
 	writeJournalFor(t, dir, second, []op{outcomeOp(testOutcome(4, StatusRejected, 0)), startOp(5)})
-	require.NoError(t, Reset(dir))
-	require.NoError(t, Reset(dir))
+	require.NoError(t, Forget(dir))
+	require.NoError(t, Forget(dir))
 	after, err := os.ReadFile(filepath.Join(dir, PreviousFile))
 	require.NoError(t, err)
 	assert.Equal(t, before, after)
@@ -115,14 +116,14 @@ func TestResetMergesTheIDsOfEveryRestart(t *testing.T) {
 
 // A crash after checkpoint.previous was written but before the journal was removed: --restart again
 // merges the same ids once more and ends in the same place.
-func TestResetInterruptedAndRepeated(t *testing.T) {
+func TestForgetInterruptedAndRepeated(t *testing.T) {
 	dir := t.TempDir()
 	writeJournal(t, dir, []op{outcomeOp(testOutcome(1, StatusCreated, 0)), outcomeOp(testOutcome(2, StatusExisting, 0))})
 	readable, err := keepIDs(dir)
 	require.NoError(t, err)
 	require.True(t, readable)
 	require.FileExists(t, journalPath(dir), "the crash came here")
-	require.NoError(t, Reset(dir))
+	require.NoError(t, Forget(dir))
 	x, err := PreviousIDs(dir, testBinding.APIURL)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"cus_1_0", "cus_2"}, lookups(x, "crm-1", "crm-2"))
@@ -135,7 +136,7 @@ func TestPreviousIDsBelongToOneAPI(t *testing.T) {
 	live := testBinding
 	live.APIURL = "https://api.usezentra.com"
 	writeJournal(t, dir, []op{outcomeOp(testOutcome(1, StatusCreated, 0)), outcomeOp(testOutcome(2, StatusCreated, 0))})
-	require.NoError(t, Reset(dir))
+	require.NoError(t, Forget(dir))
 
 	x, err := PreviousIDs(dir, live.APIURL)
 	require.NoError(t, err)
@@ -144,13 +145,13 @@ func TestPreviousIDsBelongToOneAPI(t *testing.T) {
 
 	// A live journal without ids keeps the sandbox ids; one with ids replaces them.
 	writeJournalFor(t, dir, live, []op{outcomeOp(testOutcome(3, StatusFailed, 0))})
-	require.NoError(t, Reset(dir))
+	require.NoError(t, Forget(dir))
 	x, err = PreviousIDs(dir, testBinding.APIURL)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"cus_1_0", "cus_2_0"}, lookups(x, "crm-1", "crm-2"))
 
 	writeJournalFor(t, dir, live, []op{outcomeOp(testOutcome(2, StatusCreated, 9))})
-	require.NoError(t, Reset(dir))
+	require.NoError(t, Forget(dir))
 	x, err = PreviousIDs(dir, live.APIURL)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"-", "cus_2_9"}, lookups(x, "crm-1", "crm-2"))
@@ -160,7 +161,7 @@ func TestPreviousIDsBelongToOneAPI(t *testing.T) {
 func TestPreviousIDsFromDamagedFiles(t *testing.T) {
 	src := t.TempDir()
 	writeJournal(t, src, []op{outcomeOp(testOutcome(1, StatusCreated, 0)), outcomeOp(testOutcome(2, StatusCreated, 0)), outcomeOp(testOutcome(3, StatusCreated, 0))})
-	require.NoError(t, Reset(src))
+	require.NoError(t, Forget(src))
 	valid, err := os.ReadFile(filepath.Join(src, PreviousFile))
 	require.NoError(t, err)
 	recLen := (len(valid) - previousHeaderLen(t, valid)) / 3
@@ -211,9 +212,9 @@ func previousHeaderLen(t *testing.T, b []byte) int {
 	return preludeSize + recHeaderSize + int(binary.LittleEndian.Uint32(b[preludeSize+8:]))
 }
 
-// A journal whose header cannot be read cannot say which API its ids are from: Reset keeps the file as
+// A journal whose header cannot be read cannot say which API its ids are from: Forget keeps the file as
 // checkpoint.damaged, and the ids kept before stay as they were.
-func TestResetKeepsAnUnreadableJournalAsDamaged(t *testing.T) {
+func TestForgetKeepsAnUnreadableJournalAsDamaged(t *testing.T) {
 	for _, tt := range []struct {
 		name string
 		harm func(b []byte)
@@ -224,7 +225,7 @@ func TestResetKeepsAnUnreadableJournalAsDamaged(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			writeJournal(t, dir, []op{outcomeOp(testOutcome(1, StatusCreated, 0))})
-			require.NoError(t, Reset(dir))
+			require.NoError(t, Forget(dir))
 			kept, err := os.ReadFile(filepath.Join(dir, PreviousFile))
 			require.NoError(t, err)
 			writeJournal(t, dir, []op{outcomeOp(testOutcome(2, StatusCreated, 0))})
@@ -233,7 +234,7 @@ func TestResetKeepsAnUnreadableJournalAsDamaged(t *testing.T) {
 			tt.harm(b)
 			require.NoError(t, os.WriteFile(journalPath(dir), b, 0o600))
 
-			require.NoError(t, Reset(dir))
+			require.NoError(t, Forget(dir))
 			assert.NoFileExists(t, journalPath(dir))
 			damaged, err := os.ReadFile(filepath.Join(dir, DamagedFile))
 			require.NoError(t, err)
@@ -257,13 +258,21 @@ func TestIDsMemory(t *testing.T) {
 	x, err := b.build("")
 	require.NoError(t, err)
 	require.Equal(t, n, x.Len())
-	assert.Equal(t, 16+1+28, x.Bytes()/x.Len(), "bytes per reference: digest and offset, the id's length, the id")
+	assert.Equal(t, 16+1+28, x.memory()/x.Len(), "bytes per reference: digest and offset, the id's length, the id")
 	assert.Equal(t, []string{"cus_01HZX3ABCDEFGHJL00000000", "cus_01HZX3ABCDEFGHJK00009999", "-"},
 		lookups(x, "crm-00000000", "crm-00009999", "crm-00010000"))
 
 	var none *IDs
 	assert.Equal(t, []string{"-"}, lookups(none, "crm-1"))
 	assert.Zero(t, none.Len())
-	assert.Zero(t, none.Bytes())
+	assert.Zero(t, none.memory())
 	assert.Empty(t, none.Note())
+}
+
+// memory is the memory the lookup holds, for the tests and the benchmark of its size.
+func (x *IDs) memory() int {
+	if x == nil {
+		return 0
+	}
+	return cap(x.keys)*int(unsafe.Sizeof(idKey{})) + cap(x.blob)
 }

@@ -11,7 +11,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/zentra/zentra-import/mapping"
+	"github.com/zentra/zentra-import/csvfile"
 )
 
 // An input is bound to the bytes it had when the run opened it. The run hashes them once, as a whole
@@ -175,7 +175,7 @@ func (s *source) prefixSum(n int64) (string, error) {
 }
 
 // endsInLineBreak reports whether the bound bytes end in a line break (for UTF-16, the code unit).
-func (s *source) endsInLineBreak(d mapping.Dialect) bool {
+func (s *source) endsInLineBreak(d csvfile.Dialect) bool {
 	switch d.Encoding {
 	case "utf-16le":
 		return s.size%2 == 0 && s.tail == [2]byte{'\n', 0}

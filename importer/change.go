@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/csvfile"
 	"github.com/zentra/zentra-import/mapping"
 )
 
@@ -45,7 +46,7 @@ func (r *runner) inputChanged(c *changedError) {
 // last record is not a row of a file that changed: it may be a row cut by a file still being written,
 // and the next run, on the whole file, reads it as it is then. A growth seen before it lets the run go on
 // with the bound bytes, which are intact.
-func (r *runner) heldBack(rec *mapping.Record) bool {
+func (r *runner) heldBack(rec *csvfile.Record) bool {
 	last := rec.End == r.src.size
 	c := r.src.watch(last)
 	if c == nil || (c.keepsBound() && !last) {

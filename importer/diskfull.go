@@ -6,12 +6,13 @@ import (
 	"syscall"
 
 	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/jobdir"
 )
 
 // diskFull explains a run that stopped on a full disk (or a used-up quota) in its job directory: which
 // directory, how many rows the journal holds durably, roughly how much space the job still needs, and that
 // the same command resumes. Any other error is returned as it is.
-func (r *runner) diskFull(err error, s *Summary) error {
+func (r *runner) diskFull(err error, s *jobdir.Summary) error {
 	var errno syscall.Errno
 	if err == nil || !errors.As(err, &errno) || (errno != syscall.ENOSPC && errno != syscall.EDQUOT) {
 		return err

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/sandbox"
 )
 
@@ -86,7 +87,7 @@ func TestRunSummaryCountsTheDurableOutcomesWhenTheJournalFails(t *testing.T) {
 	assert.Greater(t, sum.Counts["created"], 70, "the outcomes made durable before the failure")
 	assert.Less(t, done, 200)
 	assert.Equal(t, done, sum.Counts["created"]+sum.Counts["rejected"])
-	saved, err := ReadSummary(out)
+	saved, err := jobdir.ReadSummary(out)
 	require.NoError(t, err, "summary.json written: the directory has room")
 	assert.Equal(t, sum.Counts, saved.Counts)
 	assert.Equal(t, 3, saved.ExitCode)

@@ -12,14 +12,14 @@
 // transient failures under a [RetryPolicy], and records the outcome. Row failures are recorded, never
 // returned; only run-fatal errors (the API refusing the key or the tenant, the first requests all failing,
 // the journal failing) stop the pool. At the end, results.csv and rejects.csv are rebuilt from the journal
-// in input order, and summary.json is written. A job finished before the run starts is not run again: the
-// run sends nothing, leaves results.csv, rejects.csv and the journal as they are, and records itself in
-// summary.json ([RunFigures.AlreadyComplete], no request) beside the job's totals.
+// in input order (jobdir.Rebuild), and summary.json is written. A job finished before the run starts is not
+// run again: the run sends nothing, leaves results.csv, rejects.csv and the journal as they are, and
+// records itself in summary.json ([jobdir.RunFigures.AlreadyComplete], no request) beside the job's totals.
 //
 // # What a run reports
 //
-// The [Summary] keeps this run's figures ([RunFigures]), which add up across runs without counting any
-// request or outcome twice, apart from the job's totals ([JobTotals]). Progress, on a terminal's bar or in
+// The [jobdir.Summary] keeps this run's figures ([jobdir.RunFigures]), which add up across runs without counting any
+// request or outcome twice, apart from the job's totals ([jobdir.JobTotals]). Progress, on a terminal's bar or in
 // periodic log lines, counts the whole job (rows done of the total, rows by status) and takes its rate and
 // time left from this run's rows alone; the bar's line is fitted to the terminal's width at every redraw
 // and never wraps.

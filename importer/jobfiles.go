@@ -3,24 +3,21 @@ package importer
 import (
 	"errors"
 	"fmt"
-	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/zentra/zentra-import/checkpoint"
-	"github.com/zentra/zentra-import/mapping"
+	"github.com/zentra/zentra-import/jobdir"
 )
 
 // The job files beside the journal.
 const (
-	ResultsFile = checkpoint.ResultsFile
-	RejectsFile = checkpoint.RejectsFile
+	ResultsFile = jobdir.ResultsFile
+	RejectsFile = jobdir.RejectsFile
 )
 
-// jobFiles writes results.csv and rejects.csv from the journal's outcomes, in row order, reading the
-// input again alongside for the --carry columns and the rows' own values. Both files are replaced
-// atomically: a crash leaves the previous versions, never a half-written file.
+// jobFiles are results.csv and rejects.csv, rebuilt from the journal (jobdir.Rebuild), and the job's
+// counts that they list.
 type jobFiles struct {
 	dir     string
 	src     *source
@@ -31,101 +28,32 @@ type jobFiles struct {
 	noID    int // existing rows without a customer id
 }
 
-func (f *jobFiles) write(j *checkpoint.Journal) (err error) {
+func (f *jobFiles) write(j *checkpoint.Journal) error {
 	f.counts = newCounts()
 	rd, err := f.src.reader()
 	if err != nil {
 		return err
 	}
-	header := rd.Header()
-
-	results, err := checkpoint.CreateAtomic(filepath.Join(f.dir, ResultsFile))
-	if err != nil {
-		return err
-	}
-	defer abortUnlessCommitted(results, &err)
-	rejects, err := checkpoint.CreateAtomic(filepath.Join(f.dir, RejectsFile))
-	if err != nil {
-		return err
-	}
-	defer abortUnlessCommitted(rejects, &err)
-
-	rw, err := checkpoint.NewResultsWriter(results, f.carry.names, f.bom)
-	if err != nil {
-		return err
-	}
-	jw, err := mapping.NewRejectsWriter(rejects, rd.Dialect(), header, mapping.WithMapper(f.src.mapper), mapping.WithInput(rd))
-	if err != nil {
-		return err
-	}
-	carry := make([]string, len(f.carry.idx))
-	var rec *mapping.Record
-	err = j.Outcomes(func(o checkpoint.Outcome) error {
-		for rec == nil || rec.Row < o.Row {
-			next, err := rd.Next()
-			if errors.Is(err, io.EOF) {
-				return fmt.Errorf("the journal has row %d but %s ends before it", o.Row, f.src.path)
-			}
-			if err != nil {
-				return err
-			}
-			rec = next
-		}
-		if rec.Row != o.Row {
-			return fmt.Errorf("the journal has row %d that %s does not", o.Row, f.src.path)
-		}
-		if rec.Offset != o.Offset {
-			// The same number, another row: the job was read under rules that numbered rows otherwise.
-			return fmt.Errorf("the journal's row %d starts at byte %d of %s, but the input's row %d starts at byte %d: the job was read under other rules; start it again with --restart",
-				o.Row, o.Offset, f.src.path, rec.Row, rec.Offset)
-		}
-		for i, idx := range f.carry.idx {
-			carry[i] = ""
-			if idx < len(rec.Fields) {
-				carry[i] = rec.Fields[idx]
-			}
-		}
-		if err := rw.Write(o, carry); err != nil {
-			return err
-		}
-		if o.Status.NeedsAttention() {
-			if err := jw.Write(rec, checkpoint.SafeCell(o.Error)); err != nil {
-				return err
-			}
-		}
-		f.count(o)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("rebuild job files: %w", err)
-	}
-	if err := rw.Flush(); err != nil {
-		return err
-	}
-	if err := jw.Close(); err != nil {
-		return err
-	}
-	if err := results.Commit(); err != nil {
-		return err
-	}
-	return rejects.Commit()
+	t, err := jobdir.Rebuild(f.dir, j, jobdir.Input{Reader: rd, Name: f.src.path, IsData: f.src.mapper.ReadsColumn,
+		Carry: f.carry.names, From: f.carry.idx, BOM: f.bom})
+	f.set(t)
+	return err
 }
 
 // tally counts the journal's outcomes as write does, without reading the input or writing a file.
 func (f *jobFiles) tally(j *checkpoint.Journal) error {
-	f.counts = newCounts()
-	return j.Outcomes(func(o checkpoint.Outcome) error {
-		f.count(o)
-		return nil
-	})
+	t, err := jobdir.Count(j)
+	f.set(t)
+	return err
 }
 
-func (f *jobFiles) count(o checkpoint.Outcome) {
-	f.counts[o.Status.String()]++
-	f.outcome++
-	if o.Status == checkpoint.StatusExisting && o.CustomerID == "" {
-		f.noID++
+// set takes the counts of the rebuild's tally.
+func (f *jobFiles) set(t jobdir.Tally) {
+	f.counts = newCounts()
+	for st, n := range t.Counts {
+		f.counts[st.String()] = n
 	}
+	f.outcome, f.noID = t.Outcomes, t.ExistingWithoutID
 }
 
 // newJobFiles is the job files of this run's job, as its options write them.
@@ -133,16 +61,9 @@ func (r *runner) newJobFiles() *jobFiles {
 	return &jobFiles{dir: r.dir, src: r.src, carry: r.carry, bom: r.o.ExcelBOM}
 }
 
-// abortUnlessCommitted removes a temporary file when the function writing it fails.
-func abortUnlessCommitted(f *checkpoint.AtomicFile, err *error) {
-	if *err != nil {
-		_ = f.Abort()
-	}
-}
-
 // finish writes the job files and the summary, and marks the journal finished when every row is done. It
 // returns the summary and the run's error: runErr, explained, or else its own.
-func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, error) {
+func (r *runner) finish(binding checkpoint.Binding, runErr error) (*jobdir.Summary, error) {
 	o := r.o
 	files := r.newJobFiles()
 	var filesErr error
@@ -230,13 +151,13 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 		if errors.As(filesErr, &gone) {
 			s.NoFiles = true // the directory is gone, or not the job's: write nothing there
 		} else {
-			_ = writeSummary(r.dir, s) // the durable counts, where there is room for them
+			_ = jobdir.WriteSummary(r.dir, s) // the durable counts, where there is room for them
 		}
 		return s, firstErr(runErr, filesErr)
 	}
 	// The summary first: a crash before the finish record leaves a job that the next run finishes again
 	// (sending nothing), never a finished job whose summary is an older run's.
-	if err := writeSummary(r.dir, s); err != nil {
+	if err := jobdir.WriteSummary(r.dir, s); err != nil {
 		return s, firstErr(runErr, r.diskFull(&Error{Kind: KindAborted, Err: fmt.Errorf("write summary: %w", err), Hint: "the journal is intact: run the same command again to rebuild the job files"}, s))
 	}
 	if s.Complete {
@@ -249,19 +170,19 @@ func (r *runner) finish(binding checkpoint.Binding, runErr error) (*Summary, err
 
 // summary is this run's summary: its own figures, from the counters and the pacer, and the job's totals,
 // from files (the journal's outcomes, counted) and rows.
-func (r *runner) summary(binding checkpoint.Binding, files *jobFiles, rows int) *Summary {
+func (r *runner) summary(binding checkpoint.Binding, files *jobFiles, rows int) *jobdir.Summary {
 	o := r.o
 	now := o.Clock.Now()
-	s := &Summary{
+	s := &jobdir.Summary{
 		Command: "run", Input: o.Input, InputSHA: binding.InputSHA256, InputLen: binding.InputSize,
 		Mapping: binding.MappingHash, APIURL: binding.APIURL, JobDir: r.dir,
-		RunFigures: RunFigures{
+		RunFigures: jobdir.RunFigures{
 			Started: r.started, Finished: now, Seconds: now.Sub(r.started).Seconds(), MaxRows: o.MaxRows,
 			AlreadyComplete: r.st.Complete, Resumed: !r.st.Fresh, AlreadyDone: int(r.rep.base), Resent: r.st.InFlight,
 			Processed: int(r.c.done()), RunCounts: r.c.counts(), Requests: r.c.requests.Load(), Retries: r.c.retries.Load(),
 			RateLimited: r.c.rateLimited.Load(), Repaired: r.st.Repaired,
 		},
-		JobTotals: JobTotals{Rows: rows, Counts: files.counts, ExistingWithoutID: files.noID},
+		JobTotals: jobdir.JobTotals{Rows: rows, Counts: files.counts, ExistingWithoutID: files.noID},
 	}
 	if s.Seconds > 0 {
 		s.RowsPerSecond = float64(s.Processed) / s.Seconds
@@ -271,7 +192,7 @@ func (r *runner) summary(binding checkpoint.Binding, files *jobFiles, rows int) 
 	s.RateCeiling = o.Rate.String()
 	s.PlanLimit = ps.AnnouncedMax
 	if out := ps.Outage; out.Count > 0 {
-		s.Outage = &OutageSummary{Count: out.Count, Seconds: out.Silent.Seconds(), Requests: out.Requests,
+		s.Outage = &jobdir.OutageSummary{Count: out.Count, Seconds: out.Silent.Seconds(), Requests: out.Requests,
 			Probes: out.Probes, StoppedRun: out.Ongoing}
 	}
 	if ps.AnnouncedMax > 0 {
@@ -284,7 +205,7 @@ func (r *runner) summary(binding checkpoint.Binding, files *jobFiles, rows int) 
 // was finished before this run (which only rebuilt its files), as its last summary says.
 func (r *runner) completedAt(now time.Time) time.Time {
 	if r.st.Complete {
-		if prev, err := ReadSummary(r.dir); err == nil && !prev.Completed.IsZero() {
+		if prev, err := jobdir.ReadSummary(r.dir); err == nil && !prev.Completed.IsZero() {
 			return prev.Completed
 		}
 	}
@@ -295,7 +216,7 @@ func (r *runner) completedAt(now time.Time) time.Time {
 // results.csv, rejects.csv and the journal as they are; summary.json records this run (nothing done,
 // requests 0, already_complete) beside the job's totals, counted from the journal, and the exit code is
 // the one the job finished with.
-func (r *runner) alreadyComplete(binding checkpoint.Binding) (*Summary, error) {
+func (r *runner) alreadyComplete(binding checkpoint.Binding) (*jobdir.Summary, error) {
 	files := r.newJobFiles()
 	if err := files.tally(r.j); err != nil {
 		return nil, journalError(err)
@@ -308,7 +229,7 @@ func (r *runner) alreadyComplete(binding checkpoint.Binding) (*Summary, error) {
 	s := r.summary(binding, files, rows)
 	s.Complete, s.ExitCode = true, r.st.ExitCode
 	s.Completed = r.completedAt(s.Finished)
-	if err := writeSummary(r.dir, s); err != nil {
+	if err := jobdir.WriteSummary(r.dir, s); err != nil {
 		s.ExitCode, s.Stopped = 3, "write summary: "+err.Error()
 		return s, &Error{Kind: KindAborted, Err: fmt.Errorf("write summary: %w", err),
 			Hint: "nothing was sent and the job is finished, but summary.json still describes an earlier run: free space in the job directory (or make it writable) and run the same command again to record this one"}

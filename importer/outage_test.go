@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/sandbox"
 	"github.com/zentra/zentra-import/zentra"
 )
@@ -335,7 +336,7 @@ func TestRunWaitsOutAnOutage(t *testing.T) {
 				assert.Equal(t, 1, strings.Count(out, "the API answers again after"), out)
 				assert.NotContains(t, out, "row failed")
 				var text bytes.Buffer
-				sum.Print(&text)
+				PrintSummary(&text, sum)
 				assert.Contains(t, text.String(), "the API gave no answer once")
 			})
 		})
@@ -370,7 +371,7 @@ func TestRunStopsAfterMaxOutage(t *testing.T) {
 		for _, l := range readResults(t, o.Out) {
 			assert.Equal(t, "created", l.Status, "row %d", l.Row)
 		}
-		saved, err := ReadSummary(o.Out)
+		saved, err := jobdir.ReadSummary(o.Out)
 		require.NoError(t, err)
 		require.NotNil(t, saved.Outage, "summary.json says the run stopped for an outage")
 		assert.True(t, saved.Outage.StoppedRun)

@@ -15,7 +15,10 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/zentra/zentra-import/atomicfile"
 	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/csvfile"
+	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/mapping"
 	"github.com/zentra/zentra-import/zentra"
 )
@@ -106,7 +109,7 @@ func (o *RunOptions) setDefaults() {
 // Run imports o.Input: it resumes the job in the job directory if there is one, sends every row not yet
 // done, and rebuilds the job files. It returns the summary (also when the run stopped early) and an error
 // whose Kind says why it stopped early.
-func Run(ctx context.Context, o RunOptions) (*Summary, error) {
+func Run(ctx context.Context, o RunOptions) (*jobdir.Summary, error) {
 	o.setDefaults()
 	r := &runner{o: o, started: o.Clock.Now()}
 	r.rep = &reporter{out: o.Stderr, tty: o.Terminal, quiet: o.Quiet, interval: o.ProgressEvery,
@@ -150,7 +153,7 @@ type runner struct {
 	previous            func(ref string) (string, bool) // ids an earlier run recorded, kept across --restart
 }
 
-func (r *runner) run(ctx context.Context) (*Summary, error) {
+func (r *runner) run(ctx context.Context) (*jobdir.Summary, error) {
 	o := r.o
 	src, err := openSource(o.Input, o.Mapping)
 	if err != nil {
@@ -168,13 +171,13 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 	}
 	defer r.client.CloseIdleConnections()
 
-	var lock *checkpoint.Lock
+	var lock *jobdir.Lock
 	if r.dir, lock, err = openJobDir(o.Input, o.Out); err != nil {
 		return nil, err
 	}
 	defer lock.Unlock()
 	if o.Restart {
-		if err := checkpoint.Reset(r.dir); err != nil {
+		if err := jobdir.Reset(r.dir); err != nil {
 			return nil, wrapInput(fmt.Errorf("--restart: %w", err), "")
 		}
 	}
@@ -218,7 +221,7 @@ func (r *runner) run(ctx context.Context) (*Summary, error) {
 		r.rep.resume(st.Counts)
 	}
 	if st.Complete {
-		if _, err := ReadSummary(r.dir); err == nil && r.filesPresent() && sameResults(r.dir, r.carry.names, r.o.ExcelBOM) {
+		if _, err := jobdir.ReadSummary(r.dir); err == nil && r.filesPresent() && sameResults(r.dir, r.carry.names, r.o.ExcelBOM) {
 			return r.alreadyComplete(binding)
 		}
 		// Finished, but a job file is missing or --carry changed: rebuild the files, sending nothing.
@@ -270,8 +273,8 @@ func (r *runner) newClient() error {
 }
 
 func (r *runner) showInferred() {
-	path := filepath.Join(r.dir, checkpoint.InferredMappingFile)
-	f, err := checkpoint.CreateAtomic(path)
+	path := filepath.Join(r.dir, jobdir.InferredMappingFile)
+	f, err := atomicfile.Create(path)
 	if err == nil {
 		if _, err = f.Write(r.src.inferred); err == nil {
 			err = f.Commit()
@@ -311,7 +314,7 @@ type job struct {
 }
 
 // importRows runs the pipeline: one producer reading and mapping rows, N workers sending them.
-func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*Summary, error) {
+func (r *runner) importRows(ctx context.Context, binding checkpoint.Binding) (*jobdir.Summary, error) {
 	o := r.o
 	r.fail = &failFast{limit: o.FailFast}
 	r.probs = &problemLog{log: r.log, max: 20}
@@ -501,7 +504,7 @@ func (r *runner) settleReservation() error {
 }
 
 // prepare maps a record to a request body, or says why it cannot be sent.
-func (r *runner) prepare(rec *mapping.Record) (job, string) {
+func (r *runner) prepare(rec *csvfile.Record) (job, string) {
 	c := checkRow(r.src.mapper, r.seen, rec)
 	return job{row: rec.Row, offset: rec.Offset, end: rec.End, ref: c.Ref, body: c.Body}, c.problem
 }
@@ -517,7 +520,7 @@ type checked struct {
 // checkRow applies the mapping and the duplicate check to one record, exactly as both `run` and `validate`
 // do. A row that repeats a reference says which row used it first, and whether that row was itself
 // rejected: then neither is sent, and the first must be fixed too.
-func checkRow(mapper *mapping.Mapper, seen *mapping.Seen, rec *mapping.Record) checked {
+func checkRow(mapper *mapping.Mapper, seen *mapping.Seen, rec *csvfile.Record) checked {
 	if rec.Err != nil {
 		return checked{problem: rec.Err.Error()}
 	}

@@ -3,6 +3,7 @@ package importer
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/csv"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/mapping"
 	"github.com/zentra/zentra-import/sandbox"
 	"github.com/zentra/zentra-import/zentra"
@@ -85,12 +87,12 @@ func (a *testAPI) options(input, mappingFile, out string) RunOptions {
 	}
 }
 
-func readResults(t *testing.T, dir string) []checkpoint.ResultLine {
+func readResults(t *testing.T, dir string) []jobdir.ResultLine {
 	t.Helper()
 	f, err := os.Open(filepath.Join(dir, ResultsFile))
 	require.NoError(t, err)
 	defer f.Close()
-	lines, err := checkpoint.ReadResults(f)
+	lines, err := jobdir.ReadResults(f)
 	require.NoError(t, err)
 	return lines
 }
@@ -185,7 +187,7 @@ func TestRunRetriesThenFailsThenRetryFailed(t *testing.T) {
 	assert.Equal(t, 1, sum.ExitCode, "the same exit code")
 	assert.Equal(t, requests, api.sb.Stats().Requests)
 	var text bytes.Buffer
-	sum.Print(&text)
+	PrintSummary(&text, sum)
 	assert.Contains(t, text.String(), "already complete: nothing sent", "this run's figures, and it says so")
 	assert.Contains(t, text.String(), " · requests 0 · ", "this run sent nothing")
 	assert.Zero(t, sum.Requests, "this run's requests")
@@ -230,7 +232,7 @@ func TestRunRejectsBadRowsAndCarriesColumns(t *testing.T) {
 	assert.Equal(t, 1, sum.ExitCode)
 	lines := readResults(t, out)
 	require.Len(t, lines, 12)
-	byRow := map[int]checkpoint.ResultLine{}
+	byRow := map[int]jobdir.ResultLine{}
 	for _, l := range lines {
 		byRow[l.Row] = l
 	}
@@ -412,7 +414,7 @@ func TestRunRefusesASecondRunOnTheSameJob(t *testing.T) {
 	api := newTestAPI(t, sandbox.Config{})
 	dir, input, m := testInput(t, 5, nil)
 	out := filepath.Join(dir, "job")
-	lock, err := checkpoint.LockDir(out)
+	lock, err := jobdir.LockDir(out)
 	require.NoError(t, err)
 	defer lock.Unlock()
 	_, err = Run(context.Background(), api.options(input, m, out))
@@ -482,12 +484,11 @@ func TestRunRefusesAJournalWhoseRowsAreNotTheInputs(t *testing.T) {
 	api := newTestAPI(t, sandbox.Config{})
 	dir, input, m := testInput(t, 3, nil)
 	out := filepath.Join(dir, "job")
-	size, sum, err := checkpoint.Fingerprint(input)
-	require.NoError(t, err)
 	mp, err := mapping.Load(m)
 	require.NoError(t, err)
 	content, err := os.ReadFile(input)
 	require.NoError(t, err)
+	size, sum := int64(len(content)), fmt.Sprintf("%x", sha256.Sum256(content))
 	lines := bytes.SplitAfter(content, []byte("\n"))
 	row1End := int64(len(lines[0]) + len(lines[1]))
 	j, _, err := checkpoint.Open(out, checkpoint.Binding{InputSize: size, InputSHA256: sum, MappingHash: mp.Hash(),
@@ -589,7 +590,7 @@ func TestRunFinishedJobRebuildsWhatIsMissing(t *testing.T) {
 	require.NoError(t, err)
 	defer f.Close()
 	var names []string
-	carry, err := checkpoint.ScanResults(f, func(l checkpoint.ResultLine) error { names = append(names, l.Carry[0]); return nil })
+	carry, err := jobdir.ScanResults(f, func(l jobdir.ResultLine) error { names = append(names, l.Carry[0]); return nil })
 	require.NoError(t, err)
 	assert.Equal(t, []string{"First Name"}, carry)
 	assert.Equal(t, []string{"name1", "name2", "name3", "name4"}, names)
@@ -612,7 +613,7 @@ func TestRunDrainIsBounded(t *testing.T) {
 	o.Workers, o.Drain = 1, 50*time.Millisecond
 	o.Transport = &hangTransport{onRequest: cancel} // the signal comes while the first request hangs
 	type result struct {
-		sum *Summary
+		sum *jobdir.Summary
 		err error
 	}
 	done := make(chan result, 1)
@@ -802,7 +803,7 @@ func TestRunLookupIsPacedAndRetried(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 4, sum.ExistingWithoutID)
 	var text bytes.Buffer
-	sum.Print(&text)
+	PrintSummary(&text, sum)
 	assert.Contains(t, text.String(), "4 existing rows without a customer id")
 	assert.Contains(t, text.String(), "--restart --lookup")
 

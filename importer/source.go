@@ -11,7 +11,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/csvfile"
+	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/mapping"
 )
 
@@ -30,7 +31,7 @@ type source struct {
 	watched  time.Time   // the producer's last look at the metadata
 	m        *mapping.Mapping
 	mapper   *mapping.Mapper
-	rd       *mapping.Reader
+	rd       *csvfile.Reader
 	inferred []byte // the annotated inferred mapping, when no mapping file was given
 }
 
@@ -61,7 +62,7 @@ func openSource(input, mappingFile string) (*source, error) {
 		}
 		s.m, s.inferred = m, annotated
 	}
-	f, err := mapping.OpenRegular(input)
+	f, err := csvfile.OpenRegular(input)
 	if err != nil {
 		return nil, wrapInput(err, "")
 	}
@@ -113,8 +114,8 @@ func mappingHint(err error, input string) string {
 }
 
 // reader reads the input from its start, within the bytes it is bound to, checking them as it goes.
-func (s *source) reader() (*mapping.Reader, error) {
-	return mapping.NewReader(s.bound(), s.path, s.m.CSV())
+func (s *source) reader() (*csvfile.Reader, error) {
+	return csvfile.NewReader(s.bound(), s.path, s.m.CSV())
 }
 
 func (s *source) Close() error {
@@ -140,7 +141,7 @@ func checkInputFile(input string) error {
 	case fi.IsDir():
 		return inputError("give the CSV file itself, not a directory", "input %s is a directory", input)
 	}
-	return wrapInput(mapping.NotRegularError(input, fi.Mode()), "")
+	return wrapInput(csvfile.NotRegularError(input, fi.Mode()), "")
 }
 
 // inferMapping proposes a mapping from the input's header and first rows, as `zentra-import mapping` prints it.
@@ -149,7 +150,7 @@ func inferMapping(input string) (*mapping.Mapping, []byte, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	rd, err := mapping.Open(input, fr.Options(mapping.CSVOptions{}))
+	rd, err := csvfile.Open(input, fr.Options(csvfile.CSVOptions{}))
 	if err != nil {
 		return nil, nil, wrapInput(err, "")
 	}
@@ -168,9 +169,9 @@ func inferMapping(input string) (*mapping.Mapping, []byte, error) {
 			samples = append(samples, rec.Fields)
 		}
 	}
-	m, annotated, err := mapping.InferFramed(rd.Dialect(), fr, rd.Header(), samples)
+	m, annotated, err := mapping.Infer(rd.Dialect(), fr, rd.Header(), samples)
 	if err != nil {
-		if saved := filepath.Join(filepath.Dir(input), checkpoint.InferredMappingFile); checkpoint.IsJobDir(filepath.Dir(input)) && fileExists(saved) {
+		if saved := filepath.Join(filepath.Dir(input), jobdir.InferredMappingFile); jobdir.Proven(filepath.Dir(input)) && fileExists(saved) {
 			// A rejects.csv fed back from a job that ran on an inferred mapping: its few rows may not show
 			// what the whole file did. The job's own mapping reads it the same way.
 			return nil, annotated, &Error{Kind: KindInput, Err: err,
@@ -182,14 +183,14 @@ func inferMapping(input string) (*mapping.Mapping, []byte, error) {
 }
 
 // detectFraming looks at the start and the end of the input for a title above its header and a footer
-// below its data (mapping.DetectFraming), which the inferred mapping skips.
-func detectFraming(input string) (mapping.Framing, error) {
-	f, err := mapping.OpenRegular(input)
+// below its data (csvfile.DetectFraming), which the inferred mapping skips.
+func detectFraming(input string) (csvfile.Framing, error) {
+	f, err := csvfile.OpenRegular(input)
 	if err != nil {
-		return mapping.Framing{}, wrapInput(err, "")
+		return csvfile.Framing{}, wrapInput(err, "")
 	}
 	defer f.Close()
-	fr, err := mapping.DetectFraming(f, input, mapping.CSVOptions{})
+	fr, err := csvfile.DetectFraming(f, input, csvfile.CSVOptions{})
 	if err != nil {
 		return fr, wrapInput(err, "")
 	}
@@ -198,7 +199,7 @@ func detectFraming(input string) (mapping.Framing, error) {
 
 // titleHint says, for a mapping whose columns the header lacks, that the input has title lines above its
 // header which the mapping does not skip: "" when it has none, or the mapping skips lines already.
-func titleHint(input string, opts mapping.CSVOptions) string {
+func titleHint(input string, opts csvfile.CSVOptions) string {
 	if opts.SkipLines > 0 {
 		return ""
 	}
@@ -232,7 +233,7 @@ type carried struct {
 
 // resultColumns are the fixed columns of results.csv; a carried column of the same name is written as
 // input_<name>, so that no two columns of results.csv share a name.
-var resultColumns = checkpoint.ResultColumns()
+var resultColumns = jobdir.ResultColumns()
 
 // resolveCarry finds the --carry columns in the header.
 func resolveCarry(header []string, carry []string) (carried, error) {
@@ -266,12 +267,12 @@ func sameResults(dir string, names []string, bom bool) bool {
 		return false
 	}
 	defer f.Close()
-	header, hasBOM, err := checkpoint.ResultsHeader(f)
+	header, hasBOM, err := jobdir.ResultsHeader(f)
 	if err != nil || hasBOM != bom || len(header) != len(resultColumns)+len(names) {
 		return false
 	}
 	for i, n := range names {
-		if header[len(resultColumns)+i] != checkpoint.SafeCell(n) {
+		if header[len(resultColumns)+i] != jobdir.SafeCell(n) {
 			return false
 		}
 	}
@@ -280,12 +281,12 @@ func sameResults(dir string, names []string, bom bool) bool {
 
 // openJobDir finds the job directory of input (see JobDir), makes sure nothing of the user's is in it, and
 // locks it: what run and validate both do before they write anything.
-func openJobDir(input, out string) (string, *checkpoint.Lock, error) {
+func openJobDir(input, out string) (string, *jobdir.Lock, error) {
 	dir := JobDir(input, out)
-	if err := checkpoint.CheckDir(dir, input); err != nil {
+	if err := jobdir.CheckDir(dir, input); err != nil {
 		return "", nil, wrapInput(err, "")
 	}
-	lock, err := checkpoint.LockDir(dir)
+	lock, err := jobdir.LockDir(dir)
 	if err != nil {
 		return "", nil, wrapInput(err, spaceHint(err))
 	}
@@ -304,7 +305,7 @@ func JobDir(input, out string) string {
 	if ext := filepath.Ext(base); strings.EqualFold(ext, ".csv") || strings.EqualFold(ext, ".txt") {
 		base = strings.TrimSuffix(base, ext)
 	}
-	if dir := filepath.Dir(input); checkpoint.IsJobDir(dir) {
+	if dir := filepath.Dir(input); jobdir.Proven(dir) {
 		if abs, err := filepath.Abs(dir); err == nil {
 			dir = abs
 		}

@@ -52,7 +52,7 @@ func TestSummaryNamesThisRunAndTheJob(t *testing.T) {
 	assert.Equal(t, 1, sum.Counts["rejected"])
 	assert.Equal(t, sum.Finished, sum.Completed, "this run finished the job")
 	var text bytes.Buffer
-	sum.Print(&text)
+	PrintSummary(&text, sum)
 	assert.Contains(t, text.String(), "imported "+input+": 25 rows\n  the job: created 24 · existing 0 · failed 0 · rejected 1\n  this run: 15 rows (created 15) in ")
 	assert.Contains(t, text.String(), " · requests 15 · retries 0 · 429s 0\n  resumed: 10 rows already done before this run\n")
 
@@ -102,7 +102,7 @@ func TestSummaryNamesThisRunAndTheJob(t *testing.T) {
 	assert.EqualValues(t, 0, rerun["processed"])
 	assert.NotEqual(t, run["started"], rerun["started"], "this run's own times")
 	text.Reset()
-	again.Print(&text)
+	PrintSummary(&text, again)
 	assert.Contains(t, text.String(), "already complete: nothing sent; "+input+" was imported on ")
 	assert.Contains(t, text.String(), ": 25 rows\n  the job: created 24 · existing 0 · failed 0 · rejected 1\n  this run: 0 rows in 0s · requests 0 · retries 0 · 429s 0\n")
 	assert.NotContains(t, text.String(), "resumed:")

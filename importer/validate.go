@@ -8,7 +8,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/zentra/zentra-import/atomicfile"
 	"github.com/zentra/zentra-import/checkpoint"
+	"github.com/zentra/zentra-import/csvfile"
+	"github.com/zentra/zentra-import/jobdir"
 	"github.com/zentra/zentra-import/mapping"
 )
 
@@ -31,7 +34,7 @@ func validateChangeError(c *changedError) error {
 
 // Validate reads the whole input with the same mapping and rules as run, writes rejects.csv and
 // summary.json to the job directory, prints the first problems, and sends nothing.
-func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
+func Validate(ctx context.Context, o ValidateOptions) (*jobdir.Summary, error) {
 	if o.Clock == nil {
 		o.Clock = SystemClock{}
 	}
@@ -64,18 +67,18 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	}
 	fmt.Fprintf(o.Stderr, "reading %s: %s\n", o.Input, describeDialect(src.rd.Dialect(), src.m.CSV()))
 
-	rejects, err := checkpoint.CreateAtomic(filepath.Join(dir, RejectsFile))
+	rejects, err := atomicfile.Create(filepath.Join(dir, RejectsFile))
 	if err != nil {
 		return nil, wrapInput(err, "")
 	}
-	defer abortUnlessCommitted(rejects, &err)
-	jw, err := mapping.NewRejectsWriter(rejects, src.rd.Dialect(), src.rd.Header(), mapping.WithMapper(src.mapper), mapping.WithInput(src.rd))
+	defer rejects.AbortOnError(&err)
+	jw, err := csvfile.NewRejectsWriter(rejects, src.rd.Dialect(), src.rd.Header(), csvfile.WithData(src.mapper.ReadsColumn), csvfile.WithInput(src.rd))
 	if err != nil {
 		return nil, err
 	}
 	seen := mapping.NewSeen()
 	rows, bad := 0, 0
-	var cut *mapping.Record // the last row, when the file ends inside it
+	var cut *csvfile.Record // the last row, when the file ends inside it
 	var lossy lossyNames
 	for {
 		if ctx.Err() != nil {
@@ -112,7 +115,7 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 				fmt.Fprintf(o.Stderr, "row %d: %s\n", rec.Row, problem)
 			}
 		}
-		if err = jw.Write(rec, checkpoint.SafeCell(problem)); err != nil {
+		if err = jw.Write(rec, jobdir.SafeCell(problem)); err != nil {
 			return nil, err
 		}
 	}
@@ -142,10 +145,10 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	}
 	now := o.Clock.Now()
 	counts := map[string]int{"valid": rows - bad, "rejected": bad}
-	s := &Summary{
+	s := &jobdir.Summary{
 		Command: "validate", Input: o.Input, InputSHA: src.sum, InputLen: src.size, Mapping: src.m.Hash(), JobDir: dir,
-		RunFigures: RunFigures{Started: started, Finished: now, Seconds: now.Sub(started).Seconds(), Processed: rows, RunCounts: counts},
-		JobTotals:  JobTotals{Rows: rows, Counts: counts, Complete: true, Completed: now},
+		RunFigures: jobdir.RunFigures{Started: started, Finished: now, Seconds: now.Sub(started).Seconds(), Processed: rows, RunCounts: counts},
+		JobTotals:  jobdir.JobTotals{Rows: rows, Counts: counts, Complete: true, Completed: now},
 	}
 	if bad > 0 {
 		s.ExitCode = 1
@@ -153,6 +156,6 @@ func Validate(ctx context.Context, o ValidateOptions) (*Summary, error) {
 	if s.Seconds > 0 {
 		s.RowsPerSecond = float64(rows) / s.Seconds
 	}
-	err = writeSummary(dir, s)
+	err = jobdir.WriteSummary(dir, s)
 	return s, err
 }

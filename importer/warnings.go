@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zentra/zentra-import/csvfile"
 	"github.com/zentra/zentra-import/mapping"
 )
 
@@ -35,23 +36,23 @@ func printTargetWarnings(w io.Writer, m *mapping.Mapping) {
 
 // logReaderNotes logs, before any row, what the reader ignores of the input's header: its columns
 // without a name at the end.
-func logReaderNotes(log *slog.Logger, rd *mapping.Reader) {
+func logReaderNotes(log *slog.Logger, rd *csvfile.Reader) {
 	if d := rd.Dialect(); d.Unnamed > 0 {
-		log.Warn(mapping.UnnamedNote(len(rd.Header()), d.Unnamed), "unnamed_columns", d.Unnamed)
+		log.Warn(csvfile.UnnamedNote(len(rd.Header()), d.Unnamed), "unnamed_columns", d.Unnamed)
 	}
 }
 
 // printReaderNotes writes the same note as a line, for validate.
-func printReaderNotes(w io.Writer, rd *mapping.Reader) {
+func printReaderNotes(w io.Writer, rd *csvfile.Reader) {
 	if d := rd.Dialect(); d.Unnamed > 0 {
-		fmt.Fprintf(w, "warning: %s\n", mapping.UnnamedNote(len(rd.Header()), d.Unnamed))
+		fmt.Fprintf(w, "warning: %s\n", csvfile.UnnamedNote(len(rd.Header()), d.Unnamed))
 	}
 }
 
 // footerNote says what the reader left out as the input's footer, once it has read to the end ("" when
 // nothing), and whether that looks like a mistake: with csv.skip_footer, a footer record as wide as the
 // header with more than two values, as a row has and a footer ("Total records: 5000") has not.
-func footerNote(rd *mapping.Reader) (string, bool) {
+func footerNote(rd *csvfile.Reader) (string, bool) {
 	footer := rd.Footer()
 	if len(footer) == 0 {
 		return "", false
@@ -79,7 +80,7 @@ func footerNote(rd *mapping.Reader) (string, bool) {
 
 // describeDialect says how the input is read, and which of it csv: auto decided: `delimiter ";"
 // (semicolon), encoding windows-1252 (both detected: csv: auto)`.
-func describeDialect(d mapping.Dialect, opts mapping.CSVOptions) string {
+func describeDialect(d csvfile.Dialect, opts csvfile.CSVOptions) string {
 	auto := func(s string) bool { return s == "" || s == "auto" }
 	var detected string
 	switch {
@@ -120,7 +121,7 @@ func (l *lossyNames) add(row int, fields []string) {
 }
 
 // print warns about them, if any: the rows are valid, but their names are probably damaged.
-func (l *lossyNames) print(w io.Writer, d mapping.Dialect) {
+func (l *lossyNames) print(w io.Writer, d csvfile.Dialect) {
 	if l.rows == 0 {
 		return
 	}

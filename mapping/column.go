@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/zentra/zentra-import/csvfile"
 )
 
 // ColumnError says that a column named in a mapping (or by --carry) is not in the input's header.
@@ -41,49 +43,6 @@ func (e *ColumnError) Hint() string {
 	return "the header's columns are: " + quoteList(e.Header, ", ")
 }
 
-// sameColumnName is the one rule by which two column names are the same: equal but for case (Unicode
-// simple folding) and surrounding spaces. The reader refuses a header with two such names; the mapping,
-// --carry and the rejects file's error column match names by it. columnKey gives the same rule as a map
-// key, so that a header is searched in one pass however many columns it has.
-func sameColumnName(a, b string) bool {
-	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
-}
-
-// columnKey returns the key of a column name under sameColumnName: two names are the same exactly when
-// their keys are equal. It is the name trimmed of surrounding spaces, each character replaced by one
-// chosen among the characters strings.EqualFold takes for it (its simple case folding orbit: k, K and
-// the Kelvin sign are one key): the ASCII lower-case letter when there is one, else the smallest. A
-// byte that is not UTF-8 reads as U+FFFD, as EqualFold reads it.
-func columnKey(name string) string {
-	name = strings.TrimSpace(name)
-	plain := true
-	for i := 0; i < len(name) && plain; i++ {
-		plain = name[i] < utf8.RuneSelf && !('A' <= name[i] && name[i] <= 'Z')
-	}
-	if plain {
-		return name // ASCII without upper case: the name is its own key
-	}
-	var b strings.Builder
-	b.Grow(len(name))
-	for _, r := range name {
-		switch {
-		case 'A' <= r && r <= 'Z':
-			r += 'a' - 'A'
-		case r >= utf8.RuneSelf:
-			m := r
-			for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) { // the orbit, back to r
-				m = min(m, f)
-			}
-			if 'A' <= m && m <= 'Z' { // the Kelvin sign, the long s: their orbit's ASCII letter
-				m += 'a' - 'A'
-			}
-			r = m
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // columnIndex finds names in a header by sameColumnName, each in constant time.
 type columnIndex struct {
 	header []string
@@ -94,7 +53,7 @@ type columnIndex struct {
 func newColumnIndex(header []string) *columnIndex {
 	ix := &columnIndex{header: header, first: make(map[string]int, len(header)), more: map[string][]int{}}
 	for i, h := range header {
-		k := columnKey(h)
+		k := csvfile.ColumnKey(h)
 		j, dup := ix.first[k]
 		switch {
 		case !dup:
@@ -110,7 +69,7 @@ func newColumnIndex(header []string) *columnIndex {
 
 // resolve is ResolveColumn(ix.header, name).
 func (ix *columnIndex) resolve(name string) (int, error) {
-	k := columnKey(name)
+	k := csvfile.ColumnKey(name)
 	same := ix.more[k]
 	if i, ok := ix.first[k]; ok && same == nil {
 		same = []int{i}
@@ -124,7 +83,7 @@ func (ix *columnIndex) resolve(name string) (int, error) {
 func ResolveColumn(header []string, name string) (int, error) {
 	var same []int
 	for i, h := range header {
-		if sameColumnName(h, name) {
+		if csvfile.SameColumnName(h, name) {
 			same = append(same, i)
 		}
 	}

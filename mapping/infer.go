@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/zentra/zentra-import/csvfile"
 )
 
 // Infer proposes a starter mapping for a file from its header and a sample of its rows (the first few
@@ -34,16 +36,13 @@ import (
 // When the header ends in columns without a name (d.Unnamed), a comment beside csv: says that they are
 // ignored.
 //
-// When no column can be the external_reference, Infer still returns the annotated text (with a comment
-// saying what to write) but no mapping, and an error that says so.
-func Infer(d Dialect, header []string, samples [][]string) (*Mapping, []byte, error) {
-	return InferFramed(d, Framing{}, header, samples)
-}
-
-// InferFramed is Infer for a file whose framing DetectFraming saw: the csv: section proposes its
+// f is the framing csvfile.DetectFraming saw (the zero Framing: none): the csv: section proposes its
 // skip_lines and skip_footer, each with a comment saying what was seen. The header and the samples are
 // those read with them (f.Options).
-func InferFramed(d Dialect, f Framing, header []string, samples [][]string) (*Mapping, []byte, error) {
+//
+// When no column can be the external_reference, Infer still returns the annotated text (with a comment
+// saying what to write) but no mapping, and an error that says so.
+func Infer(d csvfile.Dialect, f csvfile.Framing, header []string, samples [][]string) (*Mapping, []byte, error) {
 	in := &inference{header: header, dialect: d, framing: f}
 	in.profile(samples)
 	in.byName()
@@ -166,8 +165,8 @@ type inferField struct {
 }
 
 type inference struct {
-	dialect   Dialect
-	framing   Framing
+	dialect   csvfile.Dialect
+	framing   csvfile.Framing
 	header    []string
 	cols      []*inferColumn
 	targets   map[string]bool // the targets columns are mapped to
@@ -469,7 +468,7 @@ func (in *inference) annotated(samples int) []byte {
 		fmt.Fprintf(&b, "  skip_footer: %d  # %s\n", f.SkipFooter, f.FooterSeen)
 	}
 	if n := in.dialect.Unnamed; n > 0 {
-		note := UnnamedNote(len(in.header), n)
+		note := csvfile.UnnamedNote(len(in.header), n)
 		fmt.Fprintf(&b, "  # %s%s.\n", strings.ToUpper(note[:1]), note[1:])
 	}
 	b.WriteString("fields:\n")

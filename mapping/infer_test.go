@@ -1,6 +1,8 @@
 package mapping
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zentra/zentra-import/csvfile"
 )
 
 // TestInfer compares Infer's annotated mapping with the golden files in testdata/mapping/ (rewritten by
@@ -18,10 +22,10 @@ func TestInfer(t *testing.T) {
 		name    string
 		header  []string
 		samples [][]string
-		dialect Dialect
+		dialect csvfile.Dialect
 		err     string // when no mapping can be inferred
 	}{
-		{name: "customers", header: header, samples: rows[:200], dialect: Dialect{Delimiter: ',', Encoding: "utf-8"}},
+		{name: "customers", header: header, samples: rows[:200], dialect: csvfile.Dialect{Delimiter: ',', Encoding: "utf-8"}},
 		{name: "synonyms", header: []string{"Ref", "Given name", "Family name", "Other Names", "Email Address", "Phone Number", "DOB", "Sex", "Town", "State", "Zip", "Country"},
 			samples: [][]string{
 				{"A-1", "ade", "OKAFOR", "", "ade@example.com", "+233 24 123 4567", "1 Feb 1990", "M", "Accra", "Greater Accra", "", "gh"},
@@ -52,7 +56,7 @@ func TestInfer(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m, text, err := Infer(tt.dialect, tt.header, tt.samples)
+			m, text, err := Infer(tt.dialect, csvfile.Framing{}, tt.header, tt.samples)
 			golden := filepath.Join("testdata", "mapping", "infer-"+strings.ReplaceAll(tt.name, " ", "-")+".yaml")
 			if updating() {
 				require.NoError(t, os.MkdirAll(filepath.Dir(golden), 0o755))
@@ -84,14 +88,14 @@ func TestInfer(t *testing.T) {
 
 func TestInferDoesNotEchoValues(t *testing.T) {
 	header := []string{"Customer Id", "Secret Column", "E-mail"}
-	_, text, err := Infer(Dialect{}, header, [][]string{{"C1", "PRIVATE-VALUE", "private@example.com"}, {"C2", "x", "y@example.com"}})
+	_, text, err := Infer(csvfile.Dialect{}, csvfile.Framing{}, header, [][]string{{"C1", "PRIVATE-VALUE", "private@example.com"}, {"C2", "x", "y@example.com"}})
 	require.NoError(t, err)
 	assert.NotContains(t, string(text), "PRIVATE")
 	assert.NotContains(t, string(text), "private@")
 }
 
 func TestInferDecisions(t *testing.T) {
-	m, _, err := Infer(Dialect{}, sampleHeader, nil)
+	m, _, err := Infer(csvfile.Dialect{}, csvfile.Framing{}, sampleHeader, nil)
 	assert.Nil(t, m)
 	assert.Error(t, err, "without samples nothing shows that ids are unique")
 
@@ -117,9 +121,9 @@ func TestInferDecisions(t *testing.T) {
 // TestInferWideHeader: a file of 100,000 columns gets a mapping that lists the first 100 columns left
 // out and says how many more there are, small enough to be read back as a mapping file.
 func TestInferWideHeader(t *testing.T) {
-	header := rdWideHeader(100_000)
+	header := wideHeader(100_000)
 	samples := [][]string{append([]string{"1", "Ada", "ada@example.com"}, make([]string, len(header)-3)...)}
-	m, text, err := Infer(Dialect{}, header, samples)
+	m, text, err := Infer(csvfile.Dialect{}, csvfile.Framing{}, header, samples)
 	require.NoError(t, err)
 	require.NotNil(t, m)
 	assert.Less(t, len(text), 16<<10)
@@ -129,5 +133,37 @@ func TestInferWideHeader(t *testing.T) {
 	again, err := Parse("m.yaml", text)
 	require.NoError(t, err)
 	_, err = again.Compile(header)
+	require.NoError(t, err)
+}
+
+// TestInferFramed compares the mapping inferred for a file with a title, a footer and unnamed columns
+// with its golden file (testdata/mapping/infer-framed.yaml, rewritten by -update): the csv: section
+// proposes skip_lines and skip_footer with what was seen, and says the unnamed columns are ignored; the
+// text parses back to the same mapping, whose csv: options read the file with its real header.
+func TestInferFramed(t *testing.T) {
+	var table strings.Builder
+	table.WriteString("Customer Id,First Name,Last Name,E-mail,Mobile,Country,,\n")
+	for i := 1; i <= 9; i++ {
+		fmt.Fprintf(&table, "10000%d,Ada,Okafor,ada@example.ng,08031234567,NG,,\n", i%10)
+	}
+	data := []byte(strings.ReplaceAll("Customer export 2026-01-01,,,,,,,\n"+table.String()+"Total records: 9,,,,,,,\n", "\n", "\r\n"))
+	fr, err := csvfile.DetectFraming(bytes.NewReader(data), "export.csv", csvfile.CSVOptions{})
+	require.NoError(t, err)
+	r, err := csvfile.NewReader(bytes.NewReader(data), "export.csv", fr.Options(csvfile.CSVOptions{}))
+	require.NoError(t, err)
+	m, text, err := Infer(r.Dialect(), fr, r.Header(), readRows(t, r))
+	require.NoError(t, err)
+	golden := filepath.Join("testdata", "mapping", "infer-framed.yaml")
+	if updating() {
+		require.NoError(t, os.WriteFile(golden, text, 0o644))
+	}
+	want, err := os.ReadFile(golden)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(text), "run go test ./mapping -run TestInferFramed -update to accept")
+	back, err := Parse("inferred.yaml", text)
+	require.NoError(t, err)
+	assert.Equal(t, m.Hash(), back.Hash())
+	assert.Equal(t, csvfile.CSVOptions{Delimiter: "auto", Encoding: "auto", SkipLines: 1, SkipFooter: 1}, back.CSV())
+	_, err = back.Compile(r.Header())
 	require.NoError(t, err)
 }

@@ -5,6 +5,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
+
+	"github.com/zentra/zentra-import/csvfile"
 )
 
 // Mapping is a parsed, checked mapping file: how to read the input (its csv: section) and how each field
@@ -28,9 +30,9 @@ import (
 //	  metadata.legacy_id: {column: Customer Id, type: integer}
 //	require_one_of: [email, phone]
 //
-// The csv: names are those the Reader accepts, with their aliases (tab, semicolon; cp1252, latin1…).
+// The csv: names are those the [csvfile.Reader] accepts, with their aliases (tab, semicolon; cp1252, latin1…).
 // skip_lines (0 to 1000), skip_footer (0 to 100) and footer (an RE2 pattern that does not match an empty
-// line; not with skip_footer) say which records are not rows (see Reader): they are part of the
+// line; not with skip_footer) say which records are not rows (see csvfile.Reader): they are part of the
 // mapping's Hash, as every rule is.
 // Unknown keys anywhere are errors (with the closest known key), so a typo never silently drops a rule.
 // YAML anchors and aliases may be used to repeat a transform list; tags and merge keys (<<) may not.
@@ -157,7 +159,7 @@ import (
 //     Bounds that are numbers need a number.
 type Mapping struct {
 	name         string
-	csv          CSVOptions
+	csv          csvfile.CSVOptions
 	fields       []*fieldSpec // in the order of the file
 	requireOneOf []string
 	allowUnknown []string        // targets meant as written, which Warnings leaves out
@@ -194,7 +196,7 @@ func mappingPathError(op, path string, err error) error {
 }
 
 // CSV returns the csv: section, with canonical names ("auto" where the file did not say).
-func (m *Mapping) CSV() CSVOptions { return m.csv }
+func (m *Mapping) CSV() csvfile.CSVOptions { return m.csv }
 
 // mappingPos is a place in the mapping file, for messages.
 type mappingPos struct{ line, col int }

@@ -183,25 +183,3 @@ func (c *constValue) appendJSON(b []byte) []byte {
 	}
 	return append(b, c.text...)
 }
-
-// yaml writes the value as YAML that reads back as the same value: text always quoted (so that "5"
-// stays text), lists and objects in flow style.
-func (c *constValue) yaml() string {
-	switch c.kind {
-	case constString:
-		return yamlQuoted(c.text)
-	case constList:
-		items := make([]string, len(c.items))
-		for i := range c.items {
-			items[i] = c.items[i].yaml()
-		}
-		return "[" + strings.Join(items, ", ") + "]"
-	case constObject:
-		kv := make([]string, len(c.items))
-		for i := range c.items {
-			kv[i] = yamlText(c.keys[i]) + ": " + c.items[i].yaml()
-		}
-		return "{" + strings.Join(kv, ", ") + "}"
-	}
-	return c.text
-}

@@ -44,7 +44,7 @@ func FuzzParseMapping(f *testing.F) {
 			}
 			return
 		}
-		out := m.YAML()
+		out := m.canonicalYAML()
 		back, err := Parse("canonical.yaml", out)
 		if err != nil {
 			t.Fatalf("canonical YAML does not parse: %v\n%s", err, out)

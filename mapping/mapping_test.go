@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zentra/zentra-import/csvfile"
 )
 
 // minimalMapping is the smallest valid mapping; cases add lines to it.
@@ -281,21 +283,21 @@ func TestParseAccepts(t *testing.T) {
 	tests := []struct {
 		name string
 		src  string
-		csv  CSVOptions
+		csv  csvfile.CSVOptions
 	}{
-		{"minimal", minimalMapping, CSVOptions{Delimiter: "auto", Encoding: "auto"}},
+		{"minimal", minimalMapping, csvfile.CSVOptions{Delimiter: "auto", Encoding: "auto"}},
 		{"block style and a BOM", "\ufeffcsv:\n  delimiter: tab\n  encoding: CP1252\nfields:\n  external_reference:\n    template: \"crm-{Id}\"\n    transform:\n      - trim\n      - upper\n",
-			CSVOptions{Delimiter: "\t", Encoding: "windows-1252"}},
-		{"delimiter names", "csv: {delimiter: semicolon, encoding: latin1}\n" + minimalMapping, CSVOptions{Delimiter: ";", Encoding: "iso-8859-1"}},
-		{"quoted delimiter", "csv: {delimiter: \"|\", encoding: UTF-16}\n" + minimalMapping, CSVOptions{Delimiter: "|", Encoding: "utf-16"}},
-		{"the reader's names", "csv: {delimiter: pipe, encoding: utf-16le}\n" + minimalMapping, CSVOptions{Delimiter: "|", Encoding: "utf-16le"}},
+			csvfile.CSVOptions{Delimiter: "\t", Encoding: "windows-1252"}},
+		{"delimiter names", "csv: {delimiter: semicolon, encoding: latin1}\n" + minimalMapping, csvfile.CSVOptions{Delimiter: ";", Encoding: "iso-8859-1"}},
+		{"quoted delimiter", "csv: {delimiter: \"|\", encoding: UTF-16}\n" + minimalMapping, csvfile.CSVOptions{Delimiter: "|", Encoding: "utf-16"}},
+		{"the reader's names", "csv: {delimiter: pipe, encoding: utf-16le}\n" + minimalMapping, csvfile.CSVOptions{Delimiter: "|", Encoding: "utf-16le"}},
 		{"anchors and aliases", "csv: {delimiter: ',', encoding: utf8}\nfields:\n  external_reference: {column: Id}\n  first_name: {column: A, transform: &name [trim, title]}\n  last_name: {column: B, transform: *name}\n",
-			CSVOptions{Delimiter: ",", Encoding: "utf-8"}},
-		{"CRLF line ends", strings.ReplaceAll(minimalMapping, "\n", "\r\n"), CSVOptions{Delimiter: "auto", Encoding: "auto"}},
+			csvfile.CSVOptions{Delimiter: ",", Encoding: "utf-8"}},
+		{"CRLF line ends", strings.ReplaceAll(minimalMapping, "\n", "\r\n"), csvfile.CSVOptions{Delimiter: "auto", Encoding: "auto"}},
 		{"title and footer", "csv: {skip_lines: 2, skip_footer: 1}\n" + minimalMapping,
-			CSVOptions{Delimiter: "auto", Encoding: "auto", SkipLines: 2, SkipFooter: 1}},
+			csvfile.CSVOptions{Delimiter: "auto", Encoding: "auto", SkipLines: 2, SkipFooter: 1}},
 		{"footer pattern", "csv:\n  footer: '^Total records:\\s'\n  skip_lines: 0\n" + minimalMapping,
-			CSVOptions{Delimiter: "auto", Encoding: "auto", Footer: `^Total records:\s`}},
+			csvfile.CSVOptions{Delimiter: "auto", Encoding: "auto", Footer: `^Total records:\s`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -309,7 +311,7 @@ func TestParseAccepts(t *testing.T) {
 func TestLoad(t *testing.T) {
 	m, err := Load("../samples/mapping.yaml")
 	require.NoError(t, err)
-	assert.Equal(t, CSVOptions{Delimiter: "auto", Encoding: "auto"}, m.CSV())
+	assert.Equal(t, csvfile.CSVOptions{Delimiter: "auto", Encoding: "auto"}, m.CSV())
 
 	_, err = Load(filepath.Join(t.TempDir(), "missing.yaml"))
 	assert.ErrorIs(t, err, os.ErrNotExist)
@@ -455,11 +457,11 @@ func TestYAMLRoundTrip(t *testing.T) {
 	for _, src := range sources {
 		m, err := Parse("m.yaml", []byte(src))
 		require.NoError(t, err)
-		out := m.YAML()
+		out := m.canonicalYAML()
 		back, err := Parse("canonical.yaml", out)
 		require.NoError(t, err, "%s", out)
 		assert.Equal(t, m.Hash(), back.Hash(), "%s", out)
-		assert.Equal(t, string(out), string(back.YAML()))
+		assert.Equal(t, string(out), string(back.canonicalYAML()))
 	}
 }
 

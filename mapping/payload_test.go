@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/zentra/zentra-import/csvfile"
 )
 
 // testMapper compiles "fields:" lines (after external_reference from column Id) for header.
@@ -342,7 +345,7 @@ func TestMapRefTrimmed(t *testing.T) {
 	for row, id := range []string{"1", " 1 "} {
 		p, err := mp.Map([]string{id, "x"})
 		require.NoError(t, err)
-		first, dup := seen.Check(p.Ref, row+1)
+		first, dup := seen.check(p.Ref, row+1)
 		assert.Equal(t, row == 1, dup, "row %d", row+1)
 		assert.Equal(t, 1, first)
 	}
@@ -446,5 +449,32 @@ func TestMapFlagsLossyNames(t *testing.T) {
 		p, err := mp.Map(tt.row)
 		require.NoError(t, err)
 		assert.Equal(t, tt.want, p.Lossy, tt.row[0])
+	}
+}
+
+// TestRejectsWriterWithMapper: a last column "error" that the mapping reads, alone or in a template, is
+// the user's data: the error column is added after it. One the mapping does not read is replaced.
+func TestRejectsWriterWithMapper(t *testing.T) {
+	header := []string{"Id", "Name", "error"}
+	tests := []struct {
+		name, fields, want string
+	}{
+		{"column", "  legacy_error: {column: Error}\n", "Id,Name,error,error_2\n1,Ada,E42,new\n"},
+		{"template", "  note: {template: \"{Name}: {error}\"}\n", "Id,Name,error,error_2\n1,Ada,E42,new\n"},
+		{"not read", "  name: {column: Name}\n", "Id,Name,error\n1,Ada,new\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := Parse("m.yaml", []byte(minimalMapping+tt.fields))
+			require.NoError(t, err)
+			mp, err := m.Compile(header)
+			require.NoError(t, err)
+			var buf bytes.Buffer
+			w, err := csvfile.NewRejectsWriter(&buf, csvfile.Dialect{Delimiter: ',', Encoding: "utf-8"}, header, csvfile.WithData(mp.ReadsColumn))
+			require.NoError(t, err)
+			require.NoError(t, w.Write(&csvfile.Record{Raw: []string{"1", "Ada", "E42"}}, "new"))
+			require.NoError(t, w.Flush())
+			assert.Equal(t, tt.want, buf.String())
+		})
 	}
 }

@@ -34,12 +34,6 @@ func NewSeen() *Seen {
 	return &Seen{seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed(), slots: make([]seenSlot, 1024)}
 }
 
-// Check records that row uses ref, as CheckRow does for a row without a problem of its own.
-func (s *Seen) Check(ref string, row int) (firstRow int, dup bool) {
-	first, _, dup := s.CheckRow(ref, row, false)
-	return first, dup
-}
-
 // CheckRow records that row uses ref; rejected says the row is rejected for a problem of its own. If a
 // smaller row already used ref, CheckRow returns that row, whether it was rejected, and true: row is the
 // duplicate. Otherwise it remembers row (replacing a larger one, since a resumed import seeds the set from
@@ -67,9 +61,6 @@ func (s *Seen) CheckRow(ref string, row int, rejected bool) (firstRow int, first
 	}
 	return row, rejected, false
 }
-
-// Len returns the number of distinct references recorded.
-func (s *Seen) Len() int { return s.n }
 
 // find returns the slot holding the digest, or the free slot where it belongs (linear probing).
 func (s *Seen) find(lo uint64, hi uint32) *seenSlot {

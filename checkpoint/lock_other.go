@@ -1,6 +1,0 @@
-//go:build !unix
-
-package checkpoint
-
-// dirLockUnsupported: elsewhere a directory may not be lockable at all; the lock file's lock guards the job.
-func dirLockUnsupported(error) bool { return true }
