@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -66,8 +67,15 @@ func TestRunSummaryCountsTheDurableOutcomesWhenTheJournalFails(t *testing.T) {
 	var injectErr atomic.Value
 	o := api.options(input, m, out)
 	o.Workers = 2
+	// The writes break at the 80th request, once at least 71 outcomes are durable (the committer's pace is
+	// the machine's: a loaded one could otherwise have made none durable yet).
+	var durable atomic.Int32
+	o.durableHook = func(b []checkpoint.Outcome) { durable.Add(int32(len(b))) }
 	o.Transport = &faultTransport{next: http.DefaultTransport, fault: func(*http.Request, []byte) *http.Response {
 		if requests.Add(1) == 80 {
+			for deadline := time.Now().Add(10 * time.Second); durable.Load() < 71 && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
 			if err := breakWrites(journal); err != nil {
 				injectErr.Store(err)
 			}

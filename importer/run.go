@@ -68,6 +68,8 @@ type RunOptions struct {
 	Transport http.RoundTripper // nil: the client's tuned transport
 	// Logger, if set, replaces the logger built from LogFormat and Quiet (tests).
 	Logger *slog.Logger
+	// durableHook, if set, is told of every outcome the journal makes durable, after the counters (tests).
+	durableHook func([]checkpoint.Outcome)
 }
 
 func (o *RunOptions) setDefaults() {
@@ -193,7 +195,7 @@ func (r *runner) run(ctx context.Context) (*jobdir.Summary, error) {
 	j, st, err := r.openJournal(binding, checkpoint.Options{
 		CommitEvery: o.CommitEvery,
 		RetryFailed: o.RetryFailed,
-		OnDurable:   r.c.onDurable,
+		OnDurable:   r.onDurable,
 		SeedRef: func(ref string, row int, st checkpoint.Status) {
 			r.seen.CheckRow(ref, row, st == checkpoint.StatusRejected)
 		},
@@ -230,6 +232,14 @@ func (r *runner) run(ctx context.Context) (*jobdir.Summary, error) {
 		r.log.Info("resuming", "job", r.dir, "done", r.rep.base, "in_flight", st.InFlight, "from_row", st.ResumeRow)
 	}
 	return r.importRows(ctx, binding)
+}
+
+// onDurable counts the outcomes a group commit made durable (and tells a test's hook).
+func (r *runner) onDurable(batch []checkpoint.Outcome) {
+	r.c.onDurable(batch)
+	if r.o.durableHook != nil {
+		r.o.durableHook(batch)
+	}
 }
 
 // newClient builds the API client and the pacer that its answers feed.
