@@ -21,8 +21,11 @@ type PendingJob struct {
 // It is durable when it returns (a power loss cannot lose it, whatever the ledger's synchronous setting:
 // see the package documentation, "Durability").
 func (l *Ledger) BeginJob(ctx context.Context, job, api string) error {
-	if job == "" || api == "" {
-		return errors.New("ledger: BeginJob needs the job and its API")
+	if job == "" {
+		return errors.New("ledger: BeginJob needs the job")
+	}
+	if err := checkAPI(api); err != nil {
+		return err
 	}
 	var fresh *made
 	err := l.writeSynced(ctx, func(tx *sql.Tx) error {

@@ -32,7 +32,7 @@ type Options struct {
 	ReadOnly bool
 	// Check reads every page of the ledger at open (PRAGMA quick_check), so that damage deep inside it
 	// stops a run before anything is sent rather than at the row that reaches it. It reads the whole
-	// file: about a second for a million entries.
+	// file: about 0.4 s for a million entries (130 MiB).
 	Check bool
 	// Now is the clock for the ledger's own stamps (BeginJob, the creation time); nil is time.Now.
 	Now func() time.Time

@@ -222,15 +222,16 @@ func (l *Ledger) merge(ctx context.Context, tx *sql.Tx, b Batch, api, job, at in
 
 // check refuses a batch that the ledger must not hold: a caller's mistake, not a ledger's problem.
 func (b *Batch) check(l *Ledger) error {
+	if err := checkAPI(b.API); err != nil {
+		return err
+	}
 	switch {
-	case b.API == "":
-		return errors.New("ledger: a batch needs the API's identity")
 	case b.Job == "":
 		return errors.New("ledger: a batch needs its job")
 	case b.At.IsZero():
 		return errors.New("ledger: a batch needs the time its outcomes became durable")
-	case strings.ContainsRune(b.API, 0) || strings.ContainsRune(b.Job, 0):
-		return errors.New("ledger: a NUL byte in the API's identity or the job")
+	case strings.ContainsRune(b.Job, 0):
+		return errors.New("ledger: a NUL byte in the job")
 	}
 	for i, o := range b.Outcomes {
 		switch {
@@ -380,4 +381,19 @@ func (l *Ledger) setOf(ctx context.Context, q queryer, id int64) (*fieldSet, err
 	l.sets[id], l.setIDs[s] = s, id
 	l.mu.Unlock()
 	return s, nil
+}
+
+// checkAPI refuses an API identity the ledger must not keep: none, or one that holds what looks like a
+// secret key (the identity is the base URL; a key in it would be written to the file).
+func checkAPI(identity string) error {
+	lower := strings.ToLower(identity)
+	switch {
+	case identity == "":
+		return errors.New("ledger: the API's identity is missing")
+	case strings.Contains(lower, "sk_live_") || strings.Contains(lower, "sk_sandbox_"):
+		return errors.New("ledger: the API's identity holds a secret key: it must be the base URL")
+	case strings.ContainsRune(identity, 0):
+		return errors.New("ledger: a NUL byte in the API's identity")
+	}
+	return nil
 }

@@ -139,6 +139,7 @@ func TestRecordRefusesWhatMustNotEnter(t *testing.T) {
 		msg  string
 	}{
 		{"no API", Batch{Job: "/j", At: t0, Outcomes: []Confirmed{ok}}, "API"},
+		{"a key for an API", Batch{API: "https://x/?key=SK_LIVE_abc123", Job: "/j", At: t0, Outcomes: []Confirmed{ok}}, "secret key"},
 		{"no job", Batch{API: testAPI, At: t0, Outcomes: []Confirmed{ok}}, "job"},
 		{"no time", Batch{API: testAPI, Job: "/j", Outcomes: []Confirmed{ok}}, "time"},
 		{"no reference", Batch{API: testAPI, Job: "/j", At: t0, Outcomes: []Confirmed{{CustomerID: "cus_1", Outcome: Created}}}, "external_reference"},
@@ -285,6 +286,7 @@ func TestPendingJobs(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []PendingJob{{Job: "/jobs/b", API: "http://127.0.0.1:8080", Since: t0.Add(time.Minute)}, {Job: "/jobs/a", API: testAPI, Since: t0.Add(time.Hour)}}, got)
 	assert.Error(t, l.BeginJob(ctx, "", testAPI))
+	assert.ErrorContains(t, l.BeginJob(ctx, "/jobs/c", "sk_sandbox_0123456789"), "secret key")
 	require.NoError(t, l.Sync(ctx))
 }
 
