@@ -41,6 +41,16 @@ const childEnv = "ZI_LEDGER_CHILD"
 // environment (ZI_LEDGER_PATH and its own).
 var children = map[string]func() error{}
 
+// childLedger opens the ledger at ZI_LEDGER_PATH for a child, runs fn and closes it.
+func childLedger(opts Options, fn func(ctx context.Context, l *Ledger) error) error {
+	l, err := Open(os.Getenv("ZI_LEDGER_PATH"), opts)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	return fn(context.Background(), l)
+}
+
 // startChild runs the test binary as a child in mode, with env added; its stdout is read line by line.
 type childProc struct {
 	cmd    *exec.Cmd

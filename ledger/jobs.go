@@ -27,9 +27,7 @@ func (l *Ledger) BeginJob(ctx context.Context, job, api string) error {
 	if err := checkAPI(api); err != nil {
 		return err
 	}
-	var fresh *made
-	err := l.writeSynced(ctx, func(tx *sql.Tx) error {
-		fresh = newMade()
+	return l.writeMaking(ctx, true, func(tx *sql.Tx, fresh *made) error {
 		apiID, err := l.ensureName(ctx, tx, "apis", api, fresh)
 		if err != nil {
 			return err
@@ -41,10 +39,6 @@ func (l *Ledger) BeginJob(ctx context.Context, job, api string) error {
 		_, err = tx.ExecContext(ctx, "UPDATE jobs SET pending = 1, api = ?, since = ? WHERE id = ?", apiID, l.opts.now().Unix(), jobID)
 		return err
 	})
-	if err == nil {
-		l.remember(fresh)
-	}
-	return err
 }
 
 // EndJob records that every outcome the API confirmed in the job's journal is in the ledger. A job that
@@ -62,22 +56,15 @@ func (l *Ledger) EndJob(ctx context.Context, job string) error {
 func (l *Ledger) PendingJobs(ctx context.Context) ([]PendingJob, error) {
 	var out []PendingJob
 	err := l.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT j.name, coalesce(a.identity, ''), coalesce(j.since, 0) FROM jobs j "+
-			"LEFT JOIN apis a ON a.id = j.api WHERE j.pending ORDER BY j.since, j.name")
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		return eachRow(ctx, tx, func(r *sql.Rows) error {
 			var p PendingJob
 			var since int64
-			if err := rows.Scan(&p.Job, &p.API, &since); err != nil {
-				return err
-			}
+			err := r.Scan(&p.Job, &p.API, &since)
 			p.Since = time.Unix(since, 0).UTC()
 			out = append(out, p)
-		}
-		return rows.Err()
+			return err
+		}, "SELECT j.name, coalesce(a.identity, ''), coalesce(j.since, 0) FROM jobs j "+
+			"LEFT JOIN apis a ON a.id = j.api WHERE j.pending ORDER BY j.since, j.name")
 	})
 	return out, err
 }

@@ -58,43 +58,39 @@ func init() {
 	// after each batch's Record returns. Now and then it begins a job or syncs (synchronous=FULL
 	// commits), so that kills land in those too.
 	children["batcher"] = func() error {
-		l, err := Open(os.Getenv("ZI_LEDGER_PATH"), Options{})
-		if err != nil {
-			return err
-		}
-		defer l.Close()
-		ctx := context.Background()
-		b := 0
-		for ; b < killBatches; b++ {
-			k, err := l.Lookup(ctx, testAPI, []string{killRef(b, killNew-1)})
-			if err != nil {
-				return err
+		return childLedger(Options{}, func(ctx context.Context, l *Ledger) error {
+			b := 0
+			for ; b < killBatches; b++ {
+				k, err := l.Lookup(ctx, testAPI, []string{killRef(b, killNew-1)})
+				if err != nil {
+					return err
+				}
+				if !k[0].Found {
+					break
+				}
 			}
-			if !k[0].Found {
-				break
+			for ; b < killBatches; b++ {
+				batch, err := killBatch(l, b)
+				if err != nil {
+					return err
+				}
+				if _, err := l.Record(ctx, batch); err != nil {
+					return err
+				}
+				fmt.Printf("committed %d\n", b)
+				switch b % 7 {
+				case 3:
+					err = l.BeginJob(ctx, killJob(b), testAPI)
+				case 5:
+					err = l.Sync(ctx)
+				}
+				if err != nil {
+					return err
+				}
 			}
-		}
-		for ; b < killBatches; b++ {
-			batch, err := killBatch(l, b)
-			if err != nil {
-				return err
-			}
-			if _, err := l.Record(ctx, batch); err != nil {
-				return err
-			}
-			fmt.Printf("committed %d\n", b)
-			switch b % 7 {
-			case 3:
-				err = l.BeginJob(ctx, killJob(b), testAPI)
-			case 5:
-				err = l.Sync(ctx)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		fmt.Println("finished")
-		return nil
+			fmt.Println("finished")
+			return nil
+		})
 	}
 }
 

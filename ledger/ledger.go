@@ -376,23 +376,19 @@ func (l *Ledger) create(ctx context.Context) error {
 
 // check reads every page (PRAGMA quick_check) and refuses a ledger with any problem.
 func (l *Ledger) check(ctx context.Context) error {
-	rows, err := l.db.QueryContext(ctx, "PRAGMA quick_check(5)")
-	if err != nil {
-		return l.wrap(err)
-	}
-	defer rows.Close()
 	var problems []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			return l.wrap(err)
-		}
-		if s != "ok" {
-			problems = append(problems, s)
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return l.wrap(err)
+	err := l.read(ctx, func(tx *sql.Tx) error {
+		return eachRow(ctx, tx, func(r *sql.Rows) error {
+			var s string
+			err := r.Scan(&s)
+			if s != "ok" {
+				problems = append(problems, s)
+			}
+			return err
+		}, "PRAGMA quick_check(5)")
+	})
+	if err != nil {
+		return err
 	}
 	if len(problems) > 0 {
 		return &Error{Path: l.path, Kind: KindCorrupt, Reason: strings.Join(problems, "; ")}
@@ -400,28 +396,27 @@ func (l *Ledger) check(ctx context.Context) error {
 	return nil
 }
 
+// errReadOnly is what writing a ledger opened with Options.ReadOnly returns.
+var errReadOnly = errors.New("ledger: opened read-only")
+
 // write runs fn in one write transaction (BEGIN IMMEDIATE: the lock is taken first, waiting at most the
 // busy timeout, so that no transaction fails half-way for a lock).
 func (l *Ledger) write(ctx context.Context, fn func(*sql.Tx) error) error {
 	if l.opts.ReadOnly {
-		return errors.New("ledger: opened read-only")
+		return errReadOnly
 	}
 	tx, err := l.db.BeginTx(ctx, nil)
 	if err != nil {
 		return l.wrap(err)
 	}
-	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return l.wrap(err)
-	}
-	return l.wrap(tx.Commit())
+	return l.commit(tx, fn)
 }
 
 // writeSynced is write with synchronous=FULL for this one transaction: when it returns, it and every
 // transaction committed before it survive a power loss.
 func (l *Ledger) writeSynced(ctx context.Context, fn func(*sql.Tx) error) error {
 	if l.opts.ReadOnly {
-		return errors.New("ledger: opened read-only")
+		return errReadOnly
 	}
 	c, err := l.db.Conn(ctx)
 	if err != nil {
@@ -436,6 +431,11 @@ func (l *Ledger) writeSynced(ctx context.Context, fn func(*sql.Tx) error) error 
 	if err != nil {
 		return l.wrap(err)
 	}
+	return l.commit(tx, fn)
+}
+
+// commit runs fn in tx and commits, or rolls back if fn fails.
+func (l *Ledger) commit(tx *sql.Tx, fn func(*sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return l.wrap(err)

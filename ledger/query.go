@@ -74,38 +74,40 @@ func (l *Ledger) Show(ctx context.Context, api string, refs []string) ([]Shown, 
 
 // apiIDs lists the ids of the API named, or of every API when api is "", by identity.
 func apiIDs(ctx context.Context, tx *sql.Tx, api string) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT id FROM apis WHERE ? = '' OR identity = ? ORDER BY identity", api, api)
+	var ids []int64
+	err := eachRow(ctx, tx, func(r *sql.Rows) error {
+		var id int64
+		err := r.Scan(&id)
+		ids = append(ids, id)
+		return err
+	}, "SELECT id FROM apis WHERE ? = '' OR identity = ? ORDER BY identity", api, api)
+	return ids, err
+}
+
+// eachRow runs a query and calls fn for each row of its result, which it closes; fn's first error
+// stops it and is returned as is.
+func eachRow(ctx context.Context, tx *sql.Tx, fn func(*sql.Rows) error, query string, args ...any) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
-	var ids []int64
 	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
+		if err := fn(rows); err != nil {
+			return err
 		}
-		ids = append(ids, id)
 	}
-	return ids, rows.Err()
+	return cmp.Or(rows.Err(), rows.Close())
 }
 
 // appendEntries appends the rows of entries or other_ids for one API and reference, oldest first.
 func appendEntries(ctx context.Context, tx *sql.Tx, dst []Entry, table string, api int64, ref string) ([]Entry, error) {
-	rows, err := tx.QueryContext(ctx, "SELECT "+entryColumns+" FROM "+table+" e"+entryFrom+
-		" WHERE e.api = ? AND e.ref = ? ORDER BY e.confirmed_at", api, ref)
-	if err != nil {
-		return dst, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		e, err := scanEntry(rows)
-		if err != nil {
-			return dst, err
-		}
+	err := eachRow(ctx, tx, func(r *sql.Rows) error {
+		e, err := scanEntry(r)
 		dst = append(dst, e)
-	}
-	return dst, rows.Err()
+		return err
+	}, "SELECT "+entryColumns+" FROM "+table+" e"+entryFrom+" WHERE e.api = ? AND e.ref = ? ORDER BY e.confirmed_at", api, ref)
+	return dst, err
 }
 
 // Export calls fn for every entry of the API given, or of every API when api is "", by API and then by
@@ -119,21 +121,15 @@ func (l *Ledger) Export(ctx context.Context, api string, fn func(Entry) error) e
 			return err
 		}
 		for _, id := range apis {
-			rows, err := tx.QueryContext(ctx, "SELECT "+entryColumns+" FROM entries e"+entryFrom+" WHERE e.api = ? ORDER BY e.ref", id)
+			err := eachRow(ctx, tx, func(r *sql.Rows) error {
+				e, err := scanEntry(r)
+				if err != nil {
+					return err
+				}
+				fnErr = fn(e)
+				return fnErr
+			}, "SELECT "+entryColumns+" FROM entries e"+entryFrom+" WHERE e.api = ? ORDER BY e.ref", id)
 			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var e Entry
-				if e, err = scanEntry(rows); err == nil {
-					fnErr = fn(e)
-				}
-				if err != nil || fnErr != nil {
-					rows.Close()
-					return cmp.Or(err, fnErr)
-				}
-			}
-			if err := cmp.Or(rows.Err(), rows.Close()); err != nil {
 				return err
 			}
 		}
@@ -184,18 +180,10 @@ func (l *Ledger) Stats(ctx context.Context) (Stats, error) {
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM jobs WHERE pending").Scan(&s.PendingJobs); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, "SELECT a.identity, a.rate_limit, a.rate_window_seconds, a.rate_seen_at, "+
-			"count(e.ref), coalesce(sum(e.outcome = 1), 0), coalesce(sum(e.outcome = 2), 0), coalesce(sum(e.mapping IS NULL), 0), "+
-			"min(e.confirmed_at), max(e.confirmed_at), (SELECT count(*) FROM other_ids o WHERE o.api = a.id) "+
-			"FROM apis a LEFT JOIN entries e ON e.api = a.id GROUP BY a.id ORDER BY a.identity")
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		return eachRow(ctx, tx, func(r *sql.Rows) error {
 			var a APIStats
 			var limit, window, seen, oldest, newest sql.NullInt64
-			if err := rows.Scan(&a.API, &limit, &window, &seen, &a.Entries, &a.Created, &a.Existing, &a.BodyUnknown,
+			if err := r.Scan(&a.API, &limit, &window, &seen, &a.Entries, &a.Created, &a.Existing, &a.BodyUnknown,
 				&oldest, &newest, &a.OtherIDs); err != nil {
 				return err
 			}
@@ -204,8 +192,11 @@ func (l *Ledger) Stats(ctx context.Context) (Stats, error) {
 			}
 			a.RateLimit = rateLimitOf(limit, window, seen)
 			s.APIs = append(s.APIs, a)
-		}
-		return rows.Err()
+			return nil
+		}, "SELECT a.identity, a.rate_limit, a.rate_window_seconds, a.rate_seen_at, "+
+			"count(e.ref), coalesce(sum(e.outcome = 1), 0), coalesce(sum(e.outcome = 2), 0), coalesce(sum(e.mapping IS NULL), 0), "+
+			"min(e.confirmed_at), max(e.confirmed_at), (SELECT count(*) FROM other_ids o WHERE o.api = a.id) "+
+			"FROM apis a LEFT JOIN entries e ON e.api = a.id GROUP BY a.id ORDER BY a.identity")
 	})
 	return s, err
 }
@@ -215,21 +206,14 @@ func (l *Ledger) Stats(ctx context.Context) (Stats, error) {
 func (l *Ledger) Mappings(ctx context.Context, api string) (map[string]int, error) {
 	out := map[string]int{}
 	err := l.read(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT coalesce(m.hash, ''), count(*) FROM entries e JOIN apis a ON a.id = e.api "+
-			"LEFT JOIN mappings m ON m.id = e.mapping WHERE a.identity = ? GROUP BY e.mapping", api)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		return eachRow(ctx, tx, func(r *sql.Rows) error {
 			var h string
 			var n int
-			if err := rows.Scan(&h, &n); err != nil {
-				return err
-			}
+			err := r.Scan(&h, &n)
 			out[h] += n
-		}
-		return rows.Err()
+			return err
+		}, "SELECT coalesce(m.hash, ''), count(*) FROM entries e JOIN apis a ON a.id = e.api "+
+			"LEFT JOIN mappings m ON m.id = e.mapping WHERE a.identity = ? GROUP BY e.mapping", api)
 	})
 	return out, err
 }
@@ -257,9 +241,7 @@ func (l *Ledger) SetRateLimit(ctx context.Context, api string, rl RateLimit) err
 	if rl.Limit <= 0 || rl.Window < time.Second {
 		return errors.New("ledger: a rate limit needs a positive limit and a window of a second or more")
 	}
-	var fresh *made
-	err := l.write(ctx, func(tx *sql.Tx) error {
-		fresh = newMade()
+	return l.writeMaking(ctx, false, func(tx *sql.Tx, fresh *made) error {
 		id, err := l.ensureName(ctx, tx, "apis", api, fresh)
 		if err != nil {
 			return err
@@ -268,10 +250,6 @@ func (l *Ledger) SetRateLimit(ctx context.Context, api string, rl RateLimit) err
 			rl.Limit, int64(rl.Window/time.Second), rl.Seen.Unix(), id)
 		return err
 	})
-	if err == nil {
-		l.remember(fresh)
-	}
-	return err
 }
 
 // RateLimit returns the limit the API last announced, if the ledger has seen one.

@@ -102,9 +102,8 @@ func (l *Ledger) Record(ctx context.Context, b Batch) ([]Conflict, error) {
 	}
 	at := b.At.Unix()
 	var conflicts []Conflict
-	var fresh *made
-	err := l.write(ctx, func(tx *sql.Tx) error {
-		conflicts, fresh = nil, newMade()
+	err := l.writeMaking(ctx, false, func(tx *sql.Tx, fresh *made) error {
+		conflicts = nil
 		api, err := l.ensureName(ctx, tx, "apis", b.API, fresh)
 		if err != nil {
 			return err
@@ -156,7 +155,6 @@ func (l *Ledger) Record(ctx context.Context, b Batch) ([]Conflict, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.remember(fresh)
 	return conflicts, nil
 }
 
@@ -318,6 +316,24 @@ func (l *Ledger) ensureSet(ctx context.Context, tx *sql.Tx, s *fieldSet, fresh *
 	}
 	fresh.sets[s] = id
 	return id, nil
+}
+
+// writeMaking is write (writeSynced when synced) for a transaction that may make rows of the small
+// tables: fn gets where to note their ids, cached once the transaction commits.
+func (l *Ledger) writeMaking(ctx context.Context, synced bool, fn func(*sql.Tx, *made) error) error {
+	var fresh *made
+	w := l.write
+	if synced {
+		w = l.writeSynced
+	}
+	err := w(ctx, func(tx *sql.Tx) error {
+		fresh = newMade() // afresh at each attempt
+		return fn(tx, fresh)
+	})
+	if err == nil {
+		l.remember(fresh)
+	}
+	return err
 }
 
 // remember caches the ids a committed transaction made.
