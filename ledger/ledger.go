@@ -27,8 +27,9 @@ const DefaultBusyTimeout = 10 * time.Second
 type Options struct {
 	// BusyTimeout bounds every wait for another process's lock; 0 means DefaultBusyTimeout.
 	BusyTimeout time.Duration
-	// ReadOnly opens an existing ledger and never writes it: no file or directory is made, nothing is
-	// recorded (plan, ledger show, export, stats). A missing ledger is a KindMissing error.
+	// ReadOnly opens an existing ledger and records nothing: no file or directory is made, no statement
+	// writes (plan, ledger show, export, stats); SQLite may still fold its log into the file when the
+	// last process closes it, which changes no data. A missing ledger is a KindMissing error.
 	ReadOnly bool
 	// Check reads every page of the ledger at open (PRAGMA quick_check), so that damage deep inside it
 	// stops a run before anything is sent rather than at the row that reaches it. It reads the whole
