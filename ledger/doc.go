@@ -190,9 +190,12 @@
 //
 // # Use by the importer
 //
-// The API identity is the job binding's (the base URL, or "sandbox (in-process)"); the mapping identity
-// is the mapping's hash with the reading rules' version ("<sha256>/r3"), so that rows mapped under other
-// rules are compared by reference alone rather than taken for drift.
+// The API identity is the job binding's: the base URL (a sandbox server's loopback URL included). Not
+// "sandbox (in-process)" as it stands: that sandbox forgets its customers when its process ends, so a
+// second run --sandbox would take customers that no longer exist for known; it needs an identity of its
+// own each run (or no ledger). The mapping identity is the mapping's hash with the reading rules'
+// version ("<sha256>/r3"), so that rows mapped under other rules are compared by reference alone rather
+// than taken for drift.
 //
 // run, before it sends anything: [Open] the path of --ledger, ZENTRA_LEDGER or [DefaultPath], with
 // Options{Check: true}; an *Error is exit 2 with its Hint (--no-ledger skips all of this). Then for each
